@@ -1,0 +1,92 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using GenNets.Generators.Model;
+using Microsoft.CodeAnalysis;
+
+namespace GenNets.Analyzers;
+
+/// <summary>The one table of GenNets diagnostics. Each message gives the actual numbers.</summary>
+internal static class Descriptors
+{
+    private const string Declaration = "GenNets.Declaration";
+    private const string Shapes = "GenNets.Shapes";
+    private const string Layers = "GenNets.Layers";
+    private const string Loss = "GenNets.Loss";
+
+    private static DiagnosticDescriptor Make(string id, string title, string message, string category, DiagnosticSeverity severity = DiagnosticSeverity.Error)
+        => new(id, title, message, category, severity, isEnabledByDefault: true,
+            helpLinkUri: "https://github.com/gennets/gennets/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant());
+
+    public static readonly DiagnosticDescriptor NotPartial = Make(DiagnosticIds.NotPartial,
+        "Network class must be partial",
+        "Network class '{0}' must be declared partial so that GenNets can generate its members", Declaration);
+
+    public static readonly DiagnosticDescriptor MissingInput = Make(DiagnosticIds.MissingInput,
+        "Network has layers but no [Input]",
+        "Network class '{0}' has {1} layer attribute(s) but no [Input]; declare the input shape first, for example [Input(784)]", Declaration);
+
+    public static readonly DiagnosticDescriptor RepeatedInput = Make(DiagnosticIds.RepeatedInput,
+        "[Input] declared more than once",
+        "Network class '{0}' declares [Input] {1} times; a network has exactly one input", Declaration);
+
+    public static readonly DiagnosticDescriptor InputNotFirst = Make(DiagnosticIds.InputNotFirst,
+        "[Input] after layer attributes",
+        "[Input] must come before the layers, but {0} layer attribute(s) precede it", Declaration);
+
+    public static readonly DiagnosticDescriptor NonPositiveSize = Make(DiagnosticIds.NonPositiveSize,
+        "Size must be positive",
+        "{0} must be positive, but is {1}", Shapes);
+
+    public static readonly DiagnosticDescriptor SoftmaxNotLast = Make(DiagnosticIds.SoftmaxNotLast,
+        "Softmax on a layer that is not last",
+        "Softmax is allowed only on the last layer, but layer {0} ({1}) is followed by {2} more layer(s)", Layers);
+
+    public static readonly DiagnosticDescriptor LossMismatch = Make(DiagnosticIds.LossMismatch,
+        "Loss does not fit the output",
+        "{0} does not fit this network: {1}", Loss);
+
+    public static readonly DiagnosticDescriptor SplitAcrossPartials = Make(DiagnosticIds.SplitAcrossPartials,
+        "Layer attributes split across partial declarations",
+        "The GenNets attributes of network '{0}' are spread over {1} or more partial declarations, so their order is undefined; keep them on one declaration", Declaration);
+
+    public static readonly DiagnosticDescriptor DropoutOutOfRange = Make(DiagnosticIds.DropoutOutOfRange,
+        "Dropout probability outside [0, 1)",
+        "The dropout probability must be in [0, 1), but is {0}", Layers);
+
+    public static readonly DiagnosticDescriptor NetworkTooLarge = Make(DiagnosticIds.NetworkTooLarge,
+        "Network too large to generate sensibly",
+        "Network '{0}' has {1} parameters ({2} MB of weights), more than the {3} GenNets is made for; training it on a CPU will be slow and its buffers large", Shapes, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor RepeatedLoss = Make(DiagnosticIds.RepeatedLoss,
+        "[Loss] declared more than once",
+        "Network class '{0}' declares [Loss] {1} times; a network has one loss", Declaration);
+
+    public static readonly DiagnosticDescriptor UnsupportedDeclaration = Make(DiagnosticIds.UnsupportedDeclaration,
+        "Declaration cannot hold a network",
+        "Network '{0}' cannot be generated: {1}", Declaration);
+
+    public static readonly DiagnosticDescriptor NoLayers = Make(DiagnosticIds.NoLayers,
+        "Network has an input but no layers",
+        "Network '{0}' declares an [Input] but no layers; add at least one, for example [Dense(10)]", Declaration);
+
+    public static readonly DiagnosticDescriptor InvalidEnumValue = Make(DiagnosticIds.InvalidEnumValue,
+        "Value is not a member of its enum",
+        "{0} is not a valid {1}", Declaration);
+
+    public static readonly DiagnosticDescriptor DuplicateTensorName = Make(DiagnosticIds.DuplicateTensorName,
+        "Two layers share tensor names",
+        "Layer {0} names its tensors '{1}', which layer {2} already uses; tensor names in a weights file must be unique", Layers);
+
+    public static readonly DiagnosticDescriptor SizeOverflow = Make(DiagnosticIds.SizeOverflow,
+        "Network larger than a .NET array can hold",
+        "Network '{0}' would need {1} floats in one buffer, more than a .NET array can hold", Shapes);
+
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
+        NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
+        DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow);
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor For(string id) => ById[id];
+}

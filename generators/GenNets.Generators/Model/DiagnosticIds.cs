@@ -1,0 +1,29 @@
+namespace GenNets.Generators.Model;
+
+/// <summary>
+/// Stable diagnostic IDs, shared by the analyzers (which report them), the code fixes (which match on
+/// them) and the tests. docs/diagnostics.md has an entry for each.
+/// </summary>
+internal static class DiagnosticIds
+{
+    // GN0001–GN0019: the declaration and the foundation's layers.
+    public const string NotPartial = "GN0001";
+    public const string MissingInput = "GN0002";
+    public const string RepeatedInput = "GN0003";
+    public const string InputNotFirst = "GN0004";
+    public const string NonPositiveSize = "GN0005";
+    public const string SoftmaxNotLast = "GN0006";
+    public const string LossMismatch = "GN0007";
+    public const string SplitAcrossPartials = "GN0008";
+    public const string DropoutOutOfRange = "GN0009";
+    public const string NetworkTooLarge = "GN0010";
+    public const string RepeatedLoss = "GN0011";
+    public const string UnsupportedDeclaration = "GN0012";
+    public const string NoLayers = "GN0013";
+    public const string InvalidEnumValue = "GN0014";
+    public const string DuplicateTensorName = "GN0015";
+    public const string SizeOverflow = "GN0016";
+
+    /// <summary>Parameters above which GN0010 warns.</summary>
+    public const long LargeNetworkParameters = 50_000_000;
+}

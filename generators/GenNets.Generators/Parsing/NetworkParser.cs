@@ -1,0 +1,233 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using GenNets.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GenNets.Generators.Parsing;
+
+/// <summary>The parser's result: the declaration, what is wrong with it, and whether the compiler itself could not bind some attribute.</summary>
+internal sealed record ParseResult(NetworkSpec Spec, EquatableArray<Problem> Problems, bool HasBindingErrors);
+
+/// <summary>
+/// Reads a class's GenNets attributes into a <see cref="NetworkSpec"/>. The one parser shared by the
+/// generator and the analyzers. It never throws on half-typed code: an attribute the compiler could
+/// not bind is skipped (the compiler reports it) and the result is marked as having binding errors.
+/// </summary>
+internal static class NetworkParser
+{
+    public const string AttributeNamespace = "GenNets";
+    public const string InputAttributeName = "GenNets.InputAttribute";
+
+    private static readonly HashSet<string> LayerAttributes = new() { "DenseAttribute", "DropoutAttribute" };
+
+    /// <summary>True when <paramref name="attribute"/> is one of GenNets' declaration attributes.</summary>
+    public static bool IsGenNetsAttribute(AttributeData attribute)
+        => attribute.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == AttributeNamespace
+           && (LayerAttributes.Contains(c.Name) || c.Name is "InputAttribute" or "LossAttribute");
+
+    private static bool IsLayer(AttributeData attribute) => attribute.AttributeClass is { } c && LayerAttributes.Contains(c.Name);
+
+    public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var problems = new List<Problem>();
+        var attributes = type.GetAttributes();
+        bool bindingErrors = false;
+
+        CheckDeclaration(type, problems, cancellationToken);
+
+        var inputShape = ImmutableArray<int>.Empty;
+        int inputIndex = -1, inputs = 0, losses = 0, lossIndex = -1, layersBeforeInput = 0;
+        LossKindSpec? loss = null;
+        var layers = new List<LayerSpec>();
+
+        for (int i = 0; i < attributes.Length; i++)
+        {
+            var attribute = attributes[i];
+            if (!IsGenNetsAttribute(attribute)) continue;
+            cancellationToken.ThrowIfCancellationRequested();
+            var args = attribute.ConstructorArguments;
+            if (attribute.AttributeConstructor is null || args.Any(a => a.Kind == TypedConstantKind.Error))
+            {
+                bindingErrors = true;
+                continue;
+            }
+
+            switch (attribute.AttributeClass!.Name)
+            {
+                case "InputAttribute":
+                    inputs++;
+                    if (inputs > 1)
+                    {
+                        problems.Add(Problem.OnAttribute(DiagnosticIds.RepeatedInput, i, type.Name, inputs.ToString(CultureInfo.InvariantCulture)));
+                        break;
+                    }
+                    inputIndex = i;
+                    if (layers.Count > 0) layersBeforeInput = layers.Count;
+                    inputShape = ReadInts(args.Length > 0 ? args[0] : default);
+                    if (inputShape.IsEmpty)
+                        problems.Add(Problem.OnAttribute(DiagnosticIds.NonPositiveSize, i, "The input's rank", "0"));
+                    for (int d = 0; d < inputShape.Length; d++)
+                        if (inputShape[d] <= 0)
+                            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, i, "shape", d,
+                                $"Input dimension {d}", inputShape[d].ToString(CultureInfo.InvariantCulture)));
+                    break;
+
+                case "LossAttribute":
+                    losses++;
+                    if (losses > 1)
+                    {
+                        problems.Add(Problem.OnAttribute(DiagnosticIds.RepeatedLoss, i, type.Name, losses.ToString(CultureInfo.InvariantCulture)));
+                        break;
+                    }
+                    lossIndex = i;
+                    int lossValue = ReadInt(args.Length > 0 ? args[0] : default);
+                    if (lossValue is < 0 or > 2)
+                        problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "kind", 0, lossValue.ToString(CultureInfo.InvariantCulture), "LossKind"));
+                    else
+                        loss = (LossKindSpec)lossValue;
+                    break;
+
+                case "DenseAttribute":
+                {
+                    int units = ReadInt(args.Length > 0 ? args[0] : default);
+                    int activation = args.Length > 1 ? ReadInt(args[1]) : 0;
+                    if (activation is < 0 or > 6)
+                    {
+                        problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "activation", 1, activation.ToString(CultureInfo.InvariantCulture), "Activation"));
+                        activation = 0;
+                    }
+                    int init = 0;
+                    string? name = null;
+                    foreach (var named in attribute.NamedArguments)
+                    {
+                        if (named.Key == "Init")
+                        {
+                            init = ReadInt(named.Value);
+                            if (init is < 0 or > 4)
+                            {
+                                problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "Init", -1, init.ToString(CultureInfo.InvariantCulture), "Initializer"));
+                                init = 0;
+                            }
+                        }
+                        else if (named.Key == "Name") name = named.Value.Value as string;
+                    }
+                    layers.Add(new LayerSpec(SpecKind.Dense, i, units, (ActivationKind)activation, 0f, init, string.IsNullOrWhiteSpace(name) ? null : name));
+                    break;
+                }
+
+                case "DropoutAttribute":
+                {
+                    float p = args.Length > 0 && args[0].Value is float f ? f : args.Length > 0 && args[0].Value is double dv ? (float)dv : 0f;
+                    layers.Add(new LayerSpec(SpecKind.Dropout, i, 0, ActivationKind.Identity, p, 0, null));
+                    break;
+                }
+            }
+        }
+
+        if (inputs == 0 && layers.Count > 0)
+            problems.Add(Problem.OnClass(DiagnosticIds.MissingInput, type.Name, layers.Count.ToString(CultureInfo.InvariantCulture)));
+        if (layersBeforeInput > 0)
+            problems.Add(Problem.OnAttribute(DiagnosticIds.InputNotFirst, inputIndex, layersBeforeInput.ToString(CultureInfo.InvariantCulture)));
+
+        CheckSplit(type, attributes, problems);
+
+        var spec = new NetworkSpec(
+            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
+            ClassName: type.Name,
+            MetadataName: MetadataName(type),
+            ContainingTypes: ContainingTypes(type).ToEquatableArray(),
+            InputShape: new EquatableArray<int>(inputShape),
+            InputAttributeIndex: inputIndex,
+            Layers: layers.ToEquatableArray(),
+            Loss: loss,
+            LossAttributeIndex: lossIndex);
+        return new ParseResult(spec, problems.ToEquatableArray(), bindingErrors);
+    }
+
+    private static void CheckDeclaration(INamedTypeSymbol type, List<Problem> problems, CancellationToken cancellationToken)
+    {
+        bool partial = true;
+        foreach (var reference in type.DeclaringSyntaxReferences)
+            if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                partial = false;
+        if (!partial)
+            problems.Add(Problem.OnClass(DiagnosticIds.NotPartial, type.Name));
+        if (type.TypeKind != TypeKind.Class)
+            problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, "a network must be a class, not a " + type.TypeKind.ToString().ToLowerInvariant()));
+        else if (type.IsStatic)
+            problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, "a network class cannot be static"));
+        if (type.IsGenericType)
+            problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, "a network class cannot be generic"));
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (outer.IsGenericType)
+                problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, $"it is nested in the generic type '{outer.Name}'"));
+            foreach (var reference in outer.DeclaringSyntaxReferences)
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, $"it is nested in '{outer.Name}', which is not partial"));
+                    break;
+                }
+        }
+    }
+
+    // Attribute order is the layer order, and only one declaration's attribute order is defined.
+    private static void CheckSplit(INamedTypeSymbol type, ImmutableArray<AttributeData> attributes, List<Problem> problems)
+    {
+        if (type.DeclaringSyntaxReferences.Length < 2) return;
+        SyntaxTree? firstTree = null;
+        Microsoft.CodeAnalysis.Text.TextSpan firstSpan = default;
+        var declarations = new HashSet<(SyntaxTree, int)>();
+        for (int i = 0; i < attributes.Length; i++)
+        {
+            if (!IsGenNetsAttribute(attributes[i]) || attributes[i].ApplicationSyntaxReference is not { } reference) continue;
+            var owner = type.DeclaringSyntaxReferences.FirstOrDefault(d => d.SyntaxTree == reference.SyntaxTree && d.Span.Contains(reference.Span));
+            if (owner is null) continue;
+            declarations.Add((owner.SyntaxTree, owner.Span.Start));
+            if (firstTree is null)
+            {
+                firstTree = owner.SyntaxTree;
+                firstSpan = owner.Span;
+            }
+            else if (owner.SyntaxTree != firstTree || owner.Span != firstSpan)
+            {
+                problems.Add(Problem.OnAttribute(DiagnosticIds.SplitAcrossPartials, i, type.Name, "2"));
+                return;
+            }
+        }
+    }
+
+    private static IEnumerable<ContainingType> ContainingTypes(INamedTypeSymbol type)
+    {
+        var chain = new List<ContainingType>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            string keyword = outer.IsRecord ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
+                : outer.TypeKind switch { TypeKind.Struct => "struct", TypeKind.Interface => "interface", _ => "class" };
+            chain.Insert(0, new ContainingType(keyword, outer.Name));
+        }
+        return chain;
+    }
+
+    private static string MetadataName(INamedTypeSymbol type)
+    {
+        var parts = new List<string>();
+        for (ISymbol? s = type; s is INamedTypeSymbol t; s = t.ContainingType) parts.Insert(0, t.MetadataName);
+        string name = string.Join("+", parts);
+        return type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + name : name;
+    }
+
+    private static int ReadInt(TypedConstant constant)
+        => constant.Kind is TypedConstantKind.Primitive or TypedConstantKind.Enum && constant.Value is int v ? v : 0;
+
+    private static ImmutableArray<int> ReadInts(TypedConstant constant)
+    {
+        if (constant.Kind != TypedConstantKind.Array || constant.Values.IsDefault) return ImmutableArray<int>.Empty;
+        return constant.Values.Select(ReadInt).ToImmutableArray();
+    }
+}

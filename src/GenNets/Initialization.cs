@@ -1,0 +1,35 @@
+using System;
+
+namespace GenNets;
+
+/// <summary>Draws initial weights. Generated constructors call it once per weight tensor.</summary>
+public static class Initialization
+{
+    /// <summary>
+    /// Fills <paramref name="weights"/> for a layer with the given fan-in and fan-out. <see cref="Initializer.Auto"/>
+    /// means He for ReLU-family activations (which halve the variance) and Glorot otherwise.
+    /// </summary>
+    public static void Fill(Span<float> weights, Initializer initializer, Activation activation, int fanIn, int fanOut, ref SeededRandom random)
+    {
+        if (initializer == Initializer.Auto)
+            initializer = activation is Activation.ReLU or Activation.LeakyReLU or Activation.GELU ? Initializer.HeUniform : Initializer.GlorotUniform;
+        switch (initializer)
+        {
+            case Initializer.GlorotUniform: Uniform(weights, Math.Sqrt(6.0 / (fanIn + fanOut)), ref random); break;
+            case Initializer.GlorotNormal: Normal(weights, Math.Sqrt(2.0 / (fanIn + fanOut)), ref random); break;
+            case Initializer.HeUniform: Uniform(weights, Math.Sqrt(6.0 / fanIn), ref random); break;
+            case Initializer.HeNormal: Normal(weights, Math.Sqrt(2.0 / fanIn), ref random); break;
+            default: throw new ArgumentOutOfRangeException(nameof(initializer), initializer, "Unknown initializer.");
+        }
+    }
+
+    private static void Uniform(Span<float> weights, double limit, ref SeededRandom random)
+    {
+        for (int i = 0; i < weights.Length; i++) weights[i] = (float)((2.0 * random.NextDouble() - 1.0) * limit);
+    }
+
+    private static void Normal(Span<float> weights, double std, ref SeededRandom random)
+    {
+        for (int i = 0; i < weights.Length; i++) weights[i] = (float)(random.NextGaussian() * std);
+    }
+}

@@ -1,0 +1,177 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// Activation functions over spans, forward and backward side by side. Forward may run in place
+/// (<c>z</c> and <c>y</c> the same span). Backward takes the activation's output <c>y</c> where that
+/// determines the derivative (ReLU, LeakyReLU, Sigmoid, Tanh, Softmax) and the input <c>z</c> where
+/// it does not (GELU), and writes dz = dy·f′; it may run in place over dy.
+/// </summary>
+public static class Activations
+{
+    /// <summary>PyTorch's default negative slope for LeakyReLU.</summary>
+    public const float LeakySlope = 0.01f;
+
+    /// <summary>y = max(0, z).</summary>
+    public static void ReLU(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Max(z, 0f, y);
+
+    /// <summary>dz = dy where y &gt; 0, else 0.</summary>
+    public static void ReLUBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rdy = ref MemoryMarshal.GetReference(dy);
+        ref float rdz = ref MemoryMarshal.GetReference(dz);
+        int n = y.Length, i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref ry, (nuint)i), Vector256<float>.Zero);
+            (Vector256.LoadUnsafe(ref rdy, (nuint)i) & mask).StoreUnsafe(ref rdz, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref rdz, i) = Unsafe.Add(ref ry, i) > 0f ? Unsafe.Add(ref rdy, i) : 0f;
+    }
+
+    /// <summary>y = z for z &gt; 0, 0.01·z otherwise.</summary>
+    public static void LeakyReLU(ReadOnlySpan<float> z, Span<float> y)
+    {
+        ref float rz = ref MemoryMarshal.GetReference(z);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        int n = z.Length, i = 0;
+        var slope = Vector256.Create(LeakySlope);
+        for (; i + 8 <= n; i += 8)
+        {
+            var v = Vector256.LoadUnsafe(ref rz, (nuint)i);
+            Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, v * slope).StoreUnsafe(ref ry, (nuint)i);
+        }
+        for (; i < n; i++) { float v = Unsafe.Add(ref rz, i); Unsafe.Add(ref ry, i) = v > 0f ? v : LeakySlope * v; }
+    }
+
+    /// <summary>dz = dy where y &gt; 0, 0.01·dy otherwise (y and z share their sign).</summary>
+    public static void LeakyReLUBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rdy = ref MemoryMarshal.GetReference(dy);
+        ref float rdz = ref MemoryMarshal.GetReference(dz);
+        int n = y.Length, i = 0;
+        var slope = Vector256.Create(LeakySlope);
+        for (; i + 8 <= n; i += 8)
+        {
+            var g = Vector256.LoadUnsafe(ref rdy, (nuint)i);
+            Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref ry, (nuint)i), Vector256<float>.Zero), g, g * slope).StoreUnsafe(ref rdz, (nuint)i);
+        }
+        for (; i < n; i++) { float g = Unsafe.Add(ref rdy, i); Unsafe.Add(ref rdz, i) = Unsafe.Add(ref ry, i) > 0f ? g : LeakySlope * g; }
+    }
+
+    /// <summary>y = 1 / (1 + e^(−z)).</summary>
+    public static void Sigmoid(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Sigmoid(z, y);
+
+    /// <summary>dz = dy·y·(1 − y).</summary>
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rdy = ref MemoryMarshal.GetReference(dy);
+        ref float rdz = ref MemoryMarshal.GetReference(dz);
+        int n = y.Length, i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+            (Vector256.LoadUnsafe(ref rdy, (nuint)i) * v * (Vector256<float>.One - v)).StoreUnsafe(ref rdz, (nuint)i);
+        }
+        for (; i < n; i++) { float v = Unsafe.Add(ref ry, i); Unsafe.Add(ref rdz, i) = Unsafe.Add(ref rdy, i) * v * (1f - v); }
+    }
+
+    /// <summary>y = tanh(z).</summary>
+    public static void Tanh(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Tanh(z, y);
+
+    /// <summary>dz = dy·(1 − y²).</summary>
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rdy = ref MemoryMarshal.GetReference(dy);
+        ref float rdz = ref MemoryMarshal.GetReference(dz);
+        int n = y.Length, i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
+            (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (Vector256<float>.One - v * v)).StoreUnsafe(ref rdz, (nuint)i);
+        }
+        for (; i < n; i++) { float v = Unsafe.Add(ref ry, i); Unsafe.Add(ref rdz, i) = Unsafe.Add(ref rdy, i) * (1f - v * v); }
+    }
+
+    /// <summary>y = z·Φ(z) with the exact normal CDF Φ (PyTorch's default GELU). Must not run in place: backward needs z.</summary>
+    public static void GELU(ReadOnlySpan<float> z, Span<float> y)
+    {
+        for (int i = 0; i < z.Length; i++)
+        {
+            double v = z[i];
+            y[i] = (float)(v * 0.5 * (1.0 + SpecialFunctions.Erf(v * 0.70710678118654752440)));
+        }
+    }
+
+    /// <summary>dz = dy·(Φ(z) + z·φ(z)).</summary>
+    public static void GELUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        for (int i = 0; i < z.Length; i++)
+        {
+            double v = z[i];
+            double cdf = 0.5 * (1.0 + SpecialFunctions.Erf(v * 0.70710678118654752440));
+            double pdf = 0.39894228040143267794 * Math.Exp(-0.5 * v * v);
+            dz[i] = (float)(dy[i] * (cdf + v * pdf));
+        }
+    }
+
+    /// <summary>Softmax of each of <paramref name="rows"/> rows of <paramref name="cols"/> values.</summary>
+    public static void Softmax(ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+            TensorPrimitives.SoftMax(z.Slice(r * cols, cols), y.Slice(r * cols, cols));
+    }
+
+    /// <summary>dz = y ⊙ (dy − ⟨dy, y⟩) per row.</summary>
+    public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var yr = y.Slice(r * cols, cols);
+            var dyr = dy.Slice(r * cols, cols);
+            var dzr = dz.Slice(r * cols, cols);
+            float dot = TensorPrimitives.Dot(dyr, yr);
+            TensorPrimitives.Subtract(dyr, dot, dzr);
+            TensorPrimitives.Multiply(dzr, yr, dzr);
+        }
+    }
+}
+
+/// <summary>Special functions the kernels need and .NET does not provide.</summary>
+public static class SpecialFunctions
+{
+    /// <summary>The error function, accurate to about 1e-15 absolute.</summary>
+    public static double Erf(double x)
+    {
+        double ax = Math.Abs(x);
+        if (ax < 3.0)
+        {
+            // Maclaurin series: erf x = 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1)).
+            double term = ax, sum = ax, x2 = ax * ax;
+            for (int n = 1; n < 80; n++)
+            {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+            }
+            double r = 1.12837916709551257390 * sum;
+            return x < 0 ? -r : r;
+        }
+        if (ax > 6.0) return x < 0 ? -1.0 : 1.0;
+        // Continued fraction for erfc, evaluated from the tail: erfc x = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))).
+        double f = ax;
+        for (int n = 60; n >= 1; n--) f = ax + (n * 0.5) / f;
+        double erfc = Math.Exp(-ax * ax) / (1.77245385090551602730 * f);
+        return x < 0 ? erfc - 1.0 : 1.0 - erfc;
+    }
+}

@@ -1,0 +1,245 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// Register-blocked single-precision matrix products, the engine room of every layer. Two forms
+/// cover a dense layer's three products over a mini-batch:
+/// <list type="bullet">
+/// <item><c>MultiplyTransposed</c>: C = A·Bᵀ (+ bias), the forward X·Wᵀ with W in PyTorch's [out, in] layout.</item>
+/// <item><see cref="MultiplyAccumulate"/>: C (+)= A·B with A read through strides, which is the input gradient dY·W and,
+/// with A read transposed, the weight gradient dYᵀ·X.</item>
+/// </list>
+/// The plain loops they must agree with are in <see cref="Reference"/>.
+/// </summary>
+public static class Gemm
+{
+    private const int Lanes = 8; // floats in a Vector256
+
+    /// <summary>
+    /// C[i, j] = Σₖ A[i, k]·B[j, k] + bias[j] for row-major A [m, k], B [n, k], C [m, n].
+    /// An empty <paramref name="bias"/> adds nothing. With <paramref name="reverse"/> set, the rows of B are swept
+    /// from last to first; the result is bit-identical either way. A caller that alternates the direction on
+    /// successive calls finds the rows it read last, still in the core's L2 cache, first: for weights larger than
+    /// L2 that cuts the traffic from L3.
+    /// </summary>
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool reverse = false)
+    {
+        if (a.Length < m * k || b.Length < n * k || c.Length < m * n || (!bias.IsEmpty && bias.Length < n))
+            throw new ArgumentException($"MultiplyTransposed [{m}, {k}]·[{n}, {k}]ᵀ: A holds {a.Length}, B {b.Length}, C {c.Length}, bias {bias.Length} floats.");
+
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+
+        // Four rows of B (a few KB) stay in L1 while every row of A streams past them, so the
+        // weights are read from memory once per call.
+        int blocks = n / 4;
+        for (int block = 0; block < blocks; block++)
+        {
+            int j = 4 * (reverse ? blocks - 1 - block : block);
+            int i = 0;
+            for (; i + 2 <= m; i += 2)
+                Dot2x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref ra, (i + 1) * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j), n);
+            if (i < m)
+                Dot1x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j));
+        }
+        for (int j = 4 * blocks; j < n; j++)
+            for (int i = 0; i < m; i++)
+                Unsafe.Add(ref rc, i * n + j) = Dot1x1(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k);
+
+        if (!bias.IsEmpty)
+            for (int i = 0; i < m; i++)
+                System.Numerics.Tensors.TensorPrimitives.Add(c.Slice(i * n, n), bias.Slice(0, n), c.Slice(i * n, n));
+    }
+
+    // Two rows of A against four rows of B: eight accumulators, six loads per eight FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot2x4(ref float a0, ref float a1, ref float b0, int k, ref float c, int ldc)
+    {
+        ref float b1 = ref Unsafe.Add(ref b0, k);
+        ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
+        ref float b3 = ref Unsafe.Add(ref b0, 3 * k);
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        nuint p = 0, end = (nuint)(k - k % Lanes);
+        for (; p < end; p += Lanes)
+        {
+            var x0 = Vector256.LoadUnsafe(ref a0, p);
+            var x1 = Vector256.LoadUnsafe(ref a1, p);
+            var w = Vector256.LoadUnsafe(ref b0, p);
+            c00 = Vector256.FusedMultiplyAdd(x0, w, c00);
+            c10 = Vector256.FusedMultiplyAdd(x1, w, c10);
+            w = Vector256.LoadUnsafe(ref b1, p);
+            c01 = Vector256.FusedMultiplyAdd(x0, w, c01);
+            c11 = Vector256.FusedMultiplyAdd(x1, w, c11);
+            w = Vector256.LoadUnsafe(ref b2, p);
+            c02 = Vector256.FusedMultiplyAdd(x0, w, c02);
+            c12 = Vector256.FusedMultiplyAdd(x1, w, c12);
+            w = Vector256.LoadUnsafe(ref b3, p);
+            c03 = Vector256.FusedMultiplyAdd(x0, w, c03);
+            c13 = Vector256.FusedMultiplyAdd(x1, w, c13);
+        }
+        float s00 = Vector256.Sum(c00), s01 = Vector256.Sum(c01), s02 = Vector256.Sum(c02), s03 = Vector256.Sum(c03);
+        float s10 = Vector256.Sum(c10), s11 = Vector256.Sum(c11), s12 = Vector256.Sum(c12), s13 = Vector256.Sum(c13);
+        for (int q = (int)end; q < k; q++)
+        {
+            float x0 = Unsafe.Add(ref a0, q), x1 = Unsafe.Add(ref a1, q);
+            s00 += x0 * Unsafe.Add(ref b0, q); s01 += x0 * Unsafe.Add(ref b1, q); s02 += x0 * Unsafe.Add(ref b2, q); s03 += x0 * Unsafe.Add(ref b3, q);
+            s10 += x1 * Unsafe.Add(ref b0, q); s11 += x1 * Unsafe.Add(ref b1, q); s12 += x1 * Unsafe.Add(ref b2, q); s13 += x1 * Unsafe.Add(ref b3, q);
+        }
+        c = s00; Unsafe.Add(ref c, 1) = s01; Unsafe.Add(ref c, 2) = s02; Unsafe.Add(ref c, 3) = s03;
+        ref float c1 = ref Unsafe.Add(ref c, ldc);
+        c1 = s10; Unsafe.Add(ref c1, 1) = s11; Unsafe.Add(ref c1, 2) = s12; Unsafe.Add(ref c1, 3) = s13;
+    }
+
+    // One row of A against four rows of B, unrolled twice along k so eight FMA chains stay in flight.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot1x4(ref float a0, ref float b0, int k, ref float c)
+    {
+        ref float b1 = ref Unsafe.Add(ref b0, k);
+        ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
+        ref float b3 = ref Unsafe.Add(ref b0, 3 * k);
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        nuint p = 0, end2 = (nuint)(k - k % (2 * Lanes)), end = (nuint)(k - k % Lanes);
+        for (; p < end2; p += 2 * Lanes)
+        {
+            var x = Vector256.LoadUnsafe(ref a0, p);
+            var y = Vector256.LoadUnsafe(ref a0, p + Lanes);
+            c0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b0, p), c0);
+            c1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b1, p), c1);
+            c2 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b2, p), c2);
+            c3 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b3, p), c3);
+            d0 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b0, p + Lanes), d0);
+            d1 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b1, p + Lanes), d1);
+            d2 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b2, p + Lanes), d2);
+            d3 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b3, p + Lanes), d3);
+        }
+        for (; p < end; p += Lanes)
+        {
+            var x = Vector256.LoadUnsafe(ref a0, p);
+            c0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b0, p), c0);
+            c1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b1, p), c1);
+            c2 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b2, p), c2);
+            c3 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b3, p), c3);
+        }
+        float s0 = Vector256.Sum(c0 + d0), s1 = Vector256.Sum(c1 + d1), s2 = Vector256.Sum(c2 + d2), s3 = Vector256.Sum(c3 + d3);
+        for (int q = (int)end; q < k; q++)
+        {
+            float x = Unsafe.Add(ref a0, q);
+            s0 += x * Unsafe.Add(ref b0, q); s1 += x * Unsafe.Add(ref b1, q); s2 += x * Unsafe.Add(ref b2, q); s3 += x * Unsafe.Add(ref b3, q);
+        }
+        c = s0; Unsafe.Add(ref c, 1) = s1; Unsafe.Add(ref c, 2) = s2; Unsafe.Add(ref c, 3) = s3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot1x1(ref float a0, ref float b0, int k)
+    {
+        Vector256<float> acc = default;
+        nuint p = 0, end = (nuint)(k - k % Lanes);
+        for (; p < end; p += Lanes)
+            acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a0, p), Vector256.LoadUnsafe(ref b0, p), acc);
+        float s = Vector256.Sum(acc);
+        for (int q = (int)end; q < k; q++) s += Unsafe.Add(ref a0, q) * Unsafe.Add(ref b0, q);
+        return s;
+    }
+
+    /// <summary>
+    /// C[i, j] (+)= Σₚ A[i, p]·B[p, j] for A [m, kk] read as A[i, p] = a[i·rowStride + p·colStride], row-major B [kk, n] and C [m, n].
+    /// With <paramref name="accumulate"/> false C is overwritten. The input gradient of a dense layer is
+    /// (dY [batch, out], strides (out, 1)) · W [out, in]; its weight gradient is (dYᵀ: strides (1, out)) · X [batch, in].
+    /// </summary>
+    public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, Span<float> c, int m, int n, int kk, bool accumulate)
+    {
+        if (a.Length < (m - 1) * rowStride + (kk - 1) * colStride + 1 || b.Length < kk * n || c.Length < m * n)
+            throw new ArgumentException($"MultiplyAccumulate [{m}, {kk}]·[{kk}, {n}]: A holds {a.Length}, B {b.Length}, C {c.Length} floats.");
+
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+
+        // A column block of B (kk rows of 32 floats) stays hot while every row pair of C passes.
+        int j = 0;
+        for (; j + 4 * Lanes <= n; j += 4 * Lanes)
+        {
+            int i = 0;
+            for (; i + 2 <= m; i += 2)
+                Axpy2x32(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate);
+            if (i < m)
+                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 4, accumulate);
+        }
+        for (; j + Lanes <= n; j += Lanes)
+            for (int i = 0; i < m; i++)
+                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 1, accumulate);
+        for (; j < n; j++)
+            for (int i = 0; i < m; i++)
+            {
+                float s = accumulate ? Unsafe.Add(ref rc, i * n + j) : 0f;
+                for (int p = 0; p < kk; p++)
+                    s += Unsafe.Add(ref ra, i * rowStride + p * colStride) * Unsafe.Add(ref rb, p * n + j);
+                Unsafe.Add(ref rc, i * n + j) = s;
+            }
+    }
+
+    // Two rows of C by 32 columns: eight accumulators, four loads and two broadcasts per eight FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy2x32(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate)
+    {
+        ref float c1 = ref Unsafe.Add(ref c, ldc);
+        Vector256<float> c00, c01, c02, c03, c10, c11, c12, c13;
+        if (accumulate)
+        {
+            c00 = Vector256.LoadUnsafe(ref c, 0); c01 = Vector256.LoadUnsafe(ref c, 8); c02 = Vector256.LoadUnsafe(ref c, 16); c03 = Vector256.LoadUnsafe(ref c, 24);
+            c10 = Vector256.LoadUnsafe(ref c1, 0); c11 = Vector256.LoadUnsafe(ref c1, 8); c12 = Vector256.LoadUnsafe(ref c1, 16); c13 = Vector256.LoadUnsafe(ref c1, 24);
+        }
+        else
+        {
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = default;
+        }
+        ref float a0 = ref Unsafe.Add(ref a, i * rowStride);
+        ref float a1 = ref Unsafe.Add(ref a, (i + 1) * rowStride);
+        for (int p = 0; p < kk; p++)
+        {
+            ref float bp = ref Unsafe.Add(ref b, p * ldb);
+            var x0 = Vector256.Create(Unsafe.Add(ref a0, p * colStride));
+            var x1 = Vector256.Create(Unsafe.Add(ref a1, p * colStride));
+            var w = Vector256.LoadUnsafe(ref bp, 0);
+            c00 = Vector256.FusedMultiplyAdd(x0, w, c00); c10 = Vector256.FusedMultiplyAdd(x1, w, c10);
+            w = Vector256.LoadUnsafe(ref bp, 8);
+            c01 = Vector256.FusedMultiplyAdd(x0, w, c01); c11 = Vector256.FusedMultiplyAdd(x1, w, c11);
+            w = Vector256.LoadUnsafe(ref bp, 16);
+            c02 = Vector256.FusedMultiplyAdd(x0, w, c02); c12 = Vector256.FusedMultiplyAdd(x1, w, c12);
+            w = Vector256.LoadUnsafe(ref bp, 24);
+            c03 = Vector256.FusedMultiplyAdd(x0, w, c03); c13 = Vector256.FusedMultiplyAdd(x1, w, c13);
+        }
+        c00.StoreUnsafe(ref c, 0); c01.StoreUnsafe(ref c, 8); c02.StoreUnsafe(ref c, 16); c03.StoreUnsafe(ref c, 24);
+        c10.StoreUnsafe(ref c1, 0); c11.StoreUnsafe(ref c1, 8); c12.StoreUnsafe(ref c1, 16); c13.StoreUnsafe(ref c1, 24);
+    }
+
+    // One row of C by `vectors` (1 to 4) vectors of columns.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy1xV(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int kk, int vectors, bool accumulate)
+    {
+        ref float a0 = ref Unsafe.Add(ref a, i * rowStride);
+        for (int v = 0; v < vectors; v++)
+        {
+            nuint o = (nuint)(v * Lanes);
+            Vector256<float> acc = accumulate ? Vector256.LoadUnsafe(ref c, o) : default;
+            for (int p = 0; p < kk; p++)
+                acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, p * colStride)), Vector256.LoadUnsafe(ref Unsafe.Add(ref b, p * ldb), o), acc);
+            acc.StoreUnsafe(ref c, o);
+        }
+    }
+
+    /// <summary>sums[j] = Σᵢ A[i, j] for row-major A [rows, cols]: the bias gradient of a dense layer.</summary>
+    public static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, int rows, int cols)
+    {
+        sums.Slice(0, cols).Clear();
+        for (int i = 0; i < rows; i++)
+            System.Numerics.Tensors.TensorPrimitives.Add(sums.Slice(0, cols), a.Slice(i * cols, cols), sums.Slice(0, cols));
+    }
+}

@@ -1,0 +1,49 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace GenNets.Kernels;
+
+/// <summary>Argument checks for generated code, with messages that give the numbers.</summary>
+public static class Guard
+{
+    /// <summary>Checks a single sample's input and output lengths.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Sample(int inputLength, int inputSize, int outputLength, int outputSize)
+    {
+        if (inputLength != inputSize) Throw($"The input holds {inputLength} values; the network takes {inputSize} per sample.", "input");
+        if (outputLength != outputSize) Throw($"The output span holds {outputLength} values; the network produces {outputSize} per sample.", "output");
+    }
+
+    /// <summary>Checks a batch's input and output lengths.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Batch(int inputLength, int inputSize, int outputLength, int outputSize, int batchSize)
+    {
+        Inputs(inputLength, inputSize, batchSize);
+        if (outputLength != batchSize * outputSize)
+            Throw($"The outputs span holds {outputLength} values; {batchSize} samples of {outputSize} outputs need {batchSize * outputSize}.", "outputs");
+    }
+
+    /// <summary>Checks a batch's input length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Inputs(int inputLength, int inputSize, int batchSize)
+    {
+        if (batchSize <= 0) Throw($"The batch size must be positive, but is {batchSize}.", "batchSize");
+        if (inputLength != batchSize * inputSize)
+            Throw($"The inputs hold {inputLength} values; {batchSize} samples of {inputSize} inputs need {batchSize * inputSize}.", "inputs");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Throw(string message, string parameter) => throw new ArgumentException(message, parameter);
+}
+
+/// <summary>Per-thread scratch for generated inference: allocated once per thread and grown only when a larger batch arrives.</summary>
+public static class Scratch
+{
+    /// <summary>A span of <paramref name="length"/> floats from <paramref name="buffer"/>, replacing it with a larger one if needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<float> Get(ref float[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = new float[length];
+        return buffer.AsSpan(0, length);
+    }
+}

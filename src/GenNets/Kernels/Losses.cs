@@ -1,0 +1,150 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// Loss functions over a batch, each returning the mean loss and, when a gradient span is given,
+/// writing the gradient of that mean with respect to the network's output. The reductions follow
+/// PyTorch's defaults so losses and gradients compare one to one.
+/// </summary>
+public static class Losses
+{
+    /// <summary>
+    /// Softmax cross-entropy with integer labels, fused and stable: per row, log Σ e^(z − max) − (z_label − max).
+    /// The gradient is (softmax(z) − onehot(label)) / rows.
+    /// </summary>
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int rows, int cols)
+    {
+        double total = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int label = labels[r];
+            if ((uint)label >= (uint)cols)
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} of sample {r} is outside the {cols} classes 0..{cols - 1}.");
+            var z = logits.Slice(r * cols, cols);
+            float max = TensorPrimitives.Max(z);
+            double sumExp = 0;
+            for (int c = 0; c < cols; c++) sumExp += Math.Exp(z[c] - max);
+            double logSum = Math.Log(sumExp);
+            total += logSum - (z[label] - max);
+            if (!gradient.IsEmpty)
+            {
+                var g = gradient.Slice(r * cols, cols);
+                float scale = 1f / rows;
+                for (int c = 0; c < cols; c++) g[c] = (float)Math.Exp(z[c] - max - logSum) * scale;
+                g[label] -= scale;
+            }
+        }
+        return (float)(total / rows);
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy with a target distribution per row (one-hot or soft labels):
+    /// −Σ t·log softmax(z), mean over rows. The gradient is (softmax(z)·Σt − t) / rows, which is (softmax(z) − t) / rows when the targets sum to one.
+    /// </summary>
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols)
+    {
+        double total = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var z = logits.Slice(r * cols, cols);
+            var t = targets.Slice(r * cols, cols);
+            float max = TensorPrimitives.Max(z);
+            double sumExp = 0;
+            for (int c = 0; c < cols; c++) sumExp += Math.Exp(z[c] - max);
+            double logSum = Math.Log(sumExp);
+            double tSum = 0;
+            for (int c = 0; c < cols; c++)
+            {
+                total -= t[c] * (z[c] - max - logSum);
+                tSum += t[c];
+            }
+            if (!gradient.IsEmpty)
+            {
+                var g = gradient.Slice(r * cols, cols);
+                for (int c = 0; c < cols; c++) g[c] = (float)((Math.Exp(z[c] - max - logSum) * tSum - t[c]) / rows);
+            }
+        }
+        return (float)(total / rows);
+    }
+
+    /// <summary>Mean squared error over every element; gradient 2(y − t) / count.</summary>
+    public static float MeanSquaredError(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols)
+    {
+        int count = rows * cols;
+        double total = 0;
+        float scale = 2f / count;
+        for (int i = 0; i < count; i++)
+        {
+            float d = outputs[i] - targets[i];
+            total += (double)d * d;
+            if (!gradient.IsEmpty) gradient[i] = scale * d;
+        }
+        return (float)(total / count);
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on logits, stable: max(z, 0) − z·t + log(1 + e^(−|z|)), mean over every element;
+    /// gradient (σ(z) − t) / count.
+    /// </summary>
+    public static float BinaryCrossEntropyWithLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols)
+    {
+        int count = rows * cols;
+        double total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double z = logits[i], t = targets[i];
+            total += Math.Max(z, 0) - z * t + Math.Log(1 + Math.Exp(-Math.Abs(z)));
+            if (!gradient.IsEmpty) gradient[i] = (float)((1.0 / (1.0 + Math.Exp(-z)) - t) / count);
+        }
+        return (float)(total / count);
+    }
+
+    /// <summary>
+    /// The loss a generated network trains with, over <paramref name="rows"/> rows of <paramref name="cols"/> outputs, with
+    /// its targets checked: labels for softmax cross-entropy (or binary cross-entropy on one output), values otherwise.
+    /// </summary>
+    public static float Compute(LossKind loss, ReadOnlySpan<float> outputs, Targets targets, Span<float> gradient, int rows, int cols)
+    {
+        if (targets.HasLabels)
+        {
+            if (targets.Labels.Length != rows)
+                throw new ArgumentException($"A batch of {rows} samples needs {rows} labels, but {targets.Labels.Length} were given.", nameof(targets));
+            switch (loss)
+            {
+                case LossKind.SoftmaxCrossEntropy:
+                    return SoftmaxCrossEntropy(outputs, targets.Labels, gradient, rows, cols);
+                case LossKind.BinaryCrossEntropyWithLogits when cols == 1:
+                    return BinaryCrossEntropyWithLabels(outputs, targets.Labels, gradient, rows);
+                case LossKind.BinaryCrossEntropyWithLogits:
+                    throw new ArgumentException($"Binary cross-entropy with class labels needs one output per sample, but the network has {cols}: give float targets instead.", nameof(targets));
+                default:
+                    throw new ArgumentException($"{loss} needs float targets ({cols} per sample), but class labels were given.", nameof(targets));
+            }
+        }
+        if (targets.Values.Length != rows * cols)
+            throw new ArgumentException($"A batch of {rows} samples of {cols} outputs needs {rows * cols} target values, but {targets.Values.Length} were given.", nameof(targets));
+        return loss switch
+        {
+            LossKind.SoftmaxCrossEntropy => SoftmaxCrossEntropy(outputs, targets.Values, gradient, rows, cols),
+            LossKind.MeanSquaredError => MeanSquaredError(outputs, targets.Values, gradient, rows, cols),
+            LossKind.BinaryCrossEntropyWithLogits => BinaryCrossEntropyWithLogits(outputs, targets.Values, gradient, rows, cols),
+            _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown loss."),
+        };
+    }
+
+    private static float BinaryCrossEntropyWithLabels(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int rows)
+    {
+        double total = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            int label = labels[i];
+            if ((uint)label > 1) throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} of sample {i} is not 0 or 1.");
+            double z = logits[i];
+            total += Math.Max(z, 0) - z * label + Math.Log(1 + Math.Exp(-Math.Abs(z)));
+            if (!gradient.IsEmpty) gradient[i] = (float)((1.0 / (1.0 + Math.Exp(-z)) - label) / rows);
+        }
+        return (float)(total / rows);
+    }
+}

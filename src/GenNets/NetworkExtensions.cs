@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Text;
+using GenNets.IO;
+
+namespace GenNets;
+
+/// <summary>Operations every generated network shares: prediction, weight files, a summary table.</summary>
+public static class NetworkExtensions
+{
+    /// <summary>The index of the largest output for one sample (the predicted class). Allocates nothing.</summary>
+    public static int Predict(this INetwork network, ReadOnlySpan<float> input)
+    {
+        int n = network.OutputSize;
+        Span<float> output = n <= 1024 ? stackalloc float[n] : new float[n];
+        network.Forward(input, output);
+        return TensorPrimitives.IndexOfMax(output);
+    }
+
+    /// <summary>The predicted class of each of <paramref name="batchSize"/> samples; <paramref name="scratch"/> (batch × outputs) may be passed to avoid allocating.</summary>
+    public static void Predict(this INetwork network, ReadOnlySpan<float> inputs, Span<int> classes, int batchSize, Span<float> scratch = default)
+    {
+        int n = network.OutputSize;
+        if (classes.Length < batchSize) throw new ArgumentException($"{batchSize} samples need {batchSize} class slots; {classes.Length} were given.", nameof(classes));
+        if (scratch.Length < batchSize * n) scratch = new float[batchSize * n];
+        network.Forward(inputs, scratch, batchSize);
+        for (int s = 0; s < batchSize; s++) classes[s] = TensorPrimitives.IndexOfMax(scratch.Slice(s * n, n));
+    }
+
+    /// <summary>
+    /// Saves the parameters as safetensors with PyTorch's names and layouts. The file is written to a
+    /// temporary name and renamed, so a failed save leaves any earlier file intact.
+    /// </summary>
+    public static void Save(this INetwork network, string path, IReadOnlyDictionary<string, string>? metadata = null)
+        => Weights.Save(path, network.Parameters, network.ParameterTensors, metadata);
+
+    /// <summary>
+    /// Loads parameters from a safetensors file. Every tensor is checked (names, shapes, data) before any is
+    /// copied: on an error naming the tensor and the shapes, the network's weights are unchanged.
+    /// </summary>
+    public static void Load(this INetwork network, string path)
+        => Weights.Load(path, network.Parameters, network.ParameterTensors);
+
+    /// <summary>A table of the layers, their output shapes and parameter counts, like Keras's <c>summary()</c>.</summary>
+    public static string Summary(this INetwork network)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"#",-3} {"layer",-28} {"output",-14} {"parameters",12}");
+        int total = 0;
+        foreach (var layer in network.Layers)
+        {
+            int count = (layer.Weight?.Length ?? 0) + (layer.Bias?.Length ?? 0);
+            total += count;
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{layer.Index,-3} {layer.Description,-28} {ParameterTensor.FormatShape(layer.OutputShape),-14} {count,12:N0}");
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"{"",-3} {"total",-28} {"",-14} {total,12:N0}");
+        return sb.ToString();
+    }
+}
+
+/// <summary>Training helpers over any generated network.</summary>
+public static class TrainingExtensions
+{
+    /// <summary>One training step: gradients of the batch's mean loss, then one optimizer update. Returns the loss.</summary>
+    public static float TrainStep(this INetwork network, ReadOnlySpan<float> inputs, Targets targets, int batchSize, Training.Optimizer optimizer)
+    {
+        float loss = network.ComputeGradients(inputs, targets, batchSize);
+        optimizer.Step(network);
+        return loss;
+    }
+}

@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace GenNets.Training;
+
+/// <summary>Counts of (actual, predicted) class pairs, with accuracy, per-class recall and precision, and a readable table.</summary>
+public sealed class ConfusionMatrix
+{
+    private readonly long[] _counts;
+
+    /// <summary>An empty matrix for <paramref name="classes"/> classes.</summary>
+    public ConfusionMatrix(int classes)
+    {
+        if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "There must be at least one class.");
+        Classes = classes;
+        _counts = new long[classes * classes];
+    }
+
+    /// <summary>Number of classes.</summary>
+    public int Classes { get; }
+
+    /// <summary>Samples counted.</summary>
+    public long Total { get; private set; }
+
+    /// <summary>How often class <paramref name="actual"/> was predicted as <paramref name="predicted"/>.</summary>
+    public long this[int actual, int predicted] => _counts[actual * Classes + predicted];
+
+    /// <summary>Counts one prediction.</summary>
+    public void Add(int actual, int predicted)
+    {
+        if ((uint)actual >= (uint)Classes || (uint)predicted >= (uint)Classes)
+            throw new ArgumentOutOfRangeException(nameof(actual), $"Classes are 0..{Classes - 1}; got actual {actual}, predicted {predicted}.");
+        _counts[actual * Classes + predicted]++;
+        Total++;
+    }
+
+    /// <summary>Fraction predicted right.</summary>
+    public double Accuracy
+    {
+        get
+        {
+            long right = 0;
+            for (int c = 0; c < Classes; c++) right += this[c, c];
+            return Total == 0 ? 0 : (double)right / Total;
+        }
+    }
+
+    /// <summary>Of the samples of class <paramref name="c"/>, the fraction predicted as <paramref name="c"/>.</summary>
+    public double Recall(int c)
+    {
+        long row = 0;
+        for (int p = 0; p < Classes; p++) row += this[c, p];
+        return row == 0 ? 0 : (double)this[c, c] / row;
+    }
+
+    /// <summary>Of the predictions of class <paramref name="c"/>, the fraction right.</summary>
+    public double Precision(int c)
+    {
+        long column = 0;
+        for (int a = 0; a < Classes; a++) column += this[a, c];
+        return column == 0 ? 0 : (double)this[c, c] / column;
+    }
+
+    /// <summary>The matrix as aligned text: rows are actual classes, columns predicted (by index), with per-class recall.</summary>
+    public string Format(IReadOnlyList<string>? classNames = null)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        int nameWidth = 4;
+        for (int c = 0; c < Classes; c++) nameWidth = Math.Max(nameWidth, Name(classNames, c).Length + 4);
+        int cell = 5;
+        foreach (long v in _counts) cell = Math.Max(cell, v.ToString(inv).Length + 1);
+        var sb = new StringBuilder();
+        sb.Append(' ', nameWidth);
+        for (int p = 0; p < Classes; p++) sb.Append(p.ToString(inv).PadLeft(cell));
+        sb.Append("   recall\n");
+        for (int a = 0; a < Classes; a++)
+        {
+            sb.Append((a.ToString(inv) + " " + Name(classNames, a)).PadRight(nameWidth));
+            for (int p = 0; p < Classes; p++) sb.Append(this[a, p].ToString(inv).PadLeft(cell));
+            sb.Append(Recall(a).ToString("P1", inv).PadLeft(9)).Append('\n');
+        }
+        sb.Append("accuracy ").Append(Accuracy.ToString("P2", inv)).Append(" of ").Append(Total.ToString("N0", inv));
+        return sb.ToString();
+    }
+
+    private static string Name(IReadOnlyList<string>? names, int c) => names is not null && c < names.Count ? names[c] : "class " + c.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics.Tensors;
+
+namespace GenNets.Training;
+
+/// <summary>
+/// Updates a network's flat parameter buffer from its gradient buffer, tensor by tensor so that
+/// weight decay reaches weights and not biases. State (momentum, moments) is allocated on the first
+/// step and has the parameter buffer's layout.
+/// </summary>
+public abstract class Optimizer
+{
+    /// <summary>Creates an optimizer with a base learning rate and L2 weight decay.</summary>
+    protected Optimizer(float learningRate, float weightDecay)
+    {
+        if (!(learningRate > 0) || !float.IsFinite(learningRate))
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a positive finite number.");
+        if (!(weightDecay >= 0) || !float.IsFinite(weightDecay))
+            throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "Weight decay must be zero or a positive finite number.");
+        LearningRate = learningRate;
+        BaseLearningRate = learningRate;
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>The learning rate the next step uses (a schedule changes it between epochs).</summary>
+    public float LearningRate { get; set; }
+
+    /// <summary>The learning rate the optimizer was created with: schedules scale from it.</summary>
+    public float BaseLearningRate { get; }
+
+    /// <summary>L2 weight decay on tensors whose <see cref="ParameterTensor.Decays"/> is true.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>Applies one update to <paramref name="network"/>'s parameters from its gradients.</summary>
+    public void Step(INetwork network) => Step(network.Parameters, network.Gradients, network.ParameterTensors);
+
+    /// <summary>Applies one update to <paramref name="parameters"/> from <paramref name="gradients"/>, laid out as <paramref name="tensors"/>.</summary>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, IReadOnlyList<ParameterTensor> tensors)
+    {
+        if (gradients.Length != parameters.Length)
+            throw new ArgumentException($"There are {parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
+        EnsureState(parameters.Length);
+        StepCount++;
+        for (int i = 0; i < tensors.Count; i++) // an index loop: foreach over the interface would allocate an enumerator per step
+        {
+            var t = tensors[i];
+            Update(parameters.Slice(t.Offset, t.Length), gradients.Slice(t.Offset, t.Length), t.Offset, t.Decays ? WeightDecay : 0f);
+        }
+    }
+
+    /// <summary>Forgets all state, as a newly created optimizer.</summary>
+    public virtual void Reset() => StepCount = 0;
+
+    /// <summary>Allocates per-parameter state the first time, or checks its size.</summary>
+    protected abstract void EnsureState(int parameterCount);
+
+    /// <summary>Updates one tensor: <paramref name="offset"/> locates it in the state buffers.</summary>
+    protected abstract void Update(Span<float> p, ReadOnlySpan<float> g, int offset, float decay);
+
+    /// <summary>Allocates or checks a state buffer of the parameter buffer's length.</summary>
+    protected static float[] State(ref float[]? buffer, int parameterCount)
+    {
+        if (buffer is null) return buffer = new float[parameterCount];
+        if (buffer.Length != parameterCount)
+            throw new InvalidOperationException($"This optimizer holds state for {buffer.Length} parameters and was given {parameterCount}: use one optimizer per network.");
+        return buffer;
+    }
+}
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, as PyTorch's <c>SGD</c>:
+/// g′ = g + λ·p; v = μ·v + g′; p −= lr·v (Nesterov: p −= lr·(g′ + μ·v)).
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    private float[]? _velocity;
+
+    /// <summary>Creates SGD.</summary>
+    public Sgd(float learningRate, float momentum = 0f, float weightDecay = 0f, bool nesterov = false) : base(learningRate, weightDecay)
+    {
+        if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Momentum must be in [0, 1).");
+        Momentum = momentum;
+        Nesterov = nesterov;
+    }
+
+    /// <summary>The momentum factor μ.</summary>
+    public float Momentum { get; }
+
+    /// <summary>Whether the Nesterov form is used.</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc/>
+    protected override void EnsureState(int parameterCount)
+    {
+        if (Momentum > 0) State(ref _velocity, parameterCount);
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Span<float> p, ReadOnlySpan<float> g, int offset, float decay)
+    {
+        float lr = LearningRate;
+        if (Momentum == 0)
+        {
+            for (int i = 0; i < p.Length; i++) p[i] -= lr * (g[i] + decay * p[i]);
+            return;
+        }
+        var v = _velocity.AsSpan(offset, p.Length);
+        float mu = Momentum;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float gi = g[i] + decay * p[i];
+            float vi = v[i] = mu * v[i] + gi;
+            p[i] -= lr * (Nesterov ? gi + mu * vi : vi);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Reset()
+    {
+        base.Reset();
+        if (_velocity is not null) Array.Clear(_velocity);
+    }
+}
+
+/// <summary>
+/// Adam, as PyTorch's <c>Adam</c> (weight decay added to the gradient, L2 style); <see cref="AdamW"/> decouples it.
+/// </summary>
+public class Adam : Optimizer
+{
+    private float[]? _m, _v;
+
+    /// <summary>Creates Adam.</summary>
+    public Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+        : base(learningRate, weightDecay)
+    {
+        if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1).");
+        if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1).");
+        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive.");
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>Decay of the first moment.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>Decay of the second moment.</summary>
+    public float Beta2 { get; }
+
+    /// <summary>Added to the root of the second moment.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>True for AdamW: decay shrinks the weights directly instead of joining the gradient.</summary>
+    protected virtual bool Decoupled => false;
+
+    /// <inheritdoc/>
+    protected override void EnsureState(int parameterCount)
+    {
+        State(ref _m, parameterCount);
+        State(ref _v, parameterCount);
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Span<float> p, ReadOnlySpan<float> g, int offset, float decay)
+    {
+        var m = _m.AsSpan(offset, p.Length);
+        var v = _v.AsSpan(offset, p.Length);
+        float b1 = Beta1, b2 = Beta2, eps = Epsilon, lr = LearningRate;
+        float c1 = 1f / (1f - MathF.Pow(b1, StepCount));
+        float c2 = 1f / (1f - MathF.Pow(b2, StepCount));
+        bool decoupled = Decoupled;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float gi = g[i];
+            if (decoupled) p[i] -= lr * decay * p[i];
+            else gi += decay * p[i];
+            float mi = m[i] = b1 * m[i] + (1 - b1) * gi;
+            float vi = v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+            p[i] -= lr * (mi * c1) / (MathF.Sqrt(vi * c2) + eps);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Reset()
+    {
+        base.Reset();
+        if (_m is not null) Array.Clear(_m);
+        if (_v is not null) Array.Clear(_v);
+    }
+}
+
+/// <summary>AdamW: Adam with decoupled weight decay (p −= lr·λ·p), as PyTorch's <c>AdamW</c>; default λ = 0.01.</summary>
+public sealed class AdamW : Adam
+{
+    /// <summary>Creates AdamW.</summary>
+    public AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+        : base(learningRate, beta1, beta2, epsilon, weightDecay) { }
+
+    /// <inheritdoc/>
+    protected override bool Decoupled => true;
+}
+
+/// <summary>A learning-rate schedule: the factor applied to the base learning rate in each epoch.</summary>
+public abstract class LearningRateSchedule
+{
+    /// <summary>The factor for epoch <paramref name="epoch"/> (from 0) of <paramref name="epochs"/>.</summary>
+    public abstract float Factor(int epoch, int epochs);
+}
+
+/// <summary>Multiplies the learning rate by <see cref="Gamma"/> every <see cref="StepSize"/> epochs, as PyTorch's <c>StepLR</c>.</summary>
+public sealed class StepSchedule(int stepSize, float gamma = 0.1f) : LearningRateSchedule
+{
+    /// <summary>Epochs between decays.</summary>
+    public int StepSize { get; } = stepSize > 0 ? stepSize : throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, "The step size must be positive.");
+
+    /// <summary>The decay factor.</summary>
+    public float Gamma { get; } = gamma > 0 ? gamma : throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "Gamma must be positive.");
+
+    /// <inheritdoc/>
+    public override float Factor(int epoch, int epochs) => MathF.Pow(Gamma, epoch / StepSize);
+}
+
+/// <summary>Cosine annealing from the base rate down to <see cref="MinimumFactor"/> × base over the run, as PyTorch's <c>CosineAnnealingLR</c>.</summary>
+public sealed class CosineSchedule(float minimumFactor = 0f) : LearningRateSchedule
+{
+    /// <summary>The final learning rate as a fraction of the base rate.</summary>
+    public float MinimumFactor { get; } = minimumFactor is >= 0 and <= 1 ? minimumFactor : throw new ArgumentOutOfRangeException(nameof(minimumFactor), minimumFactor, "The minimum factor must be in [0, 1].");
+
+    /// <inheritdoc/>
+    public override float Factor(int epoch, int epochs)
+        => epochs <= 1 ? 1f : MinimumFactor + (1 - MinimumFactor) * 0.5f * (1 + MathF.Cos(MathF.PI * epoch / epochs));
+}

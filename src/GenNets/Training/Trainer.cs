@@ -1,0 +1,238 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Threading;
+using GenNets.Data;
+using GenNets.Kernels;
+
+namespace GenNets.Training;
+
+/// <summary>Where training stands: reported after every batch, and with <see cref="Completed"/> set at the end of each epoch.</summary>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="Epochs">Epochs in the run.</param>
+/// <param name="Batch">Batches done in this epoch.</param>
+/// <param name="Batches">Batches per epoch.</param>
+/// <param name="Loss">Mean training loss over this epoch's batches so far.</param>
+/// <param name="Completed">The epoch's results, once the epoch (and its validation) is over.</param>
+public readonly record struct TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, float Loss, EpochResult? Completed);
+
+/// <summary>What one epoch achieved.</summary>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="TrainLoss">Mean training loss over the epoch's batches (dropout on).</param>
+/// <param name="TrainAccuracy">Fraction of training samples classified right during the epoch, for labelled data.</param>
+/// <param name="ValidationLoss">Mean loss on the validation set, if one was given.</param>
+/// <param name="ValidationAccuracy">Accuracy on the validation set, if it is labelled.</param>
+/// <param name="LearningRate">The learning rate used in the epoch.</param>
+/// <param name="Elapsed">Wall time of the epoch's training (validation excluded).</param>
+public sealed record EpochResult(int Epoch, float TrainLoss, float? TrainAccuracy, float? ValidationLoss, float? ValidationAccuracy, float LearningRate, TimeSpan Elapsed);
+
+/// <summary>The loss and, for labelled data, accuracy of a network on a data set.</summary>
+public readonly record struct Evaluation(float Loss, float? Accuracy, int Count);
+
+/// <summary>Thrown when a loss or gradient becomes NaN or infinite. The step that found it was not applied.</summary>
+public sealed class TrainingDivergedException(string message) : ArithmeticException(message);
+
+/// <summary>
+/// Trains a generated network: epochs of seeded, shuffled mini-batches, an optimizer step per batch,
+/// validation after each epoch, progress through <see cref="IProgress{T}"/>, and a guard that stops
+/// with a clear message, weights intact, when anything becomes NaN or infinite.
+/// </summary>
+public sealed class Trainer<TNetwork> where TNetwork : INetwork
+{
+    /// <summary>Creates a trainer for <paramref name="network"/> with <paramref name="optimizer"/>.</summary>
+    public Trainer(TNetwork network, Optimizer optimizer)
+    {
+        Network = network ?? throw new ArgumentNullException(nameof(network));
+        Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+    }
+
+    /// <summary>The network being trained.</summary>
+    public TNetwork Network { get; }
+
+    /// <summary>The optimizer.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Optional learning-rate schedule, applied at the start of each epoch.</summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>When set, gradients whose global L2 norm exceeds this are scaled down to it before each step.</summary>
+    public float? MaxGradientNorm { get; init; }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs and returns each epoch's results. The shuffle order is fixed by
+    /// <paramref name="seed"/>: the same seed, data and network seed give bit-identical weights.
+    /// </summary>
+    public IReadOnlyList<EpochResult> Fit(Dataset train, int epochs, int batchSize, Dataset? validation = null,
+        IProgress<TrainingProgress>? progress = null, int seed = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Train for at least one epoch.");
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+        CheckCompatible(train, nameof(train));
+        if (validation is not null) CheckCompatible(validation, nameof(validation));
+        if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
+
+        var net = Network;
+        int inSize = net.InputSize, outSize = net.OutputSize;
+        int batches = (train.Count + batchSize - 1) / batchSize;
+        var order = new int[train.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var x = new float[batchSize * inSize];
+        var labels = train.Labels is null ? null : new int[batchSize];
+        var values = train.Targets is null ? null : new float[batchSize * train.TargetSize];
+        var shuffle = new SeededRandom((ulong)seed);
+        var results = new List<EpochResult>(epochs);
+
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            if (Schedule is not null) Optimizer.LearningRate = Optimizer.BaseLearningRate * Schedule.Factor(epoch, epochs);
+            shuffle.Shuffle(order);
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long correct = 0;
+            for (int b = 0; b < batches; b++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int start = b * batchSize, n = Math.Min(batchSize, train.Count - start);
+                for (int s = 0; s < n; s++)
+                {
+                    int idx = order[start + s];
+                    train.Features.AsSpan(idx * inSize, inSize).CopyTo(x.AsSpan(s * inSize));
+                    if (labels is not null) labels[s] = train.Labels![idx];
+                    else train.Targets.AsSpan(idx * train.TargetSize, train.TargetSize).CopyTo(values.AsSpan(s * train.TargetSize));
+                }
+                Targets targets = labels is not null ? Targets.FromLabels(labels.AsSpan(0, n)) : Targets.FromValues(values.AsSpan(0, n * train.TargetSize));
+                float loss = net.ComputeGradients(x.AsSpan(0, n * inSize), targets, n);
+                CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
+                if (MaxGradientNorm is float max) ClipGradients(net.Gradients, max);
+                Optimizer.Step(net);
+                lossSum += loss;
+                if (labels is not null && outSize > 1)
+                {
+                    // Accuracy as seen in training (dropout on), like Keras reports it: no extra pass.
+                    var trained = net.TrainingOutputs;
+                    for (int s = 0; s < n; s++)
+                        if (TensorPrimitives.IndexOfMax(trained.Slice(s * outSize, outSize)) == labels[s]) correct++;
+                }
+                progress?.Report(new TrainingProgress(epoch + 1, epochs, b + 1, batches, (float)(lossSum / (b + 1)), null));
+            }
+            clock.Stop();
+            Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batchSize, 256));
+            var result = new EpochResult(epoch + 1, (float)(lossSum / batches),
+                labels is not null && outSize > 1 ? (float)correct / train.Count : null,
+                val?.Loss, val?.Accuracy, Optimizer.LearningRate, clock.Elapsed);
+            results.Add(result);
+            progress?.Report(new TrainingProgress(epoch + 1, epochs, batches, batches, result.TrainLoss, result));
+        }
+        return results;
+    }
+
+    /// <summary>Mean loss and (for labelled data with more than one output) accuracy of the network in inference mode.</summary>
+    public Evaluation Evaluate(Dataset data, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckCompatible(data, nameof(data));
+        return Evaluation(Network, data, batchSize);
+    }
+
+    /// <summary>Mean loss and accuracy of <paramref name="network"/> on <paramref name="data"/>, in inference mode.</summary>
+    public static Evaluation Evaluation(INetwork network, Dataset data, int batchSize = 256)
+    {
+        int inSize = network.InputSize, outSize = network.OutputSize;
+        var outputs = new float[batchSize * outSize];
+        double lossSum = 0;
+        long correct = 0;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, data.Count - start);
+            var o = outputs.AsSpan(0, n * outSize);
+            network.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n);
+            ReadOnlySpan<int> labels = data.Labels is null ? default : data.Labels.AsSpan(start, n);
+            ReadOnlySpan<float> values = data.Targets is null ? default : data.Targets.AsSpan(start * outSize, n * outSize);
+            lossSum += (double)BatchLoss(network.Loss, o, labels, values, n, outSize) * n;
+            if (!labels.IsEmpty && outSize > 1)
+                for (int s = 0; s < n; s++)
+                    if (TensorPrimitives.IndexOfMax(o.Slice(s * outSize, outSize)) == labels[s]) correct++;
+        }
+        float? accuracy = data.Labels is not null && outSize > 1 ? (float)correct / data.Count : null;
+        return new Evaluation((float)(lossSum / data.Count), accuracy, data.Count);
+    }
+
+    private static float BatchLoss(LossKind loss, ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> values, int rows, int cols) => loss switch
+    {
+        LossKind.SoftmaxCrossEntropy when !labels.IsEmpty => Losses.SoftmaxCrossEntropy(outputs, labels, default, rows, cols),
+        LossKind.SoftmaxCrossEntropy => Losses.SoftmaxCrossEntropy(outputs, values, default, rows, cols),
+        LossKind.MeanSquaredError => Losses.MeanSquaredError(outputs, values, default, rows, cols),
+        LossKind.BinaryCrossEntropyWithLogits when !labels.IsEmpty => BinaryFromLabels(outputs, labels, rows),
+        LossKind.BinaryCrossEntropyWithLogits => Losses.BinaryCrossEntropyWithLogits(outputs, values, default, rows, cols),
+        _ => throw new ArgumentOutOfRangeException(nameof(loss)),
+    };
+
+    private static float BinaryFromLabels(ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, int rows)
+    {
+        Span<float> t = rows <= 1024 ? stackalloc float[rows] : new float[rows];
+        for (int i = 0; i < rows; i++) t[i] = labels[i];
+        return Losses.BinaryCrossEntropyWithLogits(outputs, t, default, rows, 1);
+    }
+
+    private void CheckCompatible(Dataset data, string name)
+    {
+        var net = Network;
+        if (data.FeatureSize != net.InputSize)
+            throw new ArgumentException($"The network takes {net.InputSize} input values per sample but the data set has {data.FeatureSize}.", name);
+        if (data.Labels is not null)
+        {
+            if (net.Loss == LossKind.MeanSquaredError)
+                throw new ArgumentException("Mean squared error needs float targets, but the data set holds class labels.", name);
+            int classes = net.Loss == LossKind.BinaryCrossEntropyWithLogits ? 2 : net.OutputSize;
+            if (net.Loss == LossKind.BinaryCrossEntropyWithLogits && net.OutputSize != 1)
+                throw new ArgumentException($"Binary cross-entropy with class labels needs one output, but the network has {net.OutputSize}: give float targets instead.", name);
+            for (int i = 0; i < data.Labels.Length; i++)
+                if ((uint)data.Labels[i] >= (uint)classes)
+                    throw new ArgumentException($"Label {data.Labels[i]} of sample {i} is outside the network's {classes} classes 0..{classes - 1}.", name);
+        }
+        else if (data.TargetSize != net.OutputSize)
+            throw new ArgumentException($"The network has {net.OutputSize} outputs but the data set has {data.TargetSize} targets per sample.", name);
+    }
+
+    private void CheckFinite(float loss, int epoch, int batch, ReadOnlySpan<float> inputs)
+    {
+        var net = Network;
+        var gradients = net.Gradients;
+        if (float.IsFinite(loss) && float.IsFinite(TensorPrimitives.Sum(gradients))) return;
+
+        string what = float.IsFinite(loss) ? $"the loss is {loss}" : $"the loss became {loss}";
+        string where = "";
+        // A non-finite weight is the root cause when there is one; gradients turn non-finite downstream of it.
+        foreach (var t in net.ParameterTensors)
+        {
+            int bad = CountNonFinite(net.Parameters.Slice(t.Offset, t.Length));
+            if (bad > 0) { where = $" Parameter '{t.Name}' of {t.Layer} holds {bad} non-finite values."; break; }
+        }
+        if (where.Length == 0)
+            foreach (var t in net.ParameterTensors)
+            {
+                int bad = CountNonFinite(gradients.Slice(t.Offset, t.Length));
+                if (bad > 0) { where = $" The gradient of '{t.Name}' of {t.Layer} holds {bad} non-finite values."; break; }
+            }
+        int badInputs = CountNonFinite(inputs);
+        if (badInputs > 0) where += $" The batch's inputs hold {badInputs} non-finite values.";
+        throw new TrainingDivergedException(
+            $"Training diverged at epoch {epoch}, batch {batch}: {what}.{where} This step was not applied, so the weights are those of the last good step; " +
+            "lower the learning rate, set MaxGradientNorm, or check the data.");
+    }
+
+    private static int CountNonFinite(ReadOnlySpan<float> values)
+    {
+        int n = 0;
+        foreach (float v in values) if (!float.IsFinite(v)) n++;
+        return n;
+    }
+
+    private static void ClipGradients(Span<float> gradients, float maxNorm)
+    {
+        float norm = TensorPrimitives.Norm(gradients);
+        if (norm > maxNorm) TensorPrimitives.Multiply(gradients, maxNorm / norm, gradients);
+    }
+}

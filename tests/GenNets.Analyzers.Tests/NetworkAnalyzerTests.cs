@@ -1,0 +1,218 @@
+using System.Linq;
+using System.Threading.Tasks;
+using GenNets.CodeFixes;
+using Xunit;
+
+namespace GenNets.Analyzers.Tests;
+
+public class NetworkAnalyzerTests
+{
+    [Fact]
+    public async Task ValidNetworks_HaveNoDiagnostics()
+    {
+        var diagnostics = await AnalyzerHarness.Diagnose("""
+            using GenNets;
+            namespace App;
+            [Input(784)]
+            [Dense(256, Activation.ReLU)]
+            [Dense(128, Activation.ReLU)]
+            [Dropout(0.1f)]
+            [Dense(10)]
+            [Loss(LossKind.SoftmaxCrossEntropy)]
+            public partial class Mlp { }
+
+            [Input(8, 3)]
+            [Dense(4, Activation.GELU, Name = "proj", Init = Initializer.HeNormal)]
+            [Dense(1)]
+            [Loss(LossKind.BinaryCrossEntropyWithLogits)]
+            internal sealed partial class PerPosition { }
+
+            [Input(2)] [Dense(3, Activation.Softmax)] [Loss(LossKind.MeanSquaredError)]
+            public partial class SoftOut { }
+
+            public class Unrelated { [System.Obsolete] public void M() { } }
+            """);
+        Assert.True(diagnostics.All(d => d.Severity < Microsoft.CodeAnalysis.DiagnosticSeverity.Warning), string.Join("\n", diagnostics));
+    }
+
+    [Fact]
+    public Task GN0001_NotPartial() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2)]
+        public class {|GN0001:Plain|} { }
+        """, "'Plain'");
+
+    [Fact]
+    public async Task GN0001_CodeFix_AddsPartial()
+    {
+        string fixedSource = await AnalyzerHarness.ApplyFix("""
+            using GenNets;
+            [Input(3)]
+            [Dense(2)]
+            public sealed class Plain { }
+            """, "GN0001", new MakePartialCodeFixer());
+        Assert.Contains("public sealed partial class Plain { }", fixedSource);
+        await AnalyzerHarness.Verify(fixedSource);
+    }
+
+    [Fact]
+    public async Task GN0001_CodeFix_WorksWithoutModifiers()
+    {
+        string fixedSource = await AnalyzerHarness.ApplyFix("using GenNets;\n[Input(3)] [Dense(2)]\nclass Plain { }\n", "GN0001", new MakePartialCodeFixer());
+        Assert.Contains("\npartial class Plain { }", fixedSource);
+    }
+
+    [Fact]
+    public Task GN0002_MissingInput() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Dense(4)] [Dense(2)]
+        public partial class {|GN0002:NoInput|} { }
+        """, "2 layer attribute(s)");
+
+    [Fact]
+    public Task GN0003_RepeatedInput() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [{|GN0003:Input(4)|}] [Dense(2)]
+        public partial class Twice { }
+        """, "2 times");
+
+    [Fact]
+    public Task GN0004_InputNotFirst() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Dense(5)] [{|GN0004:Input(3)|}] [Dense(2)]
+        public partial class Late { }
+        """, "1 layer attribute(s) precede");
+
+    [Fact]
+    public Task GN0005_NonPositiveUnits_OnTheArgument() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense({|GN0005:0|}, Activation.ReLU)] [Dense(2)]
+        public partial class Zero { }
+        """, "The units of layer 0 (Dense) must be positive, but is 0");
+
+    [Fact]
+    public Task GN0005_NonPositiveInputDimension_OnTheArgument() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(4, {|GN0005:-2|})] [Dense(2)]
+        public partial class Negative { }
+        """, "Input dimension 1 must be positive, but is -2");
+
+    [Fact]
+    public Task GN0006_SoftmaxNotLast() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(4, {|GN0006:Activation.Softmax|})] [Dropout(0.1f)] [Dense(2)]
+        public partial class EarlySoftmax { }
+        """, "layer 0 (Dense 4) is followed by 2 more layer(s)");
+
+    [Fact]
+    public Task GN0007_CrossEntropyOnOneUnit() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(1)] [Loss({|GN0007:LossKind.SoftmaxCrossEntropy|})]
+        public partial class OneUnit { }
+        """, "the network has 1");
+
+    [Fact]
+    public Task GN0007_BinaryCrossEntropyAfterSoftmax() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(4, Activation.Softmax)] [Loss({|GN0007:LossKind.BinaryCrossEntropyWithLogits|})]
+        public partial class SoftmaxThenBce { }
+        """, "applies Softmax");
+
+    [Fact]
+    public Task GN0007_CrossEntropyAfterSoftmax_IsDoubleSoftmax() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(4, Activation.Softmax)] [Loss({|GN0007:LossKind.SoftmaxCrossEntropy|})]
+        public partial class DoubleSoftmax { }
+        """, "already has Softmax");
+
+    [Fact]
+    public Task GN0008_SplitAcrossPartials() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(4)]
+        public partial class Split { }
+        [{|GN0008:Dense(2)|}]
+        public partial class Split { }
+        """, "'Split'");
+
+    [Theory]
+    [InlineData("1f", "1")]
+    [InlineData("-0.5f", "-0.5")]
+    [InlineData("1.5f", "1.5")]
+    public Task GN0009_DropoutOutOfRange(string value, string shown) => AnalyzerHarness.Verify($$"""
+        using GenNets;
+        [Input(3)] [Dense(4)] [Dropout({|GN0009:{{value}}|})] [Dense(2)]
+        public partial class BadDropout { }
+        """, "but is " + shown);
+
+    [Fact]
+    public async Task GN0010_TooLarge_IsAWarning()
+    {
+        var diagnostics = await AnalyzerHarness.Diagnose("""
+            using GenNets;
+            [Input(10000)] [Dense(8000)]
+            public partial class Huge { }
+            """);
+        var d = Assert.Single(diagnostics, d => d.Id == "GN0010");
+        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Warning, d.Severity);
+        Assert.Contains("80,008,000 parameters", d.GetMessage());
+    }
+
+    [Fact]
+    public Task GN0011_RepeatedLoss() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2)] [Loss(LossKind.MeanSquaredError)] [{|GN0011:Loss(LossKind.MeanSquaredError)|}]
+        public partial class TwoLosses { }
+        """, "2 times");
+
+    [Fact]
+    public Task GN0012_GenericClass() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2)]
+        public partial class {|GN0012:Generic|}<T> { }
+        """, "cannot be generic");
+
+    [Fact]
+    public Task GN0012_NestedInNonPartial() => AnalyzerHarness.Verify("""
+        using GenNets;
+        public class Outer
+        {
+            [Input(3)] [Dense(2)]
+            public partial class {|GN0012:Inner|} { }
+        }
+        """, "'Outer', which is not partial");
+
+    [Fact]
+    public Task GN0013_NoLayers() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [{|GN0013:Input(3)|}]
+        public partial class Empty { }
+        """, "'Empty'");
+
+    [Fact]
+    public Task GN0014_InvalidActivation() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2, {|GN0014:(Activation)42|})]
+        public partial class Bad { }
+        """, "42 is not a valid Activation");
+
+    [Fact]
+    public Task GN0015_DuplicateTensorName() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(4, Name = "fc")] [Dense(2, {|GN0015:Name = "fc"|})]
+        public partial class Twins { }
+        """, "Layer 1 names its tensors 'fc', which layer 0 already uses");
+
+    [Fact]
+    public Task GN0016_SizeOverflow() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(100000)] [Dense(100000)]
+        public partial class {|GN0016:Enormous|} { }
+        """, "10,000,100,000");
+
+    [Fact]
+    public async Task Analyzer_NeverThrows_OnMalformedInput()
+    {
+        foreach (string source in Generators.Tests.RobustnessCorpus.Sources())
+            await AnalyzerHarness.Diagnose(source); // asserts no AD0001
+    }
+}

@@ -1,0 +1,80 @@
+using System;
+using GenNets.Kernels;
+using Xunit;
+
+namespace GenNets.Tests.Kernels;
+
+public class ActivationTests
+{
+    public static TheoryData<Activation> All => new()
+    {
+        Activation.Identity, Activation.ReLU, Activation.LeakyReLU, Activation.Sigmoid, Activation.Tanh, Activation.GELU, Activation.Softmax,
+    };
+
+    private const int Cols = 5;
+
+    // Values away from 0 so that ReLU's kink is never inside a finite-difference step.
+    private static double[] Inputs()
+    {
+        var z = Check.ToDouble(Check.Random(4 * Cols, 11, 3f));
+        for (int i = 0; i < z.Length; i++) if (Math.Abs(z[i]) < 1e-3) z[i] = 0.5;
+        return z;
+    }
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void ReferenceBackward_MatchesFiniteDifferences(Activation activation)
+    {
+        double[] z = Inputs();
+        double[] weights = Check.ToDouble(Check.Random(z.Length, 12));
+        // A scalar L = Σ wᵢ·f(z)ᵢ, so dL/dy = w.
+        double L(double[] v)
+        {
+            double[] y = Reference.Activate(activation, v, Cols);
+            double s = 0;
+            for (int i = 0; i < y.Length; i++) s += weights[i] * y[i];
+            return s;
+        }
+        double[] numeric = Check.FiniteDifferences(L, z);
+        double[] analytic = Reference.ActivateBackward(activation, z, Reference.Activate(activation, z, Cols), weights, Cols);
+        Check.Close(numeric, analytic, 1e-6, 1e-8, $"{activation} dz");
+    }
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void FastKernels_MatchReference(Activation activation)
+    {
+        float[] z = Check.Random(4 * Cols * 7, 13, 4f); // 140 values: vector body and scalar tail
+        float[] dy = Check.Random(z.Length, 14);
+        var y = new float[z.Length];
+        var dz = new float[z.Length];
+        int rows = z.Length / Cols;
+        switch (activation)
+        {
+            case Activation.Identity: z.CopyTo(y, 0); dy.CopyTo(dz, 0); break;
+            case Activation.ReLU: Activations.ReLU(z, y); Activations.ReLUBackward(y, dy, dz); break;
+            case Activation.LeakyReLU: Activations.LeakyReLU(z, y); Activations.LeakyReLUBackward(y, dy, dz); break;
+            case Activation.Sigmoid: Activations.Sigmoid(z, y); Activations.SigmoidBackward(y, dy, dz); break;
+            case Activation.Tanh: Activations.Tanh(z, y); Activations.TanhBackward(y, dy, dz); break;
+            case Activation.GELU: Activations.GELU(z, y); Activations.GELUBackward(z, dy, dz); break;
+            case Activation.Softmax: Activations.Softmax(z, y, rows, Cols); Activations.SoftmaxBackward(y, dy, dz, rows, Cols); break;
+        }
+        double[] zd = Check.ToDouble(z);
+        double[] yRef = Reference.Activate(activation, zd, Cols);
+        Check.Close(yRef, y, 1e-5, 1e-6, $"{activation} y");
+        Check.Close(Reference.ActivateBackward(activation, zd, yRef, Check.ToDouble(dy), Cols), dz, 1e-4, 1e-6, $"{activation} dz");
+    }
+
+    [Fact]
+    public void Erf_MatchesKnownValues()
+    {
+        // Values from tables of the error function.
+        Assert.Equal(0.0, SpecialFunctions.Erf(0.0), 15);
+        Assert.Equal(0.5204998778130465, SpecialFunctions.Erf(0.5), 14);
+        Assert.Equal(0.8427007929497149, SpecialFunctions.Erf(1.0), 14);
+        Assert.Equal(0.9953222650189527, SpecialFunctions.Erf(2.0), 14);
+        Assert.Equal(0.9999779095030014, SpecialFunctions.Erf(3.0), 14);
+        Assert.Equal(0.9999999845827421, SpecialFunctions.Erf(4.0), 14);
+        Assert.Equal(-0.8427007929497149, SpecialFunctions.Erf(-1.0), 14);
+    }
+}

@@ -1,0 +1,66 @@
+using GenNets;
+
+namespace GenNets.Tests.Networks;
+
+// Networks compiled by the GenNets generator exactly as a user's would be. Each exercises a
+// different mix of activations, losses and shapes; the tests compare them with the double-precision
+// reference and with finite differences.
+
+[Input(784)]
+[Dense(256, Activation.ReLU)]
+[Dense(128, Activation.ReLU)]
+[Dropout(0.1f)]
+[Dense(10)]
+[Loss(LossKind.SoftmaxCrossEntropy)]
+public partial class FashionMlp { }
+
+[Input(2)]
+[Dense(8, Activation.Tanh)]
+[Dense(1)]
+[Loss(LossKind.BinaryCrossEntropyWithLogits)]
+public partial class XorNet { }
+
+[Input(5)]
+[Dense(7, Activation.GELU)]
+[Dropout(0.3f)]
+[Dense(6, Activation.LeakyReLU, Init = Initializer.HeNormal)]
+[Dense(4, Activation.Sigmoid, Init = Initializer.GlorotNormal)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class EveryActivation { }
+
+[Input(9)]
+[Dense(11, Activation.Tanh, Name = "encoder")]
+[Dense(3, Name = "head")]
+[Loss(LossKind.BinaryCrossEntropyWithLogits)]
+public partial class MultiLabel { }
+
+[Input(13)]
+[Dense(17, Activation.ReLU)]
+[Dense(2, Activation.Identity)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class Regressor { }
+
+// Dense acts on the last axis, per position: (4 positions, 6 features) -> (4, 5) -> (4, 3).
+[Input(4, 6)]
+[Dense(5, Activation.Sigmoid)]
+[Dense(3)]
+[Loss(LossKind.SoftmaxCrossEntropy)]
+public partial class PerPosition { }
+
+// Dropout first, and a network with no hidden layer at all.
+[Input(6)]
+[Dropout(0.5f)]
+[Dense(4)]
+public partial class DropoutFirst { }
+
+public static partial class Outer
+{
+    public static partial class Nested
+    {
+        [Input(3)]
+        [Dense(2)]
+        [Loss(LossKind.MeanSquaredError)]
+        public partial class InnerNet { }
+    }
+}
