@@ -5,7 +5,8 @@ namespace GenNets.Generators.Tests;
 /// <summary>Declarations as an editor sees them mid-typing: prefixes, deletions, garbage arguments, odd declarations.</summary>
 internal static class RobustnessCorpus
 {
-    private const string Mlp = """
+    /// <summary>The sample's MLP, as a user writes it.</summary>
+    public const string Mlp = """
         using GenNets;
         namespace Samples;
 
@@ -18,7 +19,8 @@ internal static class RobustnessCorpus
         public partial class FashionMlp { }
         """;
 
-    private const string Mixed = """
+    /// <summary>Nesting, a sequence input, GELU, dropout, names and initialisers.</summary>
+    public const string Mixed = """
         using GenNets;
 
         public static partial class Models

@@ -13,32 +13,9 @@ namespace GenNets.Generators.Tests;
 /// </summary>
 public class SnapshotTests
 {
-    public const string Mlp = """
-        using GenNets;
-        namespace Samples;
+    public const string Mlp = RobustnessCorpus.Mlp;
 
-        [Input(784)]
-        [Dense(256, Activation.ReLU)]
-        [Dense(128, Activation.ReLU)]
-        [Dropout(0.1f)]
-        [Dense(10)]
-        [Loss(LossKind.SoftmaxCrossEntropy)]
-        public partial class FashionMlp { }
-        """;
-
-    public const string Mixed = """
-        using GenNets;
-
-        public static partial class Models
-        {
-            [Input(4, 6)]
-            [Dense(8, Activation.GELU, Name = "proj")]
-            [Dropout(0.25f)]
-            [Dense(3, Activation.Softmax, Init = Initializer.GlorotNormal)]
-            [Loss(LossKind.MeanSquaredError)]
-            internal partial class PerPosition { }
-        }
-        """;
+    public const string Mixed = RobustnessCorpus.Mixed;
 
     public const string Invalid = """
         using GenNets;
