@@ -306,6 +306,9 @@ internal static class Emitter
     private static void EmitTraining(IndentedWriter w, ShapedNetwork net, Plan plan)
     {
         var layers = net.Layers;
+        var last = layers[layers.Length - 1];
+        string lossRows = Rows(last);
+
         w.Line("/// <summary>");
         w.Line("/// Forward in training mode (dropout on), the loss, and backward through every layer in reverse:");
         w.Line("/// overwrites <see cref=\"Gradients\"/> with the gradient of the mean loss over the batch and returns that loss.");
@@ -313,15 +316,51 @@ internal static class Emitter
         w.Line("/// </summary>");
         w.Line(Generated);
         w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
+        w.Line("TrainForward(inputs, batchSize);");
+        w.Line("int batch = batchSize;");
+        w.Line($"{Span} dy = new {Span}(_gradientA, 0, batch * OutputSize);");
+        w.Line($"float loss = {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, dy, {lossRows}, {last.OutFeatures});");
+        w.Line("TrainBackward(inputs, dy, batch);");
+        w.Line("return loss;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line("/// Forward in training mode (dropout on), keeping what <see cref=\"Backward\"/> needs. Returns the outputs,");
+        w.Line("/// batch × <see cref=\"OutputSize\"/>, valid until the next training call. For a loss of your own: call this,");
+        w.Line("/// compute the gradient of your loss with respect to the outputs, and pass it to <see cref=\"Backward\"/>.");
+        w.Line("/// </summary>");
+        w.Line(Generated);
+        w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize)");
+        w.Line("TrainForward(inputs, batchSize);");
+        w.Line("return TrainingOutputs;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line("/// Backward through every layer for the batch of the last <see cref=\"ForwardTraining\"/>, given the same");
+        w.Line("/// <paramref name=\"inputs\"/> and the gradient of the loss with respect to the outputs: overwrites <see cref=\"Gradients\"/>.");
+        w.Line("/// </summary>");
+        w.Line(Generated);
+        w.Open($"public void Backward({RoSpan} inputs, {RoSpan} outputGradient)");
+        w.Line("int batch = _trainingBatch;");
+        w.Line("if (batch == 0) throw new global::System.InvalidOperationException(\"Backward needs a ForwardTraining call first.\");");
+        w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputGradient.Length, OutputSize, batch);");
+        w.Line($"{Span} dy = new {Span}(_gradientA, 0, batch * OutputSize);");
+        w.Line("outputGradient.CopyTo(dy);");
+        w.Line("TrainBackward(inputs, dy, batch);");
+        w.Close();
+        w.Line();
+
+        // ---- The forward pass in training mode ----
+        w.Line(Generated);
+        w.Open($"private void TrainForward({RoSpan} inputs, int batchSize)");
         w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
         w.Line("if (batchSize > _capacity) Reserve(batchSize);");
         w.Line("int batch = batchSize;");
         w.Line("_trainingBatch = batch;");
         w.Line("long step = ++_trainingSteps;");
         w.Line($"{RoSpan} p = _parameters;");
-        w.Line($"{Span} g = _gradients;");
-        w.Line();
-        w.Line("// ---- Forward, keeping what backward needs ----");
         string current = "inputs";
         var inputOf = new string[layers.Length];
         for (int i = 0; i < layers.Length; i++)
@@ -342,12 +381,22 @@ internal static class Emitter
                 EmitDenseForward(w, layer, current, y, y);
             current = y;
         }
+        w.Close();
         w.Line();
-        w.Line("// ---- Loss, and its gradient with respect to the output ----");
-        w.Line($"{Span} dy = new {Span}(_gradientA, 0, batch * OutputSize);");
-        w.Line($"float loss = {Kernels}Losses.Compute(TrainingLoss, {current}, targets, dy, {Rows(net.Layers[net.Layers.Length - 1])}, {net.Layers[net.Layers.Length - 1].OutFeatures});");
-        w.Line();
-        w.Line("// ---- Backward, layers in reverse; dy is the gradient of the layer's output ----");
+
+        // ---- The backward pass ----
+        w.Line(Generated);
+        w.Open($"private void TrainBackward({RoSpan} inputs, {Span} dy, int batch)");
+        w.Line($"{RoSpan} p = _parameters;");
+        w.Line($"{Span} g = _gradients;");
+        w.Line("// What the forward pass kept: each layer's output (and pre-activation or mask where backward needs it).");
+        foreach (var layer in layers.Take(layers.Length))
+        {
+            w.Line($"{RoSpan} y{layer.Index} = new {RoSpan}({plan.OutputBuffer(layer)}, 0, batch * {layer.OutputLength});");
+            if (plan.KeepsPreActivation(layer))
+                w.Line($"{RoSpan} z{layer.Index} = new {RoSpan}(_z{layer.Index}, 0, batch * {layer.OutputLength});");
+        }
+        w.Line("// Layers in reverse; dy is the gradient of the loss with respect to the layer's output.");
         bool inA = true; // dy lives in _gradientA
         for (int i = layers.Length - 1; i >= 0; i--)
         {
@@ -356,7 +405,7 @@ internal static class Emitter
             w.Line($"// Layer {layer.Index}: {Describe(layer)}    (batch, {Join(layer.OutputShape)}) -> (batch, {Join(layer.InputShape)})");
             if (layer.Spec.Kind == SpecKind.Dropout)
             {
-                if (!first) w.Line($"{Kernels}Dropout.Backward(new {Span}(_mask{layer.Index}, 0, batch * {layer.OutputLength}), dy, dy);");
+                if (!first) w.Line($"{Kernels}Dropout.Backward(new {RoSpan}(_mask{layer.Index}, 0, batch * {layer.OutputLength}), dy, dy);");
                 else w.Line("// The input needs no gradient.");
                 continue;
             }
@@ -390,7 +439,6 @@ internal static class Emitter
             w.Line($"dy = dx{n};");
             inA = !inA;
         }
-        w.Line("return loss;");
         w.Close();
         w.Line();
 

@@ -141,6 +141,39 @@ public class GeneratedNetworkTests
     }
 
     [Fact]
+    public void ForwardTrainingThenBackward_WithOwnLossGradient_MatchesComputeGradients()
+    {
+        // A loss of one's own: mean squared error written by hand, its gradient passed to Backward.
+        var net = new EveryActivation(seed: 9);
+        const int batch = 4;
+        float[] x = Check.Random(batch * EveryActivation.InputSize, 40);
+        float[] t = Check.Random(batch * EveryActivation.OutputSize, 41);
+        float expectedLoss = net.ComputeGradients(x, t, batch);
+        float[] expected = net.Gradients.ToArray();
+
+        var twin = new EveryActivation(seed: 9);
+        var y = twin.ForwardTraining(x, batch).ToArray(); // same step number, so the same dropout masks
+        var dy = new float[y.Length];
+        double loss = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            loss += (y[i] - t[i]) * (y[i] - t[i]) / y.Length;
+            dy[i] = 2 * (y[i] - t[i]) / y.Length;
+        }
+        twin.Backward(x, dy);
+        Assert.Equal(expectedLoss, (float)loss, 5);
+        // The hand-written gradient rounds as (2·d)/n, the runtime's as (2/n)·d: equal to float precision.
+        Check.Close(Check.ToDouble(expected), twin.Gradients, 1e-5, 1e-8, "gradients");
+    }
+
+    [Fact]
+    public void Backward_BeforeForwardTraining_SaysSo()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => new Regressor().Backward(new float[13], new float[2]));
+        Assert.Contains("ForwardTraining", ex.Message);
+    }
+
+    [Fact]
     public void Initialization_FollowsHeForReLUAndZeroBiases()
     {
         var net = new FashionMlp(1);
