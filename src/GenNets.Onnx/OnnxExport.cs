@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using GenNets.Onnx.Protocol;
+
+namespace GenNets.Onnx;
+
+/// <summary>Options of an ONNX export.</summary>
+public sealed record OnnxExportOptions
+{
+    /// <summary>The ONNX operator set to target: 17 or later. From 20 on, GELU is one <c>Gelu</c> node; before, it is built from <c>Erf</c>.</summary>
+    public int Opset { get; init; } = 17;
+
+    /// <summary>The graph's name; by default the network's class name.</summary>
+    public string? GraphName { get; init; }
+}
+
+/// <summary>
+/// Writes a generated network's inference graph with its current weights as a standard ONNX model:
+/// input <c>input</c> of shape [batch, …input shape], output <c>output</c> of shape [batch, …output shape],
+/// weights as initializers under their PyTorch names. Dropout, the identity in inference, is left out.
+/// </summary>
+public static class OnnxExport
+{
+    private const long IrVersion = 8; // the IR of opsets 17 and 18
+
+    /// <summary>Writes the model to <paramref name="path"/> (a temporary file, then renamed over it).</summary>
+    public static void ExportOnnx(this INetwork network, string path, OnnxExportOptions? options = null)
+    {
+        byte[] bytes = network.ToOnnx(options);
+        string full = Path.GetFullPath(path);
+        string temporary = full + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp";
+        try
+        {
+            File.WriteAllBytes(temporary, bytes);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>The model as bytes, ready for <c>InferenceSession</c> or any ONNX engine.</summary>
+    public static byte[] ToOnnx(this INetwork network, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        options ??= new OnnxExportOptions();
+        if (options.Opset < 17)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Opset, "GenNets exports ONNX opset 17 or later.");
+
+        var graph = new GraphProto { Name = options.GraphName ?? network.GetType().Name };
+        var builder = new GraphBuilder(graph, network, options.Opset);
+        var layers = network.Layers;
+        graph.Input.Add(Value("input", layers.Count == 0 ? [] : layers[0].InputShape));
+
+        string current = "input";
+        foreach (var layer in layers)
+        {
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    current = builder.Dense(layer, current);
+                    current = builder.Activation(layer, current);
+                    break;
+                case LayerKind.Dropout:
+                    break; // the identity in inference
+                default:
+                    throw new NotSupportedException($"ONNX export has no mapping for {layer.Description} (layer {layer.Index}).");
+            }
+        }
+        builder.Rename(current, "output");
+        graph.Output.Add(Value("output", layers[^1].OutputShape));
+
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "GenNets",
+            ProducerVersion = typeof(INetwork).Assembly.GetName().Version?.ToString() ?? "1.0",
+            Graph = graph,
+            DocString = $"{graph.Name}: loss {network.Loss}, {network.ParameterCount} parameters.",
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        return model.ToByteArray();
+    }
+
+    private static ValueInfoProto Value(string name, int[] sampleShape)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        foreach (int d in sampleShape) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+
+    /// <summary>Adds nodes and initializers to one graph, naming intermediate values uniquely.</summary>
+    private sealed class GraphBuilder(GraphProto graph, INetwork network, int opset)
+    {
+        private int _values;
+        private readonly HashSet<string> _constants = new(StringComparer.Ordinal);
+
+        private string Fresh(string hint) => $"{hint}_{_values++}";
+
+        private NodeProto Node(string op, string name, string[] inputs, string output)
+        {
+            var node = new NodeProto { OpType = op, Name = name };
+            node.Input.AddRange(inputs);
+            node.Output.Add(output);
+            graph.Node.Add(node);
+            return node;
+        }
+
+        public string Dense(LayerInfo layer, string x)
+        {
+            var weight = layer.Weight!;
+            var bias = layer.Bias!;
+            int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
+            var w = network.Parameters.Slice(weight.Offset, weight.Length);
+            string y = Fresh($"dense{layer.Index}");
+            Initializer(bias.Name, bias.Shape, network.Parameters.Slice(bias.Offset, bias.Length));
+            if (layer.InputShape.Length == 1)
+            {
+                // A vector per sample: one Gemm, Y = X·Wᵀ + b, the weight kept in PyTorch's [out, in] layout.
+                Initializer(weight.Name, weight.Shape, w);
+                var gemm = Node("Gemm", $"layer{layer.Index}_gemm", [x, weight.Name, bias.Name], y);
+                gemm.Attribute.Add(new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+                return y;
+            }
+            // A sequence per sample: MatMul on the last axis with the weight stored transposed, [in, out], then Add.
+            var transposed = new float[w.Length];
+            for (int o = 0; o < outFeatures; o++)
+                for (int i = 0; i < inFeatures; i++)
+                    transposed[i * outFeatures + o] = w[o * inFeatures + i];
+            string wt = weight.Name + "_transposed";
+            Initializer(wt, [inFeatures, outFeatures], transposed);
+            string product = Fresh($"dense{layer.Index}_matmul");
+            Node("MatMul", $"layer{layer.Index}_matmul", [x, wt], product);
+            Node("Add", $"layer{layer.Index}_bias", [product, bias.Name], y);
+            return y;
+        }
+
+        public string Activation(LayerInfo layer, string x)
+        {
+            string y = Fresh($"{layer.Activation.ToString().ToLowerInvariant()}{layer.Index}");
+            string name = $"layer{layer.Index}_{layer.Activation.ToString().ToLowerInvariant()}";
+            switch (layer.Activation)
+            {
+                case GenNets.Activation.Identity:
+                    return x;
+                case GenNets.Activation.ReLU:
+                    Node("Relu", name, [x], y);
+                    return y;
+                case GenNets.Activation.LeakyReLU:
+                    Node("LeakyRelu", name, [x], y).Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = GenNets.Kernels.Activations.LeakySlope });
+                    return y;
+                case GenNets.Activation.Sigmoid:
+                    Node("Sigmoid", name, [x], y);
+                    return y;
+                case GenNets.Activation.Tanh:
+                    Node("Tanh", name, [x], y);
+                    return y;
+                case GenNets.Activation.Softmax:
+                    Node("Softmax", name, [x], y).Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+                    return y;
+                case GenNets.Activation.GELU when opset >= 20:
+                    Node("Gelu", name, [x], y);
+                    return y;
+                case GenNets.Activation.GELU:
+                {
+                    // y = x · 0.5 · (1 + erf(x / √2)), the exact GELU from opset-17 operators.
+                    string scaled = Fresh("gelu_scaled"), erf = Fresh("gelu_erf"), plus = Fresh("gelu_plus_one"), times = Fresh("gelu_times_x");
+                    Node("Div", name + "_div", [x, Scalar("sqrt2", MathF.Sqrt(2f))], scaled);
+                    Node("Erf", name + "_erf", [scaled], erf);
+                    Node("Add", name + "_add", [erf, Scalar("one", 1f)], plus);
+                    Node("Mul", name + "_mul", [x, plus], times);
+                    Node("Mul", name + "_half", [times, Scalar("half", 0.5f)], y);
+                    return y;
+                }
+                default:
+                    throw new NotSupportedException($"ONNX export has no mapping for activation {layer.Activation}.");
+            }
+        }
+
+        public void Rename(string from, string to)
+        {
+            if (from == "input")
+            {
+                Node("Identity", "output_identity", ["input"], to);
+                return;
+            }
+            foreach (var node in graph.Node)
+                for (int i = 0; i < node.Output.Count; i++)
+                    if (node.Output[i] == from) node.Output[i] = to;
+            foreach (var node in graph.Node)
+                for (int i = 0; i < node.Input.Count; i++)
+                    if (node.Input[i] == from) node.Input[i] = to;
+        }
+
+        private string Scalar(string name, float value)
+        {
+            if (_constants.Add(name)) Initializer(name, [], [value]);
+            return name;
+        }
+
+        private void Initializer(string name, int[] shape, ReadOnlySpan<float> values)
+        {
+            var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+            foreach (int d in shape) tensor.Dims.Add(d);
+            if (BitConverter.IsLittleEndian)
+                tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
+            else
+                foreach (float v in values) tensor.FloatData.Add(v);
+            graph.Initializer.Add(tensor);
+        }
+    }
+}
