@@ -16,6 +16,7 @@ internal static class Emitter
 {
     private const string Generated = "[global::System.CodeDom.Compiler.GeneratedCode(\"GenNets.Generators\", \"1.0.0\")]";
     private const string Kernels = "global::GenNets.Kernels.";
+    private const string Pool = "global::GenNets.Threading.";
     private const string RoSpan = "global::System.ReadOnlySpan<float>";
     private const string Span = "global::System.Span<float>";
 
@@ -103,6 +104,8 @@ internal static class Emitter
         }
         w.Line();
         w.Line("// Memory, in bytes, known at build time.");
+        w.Line("/// <summary>Floating-point operations of one sample's forward pass (a multiply-add counts 2).</summary>");
+        w.Line($"public const long ForwardFlopsPerSample = {plan.ForwardFlopsPerSample};");
         w.Line("/// <summary>Bytes of parameters (the same again for gradients while training).</summary>");
         w.Line($"public const long ParameterBytes = {4L * net.ParameterCount};");
         w.Line("/// <summary>Bytes of scratch one sample needs in inference, besides the weights.</summary>");
@@ -120,6 +123,10 @@ internal static class Emitter
         w.Line("private long _trainingSteps;");
         w.Line("private int _trainingBatch;");
         w.Line("private int _sweeps; // single-sample calls so far; its parity picks the sweep direction (a benign race between threads)");
+        w.Line($"private int _threads = {Pool}WorkerPool.DefaultThreads;");
+        w.Line("private int _trainingParts = 1; // parts the last training batch was split into");
+        w.Line("private long _step; // the training step being computed, which numbers its dropout masks");
+        w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of parts 1.. of a split batch");
         w.Line();
         w.Line("// Training buffers, (re)allocated only when a larger batch than before arrives.");
         w.Line("private int _capacity;");
@@ -218,6 +225,7 @@ internal static class Emitter
 
     private static void EmitInference(IndentedWriter w, ShapedNetwork net, Plan plan)
     {
+        string ClassName = net.Spec.ClassName;
         w.Line("/// <summary>Inference on one sample. Thread-safe; allocates nothing.</summary>");
         w.Line(Generated);
         w.Open($"public void Forward({RoSpan} input, {Span} output)");
@@ -236,8 +244,29 @@ internal static class Emitter
         w.Line(Generated);
         w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize)");
         w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputs.Length, OutputSize, batchSize);");
-        w.Line($"Infer(inputs, outputs, {Kernels}Scratch.Get(ref t_scratch, batchSize * {plan.InferenceScratch}), batchSize, reverse: false);");
+        w.Line("int parts = PartsFor(batchSize);");
+        w.Line("if (parts == 1) InferPart(0, 1, inputs, outputs);");
+        w.Line($"else {Pool}WorkerPool.Run(parts, this, s_inferPart, inputs, outputs);");
         w.Close();
+        w.Line();
+        w.Line($"private static readonly {Pool}PartAction s_inferPart = static (network, part, parts, inputs, outputs) => (({ClassName})network).InferPart(part, parts, inputs, outputs);");
+        w.Line();
+        w.Line("// Part `part` of `parts` of a batch: a contiguous run of samples, fixed by the batch size and the part count.");
+        w.Line(Generated);
+        w.Open($"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs)");
+        w.Line("int batch = inputs.Length / InputSize;");
+        w.Line("int start = batch * part / parts, rows = batch * (part + 1) / parts - start;");
+        w.Line($"Infer(inputs.Slice(start * InputSize, rows * InputSize), outputs.Slice(start * OutputSize, rows * OutputSize), {Kernels}Scratch.Get(ref t_scratch, rows * {plan.InferenceScratch}), rows, reverse: false);");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Threads a batch is split over (1: no threading). Results are bit-identical run to run for a given value.</summary>");
+        w.Open("public int Threads");
+        w.Line("get => _threads;");
+        w.Line("set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"Threads must be at least 1.\");");
+        w.Close();
+        w.Line();
+        w.Line("// Split a batch only when each part has enough work to pay for the hand-over.");
+        w.Line($"private int PartsFor(int batch) => {Pool}WorkerPool.PartsFor(batch, _threads, ForwardFlopsPerSample);");
         w.Line();
 
         // Hidden values alternate between two halves of the scratch ("ping" and "pong").
@@ -307,7 +336,7 @@ internal static class Emitter
     {
         var layers = net.Layers;
         var last = layers[layers.Length - 1];
-        string lossRows = Rows(last);
+        string cls = net.Spec.ClassName;
 
         w.Line("/// <summary>");
         w.Line("/// Forward in training mode (dropout on), the loss, and backward through every layer in reverse:");
@@ -316,11 +345,10 @@ internal static class Emitter
         w.Line("/// </summary>");
         w.Line(Generated);
         w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
-        w.Line("TrainForward(inputs, batchSize);");
+        w.Line("RunForward(inputs, batchSize);");
         w.Line("int batch = batchSize;");
-        w.Line($"{Span} dy = new {Span}(_gradientA, 0, batch * OutputSize);");
-        w.Line($"float loss = {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, dy, {lossRows}, {last.OutFeatures});");
-        w.Line("TrainBackward(inputs, dy, batch);");
+        w.Line($"float loss = {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {Rows(last)}, {last.OutFeatures});");
+        w.Line("RunBackward(inputs);");
         w.Line("return loss;");
         w.Close();
         w.Line();
@@ -332,7 +360,7 @@ internal static class Emitter
         w.Line("/// </summary>");
         w.Line(Generated);
         w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize)");
-        w.Line("TrainForward(inputs, batchSize);");
+        w.Line("RunForward(inputs, batchSize);");
         w.Line("return TrainingOutputs;");
         w.Close();
         w.Line();
@@ -346,35 +374,89 @@ internal static class Emitter
         w.Line("int batch = _trainingBatch;");
         w.Line("if (batch == 0) throw new global::System.InvalidOperationException(\"Backward needs a ForwardTraining call first.\");");
         w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputGradient.Length, OutputSize, batch);");
-        w.Line($"{Span} dy = new {Span}(_gradientA, 0, batch * OutputSize);");
-        w.Line("outputGradient.CopyTo(dy);");
-        w.Line("TrainBackward(inputs, dy, batch);");
+        w.Line($"outputGradient.CopyTo(new {Span}(_outputGradient, 0, batch * OutputSize));");
+        w.Line("RunBackward(inputs);");
         w.Close();
         w.Line();
 
-        // ---- The forward pass in training mode ----
+        // ---- Splitting a batch over threads ----
+        w.Line("// A batch is split into parts of contiguous samples. Each part runs forward and backward on its own rows and");
+        w.Line("// writes its own gradients (part 0 into _gradients); the parts' gradients are then summed in part order, so");
+        w.Line("// the result depends on the number of parts, never on which thread ran which part.");
         w.Line(Generated);
-        w.Open($"private void TrainForward({RoSpan} inputs, int batchSize)");
+        w.Open($"private void RunForward({RoSpan} inputs, int batchSize)");
         w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
         w.Line("if (batchSize > _capacity) Reserve(batchSize);");
-        w.Line("int batch = batchSize;");
-        w.Line("_trainingBatch = batch;");
-        w.Line("long step = ++_trainingSteps;");
+        w.Line("_trainingBatch = batchSize;");
+        w.Line("_step = ++_trainingSteps;");
+        w.Line("int parts = _trainingParts = PartsFor(batchSize);");
+        w.Line("if (parts > 1 && _partGradients.Length < parts - 1) ReservePartGradients(parts - 1);");
+        w.Line("if (parts == 1) TrainForward(inputs, 0, batchSize);");
+        w.Line($"else {Pool}WorkerPool.Run(parts, this, s_forwardPart, inputs, default);");
+        w.Close();
+        w.Line();
+        w.Line(Generated);
+        w.Open($"private void RunBackward({RoSpan} inputs)");
+        w.Line("int parts = _trainingParts;");
+        w.Open("if (parts == 1)");
+        w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
+        w.Line("return;");
+        w.Close();
+        w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardPart, inputs, default);");
+        w.Line($"{Pool}WorkerPool.Run(parts, this, s_sumPart, default, default);");
+        w.Close();
+        w.Line();
+        w.Line($"private static readonly {Pool}PartAction s_forwardPart = static (network, part, parts, inputs, _) => (({cls})network).ForwardPart(part, parts, inputs);");
+        w.Line($"private static readonly {Pool}PartAction s_backwardPart = static (network, part, parts, inputs, _) => (({cls})network).BackwardPart(part, parts, inputs);");
+        w.Line($"private static readonly {Pool}PartAction s_sumPart = static (network, part, parts, _, _) => (({cls})network).SumPart(part, parts);");
+        w.Line();
+        w.Line(Generated);
+        w.Open($"private void ForwardPart(int part, int parts, {RoSpan} inputs)");
+        w.Line("int batch = _trainingBatch, start = batch * part / parts;");
+        w.Line("TrainForward(inputs, start, batch * (part + 1) / parts - start);");
+        w.Close();
+        w.Line();
+        w.Line(Generated);
+        w.Open($"private void BackwardPart(int part, int parts, {RoSpan} inputs)");
+        w.Line("int batch = _trainingBatch, start = batch * part / parts;");
+        w.Line("TrainBackward(inputs, start, batch * (part + 1) / parts - start, part == 0 ? _gradients : _partGradients[part - 1]);");
+        w.Close();
+        w.Line();
+        w.Line("// Sums the parts' gradients into _gradients over one slice of the parameters, always in part order.");
+        w.Line(Generated);
+        w.Open("private void SumPart(int part, int parts)");
+        w.Line("int start = ParameterCount * part / parts, length = ParameterCount * (part + 1) / parts - start;");
+        w.Line($"{Span} total = new {Span}(_gradients, start, length);");
+        w.Line($"for (int p = 0; p < parts - 1; p++) global::System.Numerics.Tensors.TensorPrimitives.Add(total, new {RoSpan}(_partGradients[p], start, length), total);");
+        w.Close();
+        w.Line();
+        w.Line(Generated);
+        w.Open("private void ReservePartGradients(int count)");
+        w.Line("var grown = new float[count][];");
+        w.Line("for (int p = 0; p < count; p++) grown[p] = p < _partGradients.Length ? _partGradients[p] : new float[ParameterCount];");
+        w.Line("_partGradients = grown;");
+        w.Close();
+        w.Line();
+
+        // ---- The forward pass in training mode, over rows [start, start + rows) of the batch ----
+        w.Line(Generated);
+        w.Open($"private void TrainForward({RoSpan} inputs, int start, int rows)");
         w.Line($"{RoSpan} p = _parameters;");
-        string current = "inputs";
-        var inputOf = new string[layers.Length];
+        w.Line("long step = _step;");
+        w.Line("int batch = rows; // the kernels below see only this part's samples");
+        string current = "x";
+        w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
         for (int i = 0; i < layers.Length; i++)
         {
             var layer = layers[i];
-            inputOf[i] = current;
             w.Line($"// Layer {layer.Index}: {Describe(layer)}    (batch, {Join(layer.InputShape)}) -> (batch, {Join(layer.OutputShape)})");
             string y = $"y{layer.Index}";
-            w.Line($"{Span} {y} = new {Span}({plan.OutputBuffer(layer)}, 0, batch * {layer.OutputLength});");
+            w.Line($"{Span} {y} = new {Span}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
             if (layer.Spec.Kind == SpecKind.Dropout)
-                w.Line($"{Kernels}Dropout.Forward({current}, {y}, new {Span}(_mask{layer.Index}, 0, batch * {layer.OutputLength}), {Float(layer.Spec.Probability)}, _dropoutSeed + {layer.Index}UL, step, 0);");
+                w.Line($"{Kernels}Dropout.Forward({current}, {y}, new {Span}(_mask{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength}), {Float(layer.Spec.Probability)}, _dropoutSeed + {layer.Index}UL, step, (long)start * {layer.OutputLength});");
             else if (plan.KeepsPreActivation(layer))
             {
-                w.Line($"{Span} z{layer.Index} = new {Span}(_z{layer.Index}, 0, batch * {layer.OutputLength});");
+                w.Line($"{Span} z{layer.Index} = new {Span}(_z{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
                 EmitDenseForward(w, layer, current, $"z{layer.Index}", y);
             }
             else
@@ -384,28 +466,33 @@ internal static class Emitter
         w.Close();
         w.Line();
 
-        // ---- The backward pass ----
+        // ---- The backward pass over rows [start, start + rows), gradients into g ----
         w.Line(Generated);
-        w.Open($"private void TrainBackward({RoSpan} inputs, {Span} dy, int batch)");
+        w.Open($"private void TrainBackward({RoSpan} inputs, int start, int rows, {Span} g)");
         w.Line($"{RoSpan} p = _parameters;");
-        w.Line($"{Span} g = _gradients;");
+        w.Line("int batch = rows; // the kernels below see only this part's samples");
+        w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
         w.Line("// What the forward pass kept: each layer's output (and pre-activation or mask where backward needs it).");
-        foreach (var layer in layers.Take(layers.Length))
+        foreach (var layer in layers)
         {
-            w.Line($"{RoSpan} y{layer.Index} = new {RoSpan}({plan.OutputBuffer(layer)}, 0, batch * {layer.OutputLength});");
+            w.Line($"{RoSpan} y{layer.Index} = new {RoSpan}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
             if (plan.KeepsPreActivation(layer))
-                w.Line($"{RoSpan} z{layer.Index} = new {RoSpan}(_z{layer.Index}, 0, batch * {layer.OutputLength});");
+                w.Line($"{RoSpan} z{layer.Index} = new {RoSpan}(_z{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
         }
-        w.Line("// Layers in reverse; dy is the gradient of the loss with respect to the layer's output.");
-        bool inA = true; // dy lives in _gradientA
+        w.Line("// Layers in reverse; dy is the gradient of the loss with respect to the layer's output. This part's");
+        w.Line($"// gradients flow through its own stretch of _gradientA and _gradientB: rows [start, start + rows) of width {plan.GradientWidth}.");
+        w.Line($"int stretch = start * {plan.GradientWidth};");
+        w.Line($"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);");
+        bool inA = false; // the first dx goes to _gradientA
         for (int i = layers.Length - 1; i >= 0; i--)
         {
             var layer = layers[i];
             bool first = i == 0;
+            string x = i == 0 ? "x" : $"y{layers[i - 1].Index}";
             w.Line($"// Layer {layer.Index}: {Describe(layer)}    (batch, {Join(layer.OutputShape)}) -> (batch, {Join(layer.InputShape)})");
             if (layer.Spec.Kind == SpecKind.Dropout)
             {
-                if (!first) w.Line($"{Kernels}Dropout.Backward(new {RoSpan}(_mask{layer.Index}, 0, batch * {layer.OutputLength}), dy, dy);");
+                if (!first) w.Line($"{Kernels}Dropout.Backward(new {RoSpan}(_mask{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength}), dy, dy);");
                 else w.Line("// The input needs no gradient.");
                 continue;
             }
@@ -425,7 +512,6 @@ internal static class Emitter
                     w.Line($"{Kernels}Activations.{layer.Spec.Activation}Backward(y{n}, dy, dy);");
                     break;
             }
-            string x = inputOf[i];
             w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, 1, {layer.OutFeatures}, {x}, g.Slice(Layer{n}WeightOffset, {layer.WeightLength}), {layer.OutFeatures}, {layer.InFeatures}, {rows}, accumulate: false); // dW = dyᵀ·x");
             w.Line($"{Kernels}Gemm.ColumnSums(dy, g.Slice(Layer{n}BiasOffset, {layer.OutFeatures}), {rows}, {layer.OutFeatures}); // db = Σ dy");
             if (first)
@@ -434,7 +520,7 @@ internal static class Emitter
                 continue;
             }
             string next = inA ? "_gradientB" : "_gradientA";
-            w.Line($"{Span} dx{n} = new {Span}({next}, 0, batch * {layer.InputLength});");
+            w.Line($"{Span} dx{n} = new {Span}({next}, stretch, batch * {layer.InputLength});");
             w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, {layer.OutFeatures}, 1, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), dx{n}, {rows}, {layer.InFeatures}, {layer.OutFeatures}, accumulate: false); // dx = dy·W");
             w.Line($"dy = dx{n};");
             inA = !inA;
@@ -502,9 +588,15 @@ internal static class Emitter
                 maxWidth = System.Math.Max(maxWidth, layer.OutputLength);
                 if (layer.Index > 0) maxWidth = System.Math.Max(maxWidth, layer.InputLength);
             }
-            buffers.Add(new Buffer("_gradientA", maxWidth, "gradients flowing backward, alternating with _gradientB"));
-            buffers.Add(new Buffer("_gradientB", maxWidth, "gradients flowing backward, alternating with _gradientA"));
+            buffers.Add(new Buffer("_outputGradient", net.OutputLength, "the loss's gradient with respect to the outputs"));
+            buffers.Add(new Buffer("_gradientA", maxWidth, "gradients flowing backward, alternating with _gradientB; a part owns its rows' stretch"));
+            buffers.Add(new Buffer("_gradientB", maxWidth, "gradients flowing backward, alternating with _gradientA; a part owns its rows' stretch"));
+            GradientWidth = maxWidth;
             TrainingBuffers = buffers;
+            long flops = 0;
+            foreach (var layer in layers)
+                if (layer.Spec.Kind == SpecKind.Dense) flops += 2L * layer.Positions * layer.InFeatures * layer.OutFeatures;
+            ForwardFlopsPerSample = flops;
             TrainingFloatsPerSample = buffers.Sum(b => b.FloatsPerSample);
             OutputField = $"_y{layers[layers.Length - 1].Index}";
         }
@@ -513,6 +605,8 @@ internal static class Emitter
         public int InferenceScratch { get; }
         public IReadOnlyList<Buffer> TrainingBuffers { get; }
         public int TrainingFloatsPerSample { get; }
+        public long ForwardFlopsPerSample { get; private set; }
+        public int GradientWidth { get; private set; }
         public string OutputField { get; }
 
         public string OutputBuffer(ShapedLayer layer) => $"_y{layer.Index}";

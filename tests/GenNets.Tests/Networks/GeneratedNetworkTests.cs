@@ -203,8 +203,8 @@ public class GeneratedNetworkTests
         Assert.Equal(4L * 235_146, FashionMlp.ParameterBytes);
         Assert.Equal(2 * 256 * 4, FashionMlp.InferenceBytesPerSample);
         Assert.Equal(2 * FashionMlp.ParameterBytes, FashionMlp.AdamStateBytes);
-        // Outputs of the four layers, the dropout mask, and two gradient buffers of the widest layer.
-        Assert.Equal(4L * (256 + 128 + 128 + 128 + 10 + 256 + 256), FashionMlp.TrainingBytesPerSample);
+        // Outputs of the four layers, the dropout mask, the output gradient, and two gradient buffers of the widest layer.
+        Assert.Equal(4L * (256 + 128 + 128 + 128 + 10 + 10 + 256 + 256), FashionMlp.TrainingBytesPerSample);
     }
 
     [Fact]

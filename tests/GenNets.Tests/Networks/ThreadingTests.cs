@@ -1,0 +1,123 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using GenNets.Kernels;
+using GenNets.Threading;
+using GenNets.Training;
+using Xunit;
+
+namespace GenNets.Tests.Networks;
+
+/// <summary>A batch split over threads gives the unsplit results within float tolerance, and the same bits every time.</summary>
+public class ThreadingTests
+{
+    private const int Batch = 64;
+
+    private static (float[] X, int[] Labels) Data(int seed)
+        => (Check.Random(Batch * 784, (ulong)seed), Enumerable.Range(0, Batch).Select(i => (i * 7 + seed) % 10).ToArray());
+
+    [Fact]
+    public void TheMlpBatch_IsSplit_AtTwoThreads()
+    {
+        Assert.Equal(2, WorkerPool.PartsFor(Batch, 2, FashionMlp.ForwardFlopsPerSample));
+        Assert.Equal(1, WorkerPool.PartsFor(1, 2, FashionMlp.ForwardFlopsPerSample));
+        Assert.Equal(1, WorkerPool.PartsFor(Batch, 1, FashionMlp.ForwardFlopsPerSample));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void SplitBatch_MatchesOneThread(int threads)
+    {
+        var (x, labels) = Data(1);
+        var one = new FashionMlp(seed: 4) { Threads = 1 };
+        var many = new FashionMlp(seed: 4) { Threads = threads };
+        float lossOne = one.ComputeGradients(x, labels, Batch);
+        float lossMany = many.ComputeGradients(x, labels, Batch);
+        Assert.Equal(lossOne, lossMany, 5);
+        Check.Close(Check.ToDouble(one.Gradients), many.Gradients, 1e-4, 1e-7, "gradients");
+        Check.Close(Check.ToDouble(one.TrainingOutputs), many.TrainingOutputs, 1e-5, 1e-6, "training outputs (dropout masks too)");
+
+        var outOne = new float[Batch * 10];
+        var outMany = new float[Batch * 10];
+        one.Forward(x, outOne, Batch);
+        many.Forward(x, outMany, Batch);
+        Check.Close(Check.ToDouble(outOne), outMany, 1e-5, 1e-6, "batch inference");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SplitBatch_GradientsMatchTheDoubleReference(int threads)
+    {
+        var (x, labels) = Data(2);
+        var net = new FashionMlp(seed: 5) { Threads = threads };
+        float loss = net.ComputeGradients(x, labels, Batch);
+        var expected = new double[FashionMlp.ParameterCount];
+        double expectedLoss = Reference.NetworkLoss(net.Layers, net.Loss, Check.ToDouble(net.Parameters), Check.ToDouble(x), Batch,
+            labels, default, expected, net.DropoutSeed, net.TrainingSteps);
+        Assert.Equal(expectedLoss, loss, 4);
+        Check.Close(expected, net.Gradients, 1e-4, 1e-6, "gradients");
+    }
+
+    [Fact]
+    public void SameThreadCount_GivesBitIdenticalTraining()
+    {
+        float[] Train()
+        {
+            var net = new FashionMlp(seed: 6) { Threads = 2 };
+            var adam = new Adam();
+            for (int step = 0; step < 5; step++)
+            {
+                var (x, labels) = Data(step);
+                net.TrainStep(x, labels, Batch, adam);
+            }
+            return net.Parameters.ToArray();
+        }
+        Assert.True(Train().AsSpan().SequenceEqual(Train()));
+    }
+
+    [Fact]
+    public void SplitTraining_AllocatesNothing_AfterWarmUp()
+    {
+        var (x, labels) = Data(3);
+        var net = new FashionMlp(seed: 7) { Threads = 2 };
+        var sgd = new Sgd(0.01f);
+        var outputs = new float[Batch * 10];
+        net.TrainStep(x, labels, Batch, sgd);
+        net.Forward(x, outputs, Batch);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            net.TrainStep(x, labels, Batch, sgd);
+            net.Forward(x, outputs, Batch);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void CallersThatAreThemselvesParallel_GetCorrectResults()
+    {
+        // Four callers at once on a two-core pool: whoever finds the pool busy runs on its own thread.
+        var (x, _) = Data(4);
+        var net = new FashionMlp(seed: 8) { Threads = 2 };
+        var expected = new float[Batch * 10];
+        new FashionMlp(seed: 8) { Threads = 1 }.Forward(x, expected, Batch);
+        var results = new float[4][];
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            var mine = new float[Batch * 10];
+            for (int round = 0; round < 50; round++) net.Forward(x, mine, Batch);
+            results[t] = mine;
+        });
+        foreach (var r in results) Check.Close(Check.ToDouble(expected), r, 1e-5, 1e-6, "outputs");
+    }
+
+    [Fact]
+    public void Threads_BelowOne_IsRefused()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new FashionMlp { Threads = 0 });
+        Assert.Equal(0, ex.ActualValue);
+    }
+}
