@@ -5,9 +5,9 @@ using GenNets.Training;
 
 namespace GenNets.Benchmarks;
 
-/// <summary>Single-sample inference and a batch-64 training step (forward, loss, backward, SGD) of the MLP, GenNets beside the naive implementation.</summary>
+/// <summary>Single-sample inference and a batch-64 training step (forward, loss, backward, SGD) of the MLP on one thread, GenNets beside a straightforward C# implementation.</summary>
 [MemoryDiagnoser]
-public class MlpBenchmarks
+public class MlpBenchmarks // filter: *Naive* or *MlpBenchmarks*
 {
     public const int Batch = 64;
     private BenchMlp _net = null!;
@@ -19,9 +19,9 @@ public class MlpBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _net = new BenchMlp(seed: 1);
+        _net = new BenchMlp(seed: 1) { Threads = 1 };
         _naive = new NaiveMlp(_net);
-        _sgd = new Sgd(1e-3f);
+        _sgd = new Sgd(1e-3f) { Threads = 1 };
         var r = new SeededRandom(2);
         _x = Enumerable.Range(0, Batch * 784).Select(_ => (float)r.NextDouble()).ToArray();
         _labels = Enumerable.Range(0, Batch).Select(i => i % 10).ToArray();
@@ -30,23 +30,23 @@ public class MlpBenchmarks
         _net.Reserve(Batch);
     }
 
-    [Benchmark(Description = "MLP inference, 1 sample: GenNets")]
+    [Benchmark]
     public float GenNetsInference()
     {
         _net.Forward(_one, _out);
         return _out[0];
     }
 
-    [Benchmark(Description = "MLP inference, 1 sample: naive")]
+    [Benchmark]
     public float NaiveInference()
     {
         _naive.Forward(_one, _out);
         return _out[0];
     }
 
-    [Benchmark(Description = "MLP train step, batch 64: GenNets")]
+    [Benchmark]
     public float GenNetsTrainStep() => _net.TrainStep(_x, _labels, Batch, _sgd);
 
-    [Benchmark(Description = "MLP train step, batch 64: naive")]
+    [Benchmark]
     public void NaiveTrainStep() => _naive.TrainStep(_x, _labels, Batch, 1e-3f);
 }

@@ -14,6 +14,10 @@ public class PeakBenchmark
     /// <summary>FLOPs per call: 12 vectors × 8 lanes × 2 (multiply and add) per iteration.</summary>
     public const double Flops = Iterations * 12.0 * 8 * 2;
 
+    /// <summary>The same loop on two threads at once: the machine's two-core peak is 2 × Flops over this time.</summary>
+    [Benchmark(Description = "FP32 peak: 12 FMA chains on each of 2 threads")]
+    public void PeakTwoThreads() => System.Threading.Tasks.Parallel.Invoke(() => Peak(), () => Peak());
+
     [Benchmark(Description = "FP32 peak: 12 FMA chains")]
     [MethodImpl(MethodImplOptions.NoInlining)]
     public float Peak()

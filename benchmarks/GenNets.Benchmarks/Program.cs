@@ -3,92 +3,122 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using System.Threading.Tasks;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 namespace GenNets.Benchmarks;
 
 /// <summary>
-/// dotnet run -c Release --project benchmarks/GenNets.Benchmarks             full BenchmarkDotNet run
-/// dotnet run -c Release --project benchmarks/GenNets.Benchmarks -- --quick  medians of timed calls, a few seconds
-/// Both end with a table: median µs, GFLOP/s and share of the FP32 peak measured in the same run.
+/// dotnet run -c Release --project benchmarks/GenNets.Benchmarks             BenchmarkDotNet: the figures to publish
+/// dotnet run -c Release --project benchmarks/GenNets.Benchmarks -- --quick  a few seconds per network, for routine use
+/// Add --filter *Naive* (full mode) or --naive (quick mode) for the straightforward-C# comparison of the MLP.
+/// Both print one table: medians, GFLOP/s and share of the FP32 peak measured in the same run, and the ratio to ONNX Runtime.
 /// </summary>
 public static class Program
 {
-    // FLOPs count a multiply-add as 2; a training step counts 3x the forward.
-    private const double MlpForwardFlops = 2.0 * (784 * 256 + 256 * 128 + 128 * 10);
-
-    private static readonly Dictionary<string, double> FlopsOf = new()
-    {
-        ["GenNetsInference"] = MlpForwardFlops,
-        ["NaiveInference"] = MlpForwardFlops,
-        ["GenNetsTrainStep"] = 3 * MlpForwardFlops * MlpBenchmarks.Batch,
-        ["NaiveTrainStep"] = 3 * MlpForwardFlops * MlpBenchmarks.Batch,
-        ["Peak"] = PeakBenchmark.Flops,
-    };
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static void Main(string[] args)
     {
-        var medians = args.Contains("--quick") ? Quick() : Full(args);
-        Print(medians);
+        bool quick = args.Contains("--quick");
+        var results = quick ? Quick(args.Contains("--naive")) : Full(args.Where(a => a != "--quick").ToArray());
+        double peak1 = results.TryGetValue(("Peak", 1, "Peak"), out double p1) ? PeakBenchmark.Flops / p1 : double.NaN;
+        double peak2 = results.TryGetValue(("Peak", 2, "Peak"), out double p2) ? 2 * PeakBenchmark.Flops / p2 : double.NaN;
+        Print(results, peak1, peak2);
     }
 
-    private static Dictionary<string, double> Full(string[] args)
+    // (network, threads, measure) -> median nanoseconds
+    private static Dictionary<(string, int, string), double> Full(string[] args)
     {
         var config = DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(PeakBenchmark), typeof(MlpBenchmarks)]).RunAll(config, args.Where(a => a != "--quick").ToArray());
-        var medians = new Dictionary<string, double>();
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(PeakBenchmark), typeof(EngineBenchmarks), typeof(MlpBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        var results = new Dictionary<(string, int, string), double>();
         foreach (var report in summaries.SelectMany(s => s.Reports))
-            if (report.ResultStatistics is { } stats)
-                medians[report.BenchmarkCase.Descriptor.WorkloadMethod.Name] = stats.Median; // ns
-        return medians;
-    }
-
-    private static Dictionary<string, double> Quick()
-    {
-        var mlp = new MlpBenchmarks();
-        mlp.Setup();
-        var peak = new PeakBenchmark();
-        return new Dictionary<string, double>
         {
-            ["Peak"] = Median(() => peak.Peak(), 30),
-            ["GenNetsInference"] = Median(() => mlp.GenNetsInference(), 20000),
-            ["NaiveInference"] = Median(() => mlp.NaiveInference(), 20000),
-            ["GenNetsTrainStep"] = Median(() => mlp.GenNetsTrainStep(), 300),
-            ["NaiveTrainStep"] = Median(() => mlp.NaiveTrainStep(), 100),
-        };
+            if (report.ResultStatistics is not { } stats) continue;
+            var c = report.BenchmarkCase;
+            string method = c.Descriptor.WorkloadMethod.Name;
+            string network = c.Parameters.Items.FirstOrDefault(p => p.Name == "Network")?.Value as string ?? (method.StartsWith("Peak", StringComparison.Ordinal) ? "Peak" : "MLP");
+            int threads = c.Parameters.Items.FirstOrDefault(p => p.Name == "Threads")?.Value is int t ? t : method == "PeakTwoThreads" ? 2 : 1;
+            results[(network, threads, method == "PeakTwoThreads" ? "Peak" : method)] = stats.Median;
+        }
+        return results;
     }
 
-    /// <summary>Median of single timed calls after a warm-up, in nanoseconds.</summary>
-    private static double Median(Action call, int count)
+    private static Dictionary<(string, int, string), double> Quick(bool naive)
     {
-        for (int i = 0; i < Math.Max(10, count / 10); i++) call();
-        var times = new double[count];
-        for (int i = 0; i < count; i++)
+        var results = new Dictionary<(string, int, string), double>();
+        var peak = new PeakBenchmark();
+        results[("Peak", 1, "Peak")] = Median(() => peak.Peak(), 0.5);
+        results[("Peak", 2, "Peak")] = Median(() => peak.PeakTwoThreads(), 0.5);
+        foreach (string name in Networks.Names)
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var w = new Workload(name, Networks.Create(name), threads);
+                results[(name, threads, "GenNetsSingle")] = Median(w.GenNetsSingle, 1);
+                results[(name, threads, "OrtSingle")] = Median(w.OrtSingle, 1);
+                results[(name, threads, "GenNetsBatch")] = Median(w.GenNetsBatch, 1);
+                results[(name, threads, "OrtBatch")] = Median(w.OrtBatch, 1);
+                results[(name, threads, "GenNetsTrain")] = Median(w.GenNetsTrain, 1.5);
+            }
+        if (naive)
+        {
+            var mlp = new MlpBenchmarks();
+            mlp.Setup();
+            results[("MLP", 1, "NaiveInference")] = Median(() => mlp.NaiveInference(), 1);
+            results[("MLP", 1, "GenNetsInference")] = Median(() => mlp.GenNetsInference(), 1);
+            results[("MLP", 1, "NaiveTrainStep")] = Median(() => mlp.NaiveTrainStep(), 1.5);
+            results[("MLP", 1, "GenNetsTrainStep")] = Median(() => mlp.GenNetsTrainStep(), 1.5);
+        }
+        return results;
+    }
+
+    /// <summary>Median of single timed calls over about <paramref name="seconds"/> after a warm-up, in nanoseconds.</summary>
+    private static double Median(Action call, double seconds)
+    {
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < seconds / 3) call();
+        var times = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds || times.Count < 20)
         {
             long start = Stopwatch.GetTimestamp();
             call();
-            times[i] = (Stopwatch.GetTimestamp() - start) * 1e9 / Stopwatch.Frequency;
+            times.Add((Stopwatch.GetTimestamp() - start) * 1e9 / Stopwatch.Frequency);
         }
-        Array.Sort(times);
-        return times[count / 2];
+        times.Sort();
+        return times[times.Count / 2];
     }
 
-    private static void Print(Dictionary<string, double> medians)
+    private static void Print(Dictionary<(string, int, string), double> r, double peak1, double peak2)
     {
-        var inv = CultureInfo.InvariantCulture;
-        double peak = medians.TryGetValue("Peak", out double p) ? PeakBenchmark.Flops / p : double.NaN; // GFLOP/s, since ns
         Console.WriteLine();
-        Console.WriteLine($"FP32 peak measured in this run, 1 thread: {peak.ToString("F1", inv)} GFLOP/s");
-        Console.WriteLine($"{"benchmark",-20} {"median µs",12} {"GFLOP/s",9} {"of peak",8}");
-        foreach (var (name, ns) in medians.Where(m => m.Key != "Peak"))
-        {
-            double gflops = FlopsOf[name] / ns;
-            Console.WriteLine($"{name,-20} {(ns / 1000).ToString("F2", inv),12} {gflops.ToString("F1", inv),9} {(gflops / peak).ToString("P0", inv),8}");
-        }
-        if (medians.ContainsKey("GenNetsInference") && medians.ContainsKey("NaiveInference"))
-            Console.WriteLine($"inference: GenNets is {(medians["NaiveInference"] / medians["GenNetsInference"]).ToString("F2", inv)}x the naive speed");
-        if (medians.ContainsKey("GenNetsTrainStep") && medians.ContainsKey("NaiveTrainStep"))
-            Console.WriteLine($"training:  GenNets is {(medians["NaiveTrainStep"] / medians["GenNetsTrainStep"]).ToString("F2", inv)}x the naive speed");
+        Console.WriteLine($"FP32 peak measured in this run: {peak1.ToString("F1", Inv)} GFLOP/s on 1 thread, {peak2.ToString("F1", Inv)} on 2");
+        Console.WriteLine();
+        Console.WriteLine("| network | measure | threads | GenNets | ONNX Runtime | GenNets speed-up | GenNets GFLOP/s | share of peak |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (string network in r.Keys.Select(k => k.Item1).Where(n => n != "Peak").Distinct())
+            foreach (var (measure, gen, ort, samples, passes, unit) in new[]
+            {
+                ("1 sample", "GenNetsSingle", "OrtSingle", 1, 1, "µs"),
+                ("batch 64 inference", "GenNetsBatch", "OrtBatch", Workload.Batch, 1, "ms"),
+                ("batch 64 training step", "GenNetsTrain", "", Workload.Batch, 3, "ms"),
+            })
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    if (!r.TryGetValue((network, threads, gen), out double g)) continue;
+                    long flops = Networks.Create(network).ForwardFlopsPerSample * samples * passes;
+                    double gflops = flops / g;
+                    double peak = threads == 1 ? peak1 : peak2;
+                    string Fmt(double ns) => unit == "µs" ? (ns / 1e3).ToString("F1", Inv) + " µs" : (ns / 1e6).ToString("F3", Inv) + " ms";
+                    string ortText = r.TryGetValue((network, threads, ort), out double o) ? Fmt(o) : "—";
+                    string ratio = r.ContainsKey((network, threads, ort)) ? (o / g).ToString("F2", Inv) + "×" : "—";
+                    Console.WriteLine($"| {network} | {measure} | {threads} | {Fmt(g)} | {ortText} | {ratio} | {gflops.ToString("F1", Inv)} | {(gflops / peak).ToString("P0", Inv)} |");
+                }
+        if (r.TryGetValue(("MLP", 1, "NaiveInference"), out double ni) && r.TryGetValue(("MLP", 1, "GenNetsInference"), out double gi))
+            Console.WriteLine($"\nMLP, 1 thread: one sample {(gi / 1e3).ToString("F2", Inv)} µs vs {(ni / 1e3).ToString("F2", Inv)} µs straightforward C# ({(ni / gi).ToString("F2", Inv)}×)");
+        if (r.TryGetValue(("MLP", 1, "NaiveTrainStep"), out double nt) && r.TryGetValue(("MLP", 1, "GenNetsTrainStep"), out double gt))
+            Console.WriteLine($"MLP, 1 thread: training step {(gt / 1e3).ToString("F0", Inv)} µs vs {(nt / 1e3).ToString("F0", Inv)} µs straightforward C# ({(nt / gt).ToString("F2", Inv)}×)");
     }
 }

@@ -64,6 +64,9 @@ internal static class Emitter
         w.Line($"int global::GenNets.INetwork.OutputSize => OutputSize;");
         w.Line($"int global::GenNets.INetwork.ParameterCount => ParameterCount;");
         w.Line($"public global::GenNets.LossKind Loss => {fail};");
+        w.Line($"public long ForwardFlopsPerSample => {fail};");
+        w.Line($"public int Threads {{ get => {fail}; set => {fail}; }}");
+        w.Line($"public void Reserve(int batchSize) => {fail};");
         w.Line($"public {Span} Parameters => {fail};");
         w.Line($"public {Span} Gradients => {fail};");
         w.Line($"public {RoSpan} TrainingOutputs => {fail};");
@@ -186,6 +189,7 @@ internal static class Emitter
         w.Line("int global::GenNets.INetwork.InputSize => InputSize;");
         w.Line("int global::GenNets.INetwork.OutputSize => OutputSize;");
         w.Line("int global::GenNets.INetwork.ParameterCount => ParameterCount;");
+        w.Line("long global::GenNets.INetwork.ForwardFlopsPerSample => ForwardFlopsPerSample;");
         w.Line("/// <inheritdoc/>");
         w.Line("public global::GenNets.LossKind Loss => TrainingLoss;");
         w.Line("/// <inheritdoc/>");

@@ -21,6 +21,15 @@ public interface INetwork
     /// <summary>The loss the network trains with.</summary>
     LossKind Loss { get; }
 
+    /// <summary>Floating-point operations of one sample's forward pass (a multiply-add counts 2).</summary>
+    long ForwardFlopsPerSample { get; }
+
+    /// <summary>Threads a batch is split over (1: no threading). Results are bit-identical run to run for a given value.</summary>
+    int Threads { get; set; }
+
+    /// <summary>Allocates the training buffers for batches of up to <paramref name="batchSize"/> samples.</summary>
+    void Reserve(int batchSize);
+
     /// <summary>All parameters, one flat buffer laid out as <see cref="ParameterTensors"/> says.</summary>
     Span<float> Parameters { get; }
 

@@ -1,6 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using GenNets.Threading;
 
 namespace GenNets.Training;
 
@@ -38,6 +42,16 @@ public abstract class Optimizer
     /// <summary>Applies one update to <paramref name="network"/>'s parameters from its gradients.</summary>
     public void Step(INetwork network) => Step(network.Parameters, network.Gradients, network.ParameterTensors);
 
+    /// <summary>Threads an update may be split over (element-wise work: the split never changes the result).</summary>
+    public int Threads { get; set; } = WorkerPool.DefaultThreads;
+
+    /// <summary>Parameters per part below which an update is not split.</summary>
+    private const int MinParametersPerPart = 32 * 1024;
+
+    private IReadOnlyList<ParameterTensor>? _tensors; // the layout of the step in progress
+    private static readonly PartAction UpdatePart = static (state, part, parts, gradients, parameters) =>
+        ((Optimizer)state).UpdateRange(parameters, gradients, parameters.Length * part / parts, parameters.Length * (part + 1) / parts);
+
     /// <summary>Applies one update to <paramref name="parameters"/> from <paramref name="gradients"/>, laid out as <paramref name="tensors"/>.</summary>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, IReadOnlyList<ParameterTensor> tensors)
     {
@@ -45,10 +59,23 @@ public abstract class Optimizer
             throw new ArgumentException($"There are {parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
         EnsureState(parameters.Length);
         StepCount++;
+        _tensors = tensors;
+        int parts = Math.Max(1, Math.Min(Threads, parameters.Length / MinParametersPerPart));
+        if (parts == 1) UpdateRange(parameters, gradients, 0, parameters.Length);
+        else WorkerPool.Run(parts, this, UpdatePart, gradients, parameters);
+        _tensors = null;
+    }
+
+    // Updates the parameters in [from, to), tensor by tensor (each with its own decay).
+    private void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, int from, int to)
+    {
+        var tensors = _tensors!;
         for (int i = 0; i < tensors.Count; i++) // an index loop: foreach over the interface would allocate an enumerator per step
         {
             var t = tensors[i];
-            Update(parameters.Slice(t.Offset, t.Length), gradients.Slice(t.Offset, t.Length), t.Offset, t.Decays ? WeightDecay : 0f);
+            int start = Math.Max(t.Offset, from), end = Math.Min(t.Offset + t.Length, to);
+            if (start < end)
+                Update(parameters.Slice(start, end - start), gradients.Slice(start, end - start), start, t.Decays ? WeightDecay : 0f);
         }
     }
 
@@ -105,16 +132,37 @@ public sealed class Sgd : Optimizer
         float lr = LearningRate;
         if (Momentum == 0)
         {
-            for (int i = 0; i < p.Length; i++) p[i] -= lr * (g[i] + decay * p[i]);
+            // p −= lr·(g + λ·p), as p·(1 − lr·λ) − lr·g.
+            if (decay != 0) TensorPrimitives.Multiply(p, 1f - lr * decay, p);
+            TensorPrimitives.MultiplyAdd(g, -lr, p, p);
             return;
         }
         var v = _velocity.AsSpan(offset, p.Length);
         float mu = Momentum;
-        for (int i = 0; i < p.Length; i++)
+        ref float rp = ref MemoryMarshal.GetReference(p);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rv = ref MemoryMarshal.GetReference(v);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            float gi = g[i] + decay * p[i];
-            float vi = v[i] = mu * v[i] + gi;
-            p[i] -= lr * (Nesterov ? gi + mu * vi : vi);
+            var vmu = Vector256.Create(mu);
+            var vdecay = Vector256.Create(decay);
+            var vlr = Vector256.Create(lr);
+            for (; i + 8 <= p.Length; i += 8)
+            {
+                var pi = Vector256.LoadUnsafe(ref rp, (nuint)i);
+                var gi = Vector256.FusedMultiplyAdd(vdecay, pi, Vector256.LoadUnsafe(ref rg, (nuint)i));
+                var vi = Vector256.FusedMultiplyAdd(vmu, Vector256.LoadUnsafe(ref rv, (nuint)i), gi);
+                vi.StoreUnsafe(ref rv, (nuint)i);
+                var step = Nesterov ? Vector256.FusedMultiplyAdd(vmu, vi, gi) : vi;
+                Vector256.FusedMultiplyAdd(-vlr, step, pi).StoreUnsafe(ref rp, (nuint)i);
+            }
+        }
+        for (; i < p.Length; i++)
+        {
+            float gi = MathF.FusedMultiplyAdd(decay, p[i], g[i]);
+            float vi = v[i] = MathF.FusedMultiplyAdd(mu, v[i], gi);
+            p[i] = MathF.FusedMultiplyAdd(-lr, Nesterov ? MathF.FusedMultiplyAdd(mu, vi, gi) : vi, p[i]);
         }
     }
 
@@ -172,15 +220,36 @@ public class Adam : Optimizer
         float b1 = Beta1, b2 = Beta2, eps = Epsilon, lr = LearningRate;
         float c1 = 1f / (1f - MathF.Pow(b1, StepCount));
         float c2 = 1f / (1f - MathF.Pow(b2, StepCount));
-        bool decoupled = Decoupled;
-        for (int i = 0; i < p.Length; i++)
+        // Decoupled (AdamW): p ← p·(1 − lr·λ) before the step. L2 (Adam): g ← g + λ·p.
+        float shrink = Decoupled ? 1f - lr * decay : 1f;
+        float l2 = Decoupled ? 0f : decay;
+        ref float rp = ref MemoryMarshal.GetReference(p);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rm = ref MemoryMarshal.GetReference(m);
+        ref float rv = ref MemoryMarshal.GetReference(v);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            float gi = g[i];
-            if (decoupled) p[i] -= lr * decay * p[i];
-            else gi += decay * p[i];
-            float mi = m[i] = b1 * m[i] + (1 - b1) * gi;
-            float vi = v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-            p[i] -= lr * (mi * c1) / (MathF.Sqrt(vi * c2) + eps);
+            Vector256<float> vb1 = Vector256.Create(b1), vb2 = Vector256.Create(b2), va1 = Vector256.Create(1 - b1), va2 = Vector256.Create(1 - b2);
+            Vector256<float> vc1 = Vector256.Create(lr * c1), vc2 = Vector256.Create(c2), veps = Vector256.Create(eps);
+            Vector256<float> vshrink = Vector256.Create(shrink), vl2 = Vector256.Create(l2);
+            for (; i + 8 <= p.Length; i += 8)
+            {
+                var pi = Vector256.LoadUnsafe(ref rp, (nuint)i);
+                var gi = Vector256.FusedMultiplyAdd(vl2, pi, Vector256.LoadUnsafe(ref rg, (nuint)i));
+                var mi = Vector256.FusedMultiplyAdd(vb1, Vector256.LoadUnsafe(ref rm, (nuint)i), va1 * gi);
+                var vi = Vector256.FusedMultiplyAdd(vb2, Vector256.LoadUnsafe(ref rv, (nuint)i), va2 * gi * gi);
+                mi.StoreUnsafe(ref rm, (nuint)i);
+                vi.StoreUnsafe(ref rv, (nuint)i);
+                (pi * vshrink - vc1 * mi / (Vector256.Sqrt(vi * vc2) + veps)).StoreUnsafe(ref rp, (nuint)i);
+            }
+        }
+        for (; i < p.Length; i++)
+        {
+            float gi = MathF.FusedMultiplyAdd(l2, p[i], g[i]);
+            float mi = m[i] = MathF.FusedMultiplyAdd(b1, m[i], (1 - b1) * gi);
+            float vi = v[i] = MathF.FusedMultiplyAdd(b2, v[i], (1 - b2) * gi * gi);
+            p[i] = p[i] * shrink - lr * c1 * mi / (MathF.Sqrt(vi * c2) + eps);
         }
     }
 

@@ -82,6 +82,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         var labels = train.Labels is null ? null : new int[batchSize];
         var values = train.Targets is null ? null : new float[batchSize * train.TargetSize];
         var shuffle = new SeededRandom((ulong)seed);
+        net.Reserve(Math.Min(batchSize, train.Count));
         var results = new List<EpochResult>(epochs);
 
         for (int epoch = 0; epoch < epochs; epoch++)
