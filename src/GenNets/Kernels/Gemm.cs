@@ -162,15 +162,15 @@ public static class Gemm
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
 
-        // A column block of B (kk rows of 32 floats) stays hot while every row pair of C passes.
+        // A column block of B (kk rows of 16 floats) stays hot while every six rows of C pass.
         int j = 0;
-        for (; j + 4 * Lanes <= n; j += 4 * Lanes)
+        for (; j + 2 * Lanes <= n; j += 2 * Lanes)
         {
             int i = 0;
-            for (; i + 2 <= m; i += 2)
-                Axpy2x32(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate);
-            if (i < m)
-                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 4, accumulate);
+            for (; i + 6 <= m; i += 6)
+                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate);
+            for (; i < m; i++)
+                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 2, accumulate);
         }
         for (; j + Lanes <= n; j += Lanes)
             for (int i = 0; i < m; i++)
@@ -183,6 +183,56 @@ public static class Gemm
                     s += Unsafe.Add(ref ra, i * rowStride + p * colStride) * Unsafe.Add(ref rb, p * n + j);
                 Unsafe.Add(ref rc, i * n + j) = s;
             }
+    }
+
+    // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate)
+    {
+        ref float r1 = ref Unsafe.Add(ref c, ldc);
+        ref float r2 = ref Unsafe.Add(ref c, 2 * ldc);
+        ref float r3 = ref Unsafe.Add(ref c, 3 * ldc);
+        ref float r4 = ref Unsafe.Add(ref c, 4 * ldc);
+        ref float r5 = ref Unsafe.Add(ref c, 5 * ldc);
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector256.LoadUnsafe(ref c); c01 = Vector256.LoadUnsafe(ref c, 8);
+            c10 = Vector256.LoadUnsafe(ref r1); c11 = Vector256.LoadUnsafe(ref r1, 8);
+            c20 = Vector256.LoadUnsafe(ref r2); c21 = Vector256.LoadUnsafe(ref r2, 8);
+            c30 = Vector256.LoadUnsafe(ref r3); c31 = Vector256.LoadUnsafe(ref r3, 8);
+            c40 = Vector256.LoadUnsafe(ref r4); c41 = Vector256.LoadUnsafe(ref r4, 8);
+            c50 = Vector256.LoadUnsafe(ref r5); c51 = Vector256.LoadUnsafe(ref r5, 8);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = default;
+        }
+        ref float a0 = ref Unsafe.Add(ref a, i * rowStride);
+        ref float a1 = ref Unsafe.Add(ref a0, rowStride);
+        ref float a2 = ref Unsafe.Add(ref a0, 2 * rowStride);
+        ref float a3 = ref Unsafe.Add(ref a0, 3 * rowStride);
+        ref float a4 = ref Unsafe.Add(ref a0, 4 * rowStride);
+        ref float a5 = ref Unsafe.Add(ref a0, 5 * rowStride);
+        for (int p = 0; p < kk; p++)
+        {
+            ref float bp = ref Unsafe.Add(ref b, p * ldb);
+            var w0 = Vector256.LoadUnsafe(ref bp);
+            var w1 = Vector256.LoadUnsafe(ref bp, 8);
+            int q = p * colStride;
+            var x = Vector256.Create(Unsafe.Add(ref a0, q)); c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
+            x = Vector256.Create(Unsafe.Add(ref a1, q)); c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
+            x = Vector256.Create(Unsafe.Add(ref a2, q)); c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
+            x = Vector256.Create(Unsafe.Add(ref a3, q)); c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
+            x = Vector256.Create(Unsafe.Add(ref a4, q)); c40 = Vector256.FusedMultiplyAdd(x, w0, c40); c41 = Vector256.FusedMultiplyAdd(x, w1, c41);
+            x = Vector256.Create(Unsafe.Add(ref a5, q)); c50 = Vector256.FusedMultiplyAdd(x, w0, c50); c51 = Vector256.FusedMultiplyAdd(x, w1, c51);
+        }
+        c00.StoreUnsafe(ref c); c01.StoreUnsafe(ref c, 8);
+        c10.StoreUnsafe(ref r1); c11.StoreUnsafe(ref r1, 8);
+        c20.StoreUnsafe(ref r2); c21.StoreUnsafe(ref r2, 8);
+        c30.StoreUnsafe(ref r3); c31.StoreUnsafe(ref r3, 8);
+        c40.StoreUnsafe(ref r4); c41.StoreUnsafe(ref r4, 8);
+        c50.StoreUnsafe(ref r5); c51.StoreUnsafe(ref r5, 8);
     }
 
     // Two rows of C by 32 columns: eight accumulators, four loads and two broadcasts per eight FMAs.
