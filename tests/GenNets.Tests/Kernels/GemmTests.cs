@@ -1,3 +1,4 @@
+using System;
 using GenNets.Kernels;
 using Xunit;
 
@@ -46,6 +47,88 @@ public class GemmTests
                     expected[i * n + j] += (double)at[p * m + i] * b[p * n + j];
         Gemm.MultiplyAccumulate(at, 1, m, b, c, m, n, k, accumulate: true);
         Check.Close(expected, c, 1e-5, 1e-5 * k, "C");
+    }
+
+    // Strip shapes: one partial strip, exact strips, a partial group of strips, more than one group, row counts that
+    // leave 1 to 5 rows of W for the last block, and a k deep enough to be split into two passes over the strips.
+    public static TheoryData<int, int, int> StripShapes => new()
+    {
+        { 1, 1, 1 }, { 3, 5, 7 }, { 16, 6, 8 }, { 17, 7, 9 }, { 32, 256, 784 }, { 40, 13, 33 }, { 64, 10, 128 }, { 80, 128, 256 }, { 33, 11, 1500 }, { 100, 6, 4200 },
+    };
+
+    [Theory]
+    [MemberData(nameof(StripShapes))]
+    public void MultiplyStrips_MatchesReference(int m, int n, int k)
+    {
+        float[] x = Check.Random(m * k, 11), w = Check.Random(n * k, 12), bias = Check.Random(n, 13);
+        var strips = new float[Gemm.StripLength(m, k)];
+        var result = new float[Gemm.StripLength(m, n)];
+        var y = new float[m * n];
+        Gemm.PackStrips(x, strips, m, k);
+        Gemm.MultiplyStrips(w, bias, strips, result, m, n, k);
+        Gemm.UnpackStrips(result, y, m, n);
+        var expected = Reference.MultiplyTransposed(Check.ToDouble(x), Check.ToDouble(w), Check.ToDouble(bias), m, n, k);
+        Check.Close(expected, y, 1e-5, 1e-5 * k, "Y");
+    }
+
+    [Theory]
+    [InlineData(5, 9, 30)]
+    [InlineData(40, 9, 30)]
+    public void DenseForward_MatchesReference_OnBothSidesOfTheStripThreshold(int m, int n, int k)
+    {
+        float[] x = Check.Random(m * k, 18), w = Check.Random(n * k, 19), bias = Check.Random(n, 20);
+        var y = new float[m * n];
+        Gemm.DenseForward(x, w, bias, y, m, n, k);
+        Check.Close(Reference.MultiplyTransposed(Check.ToDouble(x), Check.ToDouble(w), Check.ToDouble(bias), m, n, k), y, 1e-5, 1e-5 * k, "Y");
+    }
+
+    [Fact]
+    public void PackStrips_LaysSamplesSideBySideAndZeroesThePadding()
+    {
+        const int rows = 19, features = 11;
+        var x = Check.Random(rows * features, 14);
+        var strips = new float[Gemm.StripLength(rows, features)];
+        System.Array.Fill(strips, float.NaN);
+        Gemm.PackStrips(x, strips, rows, features);
+        Assert.Equal(2 * 16 * features, strips.Length);
+        for (int s = 0; s < 2; s++)
+            for (int f = 0; f < features; f++)
+                for (int c = 0; c < 16; c++)
+                {
+                    int r = 16 * s + c;
+                    Assert.Equal(r < rows ? x[r * features + f] : 0f, strips[(s * features + f) * 16 + c]);
+                }
+        var back = new float[rows * features];
+        Gemm.UnpackStrips(strips, back, rows, features);
+        Assert.Equal(x, back);
+    }
+
+    [Fact]
+    public void MultiplyStrips_GivesEachSampleTheSameBitsWhateverItsBatch()
+    {
+        // A sample's output is its bias plus the products in order of k, whichever strip and group it sits in.
+        const int n = 37, k = 300;
+        float[] w = Check.Random(n * k, 15), bias = Check.Random(n, 16), x = Check.Random(70 * k, 17);
+        float[] Run(int rows, int first)
+        {
+            var strips = new float[Gemm.StripLength(rows, k)];
+            var result = new float[Gemm.StripLength(rows, n)];
+            var y = new float[rows * n];
+            Gemm.PackStrips(x.AsSpan(first * k, rows * k), strips, rows, k);
+            Gemm.MultiplyStrips(w, bias, strips, result, rows, n, k);
+            Gemm.UnpackStrips(result, y, rows, n);
+            return y;
+        }
+        var all = Run(70, 0);
+        var some = Run(21, 40);
+        Assert.Equal(all.AsSpan(40 * n, 21 * n).ToArray(), some);
+    }
+
+    [Fact]
+    public void MultiplyStrips_TooShortStrips_ThrowsWithSizes()
+    {
+        var ex = Assert.Throws<System.ArgumentException>(() => Gemm.MultiplyStrips(new float[6], new float[2], new float[16 * 3], new float[16], 5, 2, 3));
+        Assert.Contains("Y strips 16 (need 32)", ex.Message);
     }
 
     [Fact]

@@ -98,18 +98,21 @@ public class GeneratedNetworkTests
     public void Forward_MatchesReference_OneSampleAndBatch(string name)
     {
         var net = Create(name);
-        const int batch = 6;
-        float[] inputs = Check.Random(batch * net.InputSize, 33);
-        var outputs = new float[batch * net.OutputSize];
-        net.Forward(inputs, outputs, batch);
-
-        double[] expected = ReferenceOutputs(net, inputs, batch);
-        Check.Close(expected, outputs, 1e-4, 1e-5, $"{name} batch outputs");
-        var one = new float[net.OutputSize];
-        for (int s = 0; s < batch; s++)
+        // 6 samples take the dot-product path, 37 the strip path (two full strips and a padded one).
+        foreach (int batch in new[] { 6, 37 })
         {
-            net.Forward(inputs.AsSpan(s * net.InputSize, net.InputSize), one);
-            Check.Close(expected.AsSpan(s * net.OutputSize, net.OutputSize), one, 1e-4, 1e-5, $"{name} sample {s}");
+            float[] inputs = Check.Random(batch * net.InputSize, 33);
+            var outputs = new float[batch * net.OutputSize];
+            net.Forward(inputs, outputs, batch);
+
+            double[] expected = ReferenceOutputs(net, inputs, batch);
+            Check.Close(expected, outputs, 1e-4, 1e-5, $"{name} batch of {batch} outputs");
+            var one = new float[net.OutputSize];
+            for (int s = 0; s < batch; s++)
+            {
+                net.Forward(inputs.AsSpan(s * net.InputSize, net.InputSize), one);
+                Check.Close(expected.AsSpan(s * net.OutputSize, net.OutputSize), one, 1e-4, 1e-5, $"{name} sample {s}");
+            }
         }
     }
 
@@ -201,7 +204,8 @@ public class GeneratedNetworkTests
     {
         Assert.Equal(235_146, FashionMlp.ParameterCount);
         Assert.Equal(4L * 235_146, FashionMlp.ParameterBytes);
-        Assert.Equal(2 * 256 * 4, FashionMlp.InferenceBytesPerSample);
+        // Two strip buffers as wide as the widest layer input, the 784 floats of a sample.
+        Assert.Equal(2 * 784 * 4, FashionMlp.InferenceBytesPerSample);
         Assert.Equal(2 * FashionMlp.ParameterBytes, FashionMlp.AdamStateBytes);
         // Outputs of the four layers, the dropout mask, the output gradient, and two gradient buffers of the widest layer.
         Assert.Equal(4L * (256 + 128 + 128 + 128 + 10 + 10 + 256 + 256), FashionMlp.TrainingBytesPerSample);

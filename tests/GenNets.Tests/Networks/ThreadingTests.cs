@@ -46,6 +46,21 @@ public class ThreadingTests
         Check.Close(Check.ToDouble(outOne), outMany, 1e-5, 1e-6, "batch inference");
     }
 
+    [Fact]
+    public void StripInference_GivesTheSameBits_AtOneAndTwoThreads()
+    {
+        // Both halves of 64 are wide enough for the strip path, where a sample's result does not depend on its batch.
+        var (x, _) = Data(3);
+        var results = new[] { 1, 2 }.Select(threads =>
+        {
+            var net = new FashionMlp(seed: 6) { Threads = threads };
+            var outputs = new float[Batch * 10];
+            net.Forward(x, outputs, Batch);
+            return outputs;
+        }).ToArray();
+        Assert.Equal(results[0], results[1]);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
