@@ -82,9 +82,43 @@ internal static class Descriptors
         "Network larger than a .NET array can hold",
         "Network '{0}' would need {1} floats in one buffer, more than a .NET array can hold", Shapes);
 
+    public static readonly DiagnosticDescriptor KernelLargerThanInput = Make(DiagnosticIds.KernelLargerThanInput,
+        "Convolution kernel larger than its padded input",
+        "Layer {0} (Conv2D): the kernel's {1} {2} is larger than the input's {1} {3} with padding ({4}), so there is no window to compute", Shapes);
+
+    public static readonly DiagnosticDescriptor StrideLeavesInputUnused = Make(DiagnosticIds.StrideLeavesInputUnused,
+        "Stride leaves input unused",
+        "Layer {0} (Conv2D): stride {1} over the padded {2} {3} with kernel {4} leaves the last {5} {6} of the input unused", Shapes, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor PoolingDoesNotDivide = Make(DiagnosticIds.PoolingDoesNotDivide,
+        "Pooling does not divide its input",
+        "Layer {0} ({1}): windows of {2} with stride {3} do not tile the {4}×{5} input; the last {6} row(s) and {7} column(s) are dropped", Shapes, DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor NeedsFlatten = Make(DiagnosticIds.NeedsFlatten,
+        "Dense layer on a 3-D tensor without [Flatten]",
+        "Layer {0} (Dense) gets the (channels, height, width) tensor {1}; add [Flatten] before it to read it as a vector of {2}", Shapes);
+
+    public static readonly DiagnosticDescriptor WrongInputRank = Make(DiagnosticIds.WrongInputRank,
+        "Layer cannot take an input of this rank",
+        "Layer {0} ({1}) needs a (channels, height, width) input, but gets {2} ({3} axes)", Shapes);
+
+    public static readonly DiagnosticDescriptor SpatialSizeZero = Make(DiagnosticIds.SpatialSizeZero,
+        "Spatial size shrinks to zero",
+        "Layer {0} ({1}): a window of {2} does not fit the {3}×{4} input, so the output would have no rows or columns", Shapes);
+
+    public static readonly DiagnosticDescriptor SameNeedsStrideOne = Make(DiagnosticIds.SameNeedsStrideOne,
+        "\"Same\" padding with a stride above 1",
+        "Layer {0} (Conv2D): Padding = Same keeps the size only with stride 1, but the stride is {1}; give the padding as a number", Shapes);
+
+    public static readonly DiagnosticDescriptor NegativePadding = Make(DiagnosticIds.NegativePadding,
+        "Negative padding",
+        "Layer {0} (Conv2D): the padding must be 0 or more, or Conv2DAttribute.Same, but is {1}", Shapes);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
-        DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow);
+        DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
+        KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
+        NegativePadding);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

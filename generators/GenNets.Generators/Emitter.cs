@@ -100,7 +100,7 @@ internal static class Emitter
         w.Line("// Where each layer's tensors sit in the parameter buffer (PyTorch's names and layouts).");
         foreach (var layer in layers.Where(l => l.HasParameters))
         {
-            w.Line($"/// <summary>Offset of '{layer.TensorPrefix}.weight' {Shape(layer.OutFeatures, layer.InFeatures)} of layer {layer.Index} ({Describe(layer)}).</summary>");
+            w.Line($"/// <summary>Offset of '{layer.TensorPrefix}.weight' {Shape(layer.WeightShape)} of layer {layer.Index} ({Describe(layer)}).</summary>");
             w.Line($"public const int Layer{layer.Index}WeightOffset = {layer.WeightOffset};");
             w.Line($"/// <summary>Offset of '{layer.TensorPrefix}.bias' {Shape(layer.OutFeatures)} of layer {layer.Index}.</summary>");
             w.Line($"public const int Layer{layer.Index}BiasOffset = {layer.BiasOffset};");
@@ -144,8 +144,8 @@ internal static class Emitter
         w.Line("[");
         foreach (var layer in layers.Where(l => l.HasParameters))
         {
-            w.Line($"    new(\"{layer.TensorPrefix}.weight\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}WeightOffset, [{layer.OutFeatures}, {layer.InFeatures}], Decays: true),");
-            w.Line($"    new(\"{layer.TensorPrefix}.bias\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}BiasOffset, [{layer.OutFeatures}], Decays: false),");
+            w.Line($"    new(\"{layer.TensorPrefix}.weight\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}WeightOffset, [{string.Join(", ", layer.WeightShape)}], Decays: true),");
+            w.Line($"    new(\"{layer.TensorPrefix}.bias\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}BiasOffset, [{layer.BiasLength}], Decays: false),");
         }
         w.Line("];");
         w.Line();
@@ -155,16 +155,41 @@ internal static class Emitter
         foreach (var layer in layers)
         {
             string common = $"{layer.Index}, global::GenNets.LayerKind.{layer.Spec.Kind}, [{Join(layer.InputShape)}], [{Join(layer.OutputShape)}]";
-            if (layer.Spec.Kind == SpecKind.Dense)
+            switch (layer.Spec.Kind)
             {
-                w.Line($"    new({common}, global::GenNets.Activation.{layer.Spec.Activation}, Weight: s_tensors[{tensorIndex}], Bias: s_tensors[{tensorIndex + 1}]),");
-                tensorIndex += 2;
+                case SpecKind.Dense:
+                    w.Line($"    new({common}, global::GenNets.Activation.{layer.Spec.Activation}, Weight: s_tensors[{tensorIndex}], Bias: s_tensors[{tensorIndex + 1}]),");
+                    tensorIndex += 2;
+                    break;
+                case SpecKind.Conv2D:
+                    var (top, left) = ShapeEngine.ConvolutionPadding(layer.Spec);
+                    w.Line($"    new({common}, global::GenNets.Activation.{layer.Spec.Activation}, Weight: s_tensors[{tensorIndex}], Bias: s_tensors[{tensorIndex + 1}], " +
+                        $"KernelHeight: {layer.Spec.KernelHeight}, KernelWidth: {layer.Spec.KernelWidth}, Stride: {layer.Spec.Stride}, PadTop: {top}, PadLeft: {left}),");
+                    tensorIndex += 2;
+                    break;
+                case SpecKind.MaxPool2D:
+                case SpecKind.AvgPool2D:
+                    w.Line($"    new({common}, KernelHeight: {layer.Spec.KernelHeight}, KernelWidth: {layer.Spec.KernelWidth}, Stride: {layer.PoolStride}),");
+                    break;
+                case SpecKind.Dropout:
+                    w.Line($"    new({common}, Probability: {Float(layer.Spec.Probability)}),");
+                    break;
+                default:
+                    w.Line($"    new({common}),");
+                    break;
             }
-            else
-                w.Line($"    new({common}, Probability: {Float(layer.Spec.Probability)}),");
         }
         w.Line("];");
         w.Line();
+        foreach (var layer in layers.Where(l => l.Spec.Kind == SpecKind.Conv2D))
+        {
+            var (top, left) = ShapeEngine.ConvolutionPadding(layer.Spec);
+            w.Line($"// Layer {layer.Index}: {Describe(layer)}, as the convolution kernels take it.");
+            w.Line($"private static readonly {Kernels}Conv2DGeometry s_geometry{layer.Index} = new(inChannels: {layer.InputShape[0]}, height: {layer.InputShape[1]}, width: {layer.InputShape[2]}, " +
+                $"outChannels: {layer.OutputShape[0]}, kernelHeight: {layer.Spec.KernelHeight}, kernelWidth: {layer.Spec.KernelWidth}, stride: {layer.Spec.Stride}, padTop: {top}, padLeft: {left}, " +
+                $"outHeight: {layer.OutputShape[1]}, outWidth: {layer.OutputShape[2]});");
+            w.Line();
+        }
 
         // ---- Construction ----
         w.Line("/// <summary>Creates the network with weights drawn from <paramref name=\"seed\"/> (He or Glorot by activation; biases zero).</summary>");
@@ -181,7 +206,7 @@ internal static class Emitter
         w.Line($"{Span} p = _parameters;");
         w.Line("p.Clear();");
         foreach (var layer in layers.Where(l => l.HasParameters))
-            w.Line($"global::GenNets.Initialization.Fill(p.Slice(Layer{layer.Index}WeightOffset, {layer.WeightLength}), (global::GenNets.Initializer){layer.Spec.Initializer}, global::GenNets.Activation.{layer.Spec.Activation}, fanIn: {layer.InFeatures}, fanOut: {layer.OutFeatures}, ref random);");
+            w.Line($"global::GenNets.Initialization.Fill(p.Slice(Layer{layer.Index}WeightOffset, {layer.WeightLength}), (global::GenNets.Initializer){layer.Spec.Initializer}, global::GenNets.Activation.{layer.Spec.Activation}, fanIn: {FanIn(layer)}, fanOut: {FanOut(layer)}, ref random);");
         w.Close();
         w.Line();
 
@@ -313,12 +338,18 @@ internal static class Emitter
                 }
                 continue;
             }
+            if (layer.Spec.Kind == SpecKind.Flatten)
+            {
+                // The same floats, read as one vector.
+                if (last) w.Line($"{current}.CopyTo(output);");
+                continue;
+            }
             if (!last)
             {
                 w.Line($"{Span} {target} = {(side == 0 ? "ping" : "pong")}.Slice(0, batch * {layer.OutputLength});");
                 side ^= 1;
             }
-            EmitDenseForward(w, layer, current, target, target, "reverse");
+            EmitLayerForward(w, layer, current, target, target, "reverse");
             current = target;
         }
         w.Close();
@@ -370,10 +401,28 @@ internal static class Emitter
         w.Line();
     }
 
-    // y = act(x·Wᵀ + b); with `pre` different from `y`, the pre-activation is kept there.
-    private static void EmitDenseForward(IndentedWriter w, ShapedLayer layer, string x, string pre, string y, string? reverse = null)
+    // One layer's forward pass over `batch` samples (not dropout, which training and inference treat differently).
+    // For dense and convolution layers y = act(affine(x)); with `pre` different from `y`, the pre-activation is kept there.
+    private static void EmitLayerForward(IndentedWriter w, ShapedLayer layer, string x, string pre, string y, string? reverse = null)
     {
         int i = layer.Index;
+        var spec = layer.Spec;
+        switch (spec.Kind)
+        {
+            case SpecKind.Conv2D:
+                w.Line($"{Kernels}Convolution.Forward({x}, p.Slice(Layer{i}WeightOffset, {layer.WeightLength}), p.Slice(Layer{i}BiasOffset, {layer.BiasLength}), {pre}, batch, s_geometry{i});");
+                if (spec.Activation != ActivationKind.Identity)
+                    w.Line($"{Kernels}Activations.{spec.Activation}({pre}, {y});");
+                return;
+            case SpecKind.MaxPool2D:
+            case SpecKind.AvgPool2D:
+                w.Line($"{Kernels}Pooling.{(spec.Kind == SpecKind.MaxPool2D ? "Max" : "Average")}Forward({x}, {y}, batch * {layer.InputShape[0]}, {layer.InputShape[1]}, {layer.InputShape[2]}, " +
+                    $"{spec.KernelHeight}, {layer.PoolStride}, {layer.OutputShape[1]}, {layer.OutputShape[2]});");
+                return;
+            case SpecKind.GlobalAvgPool:
+                w.Line($"{Kernels}Pooling.GlobalAverageForward({x}, {y}, batch * {layer.InputShape[0]}, {layer.InputShape[1] * layer.InputShape[2]});");
+                return;
+        }
         string rows = Rows(layer);
         // Inference has its own batch path (strips kept from layer to layer); training keeps row-major outputs.
         if (reverse is null)
@@ -408,7 +457,9 @@ internal static class Emitter
         w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
         w.Line("RunForward(inputs, batchSize);");
         w.Line("int batch = batchSize;");
-        w.Line($"float loss = {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {Rows(last)}, {last.OutFeatures});");
+        // The loss sees the outputs as rows of the last axis (one row per sample, or per position of a sequence).
+        int lossRows = net.OutputLength / last.OutFeatures;
+        w.Line($"float loss = {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {(lossRows == 1 ? "batch" : $"batch * {lossRows}")}, {last.OutFeatures});");
         w.Line("RunBackward(inputs);");
         w.Line("return loss;");
         w.Close();
@@ -512,16 +563,24 @@ internal static class Emitter
             var layer = layers[i];
             w.Line($"// Layer {layer.Index}: {Describe(layer)}    (batch, {Join(layer.InputShape)}) -> (batch, {Join(layer.OutputShape)})");
             string y = $"y{layer.Index}";
+            if (plan.IsAlias(layer))
+            {
+                w.Line($"{RoSpan} {y} = {current}; // the same floats, read as one vector");
+                current = y;
+                continue;
+            }
             w.Line($"{Span} {y} = new {Span}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
-            if (layer.Spec.Kind == SpecKind.Dropout)
+            if (layer.Spec.Kind == SpecKind.Flatten)
+                w.Line($"{current}.CopyTo({y}); // the last layer's outputs are kept in their own buffer");
+            else if (layer.Spec.Kind == SpecKind.Dropout)
                 w.Line($"{Kernels}Dropout.Forward({current}, {y}, new {Span}(_mask{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength}), {Float(layer.Spec.Probability)}, _dropoutSeed + {layer.Index}UL, step, (long)start * {layer.OutputLength});");
             else if (plan.KeepsPreActivation(layer))
             {
                 w.Line($"{Span} z{layer.Index} = new {Span}(_z{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
-                EmitDenseForward(w, layer, current, $"z{layer.Index}", y);
+                EmitLayerForward(w, layer, current, $"z{layer.Index}", y);
             }
             else
-                EmitDenseForward(w, layer, current, y, y);
+                EmitLayerForward(w, layer, current, y, y);
             current = y;
         }
         w.Close();
@@ -536,6 +595,11 @@ internal static class Emitter
         w.Line("// What the forward pass kept: each layer's output (and pre-activation or mask where backward needs it).");
         foreach (var layer in layers)
         {
+            if (plan.IsAlias(layer))
+            {
+                w.Line($"{RoSpan} y{layer.Index} = {(layer.Index == 0 ? "x" : $"y{layers[layer.Index - 1].Index}")}; // the same floats, read as one vector");
+                continue;
+            }
             w.Line($"{RoSpan} y{layer.Index} = new {RoSpan}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
             if (plan.KeepsPreActivation(layer))
                 w.Line($"{RoSpan} z{layer.Index} = new {RoSpan}(_z{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
@@ -559,6 +623,34 @@ internal static class Emitter
             }
             int n = layer.Index;
             string rows = Rows(layer);
+            if (layer.Spec.Kind == SpecKind.Flatten)
+            {
+                w.Line(first ? "// The input needs no gradient." : "// The gradient passes through unchanged: the same floats, read as one vector.");
+                continue;
+            }
+            if (layer.Spec.Kind is SpecKind.MaxPool2D or SpecKind.AvgPool2D or SpecKind.GlobalAvgPool)
+            {
+                if (first)
+                {
+                    w.Line("// The input needs no gradient.");
+                    continue;
+                }
+                string target = inA ? "_gradientB" : "_gradientA";
+                w.Line($"{Span} dx{n} = new {Span}({target}, stretch, batch * {layer.InputLength});");
+                string planes = $"batch * {layer.InputShape[0]}";
+                if (layer.Spec.Kind == SpecKind.GlobalAvgPool)
+                    w.Line($"{Kernels}Pooling.GlobalAverageBackward(dy, dx{n}, {planes}, {layer.InputShape[1] * layer.InputShape[2]});");
+                else
+                {
+                    string sizes = $"{planes}, {layer.InputShape[1]}, {layer.InputShape[2]}, {layer.Spec.KernelHeight}, {layer.PoolStride}, {layer.OutputShape[1]}, {layer.OutputShape[2]}";
+                    w.Line(layer.Spec.Kind == SpecKind.MaxPool2D
+                        ? $"{Kernels}Pooling.MaxBackward({x}, y{n}, dy, dx{n}, {sizes});"
+                        : $"{Kernels}Pooling.AverageBackward(dy, dx{n}, {sizes});");
+                }
+                w.Line($"dy = dx{n};");
+                inA = !inA;
+                continue;
+            }
             switch (layer.Spec.Activation)
             {
                 case ActivationKind.Identity:
@@ -572,6 +664,21 @@ internal static class Emitter
                 default:
                     w.Line($"{Kernels}Activations.{layer.Spec.Activation}Backward(y{n}, dy, dy);");
                     break;
+            }
+            if (layer.Spec.Kind == SpecKind.Conv2D)
+            {
+                string dx = first ? "default" : $"dx{n}";
+                if (first)
+                    w.Line("// The input needs no gradient.");
+                else
+                    w.Line($"{Span} dx{n} = new {Span}({(inA ? "_gradientB" : "_gradientA")}, stretch, batch * {layer.InputLength});");
+                w.Line($"{Kernels}Convolution.Backward({x}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), dy, g.Slice(Layer{n}WeightOffset, {layer.WeightLength}), g.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {dx}, batch, s_geometry{n});");
+                if (!first)
+                {
+                    w.Line($"dy = dx{n};");
+                    inA = !inA;
+                }
+                continue;
             }
             w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, 1, {layer.OutFeatures}, {x}, g.Slice(Layer{n}WeightOffset, {layer.WeightLength}), {layer.OutFeatures}, {layer.InFeatures}, {rows}, accumulate: false); // dW = dyᵀ·x");
             w.Line($"{Kernels}Gemm.ColumnSums(dy, g.Slice(Layer{n}BiasOffset, {layer.OutFeatures}), {rows}, {layer.OutFeatures}); // db = Σ dy");
@@ -599,14 +706,32 @@ internal static class Emitter
         w.Close();
     }
 
+    // PyTorch's fans: a convolution's receptive field counts on both sides.
+    private static int FanIn(ShapedLayer layer) => layer.Spec.Kind == SpecKind.Conv2D ? layer.InputShape[0] * layer.Spec.KernelHeight * layer.Spec.KernelWidth : layer.InFeatures;
+
+    private static int FanOut(ShapedLayer layer) => layer.Spec.Kind == SpecKind.Conv2D ? layer.Spec.Units * layer.Spec.KernelHeight * layer.Spec.KernelWidth : layer.OutFeatures;
+
     private static string Rows(ShapedLayer layer) => layer.Positions == 1 ? "batch" : $"batch * {layer.Positions}";
 
     public static string Describe(ShapedLayer layer) => layer.Spec.Kind switch
     {
         SpecKind.Dense => $"Dense {layer.InFeatures}→{layer.OutFeatures}" + (layer.Spec.Activation == ActivationKind.Identity ? "" : " " + layer.Spec.Activation),
         SpecKind.Dropout => "Dropout p=" + layer.Spec.Probability.ToString("0.###", CultureInfo.InvariantCulture),
+        SpecKind.Conv2D => DescribeConvolution(layer),
+        SpecKind.MaxPool2D or SpecKind.AvgPool2D => $"{layer.Spec.Kind} {layer.Spec.KernelHeight}" + (layer.PoolStride == layer.Spec.KernelHeight ? "" : $" stride {layer.PoolStride}"),
         _ => layer.Spec.Kind.ToString(),
     };
+
+    // As GenNets.LayerInfo.Description has it, so that comments and summaries agree.
+    private static string DescribeConvolution(ShapedLayer layer)
+    {
+        var spec = layer.Spec;
+        var (top, left) = ShapeEngine.ConvolutionPadding(spec);
+        return $"Conv2D {layer.InputShape[0]}→{layer.OutputShape[0]} {spec.KernelHeight}×{spec.KernelWidth}"
+            + (spec.Stride == 1 ? "" : $" stride {spec.Stride}")
+            + (top == 0 && left == 0 ? "" : top == left ? $" pad {top}" : $" pad ({top}, {left})")
+            + (spec.Activation == ActivationKind.Identity ? "" : " " + spec.Activation);
+    }
 
     private static string Join(EquatableArray<int> shape) => string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
 
@@ -638,7 +763,7 @@ internal static class Emitter
             InferenceScratch = 2 * MaxHidden;
             // Batched inference in strips, when every layer works on the same rows (positions) of the sample.
             StripPositions = layers[0].Positions;
-            if (layers.All(l => l.Positions == StripPositions) && layers.Any(l => l.Spec.Kind == SpecKind.Dense))
+            if (layers.All(l => l.Spec.Kind is SpecKind.Dense or SpecKind.Dropout && l.Positions == StripPositions) && layers.Any(l => l.Spec.Kind == SpecKind.Dense))
                 StripFeatures = layers.Max(l => System.Math.Max(l.InFeatures, l.OutFeatures));
             BatchScratchPerSample = System.Math.Max(InferenceScratch, 2 * StripFeatures * StripPositions);
 
@@ -646,6 +771,8 @@ internal static class Emitter
             int maxWidth = net.OutputLength;
             foreach (var layer in layers)
             {
+                if (layer.Spec.Kind == SpecKind.Flatten && layer.Index != layers.Length - 1)
+                    continue; // an alias of its input
                 buffers.Add(new Buffer($"_y{layer.Index}", layer.OutputLength, $"layer {layer.Index} output, (batch, {Join(layer.OutputShape)})"));
                 if (layer.Spec.Kind == SpecKind.Dropout)
                     buffers.Add(new Buffer($"_mask{layer.Index}", layer.OutputLength, $"layer {layer.Index} dropout mask: 0 or 1/(1-p)"));
@@ -662,9 +789,11 @@ internal static class Emitter
             long flops = 0;
             foreach (var layer in layers)
                 if (layer.Spec.Kind == SpecKind.Dense) flops += 2L * layer.Positions * layer.InFeatures * layer.OutFeatures;
+                else if (layer.Spec.Kind == SpecKind.Conv2D) flops += 2L * layer.WeightLength * layer.OutputShape[1] * layer.OutputShape[2];
             ForwardFlopsPerSample = flops;
             TrainingFloatsPerSample = buffers.Sum(b => b.FloatsPerSample);
             OutputField = $"_y{layers[layers.Length - 1].Index}";
+            Last = layers.Length - 1;
         }
 
         public int MaxHidden { get; }
@@ -683,6 +812,11 @@ internal static class Emitter
 
         public string OutputBuffer(ShapedLayer layer) => $"_y{layer.Index}";
 
-        public bool KeepsPreActivation(ShapedLayer layer) => layer.Spec.Kind == SpecKind.Dense && layer.Spec.Activation == ActivationKind.GELU;
+        public bool KeepsPreActivation(ShapedLayer layer) => layer.Spec.Kind is SpecKind.Dense or SpecKind.Conv2D && layer.Spec.Activation == ActivationKind.GELU;
+
+        /// <summary>A Flatten that is not the last layer keeps no buffer: its output is its input, read as one vector.</summary>
+        public bool IsAlias(ShapedLayer layer) => layer.Spec.Kind == SpecKind.Flatten && layer.Index != Last;
+
+        private int Last { get; }
     }
 }

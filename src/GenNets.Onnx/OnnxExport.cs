@@ -66,6 +66,20 @@ public static class OnnxExport
                     current = builder.Dense(layer, current);
                     current = builder.Activation(layer, current);
                     break;
+                case LayerKind.Conv2D:
+                    current = builder.Convolution(layer, current);
+                    current = builder.Activation(layer, current);
+                    break;
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    current = builder.Pool(layer, current);
+                    break;
+                case LayerKind.GlobalAvgPool:
+                    current = builder.GlobalAveragePool(layer, current);
+                    break;
+                case LayerKind.Flatten:
+                    current = builder.Flatten(layer, current);
+                    break;
                 case LayerKind.Dropout:
                     break; // the identity in inference
                 default:
@@ -143,6 +157,57 @@ public static class OnnxExport
             Node("MatMul", $"layer{layer.Index}_matmul", [x, wt], product);
             Node("Add", $"layer{layer.Index}_bias", [product, bias.Name], y);
             return y;
+        }
+
+        public string Convolution(LayerInfo layer, string x)
+        {
+            var g = layer.Convolution!;
+            var weight = layer.Weight!;
+            var bias = layer.Bias!;
+            Initializer(weight.Name, weight.Shape, network.Parameters.Slice(weight.Offset, weight.Length));
+            Initializer(bias.Name, bias.Shape, network.Parameters.Slice(bias.Offset, bias.Length));
+            string y = Fresh($"conv{layer.Index}");
+            var node = Node("Conv", $"layer{layer.Index}_conv", [x, weight.Name, bias.Name], y);
+            // The padding below and right is what the output size needs: for "same" with an even kernel, one more than above.
+            int bottom = Math.Max(0, (g.OutHeight - 1) * g.Stride + g.KernelHeight - g.Height - g.PadTop);
+            int right = Math.Max(0, (g.OutWidth - 1) * g.Stride + g.KernelWidth - g.Width - g.PadLeft);
+            node.Attribute.Add(Ints("kernel_shape", g.KernelHeight, g.KernelWidth));
+            node.Attribute.Add(Ints("strides", g.Stride, g.Stride));
+            node.Attribute.Add(Ints("pads", g.PadTop, g.PadLeft, bottom, right));
+            return y;
+        }
+
+        public string Pool(LayerInfo layer, string x)
+        {
+            bool max = layer.Kind == LayerKind.MaxPool2D;
+            string y = Fresh(max ? $"maxpool{layer.Index}" : $"avgpool{layer.Index}");
+            var node = Node(max ? "MaxPool" : "AveragePool", $"layer{layer.Index}_{(max ? "maxpool" : "avgpool")}", [x], y);
+            node.Attribute.Add(Ints("kernel_shape", layer.KernelHeight, layer.KernelWidth));
+            node.Attribute.Add(Ints("strides", layer.Stride, layer.Stride));
+            return y;
+        }
+
+        public string GlobalAveragePool(LayerInfo layer, string x)
+        {
+            // ONNX keeps the spatial axes as 1×1; flattening from axis 1 gives GenNets' (channels).
+            string pooled = Fresh($"globalavgpool{layer.Index}");
+            Node("GlobalAveragePool", $"layer{layer.Index}_globalavgpool", [x], pooled);
+            return Flatten(layer, pooled);
+        }
+
+        public string Flatten(LayerInfo layer, string x)
+        {
+            string y = Fresh($"flatten{layer.Index}");
+            Node("Flatten", $"layer{layer.Index}_flatten_{_values}", [x], y).Attribute.Add(
+                new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+            return y;
+        }
+
+        private static AttributeProto Ints(string name, params long[] values)
+        {
+            var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+            attribute.Ints.AddRange(values);
+            return attribute;
         }
 
         public string Activation(LayerInfo layer, string x)

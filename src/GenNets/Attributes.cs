@@ -98,6 +98,95 @@ public sealed class DropoutAttribute : Attribute
     public float Probability { get; }
 }
 
+/// <summary>
+/// A 2-D convolution on a (channels, height, width) sample, as PyTorch's <c>Conv2d</c>: <c>weight</c> [filters, inChannels,
+/// kernelHeight, kernelWidth] and <c>bias</c> [filters]. The output is [filters, (H + 2·Padding − kernelHeight) / Stride + 1,
+/// (W + 2·Padding − kernelWidth) / Stride + 1].
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv2DAttribute : Attribute
+{
+    /// <summary>The value of <see cref="Padding"/> that keeps the height and width (stride 1 only; an even kernel pads one more below and right, as PyTorch).</summary>
+    public const int Same = -1;
+
+    /// <summary>Declares a convolution with <paramref name="filters"/> output channels and a square kernel.</summary>
+    public Conv2DAttribute(int filters, int kernel) : this(filters, kernel, kernel)
+    {
+    }
+
+    /// <summary>Declares a convolution with <paramref name="filters"/> output channels and a rectangular kernel.</summary>
+    public Conv2DAttribute(int filters, int kernelHeight, int kernelWidth)
+    {
+        Filters = filters;
+        KernelHeight = kernelHeight;
+        KernelWidth = kernelWidth;
+    }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>Kernel rows.</summary>
+    public int KernelHeight { get; }
+
+    /// <summary>Kernel columns.</summary>
+    public int KernelWidth { get; }
+
+    /// <summary>Step between windows along both axes; 1 by default.</summary>
+    public int Stride { get; set; } = 1;
+
+    /// <summary>Zero rows and columns added on every side; 0 by default, <see cref="Same"/> to keep the size.</summary>
+    public int Padding { get; set; }
+
+    /// <summary>The activation applied to the output.</summary>
+    public Activation Activation { get; set; }
+
+    /// <summary>How the weights are drawn; <see cref="Initializer.Auto"/> picks from the activation.</summary>
+    public Initializer Init { get; set; }
+
+    /// <summary>Prefix of the layer's tensor names in a weights file; by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>Max pooling over size×size windows of each channel, <see cref="Stride"/> apart (by default the size), no padding.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxPool2DAttribute : Attribute
+{
+    /// <summary>Declares max pooling over <paramref name="size"/>×<paramref name="size"/> windows.</summary>
+    public MaxPool2DAttribute(int size) => Size = size;
+
+    /// <summary>The window's side.</summary>
+    public int Size { get; }
+
+    /// <summary>Step between windows; 0 (the default) means the window's size.</summary>
+    public int Stride { get; set; }
+}
+
+/// <summary>Average pooling over size×size windows of each channel, <see cref="Stride"/> apart (by default the size), no padding.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AvgPool2DAttribute : Attribute
+{
+    /// <summary>Declares average pooling over <paramref name="size"/>×<paramref name="size"/> windows.</summary>
+    public AvgPool2DAttribute(int size) => Size = size;
+
+    /// <summary>The window's side.</summary>
+    public int Size { get; }
+
+    /// <summary>Step between windows; 0 (the default) means the window's size.</summary>
+    public int Stride { get; set; }
+}
+
+/// <summary>The mean of each channel: (channels, height, width) → (channels).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAvgPoolAttribute : Attribute
+{
+}
+
+/// <summary>Reads a sample's tensor as one vector, in row-major order (as PyTorch's <c>Flatten</c>); nothing is copied.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class FlattenAttribute : Attribute
+{
+}
+
 /// <summary>The loss the network is trained with.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LossAttribute : Attribute

@@ -10,6 +10,16 @@ public enum LayerKind
     Dense = 0,
     /// <summary>Inverted dropout.</summary>
     Dropout = 1,
+    /// <summary>2-D convolution on (channels, height, width).</summary>
+    Conv2D = 2,
+    /// <summary>Max pooling per channel.</summary>
+    MaxPool2D = 3,
+    /// <summary>Average pooling per channel.</summary>
+    AvgPool2D = 4,
+    /// <summary>The mean of each channel.</summary>
+    GlobalAvgPool = 5,
+    /// <summary>A tensor read as one vector.</summary>
+    Flatten = 6,
 }
 
 /// <summary>
@@ -22,8 +32,13 @@ public enum LayerKind
 /// <param name="OutputShape">Shape of one sample leaving it.</param>
 /// <param name="Activation">For a dense layer, its activation.</param>
 /// <param name="Probability">For dropout, the drop probability.</param>
-/// <param name="Weight">For a dense layer, its weight tensor [out, in].</param>
-/// <param name="Bias">For a dense layer, its bias tensor [out].</param>
+/// <param name="Weight">For a dense or convolution layer, its weight tensor ([out, in] or [outC, inC, kh, kw]).</param>
+/// <param name="Bias">For a dense or convolution layer, its bias tensor [out].</param>
+/// <param name="KernelHeight">For a convolution, the kernel's rows; for pooling, the window's side.</param>
+/// <param name="KernelWidth">For a convolution, the kernel's columns; for pooling, the window's side.</param>
+/// <param name="Stride">For a convolution or pooling, the step between windows.</param>
+/// <param name="PadTop">For a convolution, the zero rows above the input.</param>
+/// <param name="PadLeft">For a convolution, the zero columns left of the input.</param>
 public sealed record LayerInfo(
     int Index,
     LayerKind Kind,
@@ -32,8 +47,18 @@ public sealed record LayerInfo(
     Activation Activation = Activation.Identity,
     float Probability = 0f,
     ParameterTensor? Weight = null,
-    ParameterTensor? Bias = null)
+    ParameterTensor? Bias = null,
+    int KernelHeight = 0,
+    int KernelWidth = 0,
+    int Stride = 0,
+    int PadTop = 0,
+    int PadLeft = 0)
 {
+    /// <summary>For a convolution, its sizes as the kernels take them; otherwise null.</summary>
+    public Kernels.Conv2DGeometry? Convolution => Kind == LayerKind.Conv2D
+        ? new Kernels.Conv2DGeometry(InputShape[0], InputShape[1], InputShape[2], OutputShape[0], KernelHeight, KernelWidth, Stride, PadTop, PadLeft, OutputShape[1], OutputShape[2])
+        : null;
+
     /// <summary>Elements of one sample entering the layer.</summary>
     public int InputLength => Product(InputShape);
 
@@ -45,6 +70,9 @@ public sealed record LayerInfo(
     {
         LayerKind.Dense => $"Dense {InputShape[^1]}→{OutputShape[^1]}" + (Activation == Activation.Identity ? "" : " " + Activation),
         LayerKind.Dropout => "Dropout p=" + Probability.ToString("0.###", CultureInfo.InvariantCulture),
+        LayerKind.Conv2D => $"Conv2D {InputShape[0]}→{OutputShape[0]} {KernelHeight}×{KernelWidth}" + (Stride == 1 ? "" : $" stride {Stride}")
+            + (PadTop == 0 && PadLeft == 0 ? "" : PadTop == PadLeft ? $" pad {PadTop}" : $" pad ({PadTop}, {PadLeft})") + (Activation == Activation.Identity ? "" : " " + Activation),
+        LayerKind.MaxPool2D or LayerKind.AvgPool2D => $"{Kind} {KernelHeight}" + (Stride == KernelHeight ? "" : $" stride {Stride}"),
         _ => Kind.ToString(),
     };
 

@@ -210,6 +210,127 @@ public class NetworkAnalyzerTests
         """, "10,000,100,000");
 
     [Fact]
+    public async Task ValidConvolutionalNetworks_HaveNoDiagnostics()
+    {
+        var diagnostics = await AnalyzerHarness.Diagnose("""
+            using GenNets;
+            namespace App;
+            [Input(1, 28, 28)]
+            [Conv2D(8, kernel: 3, Padding = 1, Activation = Activation.ReLU)]
+            [MaxPool2D(2)]
+            [Conv2D(16, 3, 5, Padding = Conv2DAttribute.Same, Activation = Activation.ReLU, Name = "conv2")]
+            [AvgPool2D(2)]
+            [Flatten]
+            [Dense(10)]
+            public partial class Cnn { }
+
+            [Input(3, 9, 9)]
+            [Conv2D(4, 3, Stride = 2)]
+            [GlobalAvgPool]
+            [Dense(2)]
+            public partial class Strided { }
+            """);
+        Assert.True(diagnostics.All(d => d.Severity < Microsoft.CodeAnalysis.DiagnosticSeverity.Warning), string.Join("\n", diagnostics));
+    }
+
+    [Fact]
+    public Task GN0020_KernelLargerThanPaddedInput() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(2, 3, 8)] [Conv2D(4, {|GN0020:5|}, 3, Padding = 0)] [Flatten] [Dense(2)]
+        public partial class BigKernel { }
+        """, "Layer 0 (Conv2D): the kernel's height 5 is larger than the input's height 3 with padding (3)");
+
+    [Fact]
+    public Task GN0020_RectangularKernel_OnTheWidthArgument() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(1, 8, 4)] [Conv2D(4, 3, {|GN0020:7|}, Padding = 1)] [Flatten] [Dense(2)]
+        public partial class WideKernel { }
+        """, "the kernel's width 7 is larger than the input's width 4 with padding (6)");
+
+    [Fact]
+    public async Task GN0021_StrideLeavesColumnsUnused_IsAWarningOnTheStride()
+    {
+        await AnalyzerHarness.Verify("""
+            using GenNets;
+            [Input(1, 8, 9)] [Conv2D(4, 3, {|GN0021:Stride = 2|}, Padding = 0)] [Flatten] [Dense(2)]
+            public partial class Uneven { }
+            """, "stride 2 over the padded height 8 with kernel 3 leaves the last 1 row(s) of the input unused");
+        var d = Assert.Single(await AnalyzerHarness.Diagnose("using GenNets;\n[Input(1, 8, 9)] [Conv2D(4, 3, Stride = 2)] [Flatten] [Dense(2)]\npublic partial class U { }"), d => d.Id == "GN0021");
+        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Warning, d.Severity);
+    }
+
+    [Fact]
+    public Task GN0022_PoolingDoesNotDivide() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3, 7, 6)] [MaxPool2D({|GN0022:2|})] [Flatten] [Dense(2)]
+        public partial class Odd { }
+        """, "Layer 0 (MaxPool2D): windows of 2 with stride 2 do not tile the 7×6 input; the last 1 row(s) and 0 column(s) are dropped");
+
+    [Fact]
+    public Task GN0023_DenseOnAnImage() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(1, 28, 28)] [Conv2D(8, 3)] [{|GN0023:Dense(10)|}]
+        public partial class NoFlatten { }
+        """, "Layer 1 (Dense) gets the (channels, height, width) tensor [8, 26, 26]; add [Flatten] before it to read it as a vector of 5408");
+
+    [Fact]
+    public async Task GN0023_CodeFix_InsertsFlatten()
+    {
+        string fixedSource = await AnalyzerHarness.ApplyFix("""
+            using GenNets;
+            [Input(1, 6, 6)]
+            [Conv2D(2, 3)]
+            [Dense(10)]
+            public partial class NoFlatten { }
+            """, "GN0023", new InsertFlattenCodeFixer());
+        Assert.Contains("[Conv2D(2, 3)]\n[Flatten]\n[Dense(10)]", fixedSource.Replace("\r\n", "\n"));
+        await AnalyzerHarness.Verify(fixedSource);
+    }
+
+    [Fact]
+    public async Task GN0023_CodeFix_InsertsFlatten_InASharedList()
+    {
+        string fixedSource = await AnalyzerHarness.ApplyFix("using GenNets;\n[Input(1, 6, 6), Conv2D(2, 3), GenNets.Dense(10)]\npublic partial class Packed { }\n", "GN0023", new InsertFlattenCodeFixer());
+        Assert.Contains("Conv2D(2, 3), GenNets.Flatten, GenNets.Dense(10)]", fixedSource);
+        await AnalyzerHarness.Verify(fixedSource);
+    }
+
+    [Fact]
+    public Task GN0024_ConvolutionOnAVector() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(784)] [{|GN0024:Conv2D(8, 3)|}] [Dense(10)]
+        public partial class Flat { }
+        """, "Layer 0 (Conv2D) needs a (channels, height, width) input, but gets [784] (1 axes)");
+
+    [Fact]
+    public Task GN0025_PoolingShrinksToZero() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(4, 2, 2)] [MaxPool2D(2)] [AvgPool2D({|GN0025:2|})] [Flatten] [Dense(2)]
+        public partial class TooMuchPooling { }
+        """, "Layer 1 (AvgPool2D): a window of 2 does not fit the 1×1 input");
+
+    [Fact]
+    public Task GN0026_SameWithStride() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(1, 8, 8)] [Conv2D(4, 3, Stride = 2, {|GN0026:Padding = Conv2DAttribute.Same|})] [Flatten] [Dense(2)]
+        public partial class SameStrided { }
+        """, "the stride is 2");
+
+    [Fact]
+    public Task GN0027_NegativePadding() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(1, 8, 8)] [Conv2D(4, 3, {|GN0027:Padding = -3|})] [Flatten] [Dense(2)]
+        public partial class Negative { }
+        """, "but is -3");
+
+    [Fact]
+    public Task GN0005_ZeroFiltersAndStride_OnTheArguments() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(1, 8, 8)] [Conv2D({|GN0005:0|}, 3, {|GN0005:Stride = 0|})] [Flatten] [Dense(2)]
+        public partial class Zeros { }
+        """, "The filters of layer 0 (Conv2D) must be positive, but is 0", "The stride of layer 0 (Conv2D) must be positive, but is 0");
+
+    [Fact]
     public async Task Analyzer_NeverThrows_OnMalformedInput()
     {
         foreach (string source in Generators.Tests.RobustnessCorpus.Sources())

@@ -34,10 +34,25 @@ internal static class RobustnessCorpus
         }
         """;
 
+    /// <summary>Convolution and pooling: padding, "same" with a rectangular kernel, names, Flatten.</summary>
+    public const string Cnn = """
+        using GenNets;
+        namespace Samples;
+
+        [Input(1, 28, 28)]
+        [Conv2D(8, 3, Padding = 1, Activation = Activation.ReLU)]
+        [MaxPool2D(2)]
+        [Conv2D(16, 3, 5, Padding = Conv2DAttribute.Same, Activation = Activation.GELU, Name = "conv2")]
+        [AvgPool2D(2)]
+        [Flatten]
+        [Dense(10)]
+        public partial class Cnn { }
+        """;
+
     /// <summary>Malformed and half-typed declarations; the analyzer tests compile this file too.</summary>
     public static IEnumerable<string> Sources()
     {
-        string[] bases = [Mlp, Mixed];
+        string[] bases = [Mlp, Mixed, Cnn];
         foreach (string text in bases)
         {
             // Every prefix: the file as it is while being typed from the top.
@@ -58,7 +73,21 @@ internal static class RobustnessCorpus
             yield return $"using GenNets; [Input(3)] [Dense(4, Init = {g})] public partial class G {{ }}";
             yield return $"using GenNets; [Input(3)] [Dense(4, Name = {g})] public partial class G {{ }}";
             yield return $"using GenNets; [Input(3, {g}, 2)] [Dense(4)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(1, 6, 6)] [Conv2D({g}, 3)] [Flatten] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(1, 6, 6)] [Conv2D(2, {g})] [Flatten] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(1, 6, 6)] [Conv2D(2, 3, {g})] [Flatten] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(1, 6, 6)] [Conv2D(2, 3, Stride = {g}, Padding = {g})] [Flatten] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(1, 6, 6)] [Conv2D(2, 3, Activation = {g})] [GlobalAvgPool] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(1, 6, 6)] [MaxPool2D({g})] [Flatten] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(1, 6, 6)] [AvgPool2D(2, Stride = {g})] [Flatten] [Dense(2)] public partial class G {{ }}";
         }
+        yield return "using GenNets; [Input(2, 3)] [Conv2D(2, 3)] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [Flatten] public partial class G { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [Flatten] [Flatten] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [GlobalAvgPool] public partial class G { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [Conv2D(2, 3, Activation = Activation.Softmax)] [Flatten] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [Conv2D(2, 3)] public partial class G { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [MaxPool2D(4)] [MaxPool2D(1)] [Flatten] public partial class G { }";
 
         yield return "using GenNets; [Input(3)] [Input(4)] [Dense(2)] public partial class G { }";
         yield return "using GenNets; [Dense(2)] [Input(4)] public partial class G { }";

@@ -31,6 +31,7 @@ public class SnapshotTests
     [InlineData("FashionMlp", Mlp, "Samples.FashionMlp.g.cs")]
     [InlineData("PerPosition", Mixed, "Models.PerPosition.g.cs")]
     [InlineData("Broken", Invalid, "Samples.Broken.g.cs")]
+    [InlineData("Cnn", RobustnessCorpus.Cnn, "Samples.Cnn.g.cs")]
     public void GeneratedSource_MatchesBaseline(string name, string source, string hintName)
     {
         var (output, result) = GeneratorHarness.Run(source);

@@ -31,12 +31,33 @@ public partial class AllActivations { }
 [Dense(3)]
 public partial class PerPosition { }
 
+[Input(1, 28, 28)]
+[Conv2D(8, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Flatten]
+[Dense(10)]
+public partial class Cnn { }
+
+// "Same" with an even kernel (asymmetric padding), stride with unused columns, GELU, average and global pooling.
+#pragma warning disable GN0021
+[Input(3, 11, 10)]
+[Conv2D(6, 4, Padding = Conv2DAttribute.Same, Activation = Activation.GELU)]
+[AvgPool2D(2, Stride = 1)]
+[Conv2D(5, 3, 2, Stride = 2, Padding = 1, Activation = Activation.Tanh)]
+[Dropout(0.2f)]
+[GlobalAvgPool]
+[Dense(4, Activation.Softmax)]
+public partial class OddCnn { }
+#pragma warning restore GN0021
+
 /// <summary>Every exported network, run in ONNX Runtime, matches GenNets within 1e-5 relative.</summary>
 public class OnnxExportTests
 {
     public static TheoryData<string, int> Cases => new()
     {
-        { "Mlp", 17 }, { "AllActivations", 17 }, { "AllActivations", 20 }, { "PerPosition", 17 }, { "PerPosition", 20 },
+        { "Mlp", 17 }, { "AllActivations", 17 }, { "AllActivations", 20 }, { "PerPosition", 17 }, { "PerPosition", 20 }, { "Cnn", 17 }, { "OddCnn", 17 }, { "OddCnn", 20 },
     };
 
     private static INetwork Create(string name) => name switch
@@ -44,6 +65,8 @@ public class OnnxExportTests
         "Mlp" => new Mlp(seed: 3),
         "AllActivations" => new AllActivations(seed: 4),
         "PerPosition" => new PerPosition(seed: 5),
+        "Cnn" => new Cnn(seed: 6),
+        "OddCnn" => new OddCnn(seed: 7),
         _ => throw new ArgumentException(name),
     };
 

@@ -24,6 +24,19 @@ internal static class DiagnosticIds
     public const string DuplicateTensorName = "GN0015";
     public const string SizeOverflow = "GN0016";
 
+    // GN0020–GN0029: convolutional networks.
+    public const string KernelLargerThanInput = "GN0020";
+    public const string StrideLeavesInputUnused = "GN0021";
+    public const string PoolingDoesNotDivide = "GN0022";
+    public const string NeedsFlatten = "GN0023";
+    public const string WrongInputRank = "GN0024";
+    public const string SpatialSizeZero = "GN0025";
+    public const string SameNeedsStrideOne = "GN0026";
+    public const string NegativePadding = "GN0027";
+
+    /// <summary>The diagnostics that are warnings: a network with only these is still generated.</summary>
+    public static bool IsWarning(string id) => id is NetworkTooLarge or StrideLeavesInputUnused or PoolingDoesNotDivide;
+
     /// <summary>Parameters above which GN0010 warns.</summary>
     public const long LargeNetworkParameters = 50_000_000;
 }

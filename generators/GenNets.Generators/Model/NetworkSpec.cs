@@ -9,6 +9,11 @@ internal enum SpecKind
 {
     Dense = 0,
     Dropout = 1,
+    Conv2D = 2,
+    MaxPool2D = 3,
+    AvgPool2D = 4,
+    GlobalAvgPool = 5,
+    Flatten = 6,
 }
 
 /// <summary>Mirrors GenNets.Activation (the generator cannot reference the runtime).</summary>
@@ -31,7 +36,12 @@ internal enum LossKindSpec
     BinaryCrossEntropyWithLogits = 2,
 }
 
-/// <summary>One layer attribute as written. <see cref="AttributeIndex"/> locates it among the class's attributes.</summary>
+/// <summary>
+/// One layer attribute as written. <see cref="AttributeIndex"/> locates it among the class's attributes. Units are a
+/// dense layer's outputs or a convolution's filters; a pooling window is KernelHeight × KernelWidth; Stride 0 on pooling
+/// means the window's size; Padding −1 is "same". <see cref="KernelArgument"/> is the position of the kernel among the
+/// constructor's arguments (for diagnostics), <see cref="KernelWidthArgument"/> that of the kernel's width.
+/// </summary>
 internal sealed record LayerSpec(
     SpecKind Kind,
     int AttributeIndex,
@@ -39,7 +49,12 @@ internal sealed record LayerSpec(
     ActivationKind Activation,
     float Probability,
     int Initializer,
-    string? Name);
+    string? Name,
+    int KernelHeight = 0,
+    int KernelWidth = 0,
+    int Stride = 0,
+    int Padding = 0,
+    int KernelWidthArgument = 0);
 
 /// <summary>A type that encloses the network class, as a declaration header such as <c>partial class Outer</c>.</summary>
 internal sealed record ContainingType(string Keyword, string Name);

@@ -23,7 +23,10 @@ internal static class NetworkParser
     public const string AttributeNamespace = "GenNets";
     public const string InputAttributeName = "GenNets.InputAttribute";
 
-    private static readonly HashSet<string> LayerAttributes = new() { "DenseAttribute", "DropoutAttribute" };
+    private static readonly HashSet<string> LayerAttributes = new()
+    {
+        "DenseAttribute", "DropoutAttribute", "Conv2DAttribute", "MaxPool2DAttribute", "AvgPool2DAttribute", "GlobalAvgPoolAttribute", "FlattenAttribute",
+    };
 
     /// <summary>True when <paramref name="attribute"/> is one of GenNets' declaration attributes.</summary>
     public static bool IsGenNetsAttribute(AttributeData attribute)
@@ -119,6 +122,61 @@ internal static class NetworkParser
                     layers.Add(new LayerSpec(SpecKind.Dense, i, units, (ActivationKind)activation, 0f, init, string.IsNullOrWhiteSpace(name) ? null : name));
                     break;
                 }
+
+                case "Conv2DAttribute":
+                {
+                    int filters = ReadInt(args.Length > 0 ? args[0] : default);
+                    int kernelHeight = ReadInt(args.Length > 1 ? args[1] : default);
+                    int kernelWidth = args.Length > 2 ? ReadInt(args[2]) : kernelHeight;
+                    int stride = 1, padding = 0, activation = 0, init = 0;
+                    string? name = null;
+                    foreach (var named in attribute.NamedArguments)
+                        switch (named.Key)
+                        {
+                            case "Stride": stride = ReadInt(named.Value); break;
+                            case "Padding": padding = ReadInt(named.Value); break;
+                            case "Activation":
+                                activation = ReadInt(named.Value);
+                                if (activation is < 0 or > 6)
+                                {
+                                    problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "Activation", -1, activation.ToString(CultureInfo.InvariantCulture), "Activation"));
+                                    activation = 0;
+                                }
+                                break;
+                            case "Init":
+                                init = ReadInt(named.Value);
+                                if (init is < 0 or > 4)
+                                {
+                                    problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "Init", -1, init.ToString(CultureInfo.InvariantCulture), "Initializer"));
+                                    init = 0;
+                                }
+                                break;
+                            case "Name": name = named.Value.Value as string; break;
+                        }
+                    layers.Add(new LayerSpec(SpecKind.Conv2D, i, filters, (ActivationKind)activation, 0f, init, string.IsNullOrWhiteSpace(name) ? null : name,
+                        kernelHeight, kernelWidth, stride, padding, KernelWidthArgument: args.Length > 2 ? 2 : 1));
+                    break;
+                }
+
+                case "MaxPool2DAttribute":
+                case "AvgPool2DAttribute":
+                {
+                    int size = ReadInt(args.Length > 0 ? args[0] : default);
+                    int stride = 0;
+                    foreach (var named in attribute.NamedArguments)
+                        if (named.Key == "Stride") stride = ReadInt(named.Value);
+                    var kind = attribute.AttributeClass.Name == "MaxPool2DAttribute" ? SpecKind.MaxPool2D : SpecKind.AvgPool2D;
+                    layers.Add(new LayerSpec(kind, i, 0, ActivationKind.Identity, 0f, 0, null, size, size, stride, 0));
+                    break;
+                }
+
+                case "GlobalAvgPoolAttribute":
+                    layers.Add(new LayerSpec(SpecKind.GlobalAvgPool, i, 0, ActivationKind.Identity, 0f, 0, null));
+                    break;
+
+                case "FlattenAttribute":
+                    layers.Add(new LayerSpec(SpecKind.Flatten, i, 0, ActivationKind.Identity, 0f, 0, null));
+                    break;
 
                 case "DropoutAttribute":
                 {

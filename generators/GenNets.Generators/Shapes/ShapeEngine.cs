@@ -22,9 +22,20 @@ internal sealed record ShapedLayer(
     public int OutputLength => ShapeEngine.Product(OutputShape);
     /// <summary>Rows the layer's matrix product runs over per sample: 1 for a vector, the positions for a sequence.</summary>
     public int Positions => InputLength / InFeatures;
-    public int WeightLength => Spec.Kind == SpecKind.Dense ? OutFeatures * InFeatures : 0;
-    public int BiasLength => Spec.Kind == SpecKind.Dense ? OutFeatures : 0;
-    public bool HasParameters => Spec.Kind == SpecKind.Dense;
+    public int WeightLength => Spec.Kind switch
+    {
+        SpecKind.Dense => OutFeatures * InFeatures,
+        SpecKind.Conv2D => Spec.Units * InputShape[0] * Spec.KernelHeight * Spec.KernelWidth,
+        _ => 0,
+    };
+    public int BiasLength => Spec.Kind switch { SpecKind.Dense => OutFeatures, SpecKind.Conv2D => Spec.Units, _ => 0 };
+    public bool HasParameters => Spec.Kind is SpecKind.Dense or SpecKind.Conv2D;
+    /// <summary>A pooling layer's step between windows (its size unless given).</summary>
+    public int PoolStride => Spec.Stride == 0 ? Spec.KernelHeight : Spec.Stride;
+    /// <summary>The weight's shape in PyTorch's layout.</summary>
+    public int[] WeightShape => Spec.Kind == SpecKind.Conv2D
+        ? new[] { Spec.Units, InputShape[0], Spec.KernelHeight, Spec.KernelWidth }
+        : new[] { OutFeatures, InFeatures };
 }
 
 /// <summary>A network whose shapes are all known: what the emitter writes code from.</summary>
@@ -98,6 +109,12 @@ internal static class ShapeEngine
                             i.ToString(CultureInfo.InvariantCulture), prefix, other.ToString(CultureInfo.InvariantCulture)));
                     else
                         prefixes[prefix] = i;
+                    if (shapesKnown && shape.Length == 3)
+                    {
+                        problems.Add(Problem.OnAttribute(DiagnosticIds.NeedsFlatten, layer.AttributeIndex,
+                            i.ToString(CultureInfo.InvariantCulture), Join(shape), Product(new EquatableArray<int>(shape)).ToString(CultureInfo.InvariantCulture)));
+                        shapesKnown = false;
+                    }
                     if (shapesKnown)
                     {
                         int inFeatures = shape[shape.Length - 1];
@@ -107,6 +124,37 @@ internal static class ShapeEngine
                         biasOffset = offset;
                         offset += layer.Units;
                     }
+                    break;
+                case SpecKind.Conv2D:
+                    if (prefixes.TryGetValue(prefix, out int otherConv))
+                        problems.Add(Problem.OnArgument(DiagnosticIds.DuplicateTensorName, layer.AttributeIndex, "Name", -1,
+                            i.ToString(CultureInfo.InvariantCulture), prefix, otherConv.ToString(CultureInfo.InvariantCulture)));
+                    else
+                        prefixes[prefix] = i;
+                    if (!Convolution(layer, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                        shapesKnown = false;
+                    else if (shapesKnown)
+                    {
+                        weightOffset = offset;
+                        offset += (long)layer.Units * shape[0] * layer.KernelHeight * layer.KernelWidth;
+                        biasOffset = offset;
+                        offset += layer.Units;
+                    }
+                    break;
+                case SpecKind.MaxPool2D:
+                case SpecKind.AvgPool2D:
+                    if (!Pooling(layer, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                        shapesKnown = false;
+                    break;
+                case SpecKind.GlobalAvgPool:
+                    if (shapesKnown && !NeedsImage(layer, i, shape, problems))
+                        shapesKnown = false;
+                    else if (shapesKnown)
+                        output = ImmutableArray.Create(shape[0]);
+                    break;
+                case SpecKind.Flatten:
+                    if (shapesKnown)
+                        output = ImmutableArray.Create(Product(new EquatableArray<int>(shape)));
                     break;
                 case SpecKind.Dropout:
                     if (!(layer.Probability >= 0f && layer.Probability < 1f))
@@ -145,6 +193,113 @@ internal static class ShapeEngine
             return new ShapeResult(null, problems.ToEquatableArray());
         var network = new ShapedNetwork(spec, loss, layers.ToEquatableArray(), new EquatableArray<int>(shape), (int)offset);
         return new ShapeResult(network, problems.ToEquatableArray());
+    }
+
+    private static string Join(ImmutableArray<int> shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+
+    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Rows and columns of zero padding a convolution adds above and left; "same" pads the rest below and right.</summary>
+    public static (int Top, int Left) ConvolutionPadding(LayerSpec layer)
+        => layer.Padding == -1 ? ((layer.KernelHeight - 1) / 2, (layer.KernelWidth - 1) / 2) : (layer.Padding, layer.Padding);
+
+    // A layer that works on images needs (channels, height, width).
+    private static bool NeedsImage(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems)
+    {
+        if (shape.Length == 3) return true;
+        problems.Add(Problem.OnAttribute(DiagnosticIds.WrongInputRank, layer.AttributeIndex, Num(index), layer.Kind.ToString(), Join(shape), Num(shape.Length)));
+        return false;
+    }
+
+    // Checks a convolution's arguments and, when the input shape is known (not empty), computes its output shape.
+    private static bool Convolution(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
+    {
+        output = shape;
+        bool ok = true;
+        string what = $"layer {Num(index)} (Conv2D)";
+        if (layer.Units <= 0)
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "filters", 0, $"The filters of {what}", Num(layer.Units)));
+            ok = false;
+        }
+        if (layer.KernelHeight <= 0 || layer.KernelWidth <= 0)
+        {
+            bool height = layer.KernelHeight <= 0;
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, height ? "kernelHeight" : "kernelWidth", height ? 1 : layer.KernelWidthArgument,
+                $"The kernel size of {what}", Num(height ? layer.KernelHeight : layer.KernelWidth)));
+            ok = false;
+        }
+        if (layer.Stride <= 0)
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "Stride", -1, $"The stride of {what}", Num(layer.Stride)));
+            ok = false;
+        }
+        if (layer.Padding < -1)
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.NegativePadding, layer.AttributeIndex, "Padding", -1, Num(index), Num(layer.Padding)));
+            ok = false;
+        }
+        if (layer.Padding == -1 && layer.Stride > 1)
+            problems.Add(Problem.OnArgument(DiagnosticIds.SameNeedsStrideOne, layer.AttributeIndex, "Padding", -1, Num(index), Num(layer.Stride)));
+        if (layer.Activation == ActivationKind.Softmax)
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, layer.AttributeIndex, "Activation", -1, "Softmax", "activation for a Conv2D layer (softmax is over a vector: Flatten and use a Dense layer)"));
+            ok = false;
+        }
+        if (!ok || shape.IsEmpty || (layer.Padding == -1 && layer.Stride > 1)) return false;
+        if (!NeedsImage(layer, index, shape, problems)) return false;
+
+        var (top, left) = ConvolutionPadding(layer);
+        int outH = 0, outW = 0;
+        for (int axis = 1; axis <= 2; axis++)
+        {
+            int size = shape[axis], kernel = axis == 1 ? layer.KernelHeight : layer.KernelWidth;
+            int padded = layer.Padding == -1 ? size + kernel - 1 : size + 2 * (axis == 1 ? top : left);
+            string side = axis == 1 ? "height" : "width";
+            if (kernel > padded)
+            {
+                problems.Add(Problem.OnArgument(DiagnosticIds.KernelLargerThanInput, layer.AttributeIndex, axis == 1 ? "kernelHeight" : "kernelWidth",
+                    axis == 1 ? 1 : layer.KernelWidthArgument, Num(index), side, Num(kernel), Num(size), Num(padded)));
+                return false;
+            }
+            int rest = (padded - kernel) % layer.Stride;
+            if (rest != 0)
+                problems.Add(Problem.OnArgument(DiagnosticIds.StrideLeavesInputUnused, layer.AttributeIndex, "Stride", -1, Num(index), Num(layer.Stride), side,
+                    Num(padded), Num(kernel), Num(rest), axis == 1 ? "row(s)" : "column(s)"));
+            int result = (padded - kernel) / layer.Stride + 1;
+            if (axis == 1) outH = result; else outW = result;
+        }
+        output = ImmutableArray.Create(layer.Units, outH, outW);
+        return true;
+    }
+
+    private static bool Pooling(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
+    {
+        output = shape;
+        int size = layer.KernelHeight, stride = layer.Stride == 0 ? size : layer.Stride;
+        bool ok = true;
+        if (size <= 0)
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "size", 0, $"The window of layer {Num(index)} ({layer.Kind})", Num(size)));
+            ok = false;
+        }
+        if (layer.Stride < 0)
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "Stride", -1, $"The stride of layer {Num(index)} ({layer.Kind})", Num(layer.Stride)));
+            ok = false;
+        }
+        if (!ok || shape.IsEmpty || !NeedsImage(layer, index, shape, problems)) return false;
+        if (size > shape[1] || size > shape[2])
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.SpatialSizeZero, layer.AttributeIndex, "size", 0, Num(index), layer.Kind.ToString(), Num(size), Num(shape[1]), Num(shape[2])));
+            return false;
+        }
+        int restH = (shape[1] - size) % stride, restW = (shape[2] - size) % stride;
+        if (restH != 0 || restW != 0)
+            problems.Add(Problem.OnArgument(DiagnosticIds.PoolingDoesNotDivide, layer.AttributeIndex, "size", 0, Num(index), layer.Kind.ToString(), Num(size), Num(stride),
+                Num(shape[1]), Num(shape[2]), Num(restH), Num(restW)));
+        output = ImmutableArray.Create(shape[0], (shape[1] - size) / stride + 1, (shape[2] - size) / stride + 1);
+        return true;
     }
 
     /// <summary>Without [Loss]: softmax cross-entropy for several raw outputs, mean squared error otherwise.</summary>

@@ -25,9 +25,9 @@ public static class Gemm
     /// An empty <paramref name="bias"/> adds nothing. With <paramref name="reverse"/> set, the rows of B are swept
     /// from last to first; the result is bit-identical either way. A caller that alternates the direction on
     /// successive calls finds the rows it read last, still in the core's L2 cache, first: for weights larger than
-    /// L2 that cuts the traffic from L3.
+    /// L2 that cuts the traffic from L3. With <paramref name="accumulate"/> set, C += A·Bᵀ (+ bias) instead.
     /// </summary>
-    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool reverse = false)
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool reverse = false, bool accumulate = false)
     {
         if (a.Length < m * k || b.Length < n * k || c.Length < m * n || (!bias.IsEmpty && bias.Length < n))
             throw new ArgumentException($"MultiplyTransposed [{m}, {k}]·[{n}, {k}]ᵀ: A holds {a.Length}, B {b.Length}, C {c.Length}, bias {bias.Length} floats.");
@@ -44,13 +44,16 @@ public static class Gemm
             int j = 4 * (reverse ? blocks - 1 - block : block);
             int i = 0;
             for (; i + 2 <= m; i += 2)
-                Dot2x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref ra, (i + 1) * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j), n);
+                Dot2x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref ra, (i + 1) * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j), n, accumulate);
             if (i < m)
-                Dot1x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j));
+                Dot1x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j), accumulate);
         }
         for (int j = 4 * blocks; j < n; j++)
             for (int i = 0; i < m; i++)
-                Unsafe.Add(ref rc, i * n + j) = Dot1x1(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k);
+            {
+                float dot = Dot1x1(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k);
+                Unsafe.Add(ref rc, i * n + j) = accumulate ? Unsafe.Add(ref rc, i * n + j) + dot : dot;
+            }
 
         if (!bias.IsEmpty)
             for (int i = 0; i < m; i++)
@@ -59,7 +62,7 @@ public static class Gemm
 
     // Two rows of A against four rows of B: eight accumulators, six loads per eight FMAs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot2x4(ref float a0, ref float a1, ref float b0, int k, ref float c, int ldc)
+    private static void Dot2x4(ref float a0, ref float a1, ref float b0, int k, ref float c, int ldc, bool accumulate)
     {
         ref float b1 = ref Unsafe.Add(ref b0, k);
         ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
@@ -92,14 +95,13 @@ public static class Gemm
             s00 += x0 * Unsafe.Add(ref b0, q); s01 += x0 * Unsafe.Add(ref b1, q); s02 += x0 * Unsafe.Add(ref b2, q); s03 += x0 * Unsafe.Add(ref b3, q);
             s10 += x1 * Unsafe.Add(ref b0, q); s11 += x1 * Unsafe.Add(ref b1, q); s12 += x1 * Unsafe.Add(ref b2, q); s13 += x1 * Unsafe.Add(ref b3, q);
         }
-        c = s00; Unsafe.Add(ref c, 1) = s01; Unsafe.Add(ref c, 2) = s02; Unsafe.Add(ref c, 3) = s03;
-        ref float c1 = ref Unsafe.Add(ref c, ldc);
-        c1 = s10; Unsafe.Add(ref c1, 1) = s11; Unsafe.Add(ref c1, 2) = s12; Unsafe.Add(ref c1, 3) = s13;
+        Store4(ref c, s00, s01, s02, s03, accumulate);
+        Store4(ref Unsafe.Add(ref c, ldc), s10, s11, s12, s13, accumulate);
     }
 
     // One row of A against four rows of B, unrolled twice along k so eight FMA chains stay in flight.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot1x4(ref float a0, ref float b0, int k, ref float c)
+    private static void Dot1x4(ref float a0, ref float b0, int k, ref float c, bool accumulate)
     {
         ref float b1 = ref Unsafe.Add(ref b0, k);
         ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
@@ -134,7 +136,20 @@ public static class Gemm
             float x = Unsafe.Add(ref a0, q);
             s0 += x * Unsafe.Add(ref b0, q); s1 += x * Unsafe.Add(ref b1, q); s2 += x * Unsafe.Add(ref b2, q); s3 += x * Unsafe.Add(ref b3, q);
         }
-        c = s0; Unsafe.Add(ref c, 1) = s1; Unsafe.Add(ref c, 2) = s2; Unsafe.Add(ref c, 3) = s3;
+        Store4(ref c, s0, s1, s2, s3, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(ref float c, float s0, float s1, float s2, float s3, bool accumulate)
+    {
+        if (accumulate)
+        {
+            c += s0; Unsafe.Add(ref c, 1) += s1; Unsafe.Add(ref c, 2) += s2; Unsafe.Add(ref c, 3) += s3;
+        }
+        else
+        {
+            c = s0; Unsafe.Add(ref c, 1) = s1; Unsafe.Add(ref c, 2) = s2; Unsafe.Add(ref c, 3) = s3;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -167,11 +182,8 @@ public static class Gemm
         int j = 0;
         for (; j + 2 * Lanes <= n; j += 2 * Lanes)
         {
-            int i = 0;
-            for (; i + 6 <= m; i += 6)
-                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate);
-            for (; i < m; i++)
-                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 2, accumulate);
+            for (int i = 0; i < m; i += 6)
+                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate, Math.Min(6, m - i));
         }
         for (; j + Lanes <= n; j += Lanes)
             for (int i = 0; i < m; i++)
@@ -186,15 +198,17 @@ public static class Gemm
             }
     }
 
-    // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs.
+    // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs. With fewer
+    // than six rows left, the missing ones repeat the last (equal values stored twice), as in Strip6x16.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate)
+    private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate, int rows)
     {
-        ref float r1 = ref Unsafe.Add(ref c, ldc);
-        ref float r2 = ref Unsafe.Add(ref c, 2 * ldc);
-        ref float r3 = ref Unsafe.Add(ref c, 3 * ldc);
-        ref float r4 = ref Unsafe.Add(ref c, 4 * ldc);
-        ref float r5 = ref Unsafe.Add(ref c, 5 * ldc);
+        int last = rows - 1;
+        ref float r1 = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
+        ref float r2 = ref Unsafe.Add(ref c, Math.Min(2, last) * ldc);
+        ref float r3 = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
+        ref float r4 = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
+        ref float r5 = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate)
         {
@@ -210,11 +224,11 @@ public static class Gemm
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = default;
         }
         ref float a0 = ref Unsafe.Add(ref a, i * rowStride);
-        ref float a1 = ref Unsafe.Add(ref a0, rowStride);
-        ref float a2 = ref Unsafe.Add(ref a0, 2 * rowStride);
-        ref float a3 = ref Unsafe.Add(ref a0, 3 * rowStride);
-        ref float a4 = ref Unsafe.Add(ref a0, 4 * rowStride);
-        ref float a5 = ref Unsafe.Add(ref a0, 5 * rowStride);
+        ref float a1 = ref Unsafe.Add(ref a0, Math.Min(1, last) * rowStride);
+        ref float a2 = ref Unsafe.Add(ref a0, Math.Min(2, last) * rowStride);
+        ref float a3 = ref Unsafe.Add(ref a0, Math.Min(3, last) * rowStride);
+        ref float a4 = ref Unsafe.Add(ref a0, Math.Min(4, last) * rowStride);
+        ref float a5 = ref Unsafe.Add(ref a0, Math.Min(5, last) * rowStride);
         for (int p = 0; p < kk; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * ldb);
@@ -228,47 +242,12 @@ public static class Gemm
             x = Vector256.Create(Unsafe.Add(ref a4, q)); c40 = Vector256.FusedMultiplyAdd(x, w0, c40); c41 = Vector256.FusedMultiplyAdd(x, w1, c41);
             x = Vector256.Create(Unsafe.Add(ref a5, q)); c50 = Vector256.FusedMultiplyAdd(x, w0, c50); c51 = Vector256.FusedMultiplyAdd(x, w1, c51);
         }
-        c00.StoreUnsafe(ref c); c01.StoreUnsafe(ref c, 8);
-        c10.StoreUnsafe(ref r1); c11.StoreUnsafe(ref r1, 8);
-        c20.StoreUnsafe(ref r2); c21.StoreUnsafe(ref r2, 8);
-        c30.StoreUnsafe(ref r3); c31.StoreUnsafe(ref r3, 8);
-        c40.StoreUnsafe(ref r4); c41.StoreUnsafe(ref r4, 8);
         c50.StoreUnsafe(ref r5); c51.StoreUnsafe(ref r5, 8);
-    }
-
-    // Two rows of C by 32 columns: eight accumulators, four loads and two broadcasts per eight FMAs.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy2x32(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate)
-    {
-        ref float c1 = ref Unsafe.Add(ref c, ldc);
-        Vector256<float> c00, c01, c02, c03, c10, c11, c12, c13;
-        if (accumulate)
-        {
-            c00 = Vector256.LoadUnsafe(ref c, 0); c01 = Vector256.LoadUnsafe(ref c, 8); c02 = Vector256.LoadUnsafe(ref c, 16); c03 = Vector256.LoadUnsafe(ref c, 24);
-            c10 = Vector256.LoadUnsafe(ref c1, 0); c11 = Vector256.LoadUnsafe(ref c1, 8); c12 = Vector256.LoadUnsafe(ref c1, 16); c13 = Vector256.LoadUnsafe(ref c1, 24);
-        }
-        else
-        {
-            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = default;
-        }
-        ref float a0 = ref Unsafe.Add(ref a, i * rowStride);
-        ref float a1 = ref Unsafe.Add(ref a, (i + 1) * rowStride);
-        for (int p = 0; p < kk; p++)
-        {
-            ref float bp = ref Unsafe.Add(ref b, p * ldb);
-            var x0 = Vector256.Create(Unsafe.Add(ref a0, p * colStride));
-            var x1 = Vector256.Create(Unsafe.Add(ref a1, p * colStride));
-            var w = Vector256.LoadUnsafe(ref bp, 0);
-            c00 = Vector256.FusedMultiplyAdd(x0, w, c00); c10 = Vector256.FusedMultiplyAdd(x1, w, c10);
-            w = Vector256.LoadUnsafe(ref bp, 8);
-            c01 = Vector256.FusedMultiplyAdd(x0, w, c01); c11 = Vector256.FusedMultiplyAdd(x1, w, c11);
-            w = Vector256.LoadUnsafe(ref bp, 16);
-            c02 = Vector256.FusedMultiplyAdd(x0, w, c02); c12 = Vector256.FusedMultiplyAdd(x1, w, c12);
-            w = Vector256.LoadUnsafe(ref bp, 24);
-            c03 = Vector256.FusedMultiplyAdd(x0, w, c03); c13 = Vector256.FusedMultiplyAdd(x1, w, c13);
-        }
-        c00.StoreUnsafe(ref c, 0); c01.StoreUnsafe(ref c, 8); c02.StoreUnsafe(ref c, 16); c03.StoreUnsafe(ref c, 24);
-        c10.StoreUnsafe(ref c1, 0); c11.StoreUnsafe(ref c1, 8); c12.StoreUnsafe(ref c1, 16); c13.StoreUnsafe(ref c1, 24);
+        c40.StoreUnsafe(ref r4); c41.StoreUnsafe(ref r4, 8);
+        c30.StoreUnsafe(ref r3); c31.StoreUnsafe(ref r3, 8);
+        c20.StoreUnsafe(ref r2); c21.StoreUnsafe(ref r2, 8);
+        c10.StoreUnsafe(ref r1); c11.StoreUnsafe(ref r1, 8);
+        c00.StoreUnsafe(ref c); c01.StoreUnsafe(ref c, 8);
     }
 
     // One row of C by `vectors` (1 to 4) vectors of columns.

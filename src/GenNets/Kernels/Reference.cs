@@ -144,6 +144,105 @@ public static class Reference
         }
     }
 
+    /// <summary>Y [batch, outC, outH, outW] = the cross-correlation of X [batch, inC, H, W] with W [outC, inC, kh, kw], plus bias, as PyTorch's Conv2d.</summary>
+    public static double[] Conv2D(ReadOnlySpan<double> x, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, int batch, Conv2DGeometry g)
+    {
+        var y = new double[batch * g.OutputLength];
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < g.OutChannels; o++)
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        double s = bias[o];
+                        for (int c = 0; c < g.InChannels; c++)
+                            for (int i = 0; i < g.KernelHeight; i++)
+                                for (int j = 0; j < g.KernelWidth; j++)
+                                {
+                                    int iy = oy * g.Stride + i - g.PadTop, ix = ox * g.Stride + j - g.PadLeft;
+                                    if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                                    s += weight[((o * g.InChannels + c) * g.KernelHeight + i) * g.KernelWidth + j]
+                                         * x[((n * g.InChannels + c) * g.Height + iy) * g.Width + ix];
+                                }
+                        y[((n * g.OutChannels + o) * g.OutHeight + oy) * g.OutWidth + ox] = s;
+                    }
+        return y;
+    }
+
+    /// <summary>The gradients of <see cref="Conv2D"/>: adds to <paramref name="weightGradient"/> and <paramref name="biasGradient"/>, returns dX.</summary>
+    public static double[] Conv2DBackward(ReadOnlySpan<double> x, ReadOnlySpan<double> weight, ReadOnlySpan<double> dy, int batch, Conv2DGeometry g,
+        Span<double> weightGradient, Span<double> biasGradient)
+    {
+        var dx = new double[batch * g.InputLength];
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < g.OutChannels; o++)
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        double d = dy[((n * g.OutChannels + o) * g.OutHeight + oy) * g.OutWidth + ox];
+                        biasGradient[o] += d;
+                        for (int c = 0; c < g.InChannels; c++)
+                            for (int i = 0; i < g.KernelHeight; i++)
+                                for (int j = 0; j < g.KernelWidth; j++)
+                                {
+                                    int iy = oy * g.Stride + i - g.PadTop, ix = ox * g.Stride + j - g.PadLeft;
+                                    if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                                    int wi = ((o * g.InChannels + c) * g.KernelHeight + i) * g.KernelWidth + j;
+                                    int xi = ((n * g.InChannels + c) * g.Height + iy) * g.Width + ix;
+                                    weightGradient[wi] += d * x[xi];
+                                    dx[xi] += d * weight[wi];
+                                }
+                    }
+        return dx;
+    }
+
+    /// <summary>
+    /// Pooling of <paramref name="planes"/> planes of H×W with size×size windows, <paramref name="stride"/> apart, no padding:
+    /// the maximum (first one on a tie) or the mean of each window.
+    /// </summary>
+    public static double[] Pool(bool max, ReadOnlySpan<double> x, int planes, int height, int width, int size, int stride)
+    {
+        int outH = (height - size) / stride + 1, outW = (width - size) / stride + 1;
+        var y = new double[planes * outH * outW];
+        for (int p = 0; p < planes; p++)
+            for (int oy = 0; oy < outH; oy++)
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    double m = double.NegativeInfinity, s = 0;
+                    for (int i = 0; i < size; i++)
+                        for (int j = 0; j < size; j++)
+                        {
+                            double v = x[(p * height + oy * stride + i) * width + ox * stride + j];
+                            m = Math.Max(m, v);
+                            s += v;
+                        }
+                    y[(p * outH + oy) * outW + ox] = max ? m : s / (size * size);
+                }
+        return y;
+    }
+
+    /// <summary>The gradient of <see cref="Pool"/> with respect to its input: to the first maximum of each window, or spread evenly.</summary>
+    public static double[] PoolBackward(bool max, ReadOnlySpan<double> x, ReadOnlySpan<double> dy, int planes, int height, int width, int size, int stride)
+    {
+        int outH = (height - size) / stride + 1, outW = (width - size) / stride + 1;
+        var dx = new double[planes * height * width];
+        for (int p = 0; p < planes; p++)
+            for (int oy = 0; oy < outH; oy++)
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    double d = dy[(p * outH + oy) * outW + ox];
+                    int best = -1;
+                    for (int i = 0; i < size; i++)
+                        for (int j = 0; j < size; j++)
+                        {
+                            int index = (p * height + oy * stride + i) * width + ox * stride + j;
+                            if (!max) dx[index] += d / (size * size);
+                            else if (best < 0 || x[index] > x[best]) best = index;
+                        }
+                    if (max) dx[best] += d;
+                }
+        return dx;
+    }
+
     /// <summary>
     /// A whole network, layer by layer, in double precision: returns the mean loss over the batch and,
     /// when <paramref name="gradient"/> is not empty, writes the gradient of that loss with respect to every parameter.
@@ -152,6 +251,24 @@ public static class Reference
     public static double NetworkLoss(
         IReadOnlyList<LayerInfo> layers, LossKind loss, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch,
         ReadOnlySpan<int> labels, ReadOnlySpan<double> values, Span<double> gradient, ulong? dropoutSeed = null, long step = 0)
+    {
+        var (xs, zs, masks) = RunForward(layers, parameters, inputs, batch, dropoutSeed, step);
+        double[] output = xs[^1];
+        int outCols = layers[^1].OutputShape[^1];
+        var d = new double[output.Length];
+        double value = Loss(loss, output, labels, values, output.Length / outCols, outCols, d);
+        if (gradient.IsEmpty) return value;
+        Backward(layers, parameters, batch, xs, zs, masks, d, gradient);
+        return value;
+    }
+
+    /// <summary>A whole network's outputs in inference mode (dropout off), in double precision.</summary>
+    public static double[] NetworkOutputs(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch)
+        => RunForward(layers, parameters, inputs, batch, null, 0).Outputs[^1];
+
+    // Every layer's input and output (xs[l] enters layer l), pre-activation (zs) and dropout mask.
+    private static (List<double[]> Outputs, List<double[]> PreActivations, List<double[]?> Masks) RunForward(
+        IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ulong? dropoutSeed, long step)
     {
         var xs = new List<double[]> { inputs.Slice(0, batch * layers[0].InputLength).ToArray() };
         var zs = new List<double[]>();
@@ -187,17 +304,51 @@ public static class Reference
                     xs.Add(y);
                     break;
                 }
+                case LayerKind.Conv2D:
+                {
+                    var g = layer.Convolution!;
+                    double[] z = Conv2D(x, parameters.Slice(layer.Weight!.Offset, layer.Weight.Length), parameters.Slice(layer.Bias!.Offset, layer.Bias.Length), batch, g);
+                    zs.Add(z);
+                    masks.Add(null);
+                    xs.Add(Activate(layer.Activation, z, 1));
+                    break;
+                }
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(Pool(layer.Kind == LayerKind.MaxPool2D, x, batch * layer.InputShape[0], layer.InputShape[1], layer.InputShape[2], layer.KernelHeight, layer.Stride));
+                    break;
+                case LayerKind.GlobalAvgPool:
+                {
+                    int planes = batch * layer.InputShape[0], area = layer.InputShape[1] * layer.InputShape[2];
+                    var y = new double[planes];
+                    for (int p = 0; p < planes; p++)
+                    {
+                        for (int i = 0; i < area; i++) y[p] += x[p * area + i];
+                        y[p] /= area;
+                    }
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(y);
+                    break;
+                }
+                case LayerKind.Flatten:
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(x);
+                    break;
                 default:
                     throw new NotSupportedException($"The reference has no {layer.Kind} layer.");
             }
         }
+        return (xs, zs, masks);
+    }
 
-        double[] output = xs[^1];
-        int outCols = layers[^1].OutputShape[^1];
-        var d = new double[output.Length];
-        double value = Loss(loss, output, labels, values, output.Length / outCols, outCols, d);
-        if (gradient.IsEmpty) return value;
-
+    // Backpropagation through the layers in reverse, from the loss's gradient d with respect to the outputs.
+    private static void Backward(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, int batch,
+        List<double[]> xs, List<double[]> zs, List<double[]?> masks, double[] d, Span<double> gradient)
+    {
         gradient.Clear();
         for (int l = layers.Count - 1; l >= 0; l--)
         {
@@ -231,8 +382,29 @@ public static class Reference
                     if (masks[l] is double[] mask)
                         for (int i = 0; i < d.Length; i++) d[i] *= mask[i];
                     break;
+                case LayerKind.Conv2D:
+                {
+                    double[] dz = ActivateBackward(layer.Activation, zs[l], xs[l + 1], d, 1);
+                    d = Conv2DBackward(x, parameters.Slice(layer.Weight!.Offset, layer.Weight.Length), dz, batch, layer.Convolution!,
+                        gradient.Slice(layer.Weight.Offset, layer.Weight.Length), gradient.Slice(layer.Bias!.Offset, layer.Bias.Length));
+                    break;
+                }
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    d = PoolBackward(layer.Kind == LayerKind.MaxPool2D, x, d, batch * layer.InputShape[0], layer.InputShape[1], layer.InputShape[2], layer.KernelHeight, layer.Stride);
+                    break;
+                case LayerKind.GlobalAvgPool:
+                {
+                    int planes = batch * layer.InputShape[0], area = layer.InputShape[1] * layer.InputShape[2];
+                    var dx = new double[planes * area];
+                    for (int p = 0; p < planes; p++)
+                        for (int i = 0; i < area; i++) dx[p * area + i] = d[p] / area;
+                    d = dx;
+                    break;
+                }
+                case LayerKind.Flatten:
+                    break;
             }
         }
-        return value;
     }
 }

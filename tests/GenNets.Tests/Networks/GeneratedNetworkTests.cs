@@ -12,7 +12,7 @@ namespace GenNets.Tests.Networks;
 /// </summary>
 public class GeneratedNetworkTests
 {
-    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet" };
+    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn" };
 
     internal static INetwork Create(string name, int seed = 7) => name switch
     {
@@ -24,6 +24,9 @@ public class GeneratedNetworkTests
         "PerPosition" => new PerPosition(seed),
         "DropoutFirst" => new DropoutFirst(seed),
         "InnerNet" => new Outer.Nested.InnerNet(seed),
+        "SmallCnn" => new SmallCnn(seed),
+        "PooledCnn" => new PooledCnn(seed),
+        "FashionCnn" => new FashionCnn(seed),
         _ => throw new ArgumentException(name),
     };
 
@@ -116,21 +119,9 @@ public class GeneratedNetworkTests
         }
     }
 
+    // The reference layers in inference mode (dropout is the identity).
     internal static double[] ReferenceOutputs(INetwork net, float[] inputs, int batch)
-    {
-        // The reference layers in inference mode (dropout is the identity).
-        var layers = net.Layers;
-        double[] parameters = Check.ToDouble(net.Parameters);
-        double[] x = Check.ToDouble(inputs);
-        foreach (var layer in layers)
-        {
-            if (layer.Kind == LayerKind.Dropout) continue;
-            int inSize = layer.InputShape[^1], outSize = layer.OutputShape[^1], rows = x.Length / inSize;
-            double[] z = Reference.MultiplyTransposed(x, parameters.AsSpan(layer.Weight!.Offset, layer.Weight.Length), parameters.AsSpan(layer.Bias!.Offset, layer.Bias.Length), rows, outSize, inSize);
-            x = Reference.Activate(layer.Activation, z, outSize);
-        }
-        return x;
-    }
+        => Reference.NetworkOutputs(net.Layers, Check.ToDouble(net.Parameters), Check.ToDouble(inputs), batch);
 
     [Theory]
     [MemberData(nameof(Networks))]

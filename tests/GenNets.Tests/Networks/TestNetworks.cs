@@ -54,6 +54,41 @@ public partial class PerPosition { }
 [Dense(4)]
 public partial class DropoutFirst { }
 
+// Convolution and pooling: a padded 3×3 convolution, max pooling with an odd input (a row and column dropped),
+// a strided rectangular convolution with GELU, average pooling, Flatten, and a dense head. The dropped rows are meant.
+#pragma warning disable GN0022
+[Input(2, 9, 8)]
+[Conv2D(5, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Conv2D(7, 2, 3, Stride = 1, Padding = 1, Activation = Activation.GELU, Name = "conv2")]
+[AvgPool2D(2)]
+[Flatten]
+[Dense(6, Activation.Tanh)]
+[Dense(3)]
+public partial class SmallCnn { }
+#pragma warning restore GN0022
+
+// "Same" padding with an even kernel, a stride, global average pooling, dropout, and a 1×1 convolution.
+[Input(3, 7, 7)]
+[Conv2D(4, 4, Padding = Conv2DAttribute.Same, Activation = Activation.LeakyReLU)]
+[Conv2D(6, 3, Stride = 2, Activation = Activation.Sigmoid)]
+[Conv2D(5, 1)]
+[Dropout(0.25f)]
+[GlobalAvgPool]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class PooledCnn { }
+
+// The CNN of the benchmarks: conv 8 – pool – conv 16 – pool – dense 10 on 28×28.
+[Input(1, 28, 28)]
+[Conv2D(8, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Flatten]
+[Dense(10)]
+public partial class FashionCnn { }
+
 public static partial class Outer
 {
     public static partial class Nested

@@ -129,6 +129,52 @@ public class ThreadingTests
         foreach (var r in results) Check.Close(Check.ToDouble(expected), r, 1e-5, 1e-6, "outputs");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Cnn_SplitBatch_MatchesTheDoubleReference(int threads)
+    {
+        // The CNN takes the same 784 floats per sample, read as (1, 28, 28).
+        var (x, labels) = Data(9);
+        var net = new FashionCnn(seed: 5) { Threads = threads };
+        Assert.Equal(threads, WorkerPool.PartsFor(Batch, threads, FashionCnn.ForwardFlopsPerSample));
+        float loss = net.ComputeGradients(x, labels, Batch);
+        var expected = new double[FashionCnn.ParameterCount];
+        double expectedLoss = Reference.NetworkLoss(net.Layers, net.Loss, Check.ToDouble(net.Parameters), Check.ToDouble(x), Batch,
+            labels, default, expected, net.DropoutSeed, net.TrainingSteps);
+        Assert.Equal(expectedLoss, loss, 4);
+        Check.Close(expected, net.Gradients, 1e-4, 1e-6, "gradients");
+
+        var outputs = new float[Batch * 10];
+        net.Forward(x, outputs, Batch);
+        Check.Close(Reference.NetworkOutputs(net.Layers, Check.ToDouble(net.Parameters), Check.ToDouble(x), Batch), outputs, 1e-4, 1e-5, "batch inference");
+    }
+
+    [Fact]
+    public void Cnn_SplitTraining_IsBitIdenticalRunToRun_AndAllocatesNothingAfterWarmUp()
+    {
+        var data = Enumerable.Range(0, 4).Select(Data).ToArray();
+        var outputs = new float[Batch * 10];
+        float[] Train(out long allocated)
+        {
+            var net = new FashionCnn(seed: 6) { Threads = 2 };
+            var adam = new Adam();
+            net.TrainStep(data[0].X, data[0].Labels, Batch, adam);
+            net.Forward(data[0].X, outputs, Batch);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int step = 1; step < data.Length; step++)
+            {
+                net.TrainStep(data[step].X, data[step].Labels, Batch, adam);
+                net.Forward(data[step].X, outputs, Batch);
+            }
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            return net.Parameters.ToArray();
+        }
+        var first = Train(out long allocated);
+        Assert.Equal(0, allocated);
+        Assert.True(first.AsSpan().SequenceEqual(Train(out _)));
+    }
+
     [Fact]
     public void Threads_BelowOne_IsRefused()
     {

@@ -1,0 +1,226 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// The sizes of one 2-D convolution on a CHW sample, all known when the network is generated. Zero padding of
+/// <see cref="PadTop"/> rows above and <see cref="PadLeft"/> columns left (the bottom and right padding are
+/// whatever makes the output size come out; for "same" with an even kernel that is one more, as in PyTorch).
+/// </summary>
+public sealed class Conv2DGeometry
+{
+    /// <summary>Describes a convolution; the output size is (H + padding − K) / S + 1 per axis.</summary>
+    public Conv2DGeometry(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int stride, int padTop, int padLeft, int outHeight, int outWidth)
+    {
+        if (inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernelHeight <= 0 || kernelWidth <= 0 || stride <= 0
+            || padTop < 0 || padLeft < 0 || outHeight <= 0 || outWidth <= 0
+            // the last window may reach at most one row (column) further into the padding below (right) than above (left)
+            || (outHeight - 1) * stride + kernelHeight > height + 2 * padTop + 1 || (outWidth - 1) * stride + kernelWidth > width + 2 * padLeft + 1)
+            throw new ArgumentException($"Conv2D geometry: input [{inChannels}, {height}, {width}], {outChannels} filters {kernelHeight}×{kernelWidth}, stride {stride}, padding ({padTop}, {padLeft}), output {outHeight}×{outWidth} is not a valid convolution.");
+        InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
+        KernelHeight = kernelHeight; KernelWidth = kernelWidth; Stride = stride; PadTop = padTop; PadLeft = padLeft;
+        OutHeight = outHeight; OutWidth = outWidth;
+    }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; }
+    /// <summary>Input height.</summary>
+    public int Height { get; }
+    /// <summary>Input width.</summary>
+    public int Width { get; }
+    /// <summary>Output channels (filters).</summary>
+    public int OutChannels { get; }
+    /// <summary>Kernel rows.</summary>
+    public int KernelHeight { get; }
+    /// <summary>Kernel columns.</summary>
+    public int KernelWidth { get; }
+    /// <summary>Step between windows, both axes.</summary>
+    public int Stride { get; }
+    /// <summary>Zero rows above the input.</summary>
+    public int PadTop { get; }
+    /// <summary>Zero columns left of the input.</summary>
+    public int PadLeft { get; }
+    /// <summary>Output rows.</summary>
+    public int OutHeight { get; }
+    /// <summary>Output columns.</summary>
+    public int OutWidth { get; }
+
+    /// <summary>Floats of one input sample.</summary>
+    public int InputLength => InChannels * Height * Width;
+    /// <summary>Floats of one output sample.</summary>
+    public int OutputLength => OutChannels * OutHeight * OutWidth;
+    /// <summary>Output positions per channel.</summary>
+    public int Positions => OutHeight * OutWidth;
+    /// <summary>Rows of the unfolded input: one per (input channel, kernel row, kernel column), the weight's inner size.</summary>
+    public int Patch => InChannels * KernelHeight * KernelWidth;
+    /// <summary>Weight floats, [outC, inC, kh, kw].</summary>
+    public int WeightLength => OutChannels * Patch;
+    /// <summary>Floats of one sample's unfolded input, [Patch, Positions].</summary>
+    public int ColumnsLength => Patch * Positions;
+    /// <summary>Multiply-adds of one sample's forward pass.</summary>
+    public long MultiplyAdds => (long)OutChannels * Patch * Positions;
+    /// <summary>True when the unfolded input is the input itself (1×1 kernel, stride 1, no padding).</summary>
+    public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && Stride == 1 && PadTop == 0 && PadLeft == 0;
+}
+
+/// <summary>
+/// 2-D convolution on CHW samples, as PyTorch's <c>Conv2d</c> (cross-correlation, weight [outC, inC, kh, kw]).
+/// Each sample's input is unfolded (im2col) into a [inC·kh·kw, outH·outW] matrix in a per-thread buffer, and the
+/// three products are the batched matrix kernels: forward Y = W·cols on the 6×16 broadcast kernel (six filters
+/// × 16 output positions), weight gradient dW += dY·colsᵀ on the dot-product kernel, input gradient
+/// dcols = Wᵀ·dY folded back (col2im). The naive twins are in <see cref="Reference"/>.
+/// </summary>
+public static class Convolution
+{
+    [ThreadStatic] private static float[]? t_columns;
+
+    /// <summary>
+    /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
+    /// Y [batch, outC, outH, outW]. Allocates only when a thread first sees a larger geometry.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g)
+    {
+        Check(x.Length, y.Length, weight.Length, bias.Length, batch, g);
+        var columns = g.IsPointwise ? default : Scratch.Get(ref t_columns, g.ColumnsLength);
+        int positions = g.Positions;
+        for (int n = 0; n < batch; n++)
+        {
+            var sample = x.Slice(n * g.InputLength, g.InputLength);
+            var output = y.Slice(n * g.OutputLength, g.OutputLength);
+            ReadOnlySpan<float> cols = sample;
+            if (!g.IsPointwise)
+            {
+                Unfold(sample, columns, g);
+                cols = columns;
+            }
+            for (int c = 0; c < g.OutChannels; c++)
+                output.Slice(c * positions, positions).Fill(bias[c]);
+            // Y [outC, positions] += W [outC, patch] · cols [patch, positions]
+            Gemm.MultiplyAccumulate(weight, g.Patch, 1, cols, output, g.OutChannels, positions, g.Patch, accumulate: true);
+        }
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="Forward"/> given dY: overwrites <paramref name="weightGradient"/> and
+    /// <paramref name="biasGradient"/> with the sums over the batch, and, unless <paramref name="inputGradient"/> is
+    /// empty (a first layer needs none), overwrites it with dX.
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g)
+    {
+        Check(x.Length, outputGradient.Length, weight.Length, biasGradient.Length, batch, g);
+        if (weightGradient.Length < g.WeightLength || (!inputGradient.IsEmpty && inputGradient.Length < batch * g.InputLength))
+            throw new ArgumentException($"Conv2D backward: the weight gradient holds {weightGradient.Length} floats (need {g.WeightLength}), the input gradient {inputGradient.Length} (need {batch * g.InputLength} or none).");
+        int positions = g.Positions, patch = g.Patch;
+        var columns = Scratch.Get(ref t_columns, g.ColumnsLength);
+        weightGradient.Slice(0, g.WeightLength).Clear();
+        biasGradient.Slice(0, g.OutChannels).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            var sample = x.Slice(n * g.InputLength, g.InputLength);
+            var dy = outputGradient.Slice(n * g.OutputLength, g.OutputLength);
+            ReadOnlySpan<float> cols = sample;
+            if (!g.IsPointwise)
+            {
+                Unfold(sample, columns, g);
+                cols = columns;
+            }
+            // dW [outC, patch] += dY [outC, positions] · cols [patch, positions]ᵀ
+            Gemm.MultiplyTransposed(dy, cols, default, weightGradient, g.OutChannels, patch, positions, accumulate: true);
+            for (int c = 0; c < g.OutChannels; c++)
+                biasGradient[c] += TensorPrimitives.Sum(dy.Slice(c * positions, positions));
+            if (inputGradient.IsEmpty) continue;
+            var dx = inputGradient.Slice(n * g.InputLength, g.InputLength);
+            if (g.IsPointwise)
+            {
+                // dX [inC, positions] = Wᵀ [inC, outC] · dY [outC, positions]
+                Gemm.MultiplyAccumulate(weight, 1, patch, dy, dx, patch, positions, g.OutChannels, accumulate: false);
+                continue;
+            }
+            // dcols [patch, positions] = Wᵀ · dY, then each column's entries go back to the input positions they came from.
+            Gemm.MultiplyAccumulate(weight, 1, patch, dy, columns, patch, positions, g.OutChannels, accumulate: false);
+            dx.Clear();
+            Fold(columns, dx, g);
+        }
+    }
+
+    /// <summary>
+    /// im2col: cols[(c·kh + i)·kw + j, oy·outW + ox] = X[c, oy·S + i − padTop, ox·S + j − padLeft], zero outside the input.
+    /// </summary>
+    public static void Unfold(ReadOnlySpan<float> x, Span<float> columns, Conv2DGeometry g)
+    {
+        int outH = g.OutHeight, outW = g.OutWidth, s = g.Stride, h = g.Height, w = g.Width;
+        int row = 0;
+        for (int c = 0; c < g.InChannels; c++)
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++, row++)
+                {
+                    var target = columns.Slice(row * outH * outW, outH * outW);
+                    var plane = x.Slice(c * h * w, h * w);
+                    // Output columns whose input column ox·S + j − padLeft lies inside [0, w).
+                    int first = Math.Max(0, CeilDiv(g.PadLeft - j, s)), last = Math.Min(outW - 1, FloorDiv(w - 1 + g.PadLeft - j, s));
+                    for (int oy = 0; oy < outH; oy++)
+                    {
+                        var line = target.Slice(oy * outW, outW);
+                        int iy = oy * s + i - g.PadTop;
+                        if (iy < 0 || iy >= h || first > last)
+                        {
+                            line.Clear();
+                            continue;
+                        }
+                        line.Slice(0, first).Clear();
+                        var source = plane.Slice(iy * w);
+                        int ix = first * s + j - g.PadLeft;
+                        if (s == 1)
+                            source.Slice(ix, last - first + 1).CopyTo(line.Slice(first));
+                        else
+                            for (int ox = first; ox <= last; ox++, ix += s) line[ox] = source[ix];
+                        line.Slice(last + 1).Clear();
+                    }
+                }
+    }
+
+    /// <summary>col2im, the adjoint of <see cref="Unfold"/>: adds each entry of the columns to the input position it was read from.</summary>
+    public static void Fold(ReadOnlySpan<float> columns, Span<float> dx, Conv2DGeometry g)
+    {
+        int outH = g.OutHeight, outW = g.OutWidth, s = g.Stride, h = g.Height, w = g.Width;
+        int row = 0;
+        for (int c = 0; c < g.InChannels; c++)
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++, row++)
+                {
+                    var source = columns.Slice(row * outH * outW, outH * outW);
+                    var plane = dx.Slice(c * h * w, h * w);
+                    int first = Math.Max(0, CeilDiv(g.PadLeft - j, s)), last = Math.Min(outW - 1, FloorDiv(w - 1 + g.PadLeft - j, s));
+                    if (first > last) continue;
+                    for (int oy = 0; oy < outH; oy++)
+                    {
+                        int iy = oy * s + i - g.PadTop;
+                        if (iy < 0 || iy >= h) continue;
+                        var line = source.Slice(oy * outW, outW);
+                        var target = plane.Slice(iy * w);
+                        int ix = first * s + j - g.PadLeft;
+                        if (s == 1)
+                        {
+                            var t = target.Slice(ix, last - first + 1);
+                            TensorPrimitives.Add(t, line.Slice(first, last - first + 1), t);
+                        }
+                        else
+                            for (int ox = first; ox <= last; ox++, ix += s) target[ix] += line[ox];
+                    }
+                }
+    }
+
+    private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
+
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    private static void Check(int x, int y, int weight, int bias, int batch, Conv2DGeometry g)
+    {
+        if (batch < 0 || x < batch * g.InputLength || y < batch * g.OutputLength || weight < g.WeightLength || bias < g.OutChannels)
+            throw new ArgumentException($"Conv2D [{g.InChannels}, {g.Height}, {g.Width}] → [{g.OutChannels}, {g.OutHeight}, {g.OutWidth}] on a batch of {batch}: " +
+                $"X holds {x} floats (need {batch * g.InputLength}), Y or dY {y} (need {batch * g.OutputLength}), W {weight} (need {g.WeightLength}), bias {bias} (need {g.OutChannels}).");
+    }
+}

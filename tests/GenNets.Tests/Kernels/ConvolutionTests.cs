@@ -1,0 +1,190 @@
+using System;
+using GenNets.Kernels;
+using Xunit;
+
+namespace GenNets.Tests.Kernels;
+
+/// <summary>
+/// Convolution and pooling: the fast kernels against their double-precision twins, and the twins' backward passes
+/// against central finite differences of their forward passes.
+/// </summary>
+public class ConvolutionTests
+{
+    // inC, H, W, outC, kh, kw, stride, padTop, padLeft: 1×1, 3×3 "same", 5×5 valid, rectangular, strided, padded and
+    // strided with unused columns, a kernel as large as the padded input, "same" with an even kernel, and channel counts
+    // that leave partial register blocks.
+    public static TheoryData<int[]> Geometries => new()
+    {
+        new[] { 3, 5, 4, 7, 1, 1, 1, 0, 0 },
+        new[] { 2, 6, 6, 8, 3, 3, 1, 1, 1 },
+        new[] { 1, 9, 8, 5, 5, 5, 1, 0, 0 },
+        new[] { 2, 7, 9, 3, 2, 4, 1, 0, 1 },
+        new[] { 3, 9, 9, 4, 3, 3, 2, 1, 1 },
+        new[] { 2, 8, 8, 13, 3, 3, 3, 0, 0 },
+        new[] { 1, 3, 3, 2, 5, 5, 1, 1, 1 },
+        new[] { 2, 6, 5, 3, 2, 2, 1, 0, 0 },
+        new[] { 4, 6, 6, 6, 4, 4, 1, 1, 1 },
+    };
+
+    internal static Conv2DGeometry Geometry(int[] v)
+    {
+        int outH = (v[1] + 2 * v[7] - v[4]) / v[6] + 1, outW = (v[2] + 2 * v[8] - v[5]) / v[6] + 1;
+        return new Conv2DGeometry(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], outH, outW);
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Forward_MatchesReference(int[] sizes)
+    {
+        var g = Geometry(sizes);
+        const int batch = 3;
+        float[] x = Check.Random(batch * g.InputLength, 1), w = Check.Random(g.WeightLength, 2), b = Check.Random(g.OutChannels, 3);
+        var y = new float[batch * g.OutputLength];
+        Convolution.Forward(x, w, b, y, batch, g);
+        var expected = Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(w), Check.ToDouble(b), batch, g);
+        Check.Close(expected, y, 1e-5, 1e-5 * g.Patch, "Y");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Backward_MatchesReference(int[] sizes)
+    {
+        var g = Geometry(sizes);
+        const int batch = 3;
+        float[] x = Check.Random(batch * g.InputLength, 4), w = Check.Random(g.WeightLength, 5), dy = Check.Random(batch * g.OutputLength, 6);
+        var gw = Check.Random(g.WeightLength, 7); // overwritten, not added to
+        var gb = Check.Random(g.OutChannels, 8);
+        var dx = Check.Random(batch * g.InputLength, 9);
+        Convolution.Backward(x, w, dy, gw, gb, dx, batch, g);
+
+        var ew = new double[g.WeightLength];
+        var eb = new double[g.OutChannels];
+        var ex = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(w), Check.ToDouble(dy), batch, g, ew, eb);
+        Check.Close(ew, gw, 1e-5, 1e-5 * batch * g.Positions, "dW");
+        Check.Close(eb, gb, 1e-5, 1e-5 * batch * g.Positions, "db");
+        Check.Close(ex, dx, 1e-5, 1e-5 * g.OutChannels * g.KernelHeight * g.KernelWidth, "dX");
+
+        // A first layer asks for no input gradient.
+        Convolution.Backward(x, w, dy, gw, gb, default, batch, g);
+        Check.Close(ew, gw, 1e-5, 1e-5 * batch * g.Positions, "dW without dX");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void ReferenceBackward_MatchesFiniteDifferences(int[] sizes)
+    {
+        var g = Geometry(sizes);
+        const int batch = 2;
+        double[] x = Check.ToDouble(Check.Random(batch * g.InputLength, 10)), w = Check.ToDouble(Check.Random(g.WeightLength, 11));
+        double[] b = Check.ToDouble(Check.Random(g.OutChannels, 12)), r = Check.ToDouble(Check.Random(batch * g.OutputLength, 13));
+        // L = Σ r·conv(x, w, b), so dL/dY = r.
+        double Loss(double[] xv, double[] wv, double[] bv)
+        {
+            var y = Reference.Conv2D(xv, wv, bv, batch, g);
+            double s = 0;
+            for (int i = 0; i < y.Length; i++) s += r[i] * y[i];
+            return s;
+        }
+        var gw = new double[g.WeightLength];
+        var gb = new double[g.OutChannels];
+        var gx = Reference.Conv2DBackward(x, w, r, batch, g, gw, gb);
+        Check.Close(Check.FiniteDifferences(v => Loss(v, w, b), x), gx, 1e-6, 1e-7, "dX");
+        Check.Close(Check.FiniteDifferences(v => Loss(x, v, b), w), gw, 1e-6, 1e-7, "dW");
+        Check.Close(Check.FiniteDifferences(v => Loss(x, w, v), b), gb, 1e-6, 1e-7, "db");
+    }
+
+    [Fact]
+    public void Forward_TooShortOutput_ThrowsWithSizes()
+    {
+        var g = Geometry([1, 4, 4, 2, 3, 3, 1, 1, 1]);
+        var ex = Assert.Throws<ArgumentException>(() => Convolution.Forward(new float[16], new float[18], new float[2], new float[31], 1, g));
+        Assert.Contains("Y or dY 31 (need 32)", ex.Message);
+    }
+
+    [Fact]
+    public void Geometry_RejectsAnOutputTheInputCannotGive()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new Conv2DGeometry(1, 4, 4, 2, 3, 3, 1, 0, 0, 4, 4));
+        Assert.Contains("output 4×4", ex.Message);
+    }
+
+    // planes, H, W, size, stride
+    public static TheoryData<int, int, int, int, int> Pools => new()
+    {
+        { 3, 4, 4, 2, 2 }, { 2, 7, 7, 2, 2 }, { 2, 7, 6, 3, 2 }, { 1, 5, 5, 3, 1 }, { 4, 6, 9, 3, 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Pools))]
+    public void MaxPool_MatchesReference_ForwardAndBackward(int planes, int h, int w, int size, int stride)
+    {
+        int oh = (h - size) / stride + 1, ow = (w - size) / stride + 1;
+        var x = Check.Random(planes * h * w, 20);
+        x[1] = x[0]; // a tie: the first maximum wins in both passes
+        var y = new float[planes * oh * ow];
+        Pooling.MaxForward(x, y, planes, h, w, size, stride, oh, ow);
+        Check.Close(Reference.Pool(true, Check.ToDouble(x), planes, h, w, size, stride), y, 0, 0, "Y");
+
+        var dy = Check.Random(y.Length, 21);
+        var dx = Check.Random(x.Length, 22);
+        Pooling.MaxBackward(x, y, dy, dx, planes, h, w, size, stride, oh, ow);
+        Check.Close(Reference.PoolBackward(true, Check.ToDouble(x), Check.ToDouble(dy), planes, h, w, size, stride), dx, 1e-6, 1e-7, "dX");
+    }
+
+    [Theory]
+    [MemberData(nameof(Pools))]
+    public void AvgPool_MatchesReference_ForwardAndBackward(int planes, int h, int w, int size, int stride)
+    {
+        int oh = (h - size) / stride + 1, ow = (w - size) / stride + 1;
+        var x = Check.Random(planes * h * w, 23);
+        var y = new float[planes * oh * ow];
+        Pooling.AverageForward(x, y, planes, h, w, size, stride, oh, ow);
+        Check.Close(Reference.Pool(false, Check.ToDouble(x), planes, h, w, size, stride), y, 1e-6, 1e-7, "Y");
+
+        var dy = Check.Random(y.Length, 24);
+        var dx = Check.Random(x.Length, 25);
+        Pooling.AverageBackward(dy, dx, planes, h, w, size, stride, oh, ow);
+        Check.Close(Reference.PoolBackward(false, Check.ToDouble(x), Check.ToDouble(dy), planes, h, w, size, stride), dx, 1e-6, 1e-7, "dX");
+    }
+
+    [Theory]
+    [MemberData(nameof(Pools))]
+    public void ReferencePoolBackward_MatchesFiniteDifferences(int planes, int h, int w, int size, int stride)
+    {
+        // Random inputs have no ties, so max pooling is differentiable at them.
+        double[] x = Check.ToDouble(Check.Random(planes * h * w, 26));
+        int outputs = planes * ((h - size) / stride + 1) * ((w - size) / stride + 1);
+        double[] r = Check.ToDouble(Check.Random(outputs, 27));
+        foreach (bool max in new[] { true, false })
+        {
+            double Loss(double[] v)
+            {
+                var y = Reference.Pool(max, v, planes, h, w, size, stride);
+                double s = 0;
+                for (int i = 0; i < y.Length; i++) s += r[i] * y[i];
+                return s;
+            }
+            Check.Close(Check.FiniteDifferences(Loss, x), Reference.PoolBackward(max, x, r, planes, h, w, size, stride), 1e-6, 1e-7, max ? "max dX" : "avg dX");
+        }
+    }
+
+    [Fact]
+    public void GlobalAvgPool_AveragesEachPlane_AndSpreadsTheGradient()
+    {
+        const int planes = 3, area = 10;
+        var x = Check.Random(planes * area, 28);
+        var y = new float[planes];
+        Pooling.GlobalAverageForward(x, y, planes, area);
+        var expected = Reference.Pool(false, Check.ToDouble(x), planes, 1, area, 1, 1);
+        for (int p = 0; p < planes; p++)
+        {
+            double mean = 0;
+            for (int i = 0; i < area; i++) mean += expected[p * area + i] / area;
+            Assert.Equal(mean, y[p], 1e-6);
+        }
+        var dx = new float[planes * area];
+        Pooling.GlobalAverageBackward([1f, 2f, 3f], dx, planes, area);
+        Assert.Equal(0.1f, dx[0], 1e-7);
+        Assert.Equal(0.3f, dx[^1], 1e-7);
+    }
+}
