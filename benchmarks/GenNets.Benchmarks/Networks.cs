@@ -9,3 +9,24 @@ namespace GenNets.Benchmarks;
 [Dense(10)]
 [Loss(LossKind.SoftmaxCrossEntropy)]
 public partial class BenchMlp { }
+
+/// <summary>PEERS.md's "CNN": conv 8 3×3 p1 + ReLU + maxpool 2; conv 16 3×3 p1 + ReLU + maxpool 2; dense 784→10.</summary>
+[Input(1, 28, 28)]
+[Conv2D(8, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Flatten]
+[Dense(10)]
+public partial class BenchCnn { }
+
+/// <summary>The CNN of the CNN-versus-MLP sample: conv 32 – pool – conv 64 – pool – dense 128 – dense 10.</summary>
+[Input(1, 28, 28)]
+[Conv2D(32, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Conv2D(64, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Flatten]
+[Dense(128, Activation.ReLU)]
+[Dense(10)]
+public partial class BenchCnnWide { }

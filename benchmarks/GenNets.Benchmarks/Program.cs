@@ -12,7 +12,8 @@ namespace GenNets.Benchmarks;
 /// <summary>
 /// dotnet run -c Release --project benchmarks/GenNets.Benchmarks             BenchmarkDotNet: the figures to publish
 /// dotnet run -c Release --project benchmarks/GenNets.Benchmarks -- --quick  a few seconds per network, for routine use
-/// Add --filter *Naive* (full mode) or --naive (quick mode) for the straightforward-C# comparison of the MLP.
+/// Add --filter *Naive* (full mode) or --naive (quick mode) for the straightforward-C# comparison of the MLP; in quick mode,
+/// network names (MLP, CNN, CNN-32-64) pick the networks to run.
 /// Both print one table: medians, GFLOP/s and share of the FP32 peak measured in the same run, and the ratio to ONNX Runtime.
 /// </summary>
 public static class Program
@@ -22,7 +23,9 @@ public static class Program
     public static void Main(string[] args)
     {
         bool quick = args.Contains("--quick");
-        var results = quick ? Quick(args.Contains("--naive")) : Full(args.Where(a => a != "--quick").ToArray());
+        // In quick mode, network names among the arguments pick the networks (all by default).
+        var picked = Networks.Names.Where(args.Contains).ToArray();
+        var results = quick ? Quick(args.Contains("--naive"), picked.Length == 0 ? Networks.Names : picked) : Full(args.Where(a => a != "--quick").ToArray());
         double peak1 = results.TryGetValue(("Peak", 1, "Peak"), out double p1) ? PeakBenchmark.Flops / p1 : double.NaN;
         double peak2 = results.TryGetValue(("Peak", 2, "Peak"), out double p2) ? 2 * PeakBenchmark.Flops / p2 : double.NaN;
         Print(results, peak1, peak2);
@@ -46,13 +49,13 @@ public static class Program
         return results;
     }
 
-    private static Dictionary<(string, int, string), double> Quick(bool naive)
+    private static Dictionary<(string, int, string), double> Quick(bool naive, string[] networks)
     {
         var results = new Dictionary<(string, int, string), double>();
         var peak = new PeakBenchmark();
         results[("Peak", 1, "Peak")] = Median(() => peak.Peak(), 0.5);
         results[("Peak", 2, "Peak")] = Median(() => peak.PeakTwoThreads(), 0.5);
-        foreach (string name in Networks.Names)
+        foreach (string name in networks)
             foreach (int threads in new[] { 1, 2 })
             {
                 using var w = new Workload(name, Networks.Create(name), threads);

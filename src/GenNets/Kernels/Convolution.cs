@@ -22,7 +22,30 @@ public sealed class Conv2DGeometry
         InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
         KernelHeight = kernelHeight; KernelWidth = kernelWidth; Stride = stride; PadTop = padTop; PadLeft = padLeft;
         OutHeight = outHeight; OutWidth = outWidth;
+        PaddedHeight = Math.Max(height + padTop, (outHeight - 1) * stride + kernelHeight);
+        PaddedWidth = Math.Max(width + padLeft, (outWidth - 1) * stride + kernelWidth);
+        if (stride == 1)
+        {
+            // Where each (input channel, kernel row, kernel column) reads the padded input, relative to the output position.
+            RowOffsets = new int[Patch];
+            int row = 0;
+            for (int c = 0; c < inChannels; c++)
+                for (int i = 0; i < kernelHeight; i++)
+                    for (int j = 0; j < kernelWidth; j++)
+                        RowOffsets[row++] = (c * PaddedHeight + i) * PaddedWidth + j;
+        }
     }
+
+    /// <summary>Rows of the zero-padded input: the input, the padding above, and whatever padding below the last window reaches.</summary>
+    public int PaddedHeight { get; }
+    /// <summary>Columns of the zero-padded input.</summary>
+    public int PaddedWidth { get; }
+    /// <summary>Output positions in the wide layout of a stride-1 convolution: outH rows of the padded width, rounded up to whole 16-float blocks.</summary>
+    public int WidePositions => (OutHeight * PaddedWidth + 15) / 16 * 16;
+    /// <summary>Floats of the padded input, with room for the last block to read past the end.</summary>
+    public int PaddedLength => InChannels * PaddedHeight * PaddedWidth + WidePositions + KernelWidth + 16;
+    /// <summary>For stride 1, the offset in the padded input at which each row of the unfolded input starts; otherwise null.</summary>
+    internal int[]? RowOffsets { get; }
 
     /// <summary>Input channels.</summary>
     public int InChannels { get; }
@@ -75,6 +98,8 @@ public sealed class Conv2DGeometry
 public static class Convolution
 {
     [ThreadStatic] private static float[]? t_columns;
+    [ThreadStatic] private static float[]? t_padded;
+    [ThreadStatic] private static float[]? t_wide;
 
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
@@ -83,6 +108,11 @@ public static class Convolution
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g)
     {
         Check(x.Length, y.Length, weight.Length, bias.Length, batch, g);
+        if (g.RowOffsets is not null && !g.IsPointwise)
+        {
+            ForwardShifted(x, weight, bias, y, batch, g);
+            return;
+        }
         var columns = g.IsPointwise ? default : Scratch.Get(ref t_columns, g.ColumnsLength);
         int positions = g.Positions;
         for (int n = 0; n < batch; n++)
@@ -114,9 +144,14 @@ public static class Convolution
         if (weightGradient.Length < g.WeightLength || (!inputGradient.IsEmpty && inputGradient.Length < batch * g.InputLength))
             throw new ArgumentException($"Conv2D backward: the weight gradient holds {weightGradient.Length} floats (need {g.WeightLength}), the input gradient {inputGradient.Length} (need {batch * g.InputLength} or none).");
         int positions = g.Positions, patch = g.Patch;
-        var columns = Scratch.Get(ref t_columns, g.ColumnsLength);
         weightGradient.Slice(0, g.WeightLength).Clear();
         biasGradient.Slice(0, g.OutChannels).Clear();
+        if (g.RowOffsets is not null && !g.IsPointwise)
+        {
+            BackwardShifted(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g);
+            return;
+        }
+        var columns = Scratch.Get(ref t_columns, g.ColumnsLength);
         for (int n = 0; n < batch; n++)
         {
             var sample = x.Slice(n * g.InputLength, g.InputLength);
@@ -143,6 +178,84 @@ public static class Convolution
             Gemm.MultiplyAccumulate(weight, 1, patch, dy, columns, patch, positions, g.OutChannels, accumulate: false);
             dx.Clear();
             Fold(columns, dx, g);
+        }
+    }
+
+    // Stride 1: the unfolded input's rows are shifted views of the zero-padded input. Outputs are computed in a "wide"
+    // layout of outH rows of the padded width (the extra columns are computed and dropped), so that every row of the
+    // unfolded input is one contiguous run of the padded input, and the product runs on Gemm.MultiplyIndirect.
+    private static void ForwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g)
+    {
+        var padded = Scratch.Get(ref t_padded, g.PaddedLength);
+        int wide = g.WidePositions;
+        var outputs = Scratch.Get(ref t_wide, g.OutChannels * wide);
+        for (int n = 0; n < batch; n++)
+        {
+            Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g);
+            for (int c = 0; c < g.OutChannels; c++)
+                outputs.Slice(c * wide, wide).Fill(bias[c]);
+            Gemm.MultiplyIndirect(weight, padded, g.RowOffsets, outputs, g.OutChannels, wide, g.Patch);
+            var output = y.Slice(n * g.OutputLength, g.OutputLength);
+            for (int c = 0; c < g.OutChannels; c++)
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    outputs.Slice(c * wide + oy * g.PaddedWidth, g.OutWidth).CopyTo(output.Slice((c * g.OutHeight + oy) * g.OutWidth, g.OutWidth));
+        }
+    }
+
+    private static void BackwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g)
+    {
+        var padded = Scratch.Get(ref t_padded, 2 * g.PaddedLength);
+        var input = padded.Slice(0, g.PaddedLength);
+        var inputPadded = padded.Slice(g.PaddedLength, g.PaddedLength);
+        int wide = g.WidePositions, patch = g.Patch, positions = g.Positions;
+        var gradients = Scratch.Get(ref t_wide, g.OutChannels * wide);
+        var columns = Scratch.Get(ref t_columns, patch * wide);
+        gradients.Clear(); // the dropped columns stay zero, so they add nothing below
+        for (int n = 0; n < batch; n++)
+        {
+            Pad(x.Slice(n * g.InputLength, g.InputLength), input, g);
+            var dy = outputGradient.Slice(n * g.OutputLength, g.OutputLength);
+            for (int c = 0; c < g.OutChannels; c++)
+            {
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    dy.Slice((c * g.OutHeight + oy) * g.OutWidth, g.OutWidth).CopyTo(gradients.Slice(c * wide + oy * g.PaddedWidth));
+                biasGradient[c] += TensorPrimitives.Sum(dy.Slice(c * positions, positions));
+            }
+            // dW [outC, patch] += dY [outC, wide] · (shifted rows of the padded input)ᵀ
+            Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, g.OutChannels, patch, wide, accumulate: true);
+            if (inputGradient.IsEmpty) continue;
+            // dcols [patch, wide] = Wᵀ · dY, then each row goes back to the run of the padded input it was read from.
+            Gemm.MultiplyAccumulate(weight, 1, patch, gradients, columns, patch, wide, g.OutChannels, accumulate: false);
+            inputPadded.Clear();
+            for (int p = 0; p < patch; p++)
+            {
+                var target = inputPadded.Slice(g.RowOffsets![p], wide);
+                TensorPrimitives.Add(target, columns.Slice(p * wide, wide), target);
+            }
+            var dx = inputGradient.Slice(n * g.InputLength, g.InputLength);
+            for (int c = 0; c < g.InChannels; c++)
+                for (int iy = 0; iy < g.Height; iy++)
+                    inputPadded.Slice((c * g.PaddedHeight + iy + g.PadTop) * g.PaddedWidth + g.PadLeft, g.Width).CopyTo(dx.Slice((c * g.Height + iy) * g.Width, g.Width));
+        }
+    }
+
+    // Copies one sample into the zero-padded layout: every plane PaddedHeight × PaddedWidth, the input at (PadTop, PadLeft).
+    private static void Pad(ReadOnlySpan<float> x, Span<float> padded, Conv2DGeometry g)
+    {
+        int hp = g.PaddedHeight, wp = g.PaddedWidth, right = wp - g.PadLeft - g.Width;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            var plane = padded.Slice(c * hp * wp, hp * wp);
+            plane.Slice(0, g.PadTop * wp).Clear();
+            for (int iy = 0; iy < g.Height; iy++)
+            {
+                var row = plane.Slice((iy + g.PadTop) * wp, wp);
+                row.Slice(0, g.PadLeft).Clear();
+                x.Slice((c * g.Height + iy) * g.Width, g.Width).CopyTo(row.Slice(g.PadLeft));
+                row.Slice(g.PadLeft + g.Width, right).Clear();
+            }
+            plane.Slice((g.PadTop + g.Height) * wp).Clear();
         }
     }
 

@@ -43,10 +43,14 @@ public static class Gemm
         {
             int j = 4 * (reverse ? blocks - 1 - block : block);
             int i = 0;
+            ref float b0 = ref Unsafe.Add(ref rb, j * k);
+            ref float b1 = ref Unsafe.Add(ref b0, k);
+            ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
+            ref float b3 = ref Unsafe.Add(ref b0, 3 * k);
             for (; i + 2 <= m; i += 2)
-                Dot2x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref ra, (i + 1) * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j), n, accumulate);
+                Dot2x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref ra, (i + 1) * k), ref b0, ref b1, ref b2, ref b3, k, ref Unsafe.Add(ref rc, i * n + j), n, accumulate);
             if (i < m)
-                Dot1x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k, ref Unsafe.Add(ref rc, i * n + j), accumulate);
+                Dot1x4(ref Unsafe.Add(ref ra, i * k), ref b0, ref b1, ref b2, ref b3, k, ref Unsafe.Add(ref rc, i * n + j), accumulate);
         }
         for (int j = 4 * blocks; j < n; j++)
             for (int i = 0; i < m; i++)
@@ -62,11 +66,8 @@ public static class Gemm
 
     // Two rows of A against four rows of B: eight accumulators, six loads per eight FMAs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot2x4(ref float a0, ref float a1, ref float b0, int k, ref float c, int ldc, bool accumulate)
+    private static void Dot2x4(ref float a0, ref float a1, ref float b0, ref float b1, ref float b2, ref float b3, int k, ref float c, int ldc, bool accumulate)
     {
-        ref float b1 = ref Unsafe.Add(ref b0, k);
-        ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
-        ref float b3 = ref Unsafe.Add(ref b0, 3 * k);
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
         nuint p = 0, end = (nuint)(k - k % Lanes);
@@ -101,11 +102,8 @@ public static class Gemm
 
     // One row of A against four rows of B, unrolled twice along k so eight FMA chains stay in flight.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot1x4(ref float a0, ref float b0, int k, ref float c, bool accumulate)
+    private static void Dot1x4(ref float a0, ref float b0, ref float b1, ref float b2, ref float b3, int k, ref float c, bool accumulate)
     {
-        ref float b1 = ref Unsafe.Add(ref b0, k);
-        ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
-        ref float b3 = ref Unsafe.Add(ref b0, 3 * k);
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
         nuint p = 0, end2 = (nuint)(k - k % (2 * Lanes)), end = (nuint)(k - k % Lanes);
@@ -454,6 +452,143 @@ public static class Gemm
 
     private const int StripGroup = 4;
     private const int StripDepth = 1024;
+
+    /// <summary>
+    /// C [m, n] += A [m, k] · B, where row p of B is the n floats starting at b[offsets[p]]: rows that are shifted
+    /// views of one buffer. A stride-1 convolution is this product with A its weights and b its zero-padded input, so
+    /// the unfolded input (im2col) is never built. n must be a multiple of 16, and b readable 16 floats past every row.
+    /// </summary>
+    public static void MultiplyIndirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, Span<float> c, int m, int n, int k)
+    {
+        if (n % StripWidth != 0 || a.Length < m * k || offsets.Length < k || c.Length < m * n)
+            throw new ArgumentException($"MultiplyIndirect [{m}, {k}]·[{k}, {n}]: n must be a multiple of 16; A holds {a.Length}, offsets {offsets.Length}, C {c.Length} floats.");
+        int furthest = 0;
+        for (int p = 0; p < k; p++) furthest = Math.Max(furthest, offsets[p]);
+        if (b.Length < furthest + n)
+            throw new ArgumentException($"MultiplyIndirect: B holds {b.Length} floats, but its rows reach {furthest + n}.");
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref int ro = ref MemoryMarshal.GetReference(offsets);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        // Blocks of four rows when that divides m and six does not (8, 16, 20 filters): no row computed twice.
+        int block = m % 6 != 0 && m % 4 == 0 ? 4 : 6;
+        for (int j = 0; j < n; j += StripWidth)
+            for (int i = 0; i < m; i += block)
+            {
+                int rows = Math.Min(block, m - i);
+                if (block == 4)
+                    Indirect4x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n);
+                else
+                    Indirect6x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n, rows);
+            }
+    }
+
+    // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Strip6x16.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Indirect6x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, int rows)
+    {
+        int last = rows - 1;
+        ref float a1 = ref Unsafe.Add(ref a, Math.Min(1, last) * k);
+        ref float a2 = ref Unsafe.Add(ref a, Math.Min(2, last) * k);
+        ref float a3 = ref Unsafe.Add(ref a, Math.Min(3, last) * k);
+        ref float a4 = ref Unsafe.Add(ref a, Math.Min(4, last) * k);
+        ref float a5 = ref Unsafe.Add(ref a, Math.Min(5, last) * k);
+        ref float c1 = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
+        ref float c2 = ref Unsafe.Add(ref c, Math.Min(2, last) * ldc);
+        ref float c3 = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
+        ref float c4 = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
+        ref float c5 = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
+        var s00 = Vector256.LoadUnsafe(ref c); var s01 = Vector256.LoadUnsafe(ref c, 8);
+        var s10 = Vector256.LoadUnsafe(ref c1); var s11 = Vector256.LoadUnsafe(ref c1, 8);
+        var s20 = Vector256.LoadUnsafe(ref c2); var s21 = Vector256.LoadUnsafe(ref c2, 8);
+        var s30 = Vector256.LoadUnsafe(ref c3); var s31 = Vector256.LoadUnsafe(ref c3, 8);
+        var s40 = Vector256.LoadUnsafe(ref c4); var s41 = Vector256.LoadUnsafe(ref c4, 8);
+        var s50 = Vector256.LoadUnsafe(ref c5); var s51 = Vector256.LoadUnsafe(ref c5, 8);
+        for (nuint p = 0; p < (nuint)k; p++)
+        {
+            ref float row = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, p));
+            var b0 = Vector256.LoadUnsafe(ref row);
+            var b1 = Vector256.LoadUnsafe(ref row, 8);
+            var x = Vector256.Create(Unsafe.Add(ref a, p)); s00 = Vector256.FusedMultiplyAdd(x, b0, s00); s01 = Vector256.FusedMultiplyAdd(x, b1, s01);
+            x = Vector256.Create(Unsafe.Add(ref a1, p)); s10 = Vector256.FusedMultiplyAdd(x, b0, s10); s11 = Vector256.FusedMultiplyAdd(x, b1, s11);
+            x = Vector256.Create(Unsafe.Add(ref a2, p)); s20 = Vector256.FusedMultiplyAdd(x, b0, s20); s21 = Vector256.FusedMultiplyAdd(x, b1, s21);
+            x = Vector256.Create(Unsafe.Add(ref a3, p)); s30 = Vector256.FusedMultiplyAdd(x, b0, s30); s31 = Vector256.FusedMultiplyAdd(x, b1, s31);
+            x = Vector256.Create(Unsafe.Add(ref a4, p)); s40 = Vector256.FusedMultiplyAdd(x, b0, s40); s41 = Vector256.FusedMultiplyAdd(x, b1, s41);
+            x = Vector256.Create(Unsafe.Add(ref a5, p)); s50 = Vector256.FusedMultiplyAdd(x, b0, s50); s51 = Vector256.FusedMultiplyAdd(x, b1, s51);
+        }
+        s50.StoreUnsafe(ref c5); s51.StoreUnsafe(ref c5, 8);
+        s40.StoreUnsafe(ref c4); s41.StoreUnsafe(ref c4, 8);
+        s30.StoreUnsafe(ref c3); s31.StoreUnsafe(ref c3, 8);
+        s20.StoreUnsafe(ref c2); s21.StoreUnsafe(ref c2, 8);
+        s10.StoreUnsafe(ref c1); s11.StoreUnsafe(ref c1, 8);
+        s00.StoreUnsafe(ref c); s01.StoreUnsafe(ref c, 8);
+    }
+
+    // Four rows of A against 16 columns of the shifted rows of B: eight accumulators, two loads and four broadcasts per eight FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Indirect4x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc)
+    {
+        ref float a1 = ref Unsafe.Add(ref a, k);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * k);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * k);
+        ref float c1 = ref Unsafe.Add(ref c, ldc);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
+        var s00 = Vector256.LoadUnsafe(ref c); var s01 = Vector256.LoadUnsafe(ref c, 8);
+        var s10 = Vector256.LoadUnsafe(ref c1); var s11 = Vector256.LoadUnsafe(ref c1, 8);
+        var s20 = Vector256.LoadUnsafe(ref c2); var s21 = Vector256.LoadUnsafe(ref c2, 8);
+        var s30 = Vector256.LoadUnsafe(ref c3); var s31 = Vector256.LoadUnsafe(ref c3, 8);
+        for (nuint p = 0; p < (nuint)k; p++)
+        {
+            ref float row = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, p));
+            var b0 = Vector256.LoadUnsafe(ref row);
+            var b1 = Vector256.LoadUnsafe(ref row, 8);
+            var x = Vector256.Create(Unsafe.Add(ref a, p)); s00 = Vector256.FusedMultiplyAdd(x, b0, s00); s01 = Vector256.FusedMultiplyAdd(x, b1, s01);
+            x = Vector256.Create(Unsafe.Add(ref a1, p)); s10 = Vector256.FusedMultiplyAdd(x, b0, s10); s11 = Vector256.FusedMultiplyAdd(x, b1, s11);
+            x = Vector256.Create(Unsafe.Add(ref a2, p)); s20 = Vector256.FusedMultiplyAdd(x, b0, s20); s21 = Vector256.FusedMultiplyAdd(x, b1, s21);
+            x = Vector256.Create(Unsafe.Add(ref a3, p)); s30 = Vector256.FusedMultiplyAdd(x, b0, s30); s31 = Vector256.FusedMultiplyAdd(x, b1, s31);
+        }
+        s00.StoreUnsafe(ref c); s01.StoreUnsafe(ref c, 8);
+        s10.StoreUnsafe(ref c1); s11.StoreUnsafe(ref c1, 8);
+        s20.StoreUnsafe(ref c2); s21.StoreUnsafe(ref c2, 8);
+        s30.StoreUnsafe(ref c3); s31.StoreUnsafe(ref c3, 8);
+    }
+
+    /// <summary>
+    /// C [m, k] (+)= A [m, n] · Bᵀ, where row p of B is the n floats starting at b[offsets[p]]: the weight gradient of a
+    /// stride-1 convolution, dW = dY · (shifted rows of the padded input)ᵀ, without building the unfolded input.
+    /// </summary>
+    public static void MultiplyTransposedIndirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, Span<float> c, int m, int k, int n, bool accumulate)
+    {
+        if (a.Length < m * n || offsets.Length < k || c.Length < m * k)
+            throw new ArgumentException($"MultiplyTransposedIndirect [{m}, {n}]·[{k}, {n}]ᵀ: A holds {a.Length}, offsets {offsets.Length}, C {c.Length} floats.");
+        int furthest = 0;
+        for (int p = 0; p < k; p++) furthest = Math.Max(furthest, offsets[p]);
+        if (b.Length < furthest + n)
+            throw new ArgumentException($"MultiplyTransposedIndirect: B holds {b.Length} floats, but its rows reach {furthest + n}.");
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        int p0 = 0;
+        for (; p0 + 4 <= k; p0 += 4)
+        {
+            ref float b0 = ref Unsafe.Add(ref rb, offsets[p0]);
+            ref float b1 = ref Unsafe.Add(ref rb, offsets[p0 + 1]);
+            ref float b2 = ref Unsafe.Add(ref rb, offsets[p0 + 2]);
+            ref float b3 = ref Unsafe.Add(ref rb, offsets[p0 + 3]);
+            int i = 0;
+            for (; i + 2 <= m; i += 2)
+                Dot2x4(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref ra, (i + 1) * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), k, accumulate);
+            if (i < m)
+                Dot1x4(ref Unsafe.Add(ref ra, i * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), accumulate);
+        }
+        for (; p0 < k; p0++)
+            for (int i = 0; i < m; i++)
+            {
+                float dot = Dot1x1(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref rb, offsets[p0]), n);
+                Unsafe.Add(ref rc, i * k + p0) = accumulate ? Unsafe.Add(ref rc, i * k + p0) + dot : dot;
+            }
+    }
 
     /// <summary>sums[j] = Σᵢ A[i, j] for row-major A [rows, cols]: the bias gradient of a dense layer.</summary>
     public static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, int rows, int cols)

@@ -1,5 +1,7 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace GenNets.Kernels;
 
@@ -22,19 +24,22 @@ public static class Pooling
             if (size == 2 && stride == 2)
             {
                 // The common case: two input rows give one output row.
+                ref float source = ref MemoryMarshal.GetReference(plane);
+                ref float target = ref MemoryMarshal.GetReference(output);
                 for (int oy = 0; oy < outHeight; oy++)
                 {
-                    var top = plane.Slice(2 * oy * width);
-                    var bottom = plane.Slice((2 * oy + 1) * width);
-                    var line = output.Slice(oy * outWidth, outWidth);
+                    ref float top = ref Unsafe.Add(ref source, 2 * oy * width);
+                    ref float bottom = ref Unsafe.Add(ref top, width);
+                    ref float line = ref Unsafe.Add(ref target, oy * outWidth);
                     for (int ox = 0; ox < outWidth; ox++)
                     {
-                        float a = top[2 * ox], b = top[2 * ox + 1], c = bottom[2 * ox], d = bottom[2 * ox + 1];
+                        float a = Unsafe.Add(ref top, 2 * ox), b = Unsafe.Add(ref top, 2 * ox + 1);
+                        float c = Unsafe.Add(ref bottom, 2 * ox), d = Unsafe.Add(ref bottom, 2 * ox + 1);
                         float m = a;
                         if (b > m) m = b;
                         if (c > m) m = c;
                         if (d > m) m = d;
-                        line[ox] = m;
+                        Unsafe.Add(ref line, ox) = m;
                     }
                 }
                 continue;
@@ -70,6 +75,28 @@ public static class Pooling
         {
             var plane = x.Slice(p * height * width, height * width);
             var gradient = dx.Slice(p * height * width, height * width);
+            if (size == 2 && stride == 2)
+            {
+                // The same first-maximum rule as the forward pass: the first of the four equal to the kept output.
+                ref float source = ref MemoryMarshal.GetReference(plane);
+                ref float target = ref MemoryMarshal.GetReference(gradient);
+                ref float kept = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), p * outHeight * outWidth);
+                ref float incoming = ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), p * outHeight * outWidth);
+                for (int oy = 0; oy < outHeight; oy++)
+                    for (int ox = 0; ox < outWidth; ox++)
+                    {
+                        int o = oy * outWidth + ox, at = 2 * oy * width + 2 * ox;
+                        float m = Unsafe.Add(ref kept, o);
+                        if (Unsafe.Add(ref source, at) != m)
+                        {
+                            if (Unsafe.Add(ref source, at + 1) == m) at += 1;
+                            else if (Unsafe.Add(ref source, at + width) == m) at += width;
+                            else if (Unsafe.Add(ref source, at + width + 1) == m) at += width + 1;
+                        }
+                        Unsafe.Add(ref target, at) += Unsafe.Add(ref incoming, o);
+                    }
+                continue;
+            }
             for (int oy = 0; oy < outHeight; oy++)
                 for (int ox = 0; ox < outWidth; ox++)
                 {

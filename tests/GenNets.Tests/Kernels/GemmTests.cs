@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using GenNets.Kernels;
 using Xunit;
 
@@ -80,6 +81,30 @@ public class GemmTests
         var y = new float[m * n];
         Gemm.DenseForward(x, w, bias, y, m, n, k);
         Check.Close(Reference.MultiplyTransposed(Check.ToDouble(x), Check.ToDouble(w), Check.ToDouble(bias), m, n, k), y, 1e-5, 1e-5 * k, "Y");
+    }
+
+    [Theory]
+    [InlineData(8, 32, 9)]
+    [InlineData(7, 48, 13)]
+    [InlineData(16, 16, 5)]
+    public void IndirectProducts_MatchTheProductsOfTheGatheredRows(int m, int n, int k)
+    {
+        // Row p of B is the n floats at offsets[p] of one buffer; overlapping rows, as a convolution's are.
+        float[] buffer = Check.Random(3 * n + 7 * k + 16, 21), a = Check.Random(m * k, 22), dy = Check.Random(m * n, 23);
+        int[] offsets = Enumerable.Range(0, k).Select(p => (p * 7) % (2 * n + 5)).ToArray();
+        var rows = new double[k * n];
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++) rows[p * n + j] = buffer[offsets[p] + j];
+
+        var c = Check.Random(m * n, 24);
+        var expected = Reference.Multiply(Check.ToDouble(a), rows, m, n, k);
+        for (int i = 0; i < expected.Length; i++) expected[i] += c[i];
+        Gemm.MultiplyIndirect(a, buffer, offsets, c, m, n, k);
+        Check.Close(expected, c, 1e-5, 1e-5 * k, "C += A·B");
+
+        var dw = new float[m * k];
+        Gemm.MultiplyTransposedIndirect(dy, buffer, offsets, dw, m, k, n, accumulate: false);
+        Check.Close(Reference.MultiplyTransposed(Check.ToDouble(dy), rows, default, m, k, n), dw, 1e-5, 1e-5 * n, "C = A·Bᵀ");
     }
 
     [Fact]
