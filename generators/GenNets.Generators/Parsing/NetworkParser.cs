@@ -98,25 +98,12 @@ internal static class NetworkParser
                 case "DenseAttribute":
                 {
                     int units = ReadInt(args.Length > 0 ? args[0] : default);
-                    int activation = args.Length > 1 ? ReadInt(args[1]) : 0;
-                    if (activation is < 0 or > 6)
-                    {
-                        problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "activation", 1, activation.ToString(CultureInfo.InvariantCulture), "Activation"));
-                        activation = 0;
-                    }
+                    int activation = args.Length > 1 ? ReadEnum(args[1], MaxActivation, "Activation", i, "activation", 1, problems) : 0;
                     int init = 0;
                     string? name = null;
                     foreach (var named in attribute.NamedArguments)
                     {
-                        if (named.Key == "Init")
-                        {
-                            init = ReadInt(named.Value);
-                            if (init is < 0 or > 4)
-                            {
-                                problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "Init", -1, init.ToString(CultureInfo.InvariantCulture), "Initializer"));
-                                init = 0;
-                            }
-                        }
+                        if (named.Key == "Init") init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems);
                         else if (named.Key == "Name") name = named.Value.Value as string;
                     }
                     layers.Add(new LayerSpec(SpecKind.Dense, i, units, (ActivationKind)activation, 0f, init, string.IsNullOrWhiteSpace(name) ? null : name));
@@ -135,22 +122,8 @@ internal static class NetworkParser
                         {
                             case "Stride": stride = ReadInt(named.Value); break;
                             case "Padding": padding = ReadInt(named.Value); break;
-                            case "Activation":
-                                activation = ReadInt(named.Value);
-                                if (activation is < 0 or > 6)
-                                {
-                                    problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "Activation", -1, activation.ToString(CultureInfo.InvariantCulture), "Activation"));
-                                    activation = 0;
-                                }
-                                break;
-                            case "Init":
-                                init = ReadInt(named.Value);
-                                if (init is < 0 or > 4)
-                                {
-                                    problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "Init", -1, init.ToString(CultureInfo.InvariantCulture), "Initializer"));
-                                    init = 0;
-                                }
-                                break;
+                            case "Activation": activation = ReadEnum(named.Value, MaxActivation, "Activation", i, "Activation", -1, problems); break;
+                            case "Init": init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems); break;
                             case "Name": name = named.Value.Value as string; break;
                         }
                     layers.Add(new LayerSpec(SpecKind.Conv2D, i, filters, (ActivationKind)activation, 0f, init, string.IsNullOrWhiteSpace(name) ? null : name,
@@ -278,6 +251,17 @@ internal static class NetworkParser
         for (ISymbol? s = type; s is INamedTypeSymbol t; s = t.ContainingType) parts.Insert(0, t.MetadataName);
         string name = string.Join("+", parts);
         return type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + name : name;
+    }
+
+    private const int MaxActivation = 6, MaxInitializer = 4;
+
+    // An enum argument; a value outside the enum is reported on the argument and read as the enum's default.
+    private static int ReadEnum(TypedConstant constant, int max, string enumName, int attributeIndex, string argument, int position, List<Problem> problems)
+    {
+        int value = ReadInt(constant);
+        if (value >= 0 && value <= max) return value;
+        problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, attributeIndex, argument, position, value.ToString(CultureInfo.InvariantCulture), enumName));
+        return 0;
     }
 
     private static int ReadInt(TypedConstant constant)
