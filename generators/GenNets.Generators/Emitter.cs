@@ -293,6 +293,14 @@ internal static class Emitter
             w.Line("else");
             w.Line($"    Infer(inputs.Slice(start * InputSize, rows * InputSize), outputs.Slice(start * OutputSize, rows * OutputSize), {Kernels}Scratch.Get(ref t_scratch, rows * {plan.InferenceScratch}), rows, reverse: false);");
         }
+        else if (plan.InferenceChunk > 0)
+        {
+            w.Line("// A few samples at a time, so that each layer's output is still in L2 when the next layer reads it.");
+            w.Open($"for (int s = 0; s < rows; s += {plan.InferenceChunk})");
+            w.Line($"int count = global::System.Math.Min({plan.InferenceChunk}, rows - s);");
+            w.Line($"Infer(inputs.Slice((start + s) * InputSize, count * InputSize), outputs.Slice((start + s) * OutputSize, count * OutputSize), {Kernels}Scratch.Get(ref t_scratch, count * {plan.InferenceScratch}), count, reverse: false);");
+            w.Close();
+        }
         else
             w.Line($"Infer(inputs.Slice(start * InputSize, rows * InputSize), outputs.Slice(start * OutputSize, rows * OutputSize), {Kernels}Scratch.Get(ref t_scratch, rows * {plan.InferenceScratch}), rows, reverse: false);");
         w.Close();
@@ -766,6 +774,9 @@ internal static class Emitter
             if (layers.All(l => l.Spec.Kind is SpecKind.Dense or SpecKind.Dropout && l.Positions == StripPositions) && layers.Any(l => l.Spec.Kind == SpecKind.Dense))
                 StripFeatures = layers.Max(l => System.Math.Max(l.InFeatures, l.OutFeatures));
             BatchScratchPerSample = System.Math.Max(InferenceScratch, 2 * StripFeatures * StripPositions);
+            // Networks with image layers run a batch in chunks whose activations fit in half of L2 (256 KB).
+            if (layers.Any(l => l.Spec.Kind is not (SpecKind.Dense or SpecKind.Dropout)))
+                InferenceChunk = System.Math.Max(1, 64 * 1024 / System.Math.Max(1, InferenceScratch));
 
             var buffers = new List<Buffer>();
             int maxWidth = net.OutputLength;
@@ -802,6 +813,8 @@ internal static class Emitter
         public int StripFeatures { get; }
         /// <summary>Rows each sample contributes to a layer's matrix product.</summary>
         public int StripPositions { get; }
+        /// <summary>Samples per chunk of batched inference for networks with image layers; 0 when the batch runs whole.</summary>
+        public int InferenceChunk { get; }
         /// <summary>Floats of inference scratch per sample of a batch, the larger of the two paths.</summary>
         public int BatchScratchPerSample { get; }
         public IReadOnlyList<Buffer> TrainingBuffers { get; }

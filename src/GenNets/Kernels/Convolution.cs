@@ -1,5 +1,7 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace GenNets.Kernels;
 
@@ -192,13 +194,10 @@ public static class Convolution
         for (int n = 0; n < batch; n++)
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g);
-            for (int c = 0; c < g.OutChannels; c++)
-                outputs.Slice(c * wide, wide).Fill(bias[c]);
-            Gemm.MultiplyIndirect(weight, padded, g.RowOffsets, outputs, g.OutChannels, wide, g.Patch);
-            var output = y.Slice(n * g.OutputLength, g.OutputLength);
-            for (int c = 0; c < g.OutChannels; c++)
-                for (int oy = 0; oy < g.OutHeight; oy++)
-                    outputs.Slice(c * wide + oy * g.PaddedWidth, g.OutWidth).CopyTo(output.Slice((c * g.OutHeight + oy) * g.OutWidth, g.OutWidth));
+            Gemm.MultiplyIndirect(weight, padded, g.RowOffsets, bias, outputs, g.OutChannels, wide, g.Patch);
+            // Drop the extra columns: outC·outH rows of outW floats, PaddedWidth apart in the wide layout.
+            CopyRows(ref MemoryMarshal.GetReference(outputs), wide, g.PaddedWidth, ref MemoryMarshal.GetReference(y.Slice(n * g.OutputLength, g.OutputLength)),
+                g.OutChannels, g.OutHeight, g.OutWidth);
         }
     }
 
@@ -238,6 +237,16 @@ public static class Convolution
                 for (int iy = 0; iy < g.Height; iy++)
                     inputPadded.Slice((c * g.PaddedHeight + iy + g.PadTop) * g.PaddedWidth + g.PadLeft, g.Width).CopyTo(dx.Slice((c * g.Height + iy) * g.Width, g.Width));
         }
+    }
+
+    // planes × rows lines of `width` floats: line r of plane p from source[p·planeStride + r·rowStride], packed into target.
+    private static void CopyRows(ref float source, int planeStride, int rowStride, ref float target, int planes, int rows, int width)
+    {
+        uint bytes = (uint)(width * sizeof(float));
+        for (int p = 0; p < planes; p++)
+            for (int r = 0; r < rows; r++)
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref target, (p * rows + r) * width)),
+                    ref Unsafe.As<float, byte>(ref Unsafe.Add(ref source, p * planeStride + r * rowStride)), bytes);
     }
 
     // Copies one sample into the zero-padded layout: every plane PaddedHeight × PaddedWidth, the input at (PadTop, PadLeft).

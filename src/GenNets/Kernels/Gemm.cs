@@ -454,13 +454,14 @@ public static class Gemm
     private const int StripDepth = 1024;
 
     /// <summary>
-    /// C [m, n] += A [m, k] · B, where row p of B is the n floats starting at b[offsets[p]]: rows that are shifted
-    /// views of one buffer. A stride-1 convolution is this product with A its weights and b its zero-padded input, so
-    /// the unfolded input (im2col) is never built. n must be a multiple of 16, and b readable 16 floats past every row.
+    /// C [m, n] = bias + A [m, k] · B (bias[i] on row i), or C += A·B when <paramref name="bias"/> is empty, where row p
+    /// of B is the n floats starting at b[offsets[p]]: rows that are shifted views of one buffer. A stride-1 convolution
+    /// is this product with A its weights and b its zero-padded input, so the unfolded input (im2col) is never built.
+    /// n must be a multiple of 16.
     /// </summary>
-    public static void MultiplyIndirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, Span<float> c, int m, int n, int k)
+    public static void MultiplyIndirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k)
     {
-        if (n % StripWidth != 0 || a.Length < m * k || offsets.Length < k || c.Length < m * n)
+        if (n % StripWidth != 0 || a.Length < m * k || offsets.Length < k || c.Length < m * n || (!bias.IsEmpty && bias.Length < m))
             throw new ArgumentException($"MultiplyIndirect [{m}, {k}]·[{k}, {n}]: n must be a multiple of 16; A holds {a.Length}, offsets {offsets.Length}, C {c.Length} floats.");
         int furthest = 0;
         for (int p = 0; p < k; p++) furthest = Math.Max(furthest, offsets[p]);
@@ -470,6 +471,8 @@ public static class Gemm
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref int ro = ref MemoryMarshal.GetReference(offsets);
         ref float rc = ref MemoryMarshal.GetReference(c);
+        bool fromBias = !bias.IsEmpty;
+        ref float rbias = ref MemoryMarshal.GetReference(bias);
         // Blocks of four rows when that divides m and six does not (8, 16, 20 filters): no row computed twice.
         int block = m % 6 != 0 && m % 4 == 0 ? 4 : 6;
         for (int j = 0; j < n; j += StripWidth)
@@ -477,15 +480,15 @@ public static class Gemm
             {
                 int rows = Math.Min(block, m - i);
                 if (block == 4)
-                    Indirect4x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n);
+                    Indirect4x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n, fromBias, ref Unsafe.Add(ref rbias, fromBias ? i : 0));
                 else
-                    Indirect6x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n, rows);
+                    Indirect6x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n, rows, fromBias, ref Unsafe.Add(ref rbias, fromBias ? i : 0));
             }
     }
 
     // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Strip6x16.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Indirect6x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, int rows)
+    private static void Indirect6x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, int rows, bool fromBias, ref float bias)
     {
         int last = rows - 1;
         ref float a1 = ref Unsafe.Add(ref a, Math.Min(1, last) * k);
@@ -498,12 +501,25 @@ public static class Gemm
         ref float c3 = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
         ref float c4 = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
         ref float c5 = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
-        var s00 = Vector256.LoadUnsafe(ref c); var s01 = Vector256.LoadUnsafe(ref c, 8);
-        var s10 = Vector256.LoadUnsafe(ref c1); var s11 = Vector256.LoadUnsafe(ref c1, 8);
-        var s20 = Vector256.LoadUnsafe(ref c2); var s21 = Vector256.LoadUnsafe(ref c2, 8);
-        var s30 = Vector256.LoadUnsafe(ref c3); var s31 = Vector256.LoadUnsafe(ref c3, 8);
-        var s40 = Vector256.LoadUnsafe(ref c4); var s41 = Vector256.LoadUnsafe(ref c4, 8);
-        var s50 = Vector256.LoadUnsafe(ref c5); var s51 = Vector256.LoadUnsafe(ref c5, 8);
+        Vector256<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51;
+        if (fromBias)
+        {
+            s00 = s01 = Vector256.Create(bias);
+            s10 = s11 = Vector256.Create(Unsafe.Add(ref bias, Math.Min(1, last)));
+            s20 = s21 = Vector256.Create(Unsafe.Add(ref bias, Math.Min(2, last)));
+            s30 = s31 = Vector256.Create(Unsafe.Add(ref bias, Math.Min(3, last)));
+            s40 = s41 = Vector256.Create(Unsafe.Add(ref bias, Math.Min(4, last)));
+            s50 = s51 = Vector256.Create(Unsafe.Add(ref bias, Math.Min(5, last)));
+        }
+        else
+        {
+            s00 = Vector256.LoadUnsafe(ref c); s01 = Vector256.LoadUnsafe(ref c, 8);
+            s10 = Vector256.LoadUnsafe(ref c1); s11 = Vector256.LoadUnsafe(ref c1, 8);
+            s20 = Vector256.LoadUnsafe(ref c2); s21 = Vector256.LoadUnsafe(ref c2, 8);
+            s30 = Vector256.LoadUnsafe(ref c3); s31 = Vector256.LoadUnsafe(ref c3, 8);
+            s40 = Vector256.LoadUnsafe(ref c4); s41 = Vector256.LoadUnsafe(ref c4, 8);
+            s50 = Vector256.LoadUnsafe(ref c5); s51 = Vector256.LoadUnsafe(ref c5, 8);
+        }
         for (nuint p = 0; p < (nuint)k; p++)
         {
             ref float row = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, p));
@@ -526,7 +542,7 @@ public static class Gemm
 
     // Four rows of A against 16 columns of the shifted rows of B: eight accumulators, two loads and four broadcasts per eight FMAs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Indirect4x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc)
+    private static void Indirect4x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, bool fromBias, ref float bias)
     {
         ref float a1 = ref Unsafe.Add(ref a, k);
         ref float a2 = ref Unsafe.Add(ref a, 2 * k);
@@ -534,10 +550,21 @@ public static class Gemm
         ref float c1 = ref Unsafe.Add(ref c, ldc);
         ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
         ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
-        var s00 = Vector256.LoadUnsafe(ref c); var s01 = Vector256.LoadUnsafe(ref c, 8);
-        var s10 = Vector256.LoadUnsafe(ref c1); var s11 = Vector256.LoadUnsafe(ref c1, 8);
-        var s20 = Vector256.LoadUnsafe(ref c2); var s21 = Vector256.LoadUnsafe(ref c2, 8);
-        var s30 = Vector256.LoadUnsafe(ref c3); var s31 = Vector256.LoadUnsafe(ref c3, 8);
+        Vector256<float> s00, s01, s10, s11, s20, s21, s30, s31;
+        if (fromBias)
+        {
+            s00 = s01 = Vector256.Create(bias);
+            s10 = s11 = Vector256.Create(Unsafe.Add(ref bias, 1));
+            s20 = s21 = Vector256.Create(Unsafe.Add(ref bias, 2));
+            s30 = s31 = Vector256.Create(Unsafe.Add(ref bias, 3));
+        }
+        else
+        {
+            s00 = Vector256.LoadUnsafe(ref c); s01 = Vector256.LoadUnsafe(ref c, 8);
+            s10 = Vector256.LoadUnsafe(ref c1); s11 = Vector256.LoadUnsafe(ref c1, 8);
+            s20 = Vector256.LoadUnsafe(ref c2); s21 = Vector256.LoadUnsafe(ref c2, 8);
+            s30 = Vector256.LoadUnsafe(ref c3); s31 = Vector256.LoadUnsafe(ref c3, 8);
+        }
         for (nuint p = 0; p < (nuint)k; p++)
         {
             ref float row = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, p));

@@ -2,6 +2,8 @@ using System;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenNets.Kernels;
 
@@ -23,25 +25,12 @@ public static class Pooling
             var output = y.Slice(p * outHeight * outWidth, outHeight * outWidth);
             if (size == 2 && stride == 2)
             {
-                // The common case: two input rows give one output row.
+                // The common case: two input rows give one output row, eight outputs at a time without a branch
+                // (random data would mispredict the comparisons of a scalar loop about half the time).
                 ref float source = ref MemoryMarshal.GetReference(plane);
                 ref float target = ref MemoryMarshal.GetReference(output);
                 for (int oy = 0; oy < outHeight; oy++)
-                {
-                    ref float top = ref Unsafe.Add(ref source, 2 * oy * width);
-                    ref float bottom = ref Unsafe.Add(ref top, width);
-                    ref float line = ref Unsafe.Add(ref target, oy * outWidth);
-                    for (int ox = 0; ox < outWidth; ox++)
-                    {
-                        float a = Unsafe.Add(ref top, 2 * ox), b = Unsafe.Add(ref top, 2 * ox + 1);
-                        float c = Unsafe.Add(ref bottom, 2 * ox), d = Unsafe.Add(ref bottom, 2 * ox + 1);
-                        float m = a;
-                        if (b > m) m = b;
-                        if (c > m) m = c;
-                        if (d > m) m = d;
-                        Unsafe.Add(ref line, ox) = m;
-                    }
-                }
+                    MaxPairs(ref Unsafe.Add(ref source, 2 * oy * width), ref Unsafe.Add(ref source, (2 * oy + 1) * width), ref Unsafe.Add(ref target, oy * outWidth), outWidth);
                 continue;
             }
             for (int oy = 0; oy < outHeight; oy++)
@@ -58,6 +47,29 @@ public static class Pooling
                         }
                     output[oy * outWidth + ox] = m;
                 }
+        }
+    }
+
+    // line[o] = max(top[2o], top[2o + 1], bottom[2o], bottom[2o + 1]) for o < count.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxPairs(ref float top, ref float bottom, ref float line, int count)
+    {
+        int o = 0;
+        if (Avx2.IsSupported)
+            for (; o + 8 <= count; o += 8)
+            {
+                // Vertical maxima of 16 columns, then the maxima of adjacent pairs: Shuffle gathers the even and the odd
+                // columns (in 128-bit lanes), and Permute4x64 puts the four pairs of results back in order.
+                var v0 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o)));
+                var v1 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o + 8)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o + 8)));
+                var pairs = Avx.Max(Avx.Shuffle(v0, v1, 0b10_00_10_00), Avx.Shuffle(v0, v1, 0b11_01_11_01));
+                Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref line, (nuint)o);
+            }
+        for (; o < count; o++)
+        {
+            float a = MathF.Max(Unsafe.Add(ref top, 2 * o), Unsafe.Add(ref top, 2 * o + 1));
+            float b = MathF.Max(Unsafe.Add(ref bottom, 2 * o), Unsafe.Add(ref bottom, 2 * o + 1));
+            Unsafe.Add(ref line, o) = MathF.Max(a, b);
         }
     }
 
@@ -83,18 +95,24 @@ public static class Pooling
                 ref float kept = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), p * outHeight * outWidth);
                 ref float incoming = ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), p * outHeight * outWidth);
                 for (int oy = 0; oy < outHeight; oy++)
-                    for (int ox = 0; ox < outWidth; ox++)
+                {
+                    int first = Avx2.IsSupported
+                        ? RoutePairs(ref Unsafe.Add(ref source, 2 * oy * width), ref Unsafe.Add(ref source, (2 * oy + 1) * width),
+                            ref Unsafe.Add(ref kept, oy * outWidth), ref Unsafe.Add(ref incoming, oy * outWidth),
+                            ref Unsafe.Add(ref target, 2 * oy * width), ref Unsafe.Add(ref target, (2 * oy + 1) * width), outWidth)
+                        : 0;
+                    for (int ox = first; ox < outWidth; ox++)
                     {
                         int o = oy * outWidth + ox, at = 2 * oy * width + 2 * ox;
                         float m = Unsafe.Add(ref kept, o);
-                        if (Unsafe.Add(ref source, at) != m)
-                        {
-                            if (Unsafe.Add(ref source, at + 1) == m) at += 1;
-                            else if (Unsafe.Add(ref source, at + width) == m) at += width;
-                            else if (Unsafe.Add(ref source, at + width + 1) == m) at += width + 1;
-                        }
-                        Unsafe.Add(ref target, at) += Unsafe.Add(ref incoming, o);
+                        // Conditional moves, last candidate first, so that the first match wins without a branch.
+                        int offset = Unsafe.Add(ref source, at + width + 1) == m ? width + 1 : 0;
+                        offset = Unsafe.Add(ref source, at + width) == m ? width : offset;
+                        offset = Unsafe.Add(ref source, at + 1) == m ? 1 : offset;
+                        offset = Unsafe.Add(ref source, at) == m ? 0 : offset;
+                        Unsafe.Add(ref target, at + offset) += Unsafe.Add(ref incoming, o);
                     }
+                }
                 continue;
             }
             for (int oy = 0; oy < outHeight; oy++)
@@ -118,6 +136,47 @@ public static class Pooling
                     gradient[at] += dy[o];
                 }
         }
+    }
+
+    // MaxBackward for 2×2 windows, stride 2, eight outputs at a time: each output's gradient goes to the first of its
+    // four inputs equal to the kept maximum, the others get zero. Returns how many outputs it did (a multiple of 8).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RoutePairs(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int count)
+    {
+        int o = 0;
+        for (; o + 8 <= count; o += 8)
+        {
+            nuint at = (nuint)(2 * o);
+            var t0 = Vector256.LoadUnsafe(ref top, at); var t1 = Vector256.LoadUnsafe(ref top, at + 8);
+            var b0 = Vector256.LoadUnsafe(ref bottom, at); var b1 = Vector256.LoadUnsafe(ref bottom, at + 8);
+            // Even and odd columns, in the order Shuffle leaves them: outputs 0, 1, 4, 5 | 2, 3, 6, 7.
+            var topEven = Avx.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Avx.Shuffle(t0, t1, 0b11_01_11_01);
+            var bottomEven = Avx.Shuffle(b0, b1, 0b10_00_10_00); var bottomOdd = Avx.Shuffle(b0, b1, 0b11_01_11_01);
+            var m = Shuffled(Vector256.LoadUnsafe(ref kept, (nuint)o));
+            var g = Shuffled(Vector256.LoadUnsafe(ref incoming, (nuint)o));
+            var a = Vector256.Equals(topEven, m);
+            var b = Vector256.AndNot(Vector256.Equals(topOdd, m), a);
+            var taken = a | b;
+            var c = Vector256.AndNot(Vector256.Equals(bottomEven, m), taken);
+            var d = ~(taken | c);
+            Interleave(ref topGradient, at, Shuffled(g & a), Shuffled(g & b));
+            Interleave(ref bottomGradient, at, Shuffled(g & c), Shuffled(g & d));
+        }
+        return o;
+    }
+
+    // Swaps the middle two 64-bit blocks: natural order ↔ the order of Shuffle's even and odd columns (its own inverse).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Shuffled(Vector256<float> v) => Avx2.Permute4x64(v.AsDouble(), 0b11_01_10_00).AsSingle();
+
+    // Writes 16 columns: even[i] to column 2i and odd[i] to column 2i + 1.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(ref float row, nuint at, Vector256<float> even, Vector256<float> odd)
+    {
+        var low = Avx.UnpackLow(even, odd);   // columns 0-3 | 8-11
+        var high = Avx.UnpackHigh(even, odd); // columns 4-7 | 12-15
+        Avx.Permute2x128(low, high, 0x20).StoreUnsafe(ref row, at);
+        Avx.Permute2x128(low, high, 0x31).StoreUnsafe(ref row, at + 8);
     }
 
     /// <summary>Y = the mean of each window.</summary>

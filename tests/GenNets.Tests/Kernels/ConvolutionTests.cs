@@ -111,7 +111,7 @@ public class ConvolutionTests
     // planes, H, W, size, stride
     public static TheoryData<int, int, int, int, int> Pools => new()
     {
-        { 3, 4, 4, 2, 2 }, { 2, 7, 7, 2, 2 }, { 2, 7, 6, 3, 2 }, { 1, 5, 5, 3, 1 }, { 4, 6, 9, 3, 3 },
+        { 3, 4, 4, 2, 2 }, { 2, 7, 7, 2, 2 }, { 2, 7, 6, 3, 2 }, { 1, 5, 5, 3, 1 }, { 4, 6, 9, 3, 3 }, { 2, 6, 21, 2, 2 }, { 1, 4, 32, 2, 2 },
     };
 
     [Theory]
@@ -121,6 +121,8 @@ public class ConvolutionTests
         int oh = (h - size) / stride + 1, ow = (w - size) / stride + 1;
         var x = Check.Random(planes * h * w, 20);
         x[1] = x[0]; // a tie: the first maximum wins in both passes
+        x[w + 2] = x[3]; // another, across the rows of a window
+        x[2 * w + 4] = x[3 * w + 5] = 2f; // and one on the diagonal of a later window
         var y = new float[planes * oh * ow];
         Pooling.MaxForward(x, y, planes, h, w, size, stride, oh, ow);
         Check.Close(Reference.Pool(true, Check.ToDouble(x), planes, h, w, size, stride), y, 0, 0, "Y");

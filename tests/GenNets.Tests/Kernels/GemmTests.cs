@@ -99,8 +99,15 @@ public class GemmTests
         var c = Check.Random(m * n, 24);
         var expected = Reference.Multiply(Check.ToDouble(a), rows, m, n, k);
         for (int i = 0; i < expected.Length; i++) expected[i] += c[i];
-        Gemm.MultiplyIndirect(a, buffer, offsets, c, m, n, k);
+        Gemm.MultiplyIndirect(a, buffer, offsets, default, c, m, n, k);
         Check.Close(expected, c, 1e-5, 1e-5 * k, "C += A·B");
+
+        // From a bias instead of C's old values.
+        var bias = Check.Random(m, 25);
+        var fromBias = Reference.Multiply(Check.ToDouble(a), rows, m, n, k);
+        for (int i = 0; i < fromBias.Length; i++) fromBias[i] += bias[i / n];
+        Gemm.MultiplyIndirect(a, buffer, offsets, bias, c, m, n, k);
+        Check.Close(fromBias, c, 1e-5, 1e-5 * k, "C = bias + A·B");
 
         var dw = new float[m * k];
         Gemm.MultiplyTransposedIndirect(dy, buffer, offsets, dw, m, k, n, accumulate: false);
