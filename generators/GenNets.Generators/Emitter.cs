@@ -129,7 +129,8 @@ internal static class Emitter
         w.Line($"private int _threads = {Pool}WorkerPool.DefaultThreads;");
         w.Line("private int _trainingParts = 1; // parts the last training batch was split into");
         w.Line("private long _step; // the training step being computed, which numbers its dropout masks");
-        w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of parts 1.. of a split batch");
+        if (!plan.DenseOnly)
+            w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of parts 1.. of a split batch");
         w.Line();
         w.Line("// Training buffers, (re)allocated only when a larger batch than before arrives.");
         w.Line("private int _capacity;");
@@ -500,9 +501,19 @@ internal static class Emitter
         w.Line();
 
         // ---- Splitting a batch over threads ----
-        w.Line("// A batch is split into parts of contiguous samples. Each part runs forward and backward on its own rows and");
-        w.Line("// writes its own gradients (part 0 into _gradients); the parts' gradients are then summed in part order, so");
-        w.Line("// the result depends on the number of parts, never on which thread ran which part.");
+        if (plan.DenseOnly)
+        {
+            w.Line("// A batch is split into parts of contiguous samples for the forward pass. Backward goes one layer at a time:");
+            w.Line("// each part computes the input gradient of its own samples and the weight and bias gradients of its share of");
+            w.Line("// the layer's outputs, summed over the whole batch. No part keeps gradients of its own and nothing is summed");
+            w.Line("// afterwards, and every gradient is the same sum in the same order whatever the number of parts.");
+        }
+        else
+        {
+            w.Line("// A batch is split into parts of contiguous samples. Each part runs forward and backward on its own rows and");
+            w.Line("// writes its own gradients (part 0 into _gradients); the parts' gradients are then summed in part order, so");
+            w.Line("// the result depends on the number of parts, never on which thread ran which part.");
+        }
         w.Line(Generated);
         w.Open($"private void RunForward({RoSpan} inputs, int batchSize)");
         w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
@@ -510,7 +521,8 @@ internal static class Emitter
         w.Line("_trainingBatch = batchSize;");
         w.Line("_step = ++_trainingSteps;");
         w.Line("int parts = _trainingParts = PartsFor(batchSize);");
-        w.Line("if (parts > 1 && _partGradients.Length < parts - 1) ReservePartGradients(parts - 1);");
+        if (!plan.DenseOnly)
+            w.Line("if (parts > 1 && _partGradients.Length < parts - 1) ReservePartGradients(parts - 1);");
         w.Line("if (parts == 1) TrainForward(inputs, 0, batchSize);");
         w.Line($"else {Pool}WorkerPool.Run(parts, this, s_forwardPart, inputs, default);");
         w.Close();
@@ -522,19 +534,19 @@ internal static class Emitter
         w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
         w.Line("return;");
         w.Close();
+        if (plan.DenseOnly)
+        {
+            EmitLayerwiseBackward(w, net, plan);
+            EmitTrainingPasses(w, net, plan);
+            return;
+        }
         w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardPart, inputs, default);");
         w.Line($"{Pool}WorkerPool.Run(parts, this, s_sumPart, default, default);");
         w.Close();
         w.Line();
-        w.Line($"private static readonly {Pool}PartAction s_forwardPart = static (network, part, parts, inputs, _) => (({cls})network).ForwardPart(part, parts, inputs);");
+        EmitForwardPart(w, cls);
         w.Line($"private static readonly {Pool}PartAction s_backwardPart = static (network, part, parts, inputs, _) => (({cls})network).BackwardPart(part, parts, inputs);");
         w.Line($"private static readonly {Pool}PartAction s_sumPart = static (network, part, parts, _, _) => (({cls})network).SumPart(part, parts);");
-        w.Line();
-        w.Line(Generated);
-        w.Open($"private void ForwardPart(int part, int parts, {RoSpan} inputs)");
-        w.Line("int batch = _trainingBatch, start = batch * part / parts;");
-        w.Line("TrainForward(inputs, start, batch * (part + 1) / parts - start);");
-        w.Close();
         w.Line();
         w.Line(Generated);
         w.Open($"private void BackwardPart(int part, int parts, {RoSpan} inputs)");
@@ -557,6 +569,117 @@ internal static class Emitter
         w.Line("_partGradients = grown;");
         w.Close();
         w.Line();
+        EmitTrainingPasses(w, net, plan);
+    }
+
+    private static void EmitForwardPart(IndentedWriter w, string cls)
+    {
+        w.Line($"private static readonly {Pool}PartAction s_forwardPart = static (network, part, parts, inputs, _) => (({cls})network).ForwardPart(part, parts, inputs);");
+        w.Line();
+        w.Line(Generated);
+        w.Open($"private void ForwardPart(int part, int parts, {RoSpan} inputs)");
+        w.Line("int batch = _trainingBatch, start = batch * part / parts;");
+        w.Line("TrainForward(inputs, start, batch * (part + 1) / parts - start);");
+        w.Close();
+        w.Line();
+    }
+
+    // The backward pass of a network of dense layers split over threads one layer at a time (see RunBackward's comment).
+    // Called with RunBackward open, after its single-part case.
+    private static void EmitLayerwiseBackward(IndentedWriter w, ShapedNetwork net, Plan plan)
+    {
+        var layers = net.Layers;
+        string cls = net.Spec.ClassName;
+        var dense = layers.Where(l => l.Spec.Kind == SpecKind.Dense).ToList();
+        var last = dense[dense.Count - 1];
+        // What follows the last dense layer (dropout) and its activation act on the loss gradient of the whole batch, here.
+        if (last.Index != layers.Length - 1 || last.Spec.Activation != ActivationKind.Identity)
+        {
+            w.Line("int batch = _trainingBatch;");
+            w.Line($"{Span} dy = new {Span}(_outputGradient, 0, batch * OutputSize);");
+        }
+        for (int i = layers.Length - 1; i > last.Index; i--)
+            w.Line($"{Kernels}Dropout.Backward(new {RoSpan}(_mask{layers[i].Index}, 0, batch * {layers[i].OutputLength}), dy, dy);");
+        EmitActivationBackward(w, last, "0", "batch");
+        foreach (var layer in Enumerable.Reverse(dense))
+            w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardLayer{layer.Index}, inputs, default);");
+        w.Close();
+        w.Line();
+        EmitForwardPart(w, cls);
+
+        string dyBuffer = "_outputGradient";
+        bool inA = false;
+        for (int d = dense.Count - 1; d >= 0; d--)
+        {
+            var layer = dense[d];
+            int n = layer.Index;
+            // The layer whose gradient this one passes on: the dense layer below, with the dropout layers between.
+            var below = d > 0 ? dense[d - 1] : null;
+            string rows = layer.Positions == 1 ? "batch" : $"batch * {layer.Positions}";
+            string partRows = layer.Positions == 1 ? "rows" : $"rows * {layer.Positions}";
+            w.Line($"private static readonly {Pool}PartAction s_backwardLayer{n} = static (network, part, parts, inputs, _) => (({cls})network).BackwardLayer{n}(part, parts, inputs);");
+            w.Line();
+            w.Line($"// Layer {n}: {Describe(layer)}. Weight and bias gradients of this part's outputs over the whole batch" + (below is null ? "." : "; the"));
+            if (below is not null)
+                w.Line($"// gradient for this part's samples, back through the layers down to layer {below.Index}'s activation.");
+            w.Line(Generated);
+            w.Open($"private void BackwardLayer{n}(int part, int parts, {RoSpan} inputs)");
+            w.Line($"{RoSpan} p = _parameters;");
+            w.Line("int batch = _trainingBatch;");
+            w.Line("int start = batch * part / parts, rows = batch * (part + 1) / parts - start; // this part's samples");
+            w.Line($"int first = {layer.OutFeatures} * part / parts, count = {layer.OutFeatures} * (part + 1) / parts - first; // this part's outputs");
+            string x = n == 0 ? "inputs.Slice(0, batch * InputSize)" : $"new {RoSpan}({plan.OutputBuffer(layers[n - 1])}, 0, batch * {layer.InputLength})";
+            w.Line($"{RoSpan} x = {x};");
+            w.Line($"{Span} dy = new {Span}({dyBuffer}, 0, batch * {layer.OutputLength});");
+            w.Open("if (count > 0)");
+            w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(first), 1, {layer.OutFeatures}, x, new {Span}(_gradients, Layer{n}WeightOffset + first * {layer.InFeatures}, count * {layer.InFeatures}), count, {layer.InFeatures}, {rows}, accumulate: false); // dW = dyᵀ·x");
+            w.Line($"{Kernels}Gemm.ColumnSums(dy.Slice(first), new {Span}(_gradients, Layer{n}BiasOffset + first, count), {rows}, count, {layer.OutFeatures}); // db = Σ dy");
+            w.Close();
+            if (below is null)
+            {
+                w.Line("// The input needs no gradient.");
+                w.Close();
+                w.Line();
+                continue;
+            }
+            string target = inA ? "_gradientB" : "_gradientA";
+            w.Line($"{Span} dx = new {Span}({target}, start * {layer.InputLength}, rows * {layer.InputLength});");
+            w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(start * {layer.OutputLength}), {layer.OutFeatures}, 1, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), dx, {partRows}, {layer.InFeatures}, {layer.OutFeatures}, accumulate: false); // dx = dy·W");
+            for (int i = n - 1; i > below.Index; i--)
+                w.Line($"{Kernels}Dropout.Backward(new {RoSpan}(_mask{layers[i].Index}, start * {layers[i].OutputLength}, rows * {layers[i].OutputLength}), dx, dx);");
+            EmitActivationBackward(w, below, "start", "rows", "dx");
+            w.Close();
+            w.Line();
+            dyBuffer = target;
+            inA = !inA;
+        }
+    }
+
+    // A dense layer's activation backward on samples [start, start + rows), in place on `dy`.
+    private static void EmitActivationBackward(IndentedWriter w, ShapedLayer layer, string start, string rows, string dy = "dy")
+    {
+        int n = layer.Index, length = layer.OutputLength;
+        string Slice(string field) => $"new {RoSpan}({field}, {start} * {length}, {rows} * {length})";
+        string positionRows = layer.Positions == 1 ? rows : $"{rows} * {layer.Positions}";
+        switch (layer.Spec.Activation)
+        {
+            case ActivationKind.Identity:
+                break;
+            case ActivationKind.Softmax:
+                w.Line($"{Kernels}Activations.SoftmaxBackward({Slice($"_y{n}")}, {dy}, {dy}, {positionRows}, {layer.OutFeatures});");
+                break;
+            case ActivationKind.GELU:
+                w.Line($"{Kernels}Activations.GELUBackward({Slice($"_z{n}")}, {dy}, {dy});");
+                break;
+            default:
+                w.Line($"{Kernels}Activations.{layer.Spec.Activation}Backward({Slice($"_y{n}")}, {dy}, {dy});");
+                break;
+        }
+    }
+
+    private static void EmitTrainingPasses(IndentedWriter w, ShapedNetwork net, Plan plan)
+    {
+        var layers = net.Layers;
 
         // ---- The forward pass in training mode, over rows [start, start + rows) of the batch ----
         w.Line(Generated);
@@ -774,6 +897,7 @@ internal static class Emitter
             if (layers.All(l => l.Spec.Kind is SpecKind.Dense or SpecKind.Dropout && l.Positions == StripPositions) && layers.Any(l => l.Spec.Kind == SpecKind.Dense))
                 StripFeatures = layers.Max(l => System.Math.Max(l.InFeatures, l.OutFeatures));
             BatchScratchPerSample = System.Math.Max(InferenceScratch, 2 * StripFeatures * StripPositions);
+            DenseOnly = layers.All(l => l.Spec.Kind is SpecKind.Dense or SpecKind.Dropout) && layers.Any(l => l.Spec.Kind == SpecKind.Dense);
             // Networks with image layers run a batch in chunks whose activations fit in half of L2 (256 KB).
             if (layers.Any(l => l.Spec.Kind is not (SpecKind.Dense or SpecKind.Dropout)))
                 InferenceChunk = System.Math.Max(1, 64 * 1024 / System.Math.Max(1, InferenceScratch));
@@ -813,6 +937,8 @@ internal static class Emitter
         public int StripFeatures { get; }
         /// <summary>Rows each sample contributes to a layer's matrix product.</summary>
         public int StripPositions { get; }
+        /// <summary>Only dense and dropout layers: backward is split over threads layer by layer, without per-part gradients.</summary>
+        public bool DenseOnly { get; }
         /// <summary>Samples per chunk of batched inference for networks with image layers; 0 when the batch runs whole.</summary>
         public int InferenceChunk { get; }
         /// <summary>Floats of inference scratch per sample of a batch, the larger of the two paths.</summary>

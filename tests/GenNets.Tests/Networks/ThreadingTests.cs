@@ -61,6 +61,22 @@ public class ThreadingTests
         Assert.Equal(results[0], results[1]);
     }
 
+    [Fact]
+    public void DenseNetworkGradients_AreTheSameBits_AtOneAndTwoThreads()
+    {
+        // Forward in strips does not depend on the batch, and backward sums each weight's gradient over the whole batch
+        // in one order whatever the number of parts: one thread and two give the same bits.
+        var (x, labels) = Data(10);
+        var results = new[] { 1, 2 }.Select(threads =>
+        {
+            var net = new FashionMlp(seed: 11) { Threads = threads };
+            float loss = net.ComputeGradients(x, labels, Batch);
+            return (Loss: loss, Gradients: net.Gradients.ToArray());
+        }).ToArray();
+        Assert.Equal(results[0].Loss, results[1].Loss);
+        Assert.True(results[0].Gradients.AsSpan().SequenceEqual(results[1].Gradients));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
