@@ -419,8 +419,10 @@ internal static class Emitter
         switch (spec.Kind)
         {
             case SpecKind.Conv2D:
-                w.Line($"{Kernels}Convolution.Forward({x}, p.Slice(Layer{i}WeightOffset, {layer.WeightLength}), p.Slice(Layer{i}BiasOffset, {layer.BiasLength}), {pre}, batch, s_geometry{i});");
-                if (spec.Activation != ActivationKind.Identity)
+                // ReLU is applied as the convolution stores its outputs; other activations are a pass of their own.
+                bool relu = spec.Activation == ActivationKind.ReLU;
+                w.Line($"{Kernels}Convolution.Forward({x}, p.Slice(Layer{i}WeightOffset, {layer.WeightLength}), p.Slice(Layer{i}BiasOffset, {layer.BiasLength}), {pre}, batch, s_geometry{i}{(relu ? ", relu: true" : "")});");
+                if (spec.Activation is not (ActivationKind.Identity or ActivationKind.ReLU))
                     w.Line($"{Kernels}Activations.{spec.Activation}({pre}, {y});");
                 return;
             case SpecKind.MaxPool2D:

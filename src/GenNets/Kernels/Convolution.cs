@@ -2,6 +2,7 @@ using System;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GenNets.Kernels;
 
@@ -105,16 +106,24 @@ public static class Convolution
 
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
-    /// Y [batch, outC, outH, outW]. Allocates only when a thread first sees a larger geometry.
+    /// Y [batch, outC, outH, outW]; with <paramref name="relu"/> set, Y = max(0, conv(X, W) + bias), applied as the
+    /// outputs are stored. Allocates only when a thread first sees a larger geometry.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g)
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false)
     {
         Check(x.Length, y.Length, weight.Length, bias.Length, batch, g);
         if (g.RowOffsets is not null && !g.IsPointwise)
         {
-            ForwardShifted(x, weight, bias, y, batch, g);
+            ForwardShifted(x, weight, bias, y, batch, g, relu);
             return;
         }
+        ForwardUnfolded(x, weight, bias, y, batch, g);
+        if (relu) Activations.ReLU(y.Slice(0, batch * g.OutputLength), y.Slice(0, batch * g.OutputLength));
+    }
+
+    // Strided and 1×1 convolutions: each sample unfolded (unless 1×1), then one product.
+    private static void ForwardUnfolded(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g)
+    {
         var columns = g.IsPointwise ? default : Scratch.Get(ref t_columns, g.ColumnsLength);
         int positions = g.Positions;
         for (int n = 0; n < batch; n++)
@@ -186,18 +195,18 @@ public static class Convolution
     // Stride 1: the unfolded input's rows are shifted views of the zero-padded input. Outputs are computed in a "wide"
     // layout of outH rows of the padded width (the extra columns are computed and dropped), so that every row of the
     // unfolded input is one contiguous run of the padded input, and the product runs on Gemm.MultiplyIndirect.
-    private static void ForwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g)
+    private static void ForwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu)
     {
         var padded = Scratch.Get(ref t_padded, g.PaddedLength);
         int wide = g.WidePositions;
-        var outputs = Scratch.Get(ref t_wide, g.OutChannels * wide);
+        var outputs = Scratch.Get(ref t_wide, g.OutChannels * wide + 8); // a vector of room for CopyRows
         for (int n = 0; n < batch; n++)
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g);
             Gemm.MultiplyIndirect(weight, padded, g.RowOffsets, bias, outputs, g.OutChannels, wide, g.Patch);
             // Drop the extra columns: outC·outH rows of outW floats, PaddedWidth apart in the wide layout.
-            CopyRows(ref MemoryMarshal.GetReference(outputs), wide, g.PaddedWidth, ref MemoryMarshal.GetReference(y.Slice(n * g.OutputLength, g.OutputLength)),
-                g.OutChannels, g.OutHeight, g.OutWidth);
+            CopyRows(ref MemoryMarshal.GetReference(outputs), wide, g.PaddedWidth, y.Slice(n * g.OutputLength, g.OutputLength),
+                g.OutChannels, g.OutHeight, g.OutWidth, relu);
         }
     }
 
@@ -239,14 +248,32 @@ public static class Convolution
         }
     }
 
-    // planes × rows lines of `width` floats: line r of plane p from source[p·planeStride + r·rowStride], packed into target.
-    private static void CopyRows(ref float source, int planeStride, int rowStride, ref float target, int planes, int rows, int width)
+    // planes × rows lines of `width` floats: line r of plane p from source[p·planeStride + r·rowStride], packed into
+    // target, through max(0, ·) if `relu`. Lines go in whole vectors: a line's last vector runs into the lines after
+    // it, which overwrite it; a line whose vectors would run past the end of the target is copied exactly. The source
+    // has a whole vector of room past every line (the wide layout is padded).
+    private static void CopyRows(ref float source, int planeStride, int rowStride, Span<float> target, int planes, int rows, int width, bool relu)
     {
-        uint bytes = (uint)(width * sizeof(float));
-        for (int p = 0; p < planes; p++)
-            for (int r = 0; r < rows; r++)
-                Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref target, (p * rows + r) * width)),
-                    ref Unsafe.As<float, byte>(ref Unsafe.Add(ref source, p * planeStride + r * rowStride)), bytes);
+        ref float t = ref MemoryMarshal.GetReference(target);
+        int lines = planes * rows, vectors = (width + 7) / 8;
+        if (target.Length < lines * width) throw new ArgumentException($"CopyRows: the target holds {target.Length} floats, not {lines * width}.");
+        var zero = Vector256<float>.Zero;
+        for (int line = 0; line < lines; line++)
+        {
+            ref float from = ref Unsafe.Add(ref source, line / rows * planeStride + line % rows * rowStride);
+            ref float to = ref Unsafe.Add(ref t, line * width);
+            if (line * width + 8 * vectors > lines * width)
+            {
+                for (int i = 0; i < width; i++)
+                    Unsafe.Add(ref to, i) = relu ? MathF.Max(Unsafe.Add(ref from, i), 0f) : Unsafe.Add(ref from, i);
+                continue;
+            }
+            for (int v = 0; v < vectors; v++)
+            {
+                var value = Vector256.LoadUnsafe(ref from, (nuint)(8 * v));
+                (relu ? Vector256.Max(value, zero) : value).StoreUnsafe(ref to, (nuint)(8 * v));
+            }
+        }
     }
 
     // Copies one sample into the zero-padded layout: every plane PaddedHeight × PaddedWidth, the input at (PadTop, PadLeft).

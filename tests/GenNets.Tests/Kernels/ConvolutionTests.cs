@@ -43,6 +43,13 @@ public class ConvolutionTests
         Convolution.Forward(x, w, b, y, batch, g);
         var expected = Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(w), Check.ToDouble(b), batch, g);
         Check.Close(expected, y, 1e-5, 1e-5 * g.Patch, "Y");
+
+        // ReLU applied as the outputs are stored; the buffer's neighbours are left alone.
+        var withRoom = new float[batch * g.OutputLength + 1];
+        withRoom[^1] = 42f;
+        Convolution.Forward(x, w, b, withRoom, batch, g, relu: true);
+        Check.Close(Array.ConvertAll(expected, v => Math.Max(v, 0)), withRoom.AsSpan(0, y.Length), 1e-5, 1e-5 * g.Patch, "max(0, Y)");
+        Assert.Equal(42f, withRoom[^1]);
     }
 
     [Theory]
