@@ -224,27 +224,28 @@ public static class Convolution
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), input, g);
             var dy = outputGradient.Slice(n * g.OutputLength, g.OutputLength);
+            CopyBlock(ref MemoryMarshal.GetReference(dy), positions, g.OutWidth, ref MemoryMarshal.GetReference(gradients), wide, g.PaddedWidth,
+                g.OutChannels, g.OutHeight, g.OutWidth);
             for (int c = 0; c < g.OutChannels; c++)
-            {
-                for (int oy = 0; oy < g.OutHeight; oy++)
-                    dy.Slice((c * g.OutHeight + oy) * g.OutWidth, g.OutWidth).CopyTo(gradients.Slice(c * wide + oy * g.PaddedWidth));
                 biasGradient[c] += TensorPrimitives.Sum(dy.Slice(c * positions, positions));
-            }
             // dW [outC, patch] += dY [outC, wide] · (shifted rows of the padded input)ᵀ
             Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, g.OutChannels, patch, wide, accumulate: true);
             if (inputGradient.IsEmpty) continue;
             // dcols [patch, wide] = Wᵀ · dY, then each row goes back to the run of the padded input it was read from.
             Gemm.MultiplyAccumulate(weight, 1, patch, gradients, columns, patch, wide, g.OutChannels, accumulate: false);
             inputPadded.Clear();
+            ref float folded = ref MemoryMarshal.GetReference(inputPadded);
+            ref float rows = ref MemoryMarshal.GetReference(columns);
             for (int p = 0; p < patch; p++)
             {
-                var target = inputPadded.Slice(g.RowOffsets![p], wide);
-                TensorPrimitives.Add(target, columns.Slice(p * wide, wide), target);
+                ref float target = ref Unsafe.Add(ref folded, g.RowOffsets![p]);
+                ref float row = ref Unsafe.Add(ref rows, p * wide);
+                for (nuint i = 0; i < (nuint)wide; i += 8) // wide is a multiple of 16
+                    (Vector256.LoadUnsafe(ref target, i) + Vector256.LoadUnsafe(ref row, i)).StoreUnsafe(ref target, i);
             }
             var dx = inputGradient.Slice(n * g.InputLength, g.InputLength);
-            for (int c = 0; c < g.InChannels; c++)
-                for (int iy = 0; iy < g.Height; iy++)
-                    inputPadded.Slice((c * g.PaddedHeight + iy + g.PadTop) * g.PaddedWidth + g.PadLeft, g.Width).CopyTo(dx.Slice((c * g.Height + iy) * g.Width, g.Width));
+            CopyBlock(ref Unsafe.Add(ref folded, g.PadTop * g.PaddedWidth + g.PadLeft), g.PaddedHeight * g.PaddedWidth, g.PaddedWidth,
+                ref MemoryMarshal.GetReference(dx), g.Height * g.Width, g.Width, g.InChannels, g.Height, g.Width);
         }
     }
 
@@ -274,6 +275,16 @@ public static class Convolution
                 (relu ? Vector256.Max(value, zero) : value).StoreUnsafe(ref to, (nuint)(8 * v));
             }
         }
+    }
+
+    // planes × rows lines of `width` floats from one strided layout to another, exactly.
+    private static void CopyBlock(ref float source, int sourcePlane, int sourceRow, ref float target, int targetPlane, int targetRow, int planes, int rows, int width)
+    {
+        uint bytes = (uint)(width * sizeof(float));
+        for (int p = 0; p < planes; p++)
+            for (int r = 0; r < rows; r++)
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref target, p * targetPlane + r * targetRow)),
+                    ref Unsafe.As<float, byte>(ref Unsafe.Add(ref source, p * sourcePlane + r * sourceRow)), bytes);
     }
 
     // Copies one sample into the zero-padded layout: every plane PaddedHeight × PaddedWidth, the input at (PadTop, PadLeft).
