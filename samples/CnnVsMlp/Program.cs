@@ -36,13 +36,7 @@ public static class Program
 
     private static int Run(Options options)
     {
-        string? located = options.Full && options.DataDirectory is null ? FashionMnist.Locate(null) : null;
-        if (options.Full && options.DataDirectory is null && located is null)
-        {
-            Console.Error.WriteLine("error: the full Fashion-MNIST set was not found. Install it with `apt-get install dataset-fashion-mnist`, or pass --data DIR.");
-            return 1;
-        }
-        string directory = options.DataDirectory ?? located ?? Path.Combine(AppContext.BaseDirectory, "data");
+        string directory = FashionMnist.Choose(options.DataDirectory, options.Full, Path.Combine(AppContext.BaseDirectory, "data"));
         var (train, test) = FashionMnist.Load(directory);
         Console.WriteLine($"Fashion-MNIST from {directory}: {train.Count:N0} training and {test.Count:N0} test images");
         Console.WriteLine($"Budget for both: {options.Epochs} epochs, batch {options.BatchSize}, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} with a cosine schedule, seed {options.Seed}, {Environment.ProcessorCount} threads\n");

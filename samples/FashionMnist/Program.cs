@@ -33,15 +33,7 @@ public static class Program
 
     private static int Run(Options options)
     {
-        string directory = options.DataDirectory
-            ?? (options.Full ? FashionMnist.Locate(null) : null)
-            ?? Path.Combine(AppContext.BaseDirectory, "data");
-        if (options.Full && options.DataDirectory is null && FashionMnist.Locate(null) is null)
-        {
-            Console.Error.WriteLine("error: the full Fashion-MNIST set was not found. Install it with `apt-get install dataset-fashion-mnist`, or pass --data DIR.");
-            return 1;
-        }
-
+        string directory = FashionMnist.Choose(options.DataDirectory, options.Full, Path.Combine(AppContext.BaseDirectory, "data"));
         var (train, test) = FashionMnist.Load(directory);
         Console.WriteLine($"Fashion-MNIST from {directory}: {train.Count:N0} training and {test.Count:N0} test images");
 

@@ -44,6 +44,18 @@ public static class FashionMnist
         return null;
     }
 
+    /// <summary>
+    /// The folder a program should read: <paramref name="directory"/> when the user gave one; with <paramref name="full"/>,
+    /// the full set (<see cref="Locate"/>), or an error saying how to install it; otherwise <paramref name="subset"/>.
+    /// </summary>
+    public static string Choose(string? directory, bool full, string subset)
+    {
+        if (directory is not null) return directory;
+        if (!full) return subset;
+        return Locate(null) ?? throw new DirectoryNotFoundException(
+            $"The full Fashion-MNIST set was not found. Install it with `apt-get install dataset-fashion-mnist`, set {EnvironmentVariable}, or pass --data DIR.");
+    }
+
     /// <summary>Loads the training and test sets from <paramref name="directory"/>, pixels scaled to [0, 1].</summary>
     public static (Dataset Train, Dataset Test) Load(string directory, int trainLimit = int.MaxValue, int testLimit = int.MaxValue)
     {

@@ -98,6 +98,18 @@ public sealed class DataLoadingTests : IDisposable
     }
 
     [Fact]
+    public void Choose_PrefersTheUsersFolder_ThenTheSubset_AndSaysHowToGetTheFullSet()
+    {
+        Assert.Equal("mine", FashionMnist.Choose("mine", full: true, subset: "subset"));
+        Assert.Equal("subset", FashionMnist.Choose(null, full: false, subset: "subset"));
+        string? full = FashionMnist.Locate(null);
+        if (full is not null)
+            Assert.Equal(full, FashionMnist.Choose(null, full: true, subset: "subset"));
+        else
+            Assert.Contains("apt-get install dataset-fashion-mnist", Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Choose(null, full: true, subset: "subset")).Message);
+    }
+
+    [Fact]
     public void Csv_LabelledAndTargets_Parse()
     {
         File.WriteAllText(PathOf("l.csv"), "a,b,label\n1.5,2,0\n-3,4e-1,2\n");
