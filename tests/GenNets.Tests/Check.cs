@@ -37,6 +37,24 @@ internal static class Check
     }
 
     /// <summary>
+    /// Bytes the calling thread allocates per window of <paramref name="iterations"/> calls of <paramref name="step"/>, once
+    /// warmed up, in up to three windows: a one-time allocation (a per-thread buffer on the first part a thread happens to
+    /// claim from the pool) lands in one window; an allocation per call shows in every window. Returns the smallest.
+    /// </summary>
+    public static long SteadyStateAllocation(Action step, int warmUp = 3, int iterations = 5)
+    {
+        for (int i = 0; i < warmUp; i++) step();
+        long smallest = long.MaxValue;
+        for (int window = 0; window < 3; window++) // always three, so that callers take a fixed number of steps
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < iterations; i++) step();
+            smallest = Math.Min(smallest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return smallest;
+    }
+
+    /// <summary>
     /// Central finite differences of <paramref name="f"/> at <paramref name="x"/>, in double precision:
     /// (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h for each i.
     /// </summary>

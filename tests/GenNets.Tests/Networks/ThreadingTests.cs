@@ -116,15 +116,11 @@ public class ThreadingTests
         var net = new FashionMlp(seed: 7) { Threads = 2 };
         var sgd = new Sgd(0.01f);
         var outputs = new float[Batch * 10];
-        net.TrainStep(x, labels, Batch, sgd);
-        net.Forward(x, outputs, Batch);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        Assert.Equal(0, Check.SteadyStateAllocation(() =>
         {
             net.TrainStep(x, labels, Batch, sgd);
             net.Forward(x, outputs, Batch);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 
     [Fact]
@@ -175,15 +171,13 @@ public class ThreadingTests
         {
             var net = new FashionCnn(seed: 6) { Threads = 2 };
             var adam = new Adam();
-            net.TrainStep(data[0].X, data[0].Labels, Batch, adam);
-            net.Forward(data[0].X, outputs, Batch);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int step = 1; step < data.Length; step++)
+            int step = 0;
+            allocated = Check.SteadyStateAllocation(() =>
             {
-                net.TrainStep(data[step].X, data[step].Labels, Batch, adam);
-                net.Forward(data[step].X, outputs, Batch);
-            }
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                var (x, labels) = data[step++ % data.Length];
+                net.TrainStep(x, labels, Batch, adam);
+                net.Forward(x, outputs, Batch);
+            }, warmUp: 2, iterations: 3);
             return net.Parameters.ToArray();
         }
         var first = Train(out long allocated);
