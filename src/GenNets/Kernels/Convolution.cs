@@ -290,20 +290,13 @@ public static class Convolution
     // Copies one sample into the zero-padded layout: every plane PaddedHeight × PaddedWidth, the input at (PadTop, PadLeft).
     private static void Pad(ReadOnlySpan<float> x, Span<float> padded, Conv2DGeometry g)
     {
-        int hp = g.PaddedHeight, wp = g.PaddedWidth, right = wp - g.PadLeft - g.Width;
-        for (int c = 0; c < g.InChannels; c++)
-        {
-            var plane = padded.Slice(c * hp * wp, hp * wp);
-            plane.Slice(0, g.PadTop * wp).Clear();
-            for (int iy = 0; iy < g.Height; iy++)
-            {
-                var row = plane.Slice((iy + g.PadTop) * wp, wp);
-                row.Slice(0, g.PadLeft).Clear();
-                x.Slice((c * g.Height + iy) * g.Width, g.Width).CopyTo(row.Slice(g.PadLeft));
-                row.Slice(g.PadLeft + g.Width, right).Clear();
-            }
-            plane.Slice((g.PadTop + g.Height) * wp).Clear();
-        }
+        int hp = g.PaddedHeight, wp = g.PaddedWidth;
+        if (padded.Length < g.InChannels * hp * wp || x.Length < g.InputLength)
+            throw new ArgumentException($"Pad: the padded buffer holds {padded.Length} floats (need {g.InChannels * hp * wp}), the input {x.Length} (need {g.InputLength}).");
+        // Zero everything, then copy the rows in: the padding is a few rows and columns, so one clear is cheaper than many small ones.
+        padded.Slice(0, g.InChannels * hp * wp).Clear();
+        CopyBlock(ref MemoryMarshal.GetReference(x), g.Height * g.Width, g.Width,
+            ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), g.PadTop * wp + g.PadLeft), hp * wp, wp, g.InChannels, g.Height, g.Width);
     }
 
     /// <summary>
