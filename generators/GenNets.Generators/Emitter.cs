@@ -605,7 +605,7 @@ internal static class Emitter
         }
         for (int i = layers.Length - 1; i > last.Index; i--)
             w.Line($"{Kernels}Dropout.Backward(new {RoSpan}(_mask{layers[i].Index}, 0, batch * {layers[i].OutputLength}), dy, dy);");
-        EmitActivationBackward(w, last, "0", "batch");
+        EmitActivationBackward(w, last, "0", "batch", "dy");
         foreach (var layer in Enumerable.Reverse(dense))
             w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardLayer{layer.Index}, inputs, default);");
         w.Close();
@@ -660,24 +660,29 @@ internal static class Emitter
         }
     }
 
-    // A dense layer's activation backward on samples [start, start + rows), in place on `dy`.
-    private static void EmitActivationBackward(IndentedWriter w, ShapedLayer layer, string start, string rows, string dy = "dy")
+    // A layer's activation backward on samples [start, start + rows) of its kept output and pre-activation, in place on `dy`.
+    private static void EmitActivationBackward(IndentedWriter w, ShapedLayer layer, string start, string rows, string dy)
     {
         int n = layer.Index, length = layer.OutputLength;
         string Slice(string field) => $"new {RoSpan}({field}, {start} * {length}, {rows} * {length})";
-        string positionRows = layer.Positions == 1 ? rows : $"{rows} * {layer.Positions}";
+        EmitActivationBackward(w, layer, Slice($"_y{n}"), Slice($"_z{n}"), layer.Positions == 1 ? rows : $"{rows} * {layer.Positions}", dy);
+    }
+
+    // dy = dy·f′ for the layer's activation, given its output y and (for GELU) pre-activation z over `rows` rows.
+    private static void EmitActivationBackward(IndentedWriter w, ShapedLayer layer, string y, string z, string rows, string dy)
+    {
         switch (layer.Spec.Activation)
         {
             case ActivationKind.Identity:
                 break;
             case ActivationKind.Softmax:
-                w.Line($"{Kernels}Activations.SoftmaxBackward({Slice($"_y{n}")}, {dy}, {dy}, {positionRows}, {layer.OutFeatures});");
+                w.Line($"{Kernels}Activations.SoftmaxBackward({y}, {dy}, {dy}, {rows}, {layer.OutFeatures});");
                 break;
             case ActivationKind.GELU:
-                w.Line($"{Kernels}Activations.GELUBackward({Slice($"_z{n}")}, {dy}, {dy});");
+                w.Line($"{Kernels}Activations.GELUBackward({z}, {dy}, {dy});");
                 break;
             default:
-                w.Line($"{Kernels}Activations.{layer.Spec.Activation}Backward({Slice($"_y{n}")}, {dy}, {dy});");
+                w.Line($"{Kernels}Activations.{layer.Spec.Activation}Backward({y}, {dy}, {dy});");
                 break;
         }
     }
@@ -787,20 +792,7 @@ internal static class Emitter
                 inA = !inA;
                 continue;
             }
-            switch (layer.Spec.Activation)
-            {
-                case ActivationKind.Identity:
-                    break;
-                case ActivationKind.Softmax:
-                    w.Line($"{Kernels}Activations.SoftmaxBackward(y{n}, dy, dy, {rows}, {layer.OutFeatures});");
-                    break;
-                case ActivationKind.GELU:
-                    w.Line($"{Kernels}Activations.GELUBackward(z{n}, dy, dy);");
-                    break;
-                default:
-                    w.Line($"{Kernels}Activations.{layer.Spec.Activation}Backward(y{n}, dy, dy);");
-                    break;
-            }
+            EmitActivationBackward(w, layer, $"y{n}", $"z{n}", rows, "dy");
             if (layer.Spec.Kind == SpecKind.Conv2D)
             {
                 string dx = first ? "default" : $"dx{n}";

@@ -104,11 +104,7 @@ internal static class ShapeEngine
                         problems.Add(Problem.OnArgument(DiagnosticIds.SoftmaxNotLast, layer.AttributeIndex, "activation", 1,
                             i.ToString(CultureInfo.InvariantCulture), "Dense " + layer.Units.ToString(CultureInfo.InvariantCulture),
                             (lastIndex - i).ToString(CultureInfo.InvariantCulture)));
-                    if (prefixes.TryGetValue(prefix, out int other))
-                        problems.Add(Problem.OnArgument(DiagnosticIds.DuplicateTensorName, layer.AttributeIndex, "Name", -1,
-                            i.ToString(CultureInfo.InvariantCulture), prefix, other.ToString(CultureInfo.InvariantCulture)));
-                    else
-                        prefixes[prefix] = i;
+                    ClaimTensorNames(prefixes, prefix, layer, i, problems);
                     if (shapesKnown && shape.Length == 3)
                     {
                         problems.Add(Problem.OnAttribute(DiagnosticIds.NeedsFlatten, layer.AttributeIndex,
@@ -126,11 +122,7 @@ internal static class ShapeEngine
                     }
                     break;
                 case SpecKind.Conv2D:
-                    if (prefixes.TryGetValue(prefix, out int otherConv))
-                        problems.Add(Problem.OnArgument(DiagnosticIds.DuplicateTensorName, layer.AttributeIndex, "Name", -1,
-                            i.ToString(CultureInfo.InvariantCulture), prefix, otherConv.ToString(CultureInfo.InvariantCulture)));
-                    else
-                        prefixes[prefix] = i;
+                    ClaimTensorNames(prefixes, prefix, layer, i, problems);
                     if (!Convolution(layer, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
                         shapesKnown = false;
                     else if (shapesKnown)
@@ -193,6 +185,15 @@ internal static class ShapeEngine
             return new ShapeResult(null, problems.ToEquatableArray());
         var network = new ShapedNetwork(spec, loss, layers.ToEquatableArray(), new EquatableArray<int>(shape), (int)offset);
         return new ShapeResult(network, problems.ToEquatableArray());
+    }
+
+    // A layer with weights names its tensors '{prefix}.weight' and '{prefix}.bias'; two layers may not share a prefix.
+    private static void ClaimTensorNames(Dictionary<string, int> prefixes, string prefix, LayerSpec layer, int index, List<Problem> problems)
+    {
+        if (prefixes.TryGetValue(prefix, out int other))
+            problems.Add(Problem.OnArgument(DiagnosticIds.DuplicateTensorName, layer.AttributeIndex, "Name", -1, Num(index), prefix, Num(other)));
+        else
+            prefixes[prefix] = index;
     }
 
     private static string Join(ImmutableArray<int> shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
