@@ -197,7 +197,7 @@ public static class Gemm
     }
 
     // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs. With fewer
-    // than six rows left, the missing ones repeat the last (equal values stored twice), as in Strip6x16.
+    // than six rows left, the missing ones repeat the last (equal values stored twice), as in Axpy6x16.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate, int rows)
     {
@@ -399,55 +399,10 @@ public static class Gemm
                 {
                     int kk = Math.Min(depth, k - p0);
                     for (int s = s0; s < s0 + group; s++)
-                        Strip6x16(ref Unsafe.Add(ref rw, j * k + p0), k, ref Unsafe.Add(ref rx, (s * k + p0) * StripWidth),
-                            ref Unsafe.Add(ref ry, (s * n + j) * StripWidth), kk, Math.Min(6, n - j));
+                        Axpy6x16(ref Unsafe.Add(ref rw, j * k + p0), 0, k, 1, ref Unsafe.Add(ref rx, (s * k + p0) * StripWidth), StripWidth,
+                            ref Unsafe.Add(ref ry, (s * n + j) * StripWidth), StripWidth, kk, accumulate: true, Math.Min(6, n - j));
                 }
         }
-    }
-
-    // Six rows of W against one strip: twelve accumulators (six outputs × 16 samples), two loads and six
-    // broadcasts per twelve FMAs, every address a fixed offset from the loop counter. With fewer than six rows
-    // left, the missing ones repeat the last: they compute and store the same values again, which costs a
-    // sixth of a block per row but keeps every FMA chain independent.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Strip6x16(ref float w, int k, ref float x, ref float y, int kk, int rows)
-    {
-        int last = rows - 1;
-        ref float w1 = ref Unsafe.Add(ref w, Math.Min(1, last) * k);
-        ref float w2 = ref Unsafe.Add(ref w, Math.Min(2, last) * k);
-        ref float w3 = ref Unsafe.Add(ref w, Math.Min(3, last) * k);
-        ref float w4 = ref Unsafe.Add(ref w, Math.Min(4, last) * k);
-        ref float w5 = ref Unsafe.Add(ref w, Math.Min(5, last) * k);
-        ref float y1 = ref Unsafe.Add(ref y, Math.Min(1, last) * StripWidth);
-        ref float y2 = ref Unsafe.Add(ref y, Math.Min(2, last) * StripWidth);
-        ref float y3 = ref Unsafe.Add(ref y, Math.Min(3, last) * StripWidth);
-        ref float y4 = ref Unsafe.Add(ref y, Math.Min(4, last) * StripWidth);
-        ref float y5 = ref Unsafe.Add(ref y, Math.Min(5, last) * StripWidth);
-        var c00 = Vector256.LoadUnsafe(ref y, 0); var c01 = Vector256.LoadUnsafe(ref y, 8);
-        var c10 = Vector256.LoadUnsafe(ref y1, 0); var c11 = Vector256.LoadUnsafe(ref y1, 8);
-        var c20 = Vector256.LoadUnsafe(ref y2, 0); var c21 = Vector256.LoadUnsafe(ref y2, 8);
-        var c30 = Vector256.LoadUnsafe(ref y3, 0); var c31 = Vector256.LoadUnsafe(ref y3, 8);
-        var c40 = Vector256.LoadUnsafe(ref y4, 0); var c41 = Vector256.LoadUnsafe(ref y4, 8);
-        var c50 = Vector256.LoadUnsafe(ref y5, 0); var c51 = Vector256.LoadUnsafe(ref y5, 8);
-        ref float xp = ref x;
-        for (nuint p = 0; p < (nuint)kk; p++)
-        {
-            var b0 = Vector256.LoadUnsafe(ref xp, 0);
-            var b1 = Vector256.LoadUnsafe(ref xp, 8);
-            xp = ref Unsafe.Add(ref xp, StripWidth);
-            var a = Vector256.Create(Unsafe.Add(ref w, p)); c00 = Vector256.FusedMultiplyAdd(a, b0, c00); c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
-            a = Vector256.Create(Unsafe.Add(ref w1, p)); c10 = Vector256.FusedMultiplyAdd(a, b0, c10); c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
-            a = Vector256.Create(Unsafe.Add(ref w2, p)); c20 = Vector256.FusedMultiplyAdd(a, b0, c20); c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
-            a = Vector256.Create(Unsafe.Add(ref w3, p)); c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
-            a = Vector256.Create(Unsafe.Add(ref w4, p)); c40 = Vector256.FusedMultiplyAdd(a, b0, c40); c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
-            a = Vector256.Create(Unsafe.Add(ref w5, p)); c50 = Vector256.FusedMultiplyAdd(a, b0, c50); c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
-        }
-        c50.StoreUnsafe(ref y5, 0); c51.StoreUnsafe(ref y5, 8);
-        c40.StoreUnsafe(ref y4, 0); c41.StoreUnsafe(ref y4, 8);
-        c30.StoreUnsafe(ref y3, 0); c31.StoreUnsafe(ref y3, 8);
-        c20.StoreUnsafe(ref y2, 0); c21.StoreUnsafe(ref y2, 8);
-        c10.StoreUnsafe(ref y1, 0); c11.StoreUnsafe(ref y1, 8);
-        c00.StoreUnsafe(ref y, 0); c01.StoreUnsafe(ref y, 8);
     }
 
     private const int StripGroup = 4;
@@ -486,7 +441,7 @@ public static class Gemm
             }
     }
 
-    // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Strip6x16.
+    // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Axpy6x16.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Indirect6x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, int rows, bool fromBias, ref float bias)
     {
