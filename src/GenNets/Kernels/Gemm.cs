@@ -197,7 +197,7 @@ public static class Gemm
     }
 
     // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs. With fewer
-    // than six rows left, the missing ones repeat the last (equal values stored twice), as in Axpy6x16.
+    // than six rows left, the missing ones repeat the last (equal values stored twice), so every FMA chain stays independent.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate, int rows)
     {
