@@ -78,6 +78,7 @@ internal static class Emitter
         w.Line($"public void Forward({RoSpan} input, {Span} output) => {fail};");
         w.Line($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize) => {fail};");
         w.Line($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize) => {fail};");
+        w.Line($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer) => {fail};");
         w.Close();
     }
 
@@ -132,6 +133,8 @@ internal static class Emitter
         w.Line($"private int _threads = {Pool}WorkerPool.DefaultThreads;");
         w.Line("private int _trainingParts = 1; // parts the last training batch was split into");
         w.Line("private long _step; // the training step being computed, which numbers its dropout masks");
+        if (plan.DenseOnly)
+            w.Line("private global::GenNets.Training.Optimizer? _optimizer; // set during TrainStep: backward applies each layer's update");
         if (!plan.DenseOnly)
             w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of parts 1.. of a split batch");
         w.Line();
@@ -470,12 +473,51 @@ internal static class Emitter
         w.Line(Generated);
         w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
         w.Line("RunForward(inputs, batchSize);");
-        w.Line("int batch = batchSize;");
-        // The loss sees the outputs as rows of the last axis (one row per sample, or per position of a sequence).
-        int lossRows = net.OutputLength / last.OutFeatures;
-        w.Line($"float loss = {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {(lossRows == 1 ? "batch" : $"batch * {lossRows}")}, {last.OutFeatures});");
+        w.Line("float loss = OutputLoss(targets, batchSize);");
         w.Line("RunBackward(inputs);");
         w.Line("return loss;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line(plan.DenseOnly
+            ? "/// One training step: forward, loss, and backward, applying <paramref name=\"optimizer\"/>'s update to each layer as soon as"
+            : "/// One training step: forward, loss, backward, then <paramref name=\"optimizer\"/>'s update of all parameters.");
+        if (plan.DenseOnly)
+            w.Line("/// its gradients are complete (still in cache). The same parameters as <see cref=\"ComputeGradients\"/> followed by a step.");
+        w.Line("/// Returns the mean loss; when it is not finite, the gradients are computed but the parameters are left as they were.");
+        w.Line("/// </summary>");
+        w.Line(Generated);
+        w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer)");
+        w.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
+        w.Line("RunForward(inputs, batchSize);");
+        w.Line("float loss = OutputLoss(targets, batchSize);");
+        w.Open("if (!float.IsFinite(loss))");
+        w.Line("RunBackward(inputs);");
+        w.Line("return loss;");
+        w.Close();
+        if (plan.DenseOnly)
+        {
+            w.Line("optimizer.BeginStep(ParameterCount);");
+            w.Line("_optimizer = optimizer;");
+            w.Line("try { RunBackward(inputs); }");
+            w.Line("finally { _optimizer = null; }");
+        }
+        else
+        {
+            w.Line("RunBackward(inputs);");
+            w.Line("optimizer.Step(this);");
+        }
+        w.Line("return loss;");
+        w.Close();
+        w.Line();
+
+        // The loss sees the outputs as rows of the last axis (one row per sample, or per position of a sequence).
+        int lossRows = net.OutputLength / last.OutFeatures;
+        w.Line("// The mean loss of the training outputs against the targets; its gradient goes to _outputGradient.");
+        w.Line(Generated);
+        w.Open("private float OutputLoss(global::GenNets.Targets targets, int batch)");
+        w.Line($"return {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {(lossRows == 1 ? "batch" : $"batch * {lossRows}")}, {last.OutFeatures});");
         w.Close();
         w.Line();
 
@@ -535,16 +577,16 @@ internal static class Emitter
         w.Line(Generated);
         w.Open($"private void RunBackward({RoSpan} inputs)");
         w.Line("int parts = _trainingParts;");
+        if (plan.DenseOnly)
+        {
+            EmitLayerwiseBackward(w, net, plan);
+            EmitTrainingPasses(w, net, plan, backward: false);
+            return;
+        }
         w.Open("if (parts == 1)");
         w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
         w.Line("return;");
         w.Close();
-        if (plan.DenseOnly)
-        {
-            EmitLayerwiseBackward(w, net, plan);
-            EmitTrainingPasses(w, net, plan);
-            return;
-        }
         w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardPart, inputs, default);");
         w.Line($"{Pool}WorkerPool.Run(parts, this, s_sumPart, default, default);");
         w.Close();
@@ -574,7 +616,7 @@ internal static class Emitter
         w.Line("_partGradients = grown;");
         w.Close();
         w.Line();
-        EmitTrainingPasses(w, net, plan);
+        EmitTrainingPasses(w, net, plan, backward: true);
     }
 
     private static void EmitForwardPart(IndentedWriter w, string cls)
@@ -591,6 +633,10 @@ internal static class Emitter
 
     // The backward pass of a network of dense layers split over threads one layer at a time (see RunBackward's comment).
     // Called with RunBackward open, after its single-part case.
+    // Rows of the first layer's weight gradient computed and updated at a time: a multiple of the 6-row kernel, and
+    // small enough that the block's gradient, weights and optimizer state stay in a core's L2 cache.
+    private const int UpdateBlockRows = 24;
+
     private static void EmitLayerwiseBackward(IndentedWriter w, ShapedNetwork net, Plan plan)
     {
         var layers = net.Layers;
@@ -606,11 +652,25 @@ internal static class Emitter
         for (int i = layers.Length - 1; i > last.Index; i--)
             w.Line($"{Kernels}Dropout.Backward(new {RoSpan}(_mask{layers[i].Index}, 0, batch * {layers[i].OutputLength}), dy, dy);");
         EmitActivationBackward(w, last, "0", "batch", "dy");
+        w.Open("if (parts == 1)");
+        foreach (var layer in Enumerable.Reverse(dense))
+            w.Line($"BackwardLayer{layer.Index}(0, 1, inputs);");
+        w.Close();
+        w.Open("else");
         foreach (var layer in Enumerable.Reverse(dense))
             w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardLayer{layer.Index}, inputs, default);");
         w.Close();
+        w.Close();
         w.Line();
         EmitForwardPart(w, cls);
+
+        w.Line("// Applies the update of the TrainStep in progress, if any, to parameters [offset, offset + length).");
+        w.Line(Generated);
+        w.Open("private void ApplyUpdate(int offset, int length, bool decays)");
+        w.Line("if (_optimizer is { } optimizer && length > 0)");
+        w.Line($"    optimizer.Apply(new {Span}(_parameters, offset, length), new {RoSpan}(_gradients, offset, length), offset, decays);");
+        w.Close();
+        w.Line();
 
         string dyBuffer = "_outputGradient";
         bool inA = false;
@@ -620,6 +680,7 @@ internal static class Emitter
             int n = layer.Index;
             // The layer whose gradient this one passes on: the dense layer below, with the dropout layers between.
             var below = d > 0 ? dense[d - 1] : null;
+            var above = d < dense.Count - 1 ? dense[d + 1] : null;
             string rows = layer.Positions == 1 ? "batch" : $"batch * {layer.Positions}";
             string partRows = layer.Positions == 1 ? "rows" : $"rows * {layer.Positions}";
             w.Line($"private static readonly {Pool}PartAction s_backwardLayer{n} = static (network, part, parts, inputs, _) => (({cls})network).BackwardLayer{n}(part, parts, inputs);");
@@ -632,13 +693,31 @@ internal static class Emitter
             w.Line($"{RoSpan} p = _parameters;");
             w.Line("int batch = _trainingBatch;");
             w.Line("int start = batch * part / parts, rows = batch * (part + 1) / parts - start; // this part's samples");
+            if (above is not null)
+            {
+                // Every part has finished reading the layer above's weights (its input gradient): update this part's rows.
+                w.Line($"int firstAbove = {above.OutFeatures} * part / parts, countAbove = {above.OutFeatures} * (part + 1) / parts - firstAbove;");
+                w.Line($"ApplyUpdate(Layer{above.Index}WeightOffset + firstAbove * {above.InFeatures}, countAbove * {above.InFeatures}, decays: true); // layer {above.Index}'s weights: no part reads them any more");
+            }
             w.Line($"int first = {layer.OutFeatures} * part / parts, count = {layer.OutFeatures} * (part + 1) / parts - first; // this part's outputs");
             string x = n == 0 ? "inputs.Slice(0, batch * InputSize)" : $"new {RoSpan}({plan.OutputBuffer(layers[n - 1])}, 0, batch * {layer.InputLength})";
             w.Line($"{RoSpan} x = {x};");
             w.Line($"{Span} dy = new {Span}({dyBuffer}, 0, batch * {layer.OutputLength});");
             w.Open("if (count > 0)");
-            w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(first), 1, {layer.OutFeatures}, x, new {Span}(_gradients, Layer{n}WeightOffset + first * {layer.InFeatures}, count * {layer.InFeatures}), count, {layer.InFeatures}, {rows}, accumulate: false); // dW = dyᵀ·x");
             w.Line($"{Kernels}Gemm.ColumnSums(dy.Slice(first), new {Span}(_gradients, Layer{n}BiasOffset + first, count), {rows}, count, {layer.OutFeatures}); // db = Σ dy");
+            w.Line($"ApplyUpdate(Layer{n}BiasOffset + first, count, decays: false); // backward never reads a bias");
+            if (below is null)
+            {
+                // Nothing reads these weights any more: each block of rows is updated as soon as its gradient is computed.
+                w.Line($"// dW = dyᵀ·x in blocks of {UpdateBlockRows} rows, each updated while its gradient is still in cache (rows never mix: the same bits as one call).");
+                w.Open($"for (int r = first; r < first + count; r += {UpdateBlockRows})");
+                w.Line($"int block = global::System.Math.Min({UpdateBlockRows}, first + count - r);");
+                w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(r), 1, {layer.OutFeatures}, x, new {Span}(_gradients, Layer{n}WeightOffset + r * {layer.InFeatures}, block * {layer.InFeatures}), block, {layer.InFeatures}, {rows}, accumulate: false);");
+                w.Line($"ApplyUpdate(Layer{n}WeightOffset + r * {layer.InFeatures}, block * {layer.InFeatures}, decays: true);");
+                w.Close();
+            }
+            else
+                w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(first), 1, {layer.OutFeatures}, x, new {Span}(_gradients, Layer{n}WeightOffset + first * {layer.InFeatures}, count * {layer.InFeatures}), count, {layer.InFeatures}, {rows}, accumulate: false); // dW = dyᵀ·x");
             w.Close();
             if (below is null)
             {
@@ -687,7 +766,8 @@ internal static class Emitter
         }
     }
 
-    private static void EmitTrainingPasses(IndentedWriter w, ShapedNetwork net, Plan plan)
+    // TrainForward, and TrainBackward unless the network's backward goes layer by layer (EmitLayerwiseBackward).
+    private static void EmitTrainingPasses(IndentedWriter w, ShapedNetwork net, Plan plan, bool backward)
     {
         var layers = net.Layers;
 
@@ -726,6 +806,11 @@ internal static class Emitter
         }
         w.Close();
         w.Line();
+        if (!backward)
+        {
+            EmitReserve(w, plan);
+            return;
+        }
 
         // ---- The backward pass over rows [start, start + rows), gradients into g ----
         w.Line(Generated);
@@ -823,7 +908,11 @@ internal static class Emitter
         }
         w.Close();
         w.Line();
+        EmitReserve(w, plan);
+    }
 
+    private static void EmitReserve(IndentedWriter w, Plan plan)
+    {
         w.Line("/// <summary>Allocates the training buffers for batches of up to <paramref name=\"batchSize\"/> samples.</summary>");
         w.Line(Generated);
         w.Open("public void Reserve(int batchSize)");

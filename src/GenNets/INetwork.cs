@@ -54,6 +54,14 @@ public interface INetwork
     /// </summary>
     float ComputeGradients(ReadOnlySpan<float> inputs, Targets targets, int batchSize);
 
+    /// <summary>
+    /// One training step: <see cref="ComputeGradients"/>, then one update by <paramref name="optimizer"/>, which a network of
+    /// dense layers applies layer by layer while each gradient is still in cache (the same result as
+    /// <see cref="Training.Optimizer.Step(INetwork)"/> afterwards). Returns the mean loss; when it is not finite the
+    /// parameters are left as they were. <see cref="Gradients"/> holds the step's gradients afterwards. Not thread-safe.
+    /// </summary>
+    float TrainStep(ReadOnlySpan<float> inputs, Targets targets, int batchSize, Training.Optimizer optimizer);
+
     /// <summary>The network's outputs in the last <see cref="ComputeGradients"/> (training mode), batch × <see cref="OutputSize"/>.</summary>
     ReadOnlySpan<float> TrainingOutputs { get; }
 }

@@ -59,15 +59,3 @@ public static class NetworkExtensions
         return sb.ToString();
     }
 }
-
-/// <summary>Training helpers over any generated network.</summary>
-public static class TrainingExtensions
-{
-    /// <summary>One training step: gradients of the batch's mean loss, then one optimizer update. Returns the loss.</summary>
-    public static float TrainStep(this INetwork network, ReadOnlySpan<float> inputs, Targets targets, int batchSize, Training.Optimizer optimizer)
-    {
-        float loss = network.ComputeGradients(inputs, targets, batchSize);
-        optimizer.Step(network);
-        return loss;
-    }
-}

@@ -57,13 +57,47 @@ public abstract class Optimizer
     {
         if (gradients.Length != parameters.Length)
             throw new ArgumentException($"There are {parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
-        EnsureState(parameters.Length);
-        StepCount++;
+        BeginStep(parameters.Length);
         _tensors = tensors;
         int parts = Math.Max(1, Math.Min(Threads, parameters.Length / MinParametersPerPart));
         if (parts == 1) UpdateRange(parameters, gradients, 0, parameters.Length);
         else WorkerPool.Run(parts, this, UpdatePart, gradients, parameters);
         _tensors = null;
+    }
+
+    /// <summary>
+    /// Starts a step that is applied piece by piece with <see cref="Apply"/> (a network's <c>TrainStep</c> updates each
+    /// layer while its gradient is still in cache). <see cref="Step(INetwork)"/> calls this itself.
+    /// </summary>
+    public void BeginStep(int parameterCount)
+    {
+        if (parameterCount <= 0) throw new ArgumentOutOfRangeException(nameof(parameterCount), parameterCount, "A network has at least one parameter.");
+        EnsureState(parameterCount);
+        StepCount++;
+    }
+
+    /// <summary>
+    /// Updates one piece of the step begun by <see cref="BeginStep"/>: <paramref name="parameters"/> and <paramref name="gradients"/>
+    /// are the same stretch of the flat buffers, starting at <paramref name="offset"/>, inside one tensor (decayed or not).
+    /// Pieces that do not overlap may be applied at the same time from different threads; the result does not depend
+    /// on how a step is cut into pieces. A piece whose gradients are not all finite is left unchanged (returns false),
+    /// so a step that went wrong never writes NaN or infinity into the parameters.
+    /// </summary>
+    public bool Apply(Span<float> parameters, ReadOnlySpan<float> gradients, int offset, bool decays)
+    {
+        if (gradients.Length != parameters.Length)
+            throw new ArgumentException($"A piece of {parameters.Length} parameters was given {gradients.Length} gradients.", nameof(gradients));
+        if (!float.IsFinite(TensorPrimitives.Sum(gradients)) && !AllFinite(gradients)) return false;
+        Update(parameters, gradients, offset, decays ? WeightDecay : 0f);
+        return true;
+    }
+
+    // The sum overflows for large finite gradients too; this is the exact check behind it.
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
     }
 
     // Updates the parameters in [from, to), tensor by tensor (each with its own decay).

@@ -104,10 +104,21 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                     else train.Targets.AsSpan(idx * train.TargetSize, train.TargetSize).CopyTo(values.AsSpan(s * train.TargetSize));
                 }
                 Targets targets = labels is not null ? Targets.FromLabels(labels.AsSpan(0, n)) : Targets.FromValues(values.AsSpan(0, n * train.TargetSize));
-                float loss = net.ComputeGradients(x.AsSpan(0, n * inSize), targets, n);
-                CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
-                if (MaxGradientNorm is float max) ClipGradients(net.Gradients, max);
-                Optimizer.Step(net);
+                float loss;
+                if (MaxGradientNorm is float max)
+                {
+                    // Clipping needs the norm of the whole gradient before any parameter moves.
+                    loss = net.ComputeGradients(x.AsSpan(0, n * inSize), targets, n);
+                    CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
+                    ClipGradients(net.Gradients, max);
+                    Optimizer.Step(net);
+                }
+                else
+                {
+                    // The network applies the update as its gradients complete; a non-finite loss leaves the parameters alone.
+                    loss = net.TrainStep(x.AsSpan(0, n * inSize), targets, n, Optimizer);
+                    CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
+                }
                 lossSum += loss;
                 if (labels is not null && outSize > 1)
                 {
