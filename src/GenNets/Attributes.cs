@@ -187,6 +187,51 @@ public sealed class FlattenAttribute : Attribute
 {
 }
 
+/// <summary>
+/// What the recurrent layers share. A recurrent layer takes a (time, features) sample and runs one cell per step with the
+/// same weights, from a zero state. Parameters follow PyTorch (<c>nn.RNN</c>, <c>nn.LSTM</c>, <c>nn.GRU</c> with
+/// <c>batch_first=True</c>): <c>weight_ih_l0</c> [gates·units, features], <c>weight_hh_l0</c> [gates·units, units],
+/// <c>bias_ih_l0</c> and <c>bias_hh_l0</c> [gates·units]. Weights start uniform in ±1/√units, as PyTorch's; biases at zero.
+/// </summary>
+public abstract class RecurrentAttribute : Attribute
+{
+    /// <summary>Declares a recurrent layer with <paramref name="units"/> hidden units.</summary>
+    protected RecurrentAttribute(int units) => Units = units;
+
+    /// <summary>Hidden units: the size of the state and of each output step.</summary>
+    public int Units { get; }
+
+    /// <summary>True: the output is every step's hidden state, (time, units). False (the default): the last step's, (units).</summary>
+    public bool ReturnSequences { get; set; }
+
+    /// <summary>Prefix of the layer's tensor names in a weights file (<c>{Name}.weight_ih_l0</c> …); by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>An Elman recurrent layer: hₜ = tanh(W_ih·xₜ + b_ih + W_hh·hₜ₋₁ + b_hh), as PyTorch's <c>nn.RNN</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SimpleRNNAttribute(int units) : RecurrentAttribute(units)
+{
+}
+
+/// <summary>
+/// A long short-term memory layer, as PyTorch's <c>nn.LSTM</c>: gates in the order input, forget, cell (g), output;
+/// cₜ = f⊙cₜ₋₁ + i⊙g, hₜ = o⊙tanh(cₜ).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LSTMAttribute(int units) : RecurrentAttribute(units)
+{
+}
+
+/// <summary>
+/// A gated recurrent unit layer, as PyTorch's <c>nn.GRU</c>: gates in the order reset, update (z), new (n), with the reset
+/// gate applied to W_hn·hₜ₋₁ + b_hn; hₜ = (1 − z)⊙n + z⊙hₜ₋₁.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GRUAttribute(int units) : RecurrentAttribute(units)
+{
+}
+
 /// <summary>The loss the network is trained with.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LossAttribute : Attribute

@@ -20,6 +20,12 @@ public enum LayerKind
     GlobalAvgPool = 5,
     /// <summary>A tensor read as one vector.</summary>
     Flatten = 6,
+    /// <summary>Elman recurrent layer (tanh) on (time, features).</summary>
+    SimpleRNN = 7,
+    /// <summary>Long short-term memory on (time, features).</summary>
+    LSTM = 8,
+    /// <summary>Gated recurrent unit on (time, features).</summary>
+    GRU = 9,
 }
 
 /// <summary>
@@ -39,6 +45,9 @@ public enum LayerKind
 /// <param name="Stride">For a convolution or pooling, the step between windows.</param>
 /// <param name="PadTop">For a convolution, the zero rows above the input.</param>
 /// <param name="PadLeft">For a convolution, the zero columns left of the input.</param>
+/// <param name="HiddenWeight">For a recurrent layer, <c>weight_hh_l0</c> [gates·units, units] (<see cref="Weight"/> is <c>weight_ih_l0</c>).</param>
+/// <param name="HiddenBias">For a recurrent layer, <c>bias_hh_l0</c> [gates·units] (<see cref="Bias"/> is <c>bias_ih_l0</c>).</param>
+/// <param name="ReturnSequences">For a recurrent layer, whether its output is every step's state or the last one.</param>
 public sealed record LayerInfo(
     int Index,
     LayerKind Kind,
@@ -52,8 +61,16 @@ public sealed record LayerInfo(
     int KernelWidth = 0,
     int Stride = 0,
     int PadTop = 0,
-    int PadLeft = 0)
+    int PadLeft = 0,
+    ParameterTensor? HiddenWeight = null,
+    ParameterTensor? HiddenBias = null,
+    bool ReturnSequences = false)
 {
+    /// <summary>For a recurrent layer, its sizes as the kernels take them; otherwise null.</summary>
+    public Kernels.RecurrentGeometry? Recurrent => Kind is LayerKind.SimpleRNN or LayerKind.LSTM or LayerKind.GRU
+        ? new Kernels.RecurrentGeometry(Kind, InputShape[0], InputShape[1], HiddenWeight!.Shape[1], ReturnSequences)
+        : null;
+
     /// <summary>For a convolution, its sizes as the kernels take them; otherwise null.</summary>
     public Kernels.Conv2DGeometry? Convolution => Kind == LayerKind.Conv2D
         ? new Kernels.Conv2DGeometry(InputShape[0], InputShape[1], InputShape[2], OutputShape[0], KernelHeight, KernelWidth, Stride, PadTop, PadLeft, OutputShape[1], OutputShape[2])
@@ -72,6 +89,7 @@ public sealed record LayerInfo(
         LayerKind.Dropout => "Dropout p=" + Probability.ToString("0.###", CultureInfo.InvariantCulture),
         LayerKind.Conv2D => $"Conv2D {InputShape[0]}→{OutputShape[0]} {KernelHeight}×{KernelWidth}" + (Stride == 1 ? "" : $" stride {Stride}")
             + (PadTop == 0 && PadLeft == 0 ? "" : PadTop == PadLeft ? $" pad {PadTop}" : $" pad ({PadTop}, {PadLeft})") + (Activation == Activation.Identity ? "" : " " + Activation),
+        LayerKind.SimpleRNN or LayerKind.LSTM or LayerKind.GRU => $"{Kind} {InputShape[^1]}→{HiddenWeight!.Shape[1]}" + (ReturnSequences ? " all steps" : ""),
         LayerKind.MaxPool2D or LayerKind.AvgPool2D => $"{Kind} {KernelHeight}" + (Stride == KernelHeight ? "" : $" stride {Stride}"),
         _ => Kind.ToString(),
     };

@@ -244,6 +244,149 @@ public static class Reference
     }
 
     /// <summary>
+    /// A recurrent layer over <paramref name="batch"/> samples [batch][steps][inputs], one sample, one step and one unit at a
+    /// time, exactly as PyTorch's equations read. Returns the output ([batch][steps][units] or [batch][units]).
+    /// </summary>
+    public static double[] Recurrent(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, int batch, RecurrentGeometry g)
+    {
+        var y = new double[batch * g.OutputLength];
+        RecurrentPass(x, parameters, batch, g, y, default, default, default);
+        return y;
+    }
+
+    /// <summary>
+    /// Backpropagation through time for <see cref="Recurrent"/>: adds the parameters' gradients into <paramref name="gradient"/>
+    /// (laid out as the parameters) and returns the input gradient.
+    /// </summary>
+    public static double[] RecurrentBackward(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, ReadOnlySpan<double> dy, int batch, RecurrentGeometry g, Span<double> gradient)
+    {
+        var dx = new double[batch * g.InputLength];
+        RecurrentPass(x, parameters, batch, g, new double[batch * g.OutputLength], dy, gradient, dx);
+        return dx;
+    }
+
+    // Forward for each sample, keeping its states and gates; then, if dy is given, backward through time for it.
+    private static void RecurrentPass(ReadOnlySpan<double> x, ReadOnlySpan<double> p, int batch, RecurrentGeometry g,
+        Span<double> y, ReadOnlySpan<double> dy, Span<double> gradient, Span<double> dx)
+    {
+        int T = g.Steps, I = g.Inputs, H = g.Hidden, G = g.Gates, GH = g.GateWidth;
+        int whh = g.InputWeightLength, bih = whh + g.HiddenWeightLength, bhh = bih + GH;
+        double Sig(double v) => 1 / (1 + Math.Exp(-v));
+        for (int s = 0; s < batch; s++)
+        {
+            // Pre-activations from the input side (ai) and the hidden side (ah), gate outputs, states and cells.
+            var ai = new double[T, GH];
+            var ah = new double[T, GH];
+            var act = new double[T, GH];
+            var h = new double[T + 1, H];
+            var c = new double[T + 1, H];
+            for (int t = 0; t < T; t++)
+            {
+                for (int r = 0; r < GH; r++)
+                {
+                    double sx = p[bih + r], sh = p[bhh + r];
+                    for (int k = 0; k < I; k++) sx += p[r * I + k] * x[(s * T + t) * I + k];
+                    for (int k = 0; k < H; k++) sh += p[whh + r * H + k] * h[t, k];
+                    ai[t, r] = sx;
+                    ah[t, r] = sh;
+                }
+                for (int j = 0; j < H; j++)
+                {
+                    switch (g.Cell)
+                    {
+                        case LayerKind.SimpleRNN:
+                            h[t + 1, j] = act[t, j] = Math.Tanh(ai[t, j] + ah[t, j]);
+                            break;
+                        case LayerKind.LSTM:
+                        {
+                            double i = act[t, j] = Sig(ai[t, j] + ah[t, j]);
+                            double f = act[t, H + j] = Sig(ai[t, H + j] + ah[t, H + j]);
+                            double gg = act[t, 2 * H + j] = Math.Tanh(ai[t, 2 * H + j] + ah[t, 2 * H + j]);
+                            double o = act[t, 3 * H + j] = Sig(ai[t, 3 * H + j] + ah[t, 3 * H + j]);
+                            c[t + 1, j] = f * c[t, j] + i * gg;
+                            h[t + 1, j] = o * Math.Tanh(c[t + 1, j]);
+                            break;
+                        }
+                        default: // GRU
+                        {
+                            double r = act[t, j] = Sig(ai[t, j] + ah[t, j]);
+                            double z = act[t, H + j] = Sig(ai[t, H + j] + ah[t, H + j]);
+                            double n = act[t, 2 * H + j] = Math.Tanh(ai[t, 2 * H + j] + r * ah[t, 2 * H + j]);
+                            h[t + 1, j] = (1 - z) * n + z * h[t, j];
+                            break;
+                        }
+                    }
+                }
+            }
+            for (int t = 0; t < T; t++)
+                for (int j = 0; j < H; j++)
+                    if (g.ReturnSequences) y[(s * T + t) * H + j] = h[t + 1, j];
+                    else if (t == T - 1) y[s * H + j] = h[T, j];
+            if (dy.IsEmpty) continue;
+
+            var dhNext = new double[H];
+            var dcNext = new double[H];
+            for (int t = T - 1; t >= 0; t--)
+            {
+                var dh = new double[H];
+                for (int j = 0; j < H; j++)
+                    dh[j] = dhNext[j] + (g.ReturnSequences ? dy[(s * T + t) * H + j] : t == T - 1 ? dy[s * H + j] : 0);
+                // Gradients of the input-side (dai) and hidden-side (dah) pre-activations.
+                var dai = new double[GH];
+                var dah = new double[GH];
+                Array.Clear(dhNext);
+                for (int j = 0; j < H; j++)
+                {
+                    switch (g.Cell)
+                    {
+                        case LayerKind.SimpleRNN:
+                            dai[j] = dah[j] = dh[j] * (1 - h[t + 1, j] * h[t + 1, j]);
+                            break;
+                        case LayerKind.LSTM:
+                        {
+                            double i = act[t, j], f = act[t, H + j], gg = act[t, 2 * H + j], o = act[t, 3 * H + j];
+                            double tc = Math.Tanh(c[t + 1, j]);
+                            double dc = dcNext[j] + dh[j] * o * (1 - tc * tc);
+                            dai[j] = dah[j] = dc * gg * i * (1 - i);
+                            dai[H + j] = dah[H + j] = dc * c[t, j] * f * (1 - f);
+                            dai[2 * H + j] = dah[2 * H + j] = dc * i * (1 - gg * gg);
+                            dai[3 * H + j] = dah[3 * H + j] = dh[j] * tc * o * (1 - o);
+                            dcNext[j] = dc * f;
+                            break;
+                        }
+                        default: // GRU
+                        {
+                            double r = act[t, j], z = act[t, H + j], n = act[t, 2 * H + j];
+                            double dn = dh[j] * (1 - z) * (1 - n * n);
+                            dai[j] = dah[j] = dn * ah[t, 2 * H + j] * r * (1 - r);
+                            dai[H + j] = dah[H + j] = dh[j] * (h[t, j] - n) * z * (1 - z);
+                            dai[2 * H + j] = dn;
+                            dah[2 * H + j] = dn * r;
+                            dhNext[j] += dh[j] * z;
+                            break;
+                        }
+                    }
+                }
+                for (int r = 0; r < GH; r++)
+                {
+                    gradient[bih + r] += dai[r];
+                    gradient[bhh + r] += dah[r];
+                    for (int k = 0; k < I; k++)
+                    {
+                        gradient[r * I + k] += dai[r] * x[(s * T + t) * I + k];
+                        dx[(s * T + t) * I + k] += dai[r] * p[r * I + k];
+                    }
+                    for (int k = 0; k < H; k++)
+                    {
+                        gradient[whh + r * H + k] += dah[r] * h[t, k];
+                        dhNext[k] += dah[r] * p[whh + r * H + k];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// A whole network, layer by layer, in double precision: returns the mean loss over the batch and,
     /// when <paramref name="gradient"/> is not empty, writes the gradient of that loss with respect to every parameter.
     /// With <paramref name="dropoutSeed"/> null dropout is off (inference); otherwise it draws the same masks as the generated code.
@@ -338,6 +481,13 @@ public static class Reference
                     masks.Add(null);
                     xs.Add(x);
                     break;
+                case LayerKind.SimpleRNN:
+                case LayerKind.LSTM:
+                case LayerKind.GRU:
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(Recurrent(x, parameters.Slice(layer.Weight!.Offset, layer.Recurrent!.ParameterLength), batch, layer.Recurrent));
+                    break;
                 default:
                     throw new NotSupportedException($"The reference has no {layer.Kind} layer.");
             }
@@ -404,6 +554,14 @@ public static class Reference
                 }
                 case LayerKind.Flatten:
                     break;
+                case LayerKind.SimpleRNN:
+                case LayerKind.LSTM:
+                case LayerKind.GRU:
+                {
+                    var g = layer.Recurrent!;
+                    d = RecurrentBackward(x, parameters.Slice(layer.Weight!.Offset, g.ParameterLength), d, batch, g, gradient.Slice(layer.Weight.Offset, g.ParameterLength));
+                    break;
+                }
             }
         }
     }

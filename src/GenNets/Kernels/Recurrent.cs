@@ -1,0 +1,349 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// The sizes of a recurrent layer as the kernels take them. Parameters are one span in PyTorch's order:
+/// <c>weight_ih</c> [G·H, I], <c>weight_hh</c> [G·H, H], <c>bias_ih</c> [G·H], <c>bias_hh</c> [G·H], with G gates
+/// (1 for SimpleRNN; 4 for LSTM in the order i, f, g, o; 3 for GRU in the order r, z, n).
+/// </summary>
+public sealed class RecurrentGeometry
+{
+    /// <summary>Describes a recurrent layer over <paramref name="steps"/> steps of <paramref name="inputs"/> features with <paramref name="hidden"/> units.</summary>
+    public RecurrentGeometry(LayerKind cell, int steps, int inputs, int hidden, bool returnSequences)
+    {
+        Gates = cell switch
+        {
+            LayerKind.SimpleRNN => 1,
+            LayerKind.LSTM => 4,
+            LayerKind.GRU => 3,
+            _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "A recurrent layer is SimpleRNN, LSTM or GRU."),
+        };
+        if (steps <= 0 || inputs <= 0 || hidden <= 0)
+            throw new ArgumentException($"A recurrent layer needs positive sizes; got {steps} steps, {inputs} inputs, {hidden} units.");
+        Cell = cell;
+        Steps = steps;
+        Inputs = inputs;
+        Hidden = hidden;
+        ReturnSequences = returnSequences;
+    }
+
+    /// <summary>The cell.</summary>
+    public LayerKind Cell { get; }
+    /// <summary>Time steps per sequence.</summary>
+    public int Steps { get; }
+    /// <summary>Features per step.</summary>
+    public int Inputs { get; }
+    /// <summary>Hidden units.</summary>
+    public int Hidden { get; }
+    /// <summary>Whether the output is every step's state (else the last).</summary>
+    public bool ReturnSequences { get; }
+    /// <summary>Gates per unit: 1, 4 or 3.</summary>
+    public int Gates { get; }
+    /// <summary>Rows of the weight matrices: gates × units.</summary>
+    public int GateWidth => Gates * Hidden;
+    /// <summary>Floats of <c>weight_ih</c>.</summary>
+    public int InputWeightLength => GateWidth * Inputs;
+    /// <summary>Floats of <c>weight_hh</c>.</summary>
+    public int HiddenWeightLength => GateWidth * Hidden;
+    /// <summary>Floats of all four tensors.</summary>
+    public int ParameterLength => GateWidth * (Inputs + Hidden + 2);
+    /// <summary>Floats of one input sample.</summary>
+    public int InputLength => Steps * Inputs;
+    /// <summary>Floats of one output sample.</summary>
+    public int OutputLength => ReturnSequences ? Steps * Hidden : Hidden;
+
+    /// <summary>
+    /// Floats a training forward pass keeps per sample for backward: the input step-major, every state (with the zero
+    /// state first), every step's gate activations, and for LSTM every cell state, for GRU every W_hn·h + b_hn.
+    /// </summary>
+    public int KeptPerSample => Steps * Inputs + (Steps + 1) * Hidden + Steps * GateWidth
+        + (Cell == LayerKind.LSTM ? (Steps + 1) * Hidden : 0) + (Cell == LayerKind.GRU ? Steps * Hidden : 0);
+
+    // Where each kept array starts in a span of `rows` samples (each array step-major: [step][row][width]).
+    internal int StatesAt(int rows) => rows * Steps * Inputs;
+    internal int GatesAt(int rows) => StatesAt(rows) + rows * (Steps + 1) * Hidden;
+    internal int ExtraAt(int rows) => GatesAt(rows) + rows * Steps * GateWidth;
+}
+
+/// <summary>
+/// Recurrent layers over a batch: the input projections of all steps in one matrix product, then one small product with
+/// <c>weight_hh</c> and the cell's element-wise update per step; backward through time in reverse, with the weight
+/// gradients of all steps again in one product each. Inside a call, arrays are step-major ([step][sample][width]) so
+/// that each step's rows are contiguous for the matrix kernels.
+/// </summary>
+public static class Recurrent
+{
+    [ThreadStatic] private static float[]? t_forward;
+    [ThreadStatic] private static float[]? t_backward;
+
+    /// <summary>
+    /// Forward over <paramref name="batch"/> samples of <paramref name="x"/> ([batch][steps][inputs]) into <paramref name="y"/>
+    /// ([batch][steps][units] or [batch][units]). In training, <paramref name="kept"/> (batch × <see cref="RecurrentGeometry.KeptPerSample"/>)
+    /// receives what <see cref="Backward"/> needs; in inference pass an empty span.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y, int batch, RecurrentGeometry g, Span<float> kept)
+    {
+        int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
+        if (x.Length < batch * g.InputLength || y.Length < batch * g.OutputLength || parameters.Length < g.ParameterLength)
+            throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples: x holds {x.Length}, y {y.Length}, parameters {parameters.Length} floats.");
+        bool training = !kept.IsEmpty;
+        if (training && kept.Length < batch * g.KeptPerSample)
+            throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples keeps {batch * g.KeptPerSample} floats; {kept.Length} were given.");
+        var wih = parameters.Slice(0, g.InputWeightLength);
+        var whh = parameters.Slice(g.InputWeightLength, g.HiddenWeightLength);
+        var bih = parameters.Slice(g.InputWeightLength + g.HiddenWeightLength, GH);
+        var bhh = parameters.Slice(g.InputWeightLength + g.HiddenWeightLength + GH, GH);
+
+        // Training keeps every state; inference needs two state slots (and cell slots) and a step's gates at a time.
+        int stateSlots = training ? T + 1 : 2;
+        Span<float> store = training ? kept : Scratch.Get(ref t_forward,
+            batch * (T * I + 2 * H + T * GH + (g.Cell == LayerKind.LSTM ? 2 * H : 0) + (g.Cell == LayerKind.GRU ? H : 0) + GH + H));
+        var xs = store.Slice(0, batch * T * I);
+        var hs = store.Slice(batch * T * I, batch * stateSlots * H);
+        var gates = store.Slice(batch * T * I + batch * stateSlots * H, batch * T * GH);
+        int next = batch * (T * I + stateSlots * H + T * GH);
+        Span<float> cs = default, hns = default;
+        if (g.Cell == LayerKind.LSTM) { cs = store.Slice(next, batch * stateSlots * H); next += cs.Length; }
+        if (g.Cell == LayerKind.GRU) { hns = store.Slice(next, batch * (training ? T : 1) * H); next += hns.Length; }
+        Span<float> hp = training ? Scratch.Get(ref t_backward, batch * (GH + H)) : store.Slice(next, batch * (GH + H));
+        Span<float> tanhC = hp.Slice(batch * GH, batch * H);
+        hp = hp.Slice(0, batch * GH);
+
+        // The input step-major, then every step's input projection (with bias_ih) in one product.
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < T; t++)
+                x.Slice((b * T + t) * I, I).CopyTo(xs.Slice((t * batch + b) * I, I));
+        Gemm.MultiplyTransposed(xs, wih, bih, gates, T * batch, GH, I);
+        hs.Slice(0, batch * H).Clear();
+        if (!cs.IsEmpty) cs.Slice(0, batch * H).Clear();
+
+        for (int t = 0; t < T; t++)
+        {
+            int prev = training ? t : t & 1, cur = training ? t + 1 : (t + 1) & 1;
+            var hPrev = hs.Slice(prev * batch * H, batch * H);
+            var h = hs.Slice(cur * batch * H, batch * H);
+            var a = gates.Slice(t * batch * GH, batch * GH);
+            // W_hh·hₜ₋₁ + b_hh for every sample.
+            Gemm.MultiplyTransposed(hPrev, whh, bhh, hp, batch, GH, H);
+            switch (g.Cell)
+            {
+                case LayerKind.SimpleRNN:
+                    TensorPrimitives.Add(a, hp, a);
+                    TensorPrimitives.Tanh(a, a);
+                    a.CopyTo(h);
+                    break;
+                case LayerKind.LSTM:
+                {
+                    TensorPrimitives.Add(a, hp, a);
+                    var cPrev = cs.Slice(prev * batch * H, batch * H);
+                    var c = cs.Slice(cur * batch * H, batch * H);
+                    for (int b = 0; b < batch; b++)
+                    {
+                        var row = a.Slice(b * GH, GH);
+                        TensorPrimitives.Sigmoid(row.Slice(0, 2 * H), row.Slice(0, 2 * H)); // i, f
+                        TensorPrimitives.Tanh(row.Slice(2 * H, H), row.Slice(2 * H, H));     // g
+                        TensorPrimitives.Sigmoid(row.Slice(3 * H, H), row.Slice(3 * H, H)); // o
+                        var cb = c.Slice(b * H, H);
+                        TensorPrimitives.Multiply(row.Slice(H, H), cPrev.Slice(b * H, H), cb);           // f⊙cₜ₋₁
+                        TensorPrimitives.FusedMultiplyAdd(row.Slice(0, H), row.Slice(2 * H, H), cb, cb); // + i⊙g
+                        var tc = tanhC.Slice(b * H, H);
+                        TensorPrimitives.Tanh(cb, tc);
+                        TensorPrimitives.Multiply(row.Slice(3 * H, H), tc, h.Slice(b * H, H));          // o⊙tanh(cₜ)
+                    }
+                    break;
+                }
+                case LayerKind.GRU:
+                {
+                    var hn = hns.Slice((training ? t : 0) * batch * H, batch * H);
+                    for (int b = 0; b < batch; b++)
+                    {
+                        var row = a.Slice(b * GH, GH);
+                        var hpRow = hp.Slice(b * GH, GH);
+                        TensorPrimitives.Add(row.Slice(0, 2 * H), hpRow.Slice(0, 2 * H), row.Slice(0, 2 * H));
+                        TensorPrimitives.Sigmoid(row.Slice(0, 2 * H), row.Slice(0, 2 * H)); // r, z
+                        var hnb = hn.Slice(b * H, H);
+                        hpRow.Slice(2 * H, H).CopyTo(hnb);
+                        var n = row.Slice(2 * H, H);
+                        TensorPrimitives.FusedMultiplyAdd(row.Slice(0, H), hnb, n, n); // W_in·x + b_in + r⊙(W_hn·h + b_hn)
+                        TensorPrimitives.Tanh(n, n);
+                        // hₜ = n + z⊙(hₜ₋₁ − n)
+                        var hb = h.Slice(b * H, H);
+                        TensorPrimitives.Subtract(hPrev.Slice(b * H, H), n, hb);
+                        TensorPrimitives.FusedMultiplyAdd(row.Slice(H, H), hb, n, hb);
+                    }
+                    break;
+                }
+            }
+            if (g.ReturnSequences)
+                for (int b = 0; b < batch; b++) h.Slice(b * H, H).CopyTo(y.Slice((b * T + t) * H, H));
+            else if (t == T - 1)
+                h.CopyTo(y.Slice(0, batch * H));
+        }
+    }
+
+    /// <summary>
+    /// Backward through time for the batch of the last training <see cref="Forward"/> (whose <paramref name="kept"/> is passed back):
+    /// from <paramref name="dy"/> (the shape of y) writes the gradients of all four tensors into <paramref name="gradients"/>
+    /// (laid out as the parameters, overwritten) and, unless <paramref name="dx"/> is empty, the input gradient.
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> kept, ReadOnlySpan<float> dy, Span<float> dx, Span<float> gradients, int batch, RecurrentGeometry g)
+    {
+        int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
+        if (kept.Length < batch * g.KeptPerSample || dy.Length < batch * g.OutputLength || gradients.Length < g.ParameterLength
+            || (!dx.IsEmpty && dx.Length < batch * g.InputLength))
+            throw new ArgumentException($"Recurrent {g.Cell} backward over {batch} samples: kept holds {kept.Length}, dy {dy.Length}, dx {dx.Length}, gradients {gradients.Length} floats.");
+        var wih = parameters.Slice(0, g.InputWeightLength);
+        var whh = parameters.Slice(g.InputWeightLength, g.HiddenWeightLength);
+        var xs = kept.Slice(0, batch * T * I);
+        var hs = kept.Slice(g.StatesAt(batch), batch * (T + 1) * H);
+        var gates = kept.Slice(g.GatesAt(batch), batch * T * GH);
+        var extra = kept.Slice(g.ExtraAt(batch));
+
+        // Scratch: the pre-activation gradients of every step (input side, and for GRU the hidden side), then dh, dc and a temporary.
+        bool gru = g.Cell == LayerKind.GRU;
+        int stepFloats = batch * T * GH;
+        var scratch = Scratch.Get(ref t_backward, (gru ? 2 : 1) * stepFloats + 4 * batch * H + (dx.IsEmpty ? 0 : batch * T * I));
+        var dA = scratch.Slice(0, stepFloats);
+        var dHP = gru ? scratch.Slice(stepFloats, stepFloats) : dA;
+        int at = (gru ? 2 : 1) * stepFloats;
+        var dh = scratch.Slice(at, batch * H);
+        var dhNext = scratch.Slice(at + batch * H, batch * H);
+        var dcNext = scratch.Slice(at + 2 * batch * H, batch * H);
+        var tmp = scratch.Slice(at + 3 * batch * H, batch * H);
+        dhNext.Clear();
+        dcNext.Clear();
+
+        for (int t = T - 1; t >= 0; t--)
+        {
+            // dh = the gradient arriving from the next step + the output's gradient at this step.
+            if (g.ReturnSequences)
+                for (int b = 0; b < batch; b++) TensorPrimitives.Add(dhNext.Slice(b * H, H), dy.Slice((b * T + t) * H, H), dh.Slice(b * H, H));
+            else if (t == T - 1)
+                TensorPrimitives.Add(dhNext, dy.Slice(0, batch * H), dh);
+            else
+                dhNext.CopyTo(dh);
+            var h = hs.Slice((t + 1) * batch * H, batch * H);
+            var hPrev = hs.Slice(t * batch * H, batch * H);
+            var a = gates.Slice(t * batch * GH, batch * GH);
+            var da = dA.Slice(t * batch * GH, batch * GH);
+            switch (g.Cell)
+            {
+                case LayerKind.SimpleRNN:
+                    // da = dh⊙(1 − h²)
+                    TensorPrimitives.Multiply(h, h, da);
+                    TensorPrimitives.Subtract(1f, da, da);
+                    TensorPrimitives.Multiply(da, dh, da);
+                    Gemm.MultiplyAccumulate(da, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
+                    break;
+                case LayerKind.LSTM:
+                {
+                    var cs = extra.Slice(0, batch * (T + 1) * H);
+                    var c = cs.Slice((t + 1) * batch * H, batch * H);
+                    var cPrev = cs.Slice(t * batch * H, batch * H);
+                    for (int b = 0; b < batch; b++)
+                    {
+                        var row = a.Slice(b * GH, GH);
+                        var i = row.Slice(0, H);
+                        var f = row.Slice(H, H);
+                        var gg = row.Slice(2 * H, H);
+                        var o = row.Slice(3 * H, H);
+                        var dRow = da.Slice(b * GH, GH);
+                        var dhb = dh.Slice(b * H, H);
+                        var dc = dcNext.Slice(b * H, H); // becomes dcₜ in place, then dcₜ₋₁
+                        var tc = tmp.Slice(b * H, H);
+                        TensorPrimitives.Tanh(c.Slice(b * H, H), tc);
+                        // do = dh⊙tanh(c), and its pre-activation gradient do⊙o(1 − o).
+                        var dao = dRow.Slice(3 * H, H);
+                        TensorPrimitives.Multiply(dhb, tc, dao);
+                        SigmoidGradient(o, dao);
+                        // dc += dh⊙o⊙(1 − tanh²c)
+                        TensorPrimitives.Multiply(tc, tc, tc);
+                        TensorPrimitives.Subtract(1f, tc, tc);
+                        TensorPrimitives.Multiply(tc, o, tc);
+                        TensorPrimitives.FusedMultiplyAdd(tc, dhb, dc, dc);
+                        // di = dc⊙g, df = dc⊙cₜ₋₁, dg = dc⊙i, then through their activations.
+                        var dai = dRow.Slice(0, H);
+                        TensorPrimitives.Multiply(dc, gg, dai);
+                        SigmoidGradient(i, dai);
+                        var daf = dRow.Slice(H, H);
+                        TensorPrimitives.Multiply(dc, cPrev.Slice(b * H, H), daf);
+                        SigmoidGradient(f, daf);
+                        var dag = dRow.Slice(2 * H, H);
+                        TensorPrimitives.Multiply(dc, i, dag);
+                        TanhGradient(gg, dag);
+                        // dcₜ₋₁ = dc⊙f
+                        TensorPrimitives.Multiply(dc, f, dc);
+                    }
+                    Gemm.MultiplyAccumulate(da, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
+                    break;
+                }
+                case LayerKind.GRU:
+                {
+                    var hn = extra.Slice(t * batch * H, batch * H);
+                    var dhp = dHP.Slice(t * batch * GH, batch * GH);
+                    for (int b = 0; b < batch; b++)
+                    {
+                        var row = a.Slice(b * GH, GH);
+                        var r = row.Slice(0, H);
+                        var z = row.Slice(H, H);
+                        var n = row.Slice(2 * H, H);
+                        var dRow = da.Slice(b * GH, GH);
+                        var dhpRow = dhp.Slice(b * GH, GH);
+                        var dhb = dh.Slice(b * H, H);
+                        // dz = dh⊙(hₜ₋₁ − n), through the sigmoid.
+                        var daz = dRow.Slice(H, H);
+                        TensorPrimitives.Subtract(hPrev.Slice(b * H, H), n, daz);
+                        TensorPrimitives.Multiply(daz, dhb, daz);
+                        SigmoidGradient(z, daz);
+                        // dn = dh⊙(1 − z), through the tanh.
+                        var dan = dRow.Slice(2 * H, H);
+                        TensorPrimitives.Subtract(1f, z, dan);
+                        TensorPrimitives.Multiply(dan, dhb, dan);
+                        TanhGradient(n, dan);
+                        // The reset gate scaled W_hn·h + b_hn: dr = dan⊙hn, d(hn) = dan⊙r.
+                        var dar = dRow.Slice(0, H);
+                        TensorPrimitives.Multiply(dan, hn.Slice(b * H, H), dar);
+                        SigmoidGradient(r, dar);
+                        dRow.Slice(0, 2 * H).CopyTo(dhpRow.Slice(0, 2 * H));
+                        TensorPrimitives.Multiply(dan, r, dhpRow.Slice(2 * H, H));
+                        // The direct path: dhₜ₋₁ = dh⊙z (+ the matrix product below).
+                        TensorPrimitives.Multiply(dhb, z, dhNext.Slice(b * H, H));
+                    }
+                    Gemm.MultiplyAccumulate(dhp, GH, 1, whh, dhNext, batch, H, GH, accumulate: true);
+                    break;
+                }
+            }
+        }
+
+        // Weight and bias gradients of all steps at once: rows are (step, sample) pairs.
+        int rows = T * batch;
+        var gih = gradients.Slice(0, g.InputWeightLength);
+        var ghh = gradients.Slice(g.InputWeightLength, g.HiddenWeightLength);
+        var gbih = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength, GH);
+        var gbhh = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength + GH, GH);
+        Gemm.MultiplyAccumulate(dA, 1, GH, xs, gih, GH, I, rows, accumulate: false);                  // dW_ih = dAᵀ·x
+        Gemm.MultiplyAccumulate(dHP, 1, GH, hs.Slice(0, rows * H), ghh, GH, H, rows, accumulate: false); // dW_hh = dHPᵀ·hₜ₋₁
+        Gemm.ColumnSums(dA, gbih, rows, GH);
+        Gemm.ColumnSums(dHP, gbhh, rows, GH);
+        if (dx.IsEmpty) return;
+        var dxs = scratch.Slice(at + 4 * batch * H, rows * I);
+        Gemm.MultiplyAccumulate(dA, GH, 1, wih, dxs, rows, I, GH, accumulate: false); // dx = dA·W_ih, step-major
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < T; t++)
+                dxs.Slice((t * batch + b) * I, I).CopyTo(dx.Slice((b * T + t) * I, I));
+    }
+
+    // d ← d⊙s(1 − s) for a sigmoid output s.
+    private static void SigmoidGradient(ReadOnlySpan<float> s, Span<float> d)
+    {
+        for (int j = 0; j < d.Length; j++) d[j] *= s[j] * (1f - s[j]);
+    }
+
+    // d ← d⊙(1 − u²) for a tanh output u.
+    private static void TanhGradient(ReadOnlySpan<float> u, Span<float> d)
+    {
+        for (int j = 0; j < d.Length; j++) d[j] *= 1f - u[j] * u[j];
+    }
+}

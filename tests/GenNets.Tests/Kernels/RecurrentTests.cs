@@ -1,0 +1,130 @@
+using System;
+using System.Linq;
+using GenNets.Kernels;
+using Xunit;
+
+namespace GenNets.Tests.Kernels;
+
+/// <summary>
+/// SimpleRNN, LSTM and GRU: the double-precision twin's backpropagation through time against central finite
+/// differences, and the fast kernels against the twin.
+/// </summary>
+public class RecurrentTests
+{
+    // cell, steps, inputs, units, all steps?
+    public static TheoryData<LayerKind, int, int, int, bool> Cases => new()
+    {
+        { LayerKind.SimpleRNN, 5, 3, 4, false },
+        { LayerKind.SimpleRNN, 4, 2, 5, true },
+        { LayerKind.LSTM, 5, 3, 4, false },
+        { LayerKind.LSTM, 4, 2, 5, true },
+        { LayerKind.GRU, 5, 3, 4, false },
+        { LayerKind.GRU, 4, 2, 5, true },
+        { LayerKind.LSTM, 1, 1, 1, false },
+        { LayerKind.GRU, 7, 9, 17, true },
+    };
+
+    // Weights of the size PyTorch draws (±1/√H) keep the gates away from saturation, where differences say little.
+    private static float[] Parameters(RecurrentGeometry g, ulong seed) => Check.Random(g.ParameterLength, seed, (float)(1 / Math.Sqrt(g.Hidden)) * 2);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ReferenceBackward_MatchesFiniteDifferences(LayerKind cell, int steps, int inputs, int units, bool all)
+    {
+        var g = new RecurrentGeometry(cell, steps, inputs, units, all);
+        const int batch = 2;
+        double[] x = Check.ToDouble(Check.Random(batch * g.InputLength, 1));
+        double[] p = Check.ToDouble(Parameters(g, 2));
+        double[] weights = Check.ToDouble(Check.Random(batch * g.OutputLength, 3)); // loss = Σ weights⊙y
+        double Loss(double[] xx, double[] pp)
+        {
+            var y = Reference.Recurrent(xx, pp, batch, g);
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++) sum += weights[i] * y[i];
+            return sum;
+        }
+        var gradient = new double[g.ParameterLength];
+        var dx = Reference.RecurrentBackward(x, p, weights, batch, g, gradient);
+        Check.Close(Check.FiniteDifferences(pp => Loss(x, pp), p), gradient, 1e-5, 1e-7, "parameter gradient");
+        Check.Close(Check.FiniteDifferences(xx => Loss(xx, p), x), dx, 1e-5, 1e-7, "input gradient");
+    }
+
+    [Fact]
+    public void Reference_FollowsPyTorchsGateOrder()
+    {
+        // One unit, one input, one step from a zero state: each gate's row picks out its own pre-activation.
+        var g = new RecurrentGeometry(LayerKind.LSTM, 1, 1, 1, false);
+        // weight_ih rows i, f, g, o; weight_hh (unused from the zero state); bias_ih; bias_hh.
+        double[] p = [0.5, -0.25, 0.75, 1.5, 9, 9, 9, 9, 0.1, 0.2, 0.3, 0.4, 0.01, 0.02, 0.03, 0.04];
+        double x = 2;
+        double Sig(double v) => 1 / (1 + Math.Exp(-v));
+        double i = Sig(0.5 * x + 0.11), gg = Math.Tanh(0.75 * x + 0.33), o = Sig(1.5 * x + 0.44);
+        Assert.Equal(o * Math.Tanh(i * gg), Reference.Recurrent([x], p, 1, g)[0], 12);
+
+        // GRU: r, z, n, with r scaling W_hn·h + b_hn (only b_hn from the zero state).
+        var gru = new RecurrentGeometry(LayerKind.GRU, 1, 1, 1, false);
+        double[] q = [0.5, -0.25, 0.75, 9, 9, 9, 0.1, 0.2, 0.3, 0.01, 0.02, 0.03];
+        double r = Sig(0.5 * x + 0.11), z = Sig(-0.25 * x + 0.22), n = Math.Tanh(0.75 * x + 0.3 + r * 0.03);
+        Assert.Equal((1 - z) * n, Reference.Recurrent([x], q, 1, gru)[0], 12);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_MatchesReference_InTrainingAndInference(LayerKind cell, int steps, int inputs, int units, bool all)
+    {
+        var g = new RecurrentGeometry(cell, steps, inputs, units, all);
+        const int batch = 3;
+        float[] x = Check.Random(batch * g.InputLength, 4), p = Parameters(g, 5);
+        var expected = Reference.Recurrent(Check.ToDouble(x), Check.ToDouble(p), batch, g);
+        var y = new float[batch * g.OutputLength];
+        var kept = new float[batch * g.KeptPerSample];
+        Recurrent.Forward(x, p, y, batch, g, kept);
+        Check.Close(expected, y, 1e-5, 1e-5, "training output");
+        var inferred = new float[batch * g.OutputLength];
+        Recurrent.Forward(x, p, inferred, batch, g, default);
+        Assert.True(y.AsSpan().SequenceEqual(inferred), "inference gives the training output's bits");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward_MatchesReference(LayerKind cell, int steps, int inputs, int units, bool all)
+    {
+        var g = new RecurrentGeometry(cell, steps, inputs, units, all);
+        const int batch = 3;
+        float[] x = Check.Random(batch * g.InputLength, 6), p = Parameters(g, 7), dy = Check.Random(batch * g.OutputLength, 8);
+        var y = new float[batch * g.OutputLength];
+        var kept = new float[batch * g.KeptPerSample];
+        Recurrent.Forward(x, p, y, batch, g, kept);
+        var gradients = Check.Random(g.ParameterLength, 9); // overwritten, not added to
+        var dx = Check.Random(batch * g.InputLength, 10);
+        Recurrent.Backward(p, kept, dy, dx, gradients, batch, g);
+
+        var expected = new double[g.ParameterLength];
+        var expectedDx = Reference.RecurrentBackward(Check.ToDouble(x), Check.ToDouble(p), Check.ToDouble(dy), batch, g, expected);
+        double atol = 1e-5 * batch * steps;
+        Check.Close(expected, gradients, 1e-4, atol, "parameter gradients");
+        Check.Close(expectedDx, dx, 1e-4, atol, "input gradient");
+
+        // A first layer asks for no input gradient.
+        Recurrent.Backward(p, kept, dy, default, gradients, batch, g);
+        Check.Close(expected, gradients, 1e-4, atol, "parameter gradients without dx");
+    }
+
+    [Fact]
+    public void Geometry_RefusesWhatIsNotARecurrentLayer()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentGeometry(LayerKind.Dense, 3, 2, 4, false));
+        Assert.Contains("SimpleRNN, LSTM or GRU", e.Message);
+        var s = Assert.Throws<ArgumentException>(() => new RecurrentGeometry(LayerKind.GRU, 0, 2, 4, false));
+        Assert.Contains("0 steps", s.Message);
+    }
+
+    [Fact]
+    public void Kernels_RefuseShortBuffers_NamingTheSizes()
+    {
+        var g = new RecurrentGeometry(LayerKind.LSTM, 3, 2, 4, false);
+        var e = Assert.Throws<ArgumentException>(() => Recurrent.Forward(new float[12], new float[g.ParameterLength], new float[8], 2, g, new float[5]));
+        Assert.Contains($"keeps {2 * g.KeptPerSample} floats; 5 were given", e.Message);
+        Assert.Equal(g.ParameterLength, Enumerable.Sum([g.InputWeightLength, g.HiddenWeightLength, g.GateWidth, g.GateWidth]));
+    }
+}
