@@ -100,7 +100,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor WrongInputRank = Make(DiagnosticIds.WrongInputRank,
         "Layer cannot take an input of this rank",
-        "Layer {0} ({1}) needs a (channels, height, width) input, but gets {2} ({3} axes)", Shapes);
+        "Layer {0} ({1}) needs a {4} input, but gets {2} ({3} axes){5}", Shapes);
 
     public static readonly DiagnosticDescriptor SpatialSizeZero = Make(DiagnosticIds.SpatialSizeZero,
         "Spatial size shrinks to zero",
@@ -114,11 +114,15 @@ internal static class Descriptors
         "Negative padding",
         "Layer {0} (Conv2D): the padding must be 0 or more, or Conv2DAttribute.Same, but is {1}", Shapes);
 
+    public static readonly DiagnosticDescriptor LongSimpleRnn = Make(DiagnosticIds.LongSimpleRnn,
+        "SimpleRNN over a long sequence",
+        "Layer {0} (SimpleRNN) runs over {1} steps; a plain RNN's gradients vanish or explode over more than about {2}, so it rarely learns dependencies that long: consider LSTM or GRU", Layers, DiagnosticSeverity.Warning);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
-        NegativePadding);
+        NegativePadding, LongSimpleRnn);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

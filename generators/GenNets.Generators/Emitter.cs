@@ -151,6 +151,17 @@ internal static class Emitter
         w.Line("[");
         foreach (var layer in layers.Where(l => l.HasParameters))
         {
+            if (layer.IsRecurrent)
+            {
+                // PyTorch's names and order: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, one after another.
+                string owner = $"layer {layer.Index} ({Describe(layer)})";
+                int gh = layer.Gates * layer.Spec.Units;
+                w.Line($"    new(\"{layer.TensorPrefix}.weight_ih_l0\", \"{owner}\", Layer{layer.Index}WeightOffset, [{gh}, {layer.InFeatures}], Decays: true),");
+                w.Line($"    new(\"{layer.TensorPrefix}.weight_hh_l0\", \"{owner}\", Layer{layer.Index}WeightOffset + {layer.WeightLength}, [{gh}, {layer.Spec.Units}], Decays: true),");
+                w.Line($"    new(\"{layer.TensorPrefix}.bias_ih_l0\", \"{owner}\", Layer{layer.Index}BiasOffset, [{gh}], Decays: false),");
+                w.Line($"    new(\"{layer.TensorPrefix}.bias_hh_l0\", \"{owner}\", Layer{layer.Index}BiasOffset + {gh}, [{gh}], Decays: false),");
+                continue;
+            }
             w.Line($"    new(\"{layer.TensorPrefix}.weight\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}WeightOffset, [{string.Join(", ", layer.WeightShape)}], Decays: true),");
             w.Line($"    new(\"{layer.TensorPrefix}.bias\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}BiasOffset, [{layer.BiasLength}], Decays: false),");
         }
@@ -173,6 +184,12 @@ internal static class Emitter
                     w.Line($"    new({common}, global::GenNets.Activation.{layer.Spec.Activation}, Weight: s_tensors[{tensorIndex}], Bias: s_tensors[{tensorIndex + 1}], " +
                         $"KernelHeight: {layer.Spec.KernelHeight}, KernelWidth: {layer.Spec.KernelWidth}, Stride: {layer.Spec.Stride}, PadTop: {top}, PadLeft: {left}),");
                     tensorIndex += 2;
+                    break;
+                case SpecKind.SimpleRNN:
+                case SpecKind.LSTM:
+                case SpecKind.GRU:
+                    w.Line($"    new({common}, Weight: s_tensors[{tensorIndex}], Bias: s_tensors[{tensorIndex + 2}], HiddenWeight: s_tensors[{tensorIndex + 1}], HiddenBias: s_tensors[{tensorIndex + 3}], ReturnSequences: {(layer.Spec.ReturnSequences ? "true" : "false")}),");
+                    tensorIndex += 4;
                     break;
                 case SpecKind.MaxPool2D:
                 case SpecKind.AvgPool2D:
@@ -198,6 +215,14 @@ internal static class Emitter
             w.Line();
         }
 
+        foreach (var layer in layers.Where(l => l.IsRecurrent))
+        {
+            w.Line($"// Layer {layer.Index}: {Describe(layer)}, as the recurrent kernels take it.");
+            w.Line($"private static readonly {Kernels}RecurrentGeometry s_recurrent{layer.Index} = new(global::GenNets.LayerKind.{layer.Spec.Kind}, steps: {layer.InputShape[0]}, inputs: {layer.InFeatures}, " +
+                $"hidden: {layer.Spec.Units}, returnSequences: {(layer.Spec.ReturnSequences ? "true" : "false")});");
+            w.Line();
+        }
+
         // ---- Construction ----
         w.Line("/// <summary>Creates the network with weights drawn from <paramref name=\"seed\"/> (He or Glorot by activation; biases zero).</summary>");
         w.Line(Generated);
@@ -213,7 +238,10 @@ internal static class Emitter
         w.Line($"{Span} p = _parameters;");
         w.Line("p.Clear();");
         foreach (var layer in layers.Where(l => l.HasParameters))
-            w.Line($"global::GenNets.Initialization.Fill(p.Slice(Layer{layer.Index}WeightOffset, {layer.WeightLength}), (global::GenNets.Initializer){layer.Spec.Initializer}, global::GenNets.Activation.{layer.Spec.Activation}, fanIn: {FanIn(layer)}, fanOut: {FanOut(layer)}, ref random);");
+            if (layer.IsRecurrent)
+                w.Line($"global::GenNets.Initialization.Recurrent(p.Slice(Layer{layer.Index}WeightOffset, {layer.WeightLength + layer.Gates * layer.Spec.Units * layer.Spec.Units}), units: {layer.Spec.Units}, ref random); // weight_ih and weight_hh");
+            else
+                w.Line($"global::GenNets.Initialization.Fill(p.Slice(Layer{layer.Index}WeightOffset, {layer.WeightLength}), (global::GenNets.Initializer){layer.Spec.Initializer}, global::GenNets.Activation.{layer.Spec.Activation}, fanIn: {FanIn(layer)}, fanOut: {FanOut(layer)}, ref random);");
         w.Close();
         w.Line();
 
@@ -430,6 +458,11 @@ internal static class Emitter
                 w.Line($"{Kernels}Convolution.Forward({x}, p.Slice(Layer{i}WeightOffset, {layer.WeightLength}), p.Slice(Layer{i}BiasOffset, {layer.BiasLength}), {pre}, batch, s_geometry{i}{(relu ? ", relu: true" : "")});");
                 if (spec.Activation is not (ActivationKind.Identity or ActivationKind.ReLU))
                     w.Line($"{Kernels}Activations.{spec.Activation}({pre}, {y});");
+                return;
+            case SpecKind.SimpleRNN:
+            case SpecKind.LSTM:
+            case SpecKind.GRU:
+                w.Line($"{Kernels}Recurrent.Forward({x}, p.Slice(Layer{i}WeightOffset, {layer.RecurrentParameterLength}), {y}, batch, s_recurrent{i}, default);");
                 return;
             case SpecKind.MaxPool2D:
             case SpecKind.AvgPool2D:
@@ -795,6 +828,11 @@ internal static class Emitter
                 w.Line($"{current}.CopyTo({y}); // the last layer's outputs are kept in their own buffer");
             else if (layer.Spec.Kind == SpecKind.Dropout)
                 w.Line($"{Kernels}Dropout.Forward({current}, {y}, new {Span}(_mask{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength}), {Float(layer.Spec.Probability)}, _dropoutSeed + {layer.Index}UL, step, (long)start * {layer.OutputLength});");
+            else if (layer.IsRecurrent)
+            {
+                int kept = plan.KeptPerSample(layer);
+                w.Line($"{Kernels}Recurrent.Forward({current}, p.Slice(Layer{layer.Index}WeightOffset, {layer.RecurrentParameterLength}), {y}, batch, s_recurrent{layer.Index}, new {Span}(_keep{layer.Index}, start * {kept}, batch * {kept}));");
+            }
             else if (plan.KeepsPreActivation(layer))
             {
                 w.Line($"{Span} z{layer.Index} = new {Span}(_z{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
@@ -877,6 +915,22 @@ internal static class Emitter
                 inA = !inA;
                 continue;
             }
+            if (layer.IsRecurrent)
+            {
+                int kept = plan.KeptPerSample(layer);
+                if (first)
+                    w.Line("// The input needs no gradient.");
+                else
+                    w.Line($"{Span} dx{n} = new {Span}({(inA ? "_gradientB" : "_gradientA")}, stretch, batch * {layer.InputLength});");
+                w.Line($"{Kernels}Recurrent.Backward(p.Slice(Layer{n}WeightOffset, {layer.RecurrentParameterLength}), new {RoSpan}(_keep{n}, start * {kept}, batch * {kept}), dy, {(first ? "default" : $"dx{n}")}, " +
+                    $"g.Slice(Layer{n}WeightOffset, {layer.RecurrentParameterLength}), batch, s_recurrent{n}); // backward through time");
+                if (!first)
+                {
+                    w.Line($"dy = dx{n};");
+                    inA = !inA;
+                }
+                continue;
+            }
             EmitActivationBackward(w, layer, $"y{n}", $"z{n}", rows, "dy");
             if (layer.Spec.Kind == SpecKind.Conv2D)
             {
@@ -935,6 +989,7 @@ internal static class Emitter
         SpecKind.Dense => $"Dense {layer.InFeatures}→{layer.OutFeatures}" + (layer.Spec.Activation == ActivationKind.Identity ? "" : " " + layer.Spec.Activation),
         SpecKind.Dropout => "Dropout p=" + layer.Spec.Probability.ToString("0.###", CultureInfo.InvariantCulture),
         SpecKind.Conv2D => DescribeConvolution(layer),
+        SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU => $"{layer.Spec.Kind} {layer.InFeatures}→{layer.Spec.Units}" + (layer.Spec.ReturnSequences ? " all steps" : ""),
         SpecKind.MaxPool2D or SpecKind.AvgPool2D => $"{layer.Spec.Kind} {layer.Spec.KernelHeight}" + (layer.PoolStride == layer.Spec.KernelHeight ? "" : $" stride {layer.PoolStride}"),
         _ => layer.Spec.Kind.ToString(),
     };
@@ -997,6 +1052,8 @@ internal static class Emitter
                 buffers.Add(new Buffer($"_y{layer.Index}", layer.OutputLength, $"layer {layer.Index} output, (batch, {Join(layer.OutputShape)})"));
                 if (layer.Spec.Kind == SpecKind.Dropout)
                     buffers.Add(new Buffer($"_mask{layer.Index}", layer.OutputLength, $"layer {layer.Index} dropout mask: 0 or 1/(1-p)"));
+                if (layer.IsRecurrent)
+                    buffers.Add(new Buffer($"_keep{layer.Index}", KeptPerSample(layer), $"layer {layer.Index} inputs, states and gates of every step, for backward through time"));
                 if (KeepsPreActivation(layer))
                     buffers.Add(new Buffer($"_z{layer.Index}", layer.OutputLength, $"layer {layer.Index} pre-activation, for the GELU derivative"));
                 maxWidth = System.Math.Max(maxWidth, layer.OutputLength);
@@ -1011,6 +1068,7 @@ internal static class Emitter
             foreach (var layer in layers)
                 if (layer.Spec.Kind == SpecKind.Dense) flops += 2L * layer.Positions * layer.InFeatures * layer.OutFeatures;
                 else if (layer.Spec.Kind == SpecKind.Conv2D) flops += 2L * layer.WeightLength * layer.OutputShape[1] * layer.OutputShape[2];
+                else if (layer.IsRecurrent) flops += 2L * layer.InputShape[0] * layer.Gates * layer.Spec.Units * (layer.InFeatures + layer.Spec.Units);
             ForwardFlopsPerSample = flops;
             TrainingFloatsPerSample = buffers.Sum(b => b.FloatsPerSample);
             OutputField = $"_y{layers[layers.Length - 1].Index}";
@@ -1036,6 +1094,14 @@ internal static class Emitter
         public string OutputField { get; }
 
         public string OutputBuffer(ShapedLayer layer) => $"_y{layer.Index}";
+
+        /// <summary>Floats a recurrent layer keeps per sample for backward (as GenNets.Kernels.RecurrentGeometry.KeptPerSample).</summary>
+        public int KeptPerSample(ShapedLayer layer)
+        {
+            int steps = layer.InputShape[0], hidden = layer.Spec.Units;
+            return steps * layer.InFeatures + (steps + 1) * hidden + steps * layer.Gates * hidden
+                + (layer.Spec.Kind == SpecKind.LSTM ? (steps + 1) * hidden : 0) + (layer.Spec.Kind == SpecKind.GRU ? steps * hidden : 0);
+        }
 
         public bool KeepsPreActivation(ShapedLayer layer) => layer.Spec.Kind is SpecKind.Dense or SpecKind.Conv2D && layer.Spec.Activation == ActivationKind.GELU;
 

@@ -23,6 +23,13 @@ public static class Initialization
         }
     }
 
+    /// <summary>A recurrent layer's weights, uniform in ±1/√<paramref name="units"/> as PyTorch draws them.</summary>
+    public static void Recurrent(Span<float> weights, int units, ref SeededRandom random)
+    {
+        if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), units, "A recurrent layer has at least one unit.");
+        Uniform(weights, 1 / Math.Sqrt(units), ref random);
+    }
+
     private static void Uniform(Span<float> weights, double limit, ref SeededRandom random)
     {
         for (int i = 0; i < weights.Length; i++) weights[i] = (float)((2.0 * random.NextDouble() - 1.0) * limit);

@@ -51,7 +51,7 @@ public static class NetworkExtensions
         int total = 0;
         foreach (var layer in network.Layers)
         {
-            int count = (layer.Weight?.Length ?? 0) + (layer.Bias?.Length ?? 0);
+            int count = (layer.Weight?.Length ?? 0) + (layer.Bias?.Length ?? 0) + (layer.HiddenWeight?.Length ?? 0) + (layer.HiddenBias?.Length ?? 0);
             total += count;
             sb.AppendLine(CultureInfo.InvariantCulture, $"{layer.Index,-3} {layer.Description,-28} {ParameterTensor.FormatShape(layer.OutputShape),-14} {count,12:N0}");
         }

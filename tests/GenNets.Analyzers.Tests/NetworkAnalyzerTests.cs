@@ -336,4 +336,63 @@ public class NetworkAnalyzerTests
         foreach (string source in Generators.Tests.RobustnessCorpus.Sources())
             await AnalyzerHarness.Diagnose(source); // asserts no AD0001
     }
+
+    [Fact]
+    public async Task RecurrentNetworks_HaveNoDiagnostics()
+    {
+        var diagnostics = await AnalyzerHarness.Diagnose("""
+            using GenNets;
+            [Input(50, 2)] [LSTM(64)] [Dense(1)] [Loss(LossKind.MeanSquaredError)]
+            public partial class Adding { }
+
+            [Input(30, 8)] [GRU(16, ReturnSequences = true, Name = "gru")] [Dropout(0.1f)] [SimpleRNN(8)] [Dense(3)]
+            public partial class Stacked { }
+
+            [Input(100, 4)] [SimpleRNN(8, ReturnSequences = true)] [Dense(5)]
+            public partial class Tagger { }
+            """);
+        Assert.True(diagnostics.All(d => d.Severity < Microsoft.CodeAnalysis.DiagnosticSeverity.Warning), string.Join("\n", diagnostics));
+    }
+
+    [Fact]
+    public Task GN0024_RecurrentOnAVector() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(784)] [{|GN0024:LSTM(8)|}] [Dense(10)]
+        public partial class Flat { }
+        """, "Layer 0 (LSTM) needs a (time, features) input, but gets [784] (1 axes)");
+
+    [Fact]
+    public Task GN0024_StackingOnTheLastState_SaysToReturnSequences() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(20, 3)] [GRU(8)] [{|GN0024:SimpleRNN(4)|}] [Dense(1)]
+        public partial class Stacked { }
+        """, "Layer 1 (SimpleRNN) needs a (time, features) input, but gets [8] (1 axes)", "layer 0 (GRU) returns only its last state: set ReturnSequences = true on it");
+
+    [Fact]
+    public Task GN0024_RecurrentOnAnImage() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(1, 28, 28)] [{|GN0024:GRU(8)|}] [Dense(10)]
+        public partial class Image { }
+        """, "Layer 0 (GRU) needs a (time, features) input, but gets [1, 28, 28] (3 axes)");
+
+    [Fact]
+    public Task GN0005_ZeroRecurrentUnits_OnTheArgument() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(10, 2)] [LSTM({|GN0005:0|})] [Dense(1)]
+        public partial class NoUnits { }
+        """, "The units of layer 0 (LSTM) must be positive, but is 0");
+
+    [Fact]
+    public Task GN0015_RecurrentNamesClash() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(10, 2)] [LSTM(4, ReturnSequences = true, Name = "rnn")] [GRU(4, {|GN0015:Name = "rnn"|})] [Dense(1)]
+        public partial class Clash { }
+        """, "'rnn'");
+
+    [Fact]
+    public Task GN0030_SimpleRnnOverALongSequence() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(200, 2)] [{|GN0030:SimpleRNN(32)|}] [Dense(1)]
+        public partial class Long { }
+        """, "Layer 0 (SimpleRNN) runs over 200 steps", "consider LSTM or GRU");
 }

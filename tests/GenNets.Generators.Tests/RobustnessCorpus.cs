@@ -49,10 +49,25 @@ internal static class RobustnessCorpus
         public partial class Cnn { }
         """;
 
+    /// <summary>Recurrent layers: stacked, every state and the last, a name, per-step dense after a sequence.</summary>
+    public const string Recurrent = """
+        using GenNets;
+        namespace Samples;
+
+        [Input(12, 3)]
+        [LSTM(8, ReturnSequences = true)]
+        [Dropout(0.1f)]
+        [GRU(6, ReturnSequences = true, Name = "gru")]
+        [SimpleRNN(5)]
+        [Dense(2)]
+        [Loss(LossKind.MeanSquaredError)]
+        public partial class Recurrent { }
+        """;
+
     /// <summary>Malformed and half-typed declarations; the analyzer tests compile this file too.</summary>
     public static IEnumerable<string> Sources()
     {
-        string[] bases = [Mlp, Mixed, Cnn];
+        string[] bases = [Mlp, Mixed, Cnn, Recurrent];
         foreach (string text in bases)
         {
             // Every prefix: the file as it is while being typed from the top.
@@ -79,9 +94,19 @@ internal static class RobustnessCorpus
             yield return $"using GenNets; [Input(1, 6, 6)] [Conv2D(2, 3, Stride = {g}, Padding = {g})] [Flatten] [Dense(2)] public partial class G {{ }}";
             yield return $"using GenNets; [Input(1, 6, 6)] [Conv2D(2, 3, Activation = {g})] [GlobalAvgPool] [Dense(2)] public partial class G {{ }}";
             yield return $"using GenNets; [Input(1, 6, 6)] [MaxPool2D({g})] [Flatten] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(5, 2)] [LSTM({g})] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(5, 2)] [GRU(3, ReturnSequences = {g})] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(5, 2)] [SimpleRNN(3, Name = {g})] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input({g}, 2)] [GRU(3)] [Dense(2)] public partial class G {{ }}";
             yield return $"using GenNets; [Input(1, 6, 6)] [AvgPool2D(2, Stride = {g})] [Flatten] [Dense(2)] public partial class G {{ }}";
         }
         yield return "using GenNets; [Input(2, 3)] [Conv2D(2, 3)] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(5, 2)] [LSTM(3)] public partial class G { }";
+        yield return "using GenNets; [Input(5, 2)] [GRU(3, ReturnSequences = true)] public partial class G { }";
+        yield return "using GenNets; [Input(5, 2)] [GRU(3)] [LSTM(3)] [Dense(1)] public partial class G { }";
+        yield return "using GenNets; [Input(1, 5, 2)] [SimpleRNN(3)] [Flatten] [Dense(1)] public partial class G { }";
+        yield return "using GenNets; [Input(5, 2)] [SimpleRNN(3, ReturnSequences = true)] [Flatten] [Dense(1)] public partial class G { }";
+        yield return "using GenNets; [Input(5, 2)] [LSTM(3, ReturnSequences = true)] [Dense(4, Activation.Softmax)] public partial class G { }";
         yield return "using GenNets; [Input(1, 4, 4)] [Flatten] public partial class G { }";
         yield return "using GenNets; [Input(1, 4, 4)] [Flatten] [Flatten] [Dense(2)] public partial class G { }";
         yield return "using GenNets; [Input(1, 4, 4)] [GlobalAvgPool] public partial class G { }";

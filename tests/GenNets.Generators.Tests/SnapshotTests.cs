@@ -32,6 +32,7 @@ public class SnapshotTests
     [InlineData("PerPosition", Mixed, "Models.PerPosition.g.cs")]
     [InlineData("Broken", Invalid, "Samples.Broken.g.cs")]
     [InlineData("Cnn", RobustnessCorpus.Cnn, "Samples.Cnn.g.cs")]
+    [InlineData("Recurrent", RobustnessCorpus.Recurrent, "Samples.Recurrent.g.cs")]
     public void GeneratedSource_MatchesBaseline(string name, string source, string hintName)
     {
         var (output, result) = GeneratorHarness.Run(source);

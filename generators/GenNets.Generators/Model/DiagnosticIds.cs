@@ -34,8 +34,14 @@ internal static class DiagnosticIds
     public const string SameNeedsStrideOne = "GN0026";
     public const string NegativePadding = "GN0027";
 
+    // GN0030–GN0039: recurrent networks.
+    public const string LongSimpleRnn = "GN0030";
+
+    /// <summary>Steps above which a SimpleRNN draws GN0030.</summary>
+    public const int LongSequenceSteps = 100;
+
     /// <summary>The diagnostics that are warnings: a network with only these is still generated.</summary>
-    public static bool IsWarning(string id) => id is NetworkTooLarge or StrideLeavesInputUnused or PoolingDoesNotDivide;
+    public static bool IsWarning(string id) => id is NetworkTooLarge or StrideLeavesInputUnused or PoolingDoesNotDivide or LongSimpleRnn;
 
     /// <summary>Parameters above which GN0010 warns.</summary>
     public const long LargeNetworkParameters = 50_000_000;

@@ -14,6 +14,9 @@ internal enum SpecKind
     AvgPool2D = 4,
     GlobalAvgPool = 5,
     Flatten = 6,
+    SimpleRNN = 7,
+    LSTM = 8,
+    GRU = 9,
 }
 
 /// <summary>Mirrors GenNets.Activation (the generator cannot reference the runtime).</summary>
@@ -40,7 +43,8 @@ internal enum LossKindSpec
 /// One layer attribute as written. <see cref="AttributeIndex"/> locates it among the class's attributes. Units are a
 /// dense layer's outputs or a convolution's filters; a pooling window is KernelHeight × KernelWidth; Stride 0 on pooling
 /// means the window's size; Padding −1 is "same". <see cref="KernelArgument"/> is the position of the kernel among the
-/// constructor's arguments (for diagnostics), <see cref="KernelWidthArgument"/> that of the kernel's width.
+/// constructor's arguments (for diagnostics), <see cref="KernelWidthArgument"/> that of the kernel's width. A recurrent
+/// layer's Units are its hidden units and <see cref="ReturnSequences"/> says whether it outputs every step.
 /// </summary>
 internal sealed record LayerSpec(
     SpecKind Kind,
@@ -54,7 +58,8 @@ internal sealed record LayerSpec(
     int KernelWidth = 0,
     int Stride = 0,
     int Padding = 0,
-    int KernelWidthArgument = 0);
+    int KernelWidthArgument = 0,
+    bool ReturnSequences = false);
 
 /// <summary>A type that encloses the network class, as a declaration header such as <c>partial class Outer</c>.</summary>
 internal sealed record ContainingType(string Keyword, string Name);

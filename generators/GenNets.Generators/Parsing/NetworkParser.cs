@@ -26,6 +26,7 @@ internal static class NetworkParser
     private static readonly HashSet<string> LayerAttributes = new()
     {
         "DenseAttribute", "DropoutAttribute", "Conv2DAttribute", "MaxPool2DAttribute", "AvgPool2DAttribute", "GlobalAvgPoolAttribute", "FlattenAttribute",
+        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute",
     };
 
     /// <summary>True when <paramref name="attribute"/> is one of GenNets' declaration attributes.</summary>
@@ -140,6 +141,21 @@ internal static class NetworkParser
                         if (named.Key == "Stride") stride = ReadInt(named.Value);
                     var kind = attribute.AttributeClass.Name == "MaxPool2DAttribute" ? SpecKind.MaxPool2D : SpecKind.AvgPool2D;
                     layers.Add(new LayerSpec(kind, i, 0, ActivationKind.Identity, 0f, 0, null, size, size, stride, 0));
+                    break;
+                }
+
+                case "SimpleRNNAttribute":
+                case "LSTMAttribute":
+                case "GRUAttribute":
+                {
+                    int units = ReadInt(args.Length > 0 ? args[0] : default);
+                    bool sequences = false;
+                    string? name = null;
+                    foreach (var named in attribute.NamedArguments)
+                        if (named.Key == "ReturnSequences") sequences = named.Value.Value is true;
+                        else if (named.Key == "Name") name = named.Value.Value as string;
+                    var kind = attribute.AttributeClass.Name switch { "LSTMAttribute" => SpecKind.LSTM, "GRUAttribute" => SpecKind.GRU, _ => SpecKind.SimpleRNN };
+                    layers.Add(new LayerSpec(kind, i, units, ActivationKind.Identity, 0f, 0, string.IsNullOrWhiteSpace(name) ? null : name, ReturnSequences: sequences));
                     break;
                 }
 

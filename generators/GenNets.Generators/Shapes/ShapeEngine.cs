@@ -22,20 +22,27 @@ internal sealed record ShapedLayer(
     public int OutputLength => ShapeEngine.Product(OutputShape);
     /// <summary>Rows the layer's matrix product runs over per sample: 1 for a vector, the positions for a sequence.</summary>
     public int Positions => InputLength / InFeatures;
+    /// <summary>Gates of a recurrent cell (1, 4 or 3); 0 for other layers.</summary>
+    public int Gates => Spec.Kind switch { SpecKind.SimpleRNN => 1, SpecKind.LSTM => 4, SpecKind.GRU => 3, _ => 0 };
+    public bool IsRecurrent => Gates > 0;
+    /// <summary>A recurrent layer's four tensors, weight_ih, weight_hh, bias_ih and bias_hh, one after another from WeightOffset.</summary>
+    public int RecurrentParameterLength => Gates * Spec.Units * (InFeatures + Spec.Units + 2);
+    /// <summary>For a recurrent layer, weight_ih's length; weight_hh follows it.</summary>
     public int WeightLength => Spec.Kind switch
     {
         SpecKind.Dense => OutFeatures * InFeatures,
+        SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU => Gates * Spec.Units * InFeatures,
         SpecKind.Conv2D => Spec.Units * InputShape[0] * Spec.KernelHeight * Spec.KernelWidth,
         _ => 0,
     };
-    public int BiasLength => Spec.Kind switch { SpecKind.Dense => OutFeatures, SpecKind.Conv2D => Spec.Units, _ => 0 };
-    public bool HasParameters => Spec.Kind is SpecKind.Dense or SpecKind.Conv2D;
+    public int BiasLength => Spec.Kind switch { SpecKind.Dense => OutFeatures, SpecKind.Conv2D => Spec.Units, _ => Gates * Spec.Units };
+    public bool HasParameters => Spec.Kind is SpecKind.Dense or SpecKind.Conv2D || IsRecurrent;
     /// <summary>A pooling layer's step between windows (its size unless given).</summary>
     public int PoolStride => Spec.Stride == 0 ? Spec.KernelHeight : Spec.Stride;
     /// <summary>The weight's shape in PyTorch's layout.</summary>
     public int[] WeightShape => Spec.Kind == SpecKind.Conv2D
         ? new[] { Spec.Units, InputShape[0], Spec.KernelHeight, Spec.KernelWidth }
-        : new[] { OutFeatures, InFeatures };
+        : IsRecurrent ? new[] { Gates * Spec.Units, InFeatures } : new[] { OutFeatures, InFeatures };
 }
 
 /// <summary>A network whose shapes are all known: what the emitter writes code from.</summary>
@@ -133,6 +140,21 @@ internal static class ShapeEngine
                         offset += layer.Units;
                     }
                     break;
+                case SpecKind.SimpleRNN:
+                case SpecKind.LSTM:
+                case SpecKind.GRU:
+                    ClaimTensorNames(prefixes, prefix, layer, i, problems);
+                    if (!Recurrent(layer, i > 0 ? spec.Layers[i - 1] : null, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                        shapesKnown = false;
+                    else if (shapesKnown)
+                    {
+                        int gates = layer.Kind switch { SpecKind.LSTM => 4, SpecKind.GRU => 3, _ => 1 };
+                        weightOffset = offset;
+                        offset += (long)gates * layer.Units * (shape[1] + layer.Units);
+                        biasOffset = offset;
+                        offset += 2L * gates * layer.Units;
+                    }
+                    break;
                 case SpecKind.MaxPool2D:
                 case SpecKind.AvgPool2D:
                     if (!Pooling(layer, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
@@ -208,7 +230,8 @@ internal static class ShapeEngine
     private static bool NeedsImage(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems)
     {
         if (shape.Length == 3) return true;
-        problems.Add(Problem.OnAttribute(DiagnosticIds.WrongInputRank, layer.AttributeIndex, Num(index), layer.Kind.ToString(), Join(shape), Num(shape.Length)));
+        problems.Add(Problem.OnAttribute(DiagnosticIds.WrongInputRank, layer.AttributeIndex, Num(index), layer.Kind.ToString(), Join(shape), Num(shape.Length),
+            "(channels, height, width)", ""));
         return false;
     }
 
@@ -271,6 +294,29 @@ internal static class ShapeEngine
             if (axis == 1) outH = result; else outW = result;
         }
         output = ImmutableArray.Create(layer.Units, outH, outW);
+        return true;
+    }
+
+    // Checks a recurrent layer's units and, when the input shape is known (not empty), that it is (time, features).
+    private static bool Recurrent(LayerSpec layer, LayerSpec? previous, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
+    {
+        output = shape;
+        if (layer.Units <= 0)
+        {
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "units", 0, $"The units of layer {Num(index)} ({layer.Kind})", Num(layer.Units)));
+            return false;
+        }
+        if (shape.IsEmpty) return false;
+        if (shape.Length != 2)
+        {
+            problems.Add(Problem.OnAttribute(DiagnosticIds.WrongInputRank, layer.AttributeIndex, Num(index), layer.Kind.ToString(), Join(shape), Num(shape.Length),
+                "(time, features)", shape.Length == 1 && previous is { Kind: SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU, ReturnSequences: false }
+                    ? $"; layer {Num(index - 1)} ({previous.Kind}) returns only its last state: set ReturnSequences = true on it to stack recurrent layers" : ""));
+            return false;
+        }
+        if (layer.Kind == SpecKind.SimpleRNN && shape[0] > DiagnosticIds.LongSequenceSteps)
+            problems.Add(Problem.OnAttribute(DiagnosticIds.LongSimpleRnn, layer.AttributeIndex, Num(index), Num(shape[0]), Num(DiagnosticIds.LongSequenceSteps)));
+        output = layer.ReturnSequences ? ImmutableArray.Create(shape[0], layer.Units) : ImmutableArray.Create(layer.Units);
         return true;
     }
 

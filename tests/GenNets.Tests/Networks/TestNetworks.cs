@@ -89,6 +89,28 @@ public partial class PooledCnn { }
 [Dense(10)]
 public partial class FashionCnn { }
 
+// Stacked recurrent layers: an LSTM's every state, through dropout, into a GRU whose last state feeds a dense layer.
+[Input(6, 3)]
+[LSTM(5, ReturnSequences = true)]
+[Dropout(0.2f)]
+[GRU(4)]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class StackedRecurrent { }
+
+// A sequence tagger: a plain RNN's every state, classified per step by a dense layer.
+[Input(5, 2)]
+[SimpleRNN(4, ReturnSequences = true, Name = "rnn")]
+[Dense(3)]
+public partial class SequenceTagger { }
+
+// The recurrent networks of the benchmarks: input 8, hidden 64, 50 steps, last state to Dense(1).
+[Input(50, 8)]
+[LSTM(64)]
+[Dense(1)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class BenchLstm { }
+
 public static partial class Outer
 {
     public static partial class Nested

@@ -185,6 +185,51 @@ public class ThreadingTests
         Assert.True(first.AsSpan().SequenceEqual(Train(out _)));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Recurrent_SplitBatch_MatchesTheDoubleReference_AndRepeatsBitForBit(int threads)
+    {
+        const int batch = 64;
+        var x = Check.Random(batch * BenchLstm.InputSize, 12);
+        var targets = Check.Random(batch, 13);
+        float[] Train(out float loss, out float[] gradients)
+        {
+            var net = new BenchLstm(seed: 2) { Threads = threads };
+            loss = net.ComputeGradients(x, targets, batch);
+            gradients = net.Gradients.ToArray();
+            return net.Parameters.ToArray();
+        }
+        var parameters = Train(out float loss, out float[] gradients);
+        var reference = new BenchLstm(seed: 2);
+        var expected = new double[BenchLstm.ParameterCount];
+        double expectedLoss = Reference.NetworkLoss(reference.Layers, reference.Loss, Check.ToDouble(parameters), Check.ToDouble(x), batch,
+            default, Check.ToDouble(targets), expected);
+        Assert.Equal(expectedLoss, loss, 4);
+        Check.Close(expected, gradients, 1e-4, 1e-6, "gradients");
+        Train(out float again, out float[] gradientsAgain);
+        Assert.Equal(loss, again);
+        Assert.True(gradients.AsSpan().SequenceEqual(gradientsAgain));
+    }
+
+    [Fact]
+    public void Recurrent_Training_AllocatesNothing_AfterWarmUp()
+    {
+        const int batch = 64;
+        var x = Check.Random(batch * BenchLstm.InputSize, 14);
+        var targets = Check.Random(batch, 15);
+        var net = new BenchLstm(seed: 3) { Threads = 2 };
+        var adam = new Adam();
+        var outputs = new float[batch];
+        var one = new float[1];
+        Assert.Equal(0, Check.SteadyStateAllocation(() =>
+        {
+            net.TrainStep(x, targets, batch, adam);
+            net.Forward(x, outputs, batch);
+            net.Forward(x.AsSpan(0, BenchLstm.InputSize), one);
+        }));
+    }
+
     [Fact]
     public void Threads_BelowOne_IsRefused()
     {
