@@ -28,7 +28,10 @@ public class EngineBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    public static string[] NetworkNames => Networks.Names;
+    // GENNETS_BENCH_NETWORKS=MLP,CNN limits a full run to some networks (the benchmark processes inherit it).
+    public static string[] NetworkNames => Environment.GetEnvironmentVariable("GENNETS_BENCH_NETWORKS") is { Length: > 0 } names
+        ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        : Networks.Names;
 
     [GlobalSetup]
     public void Setup() => _workload = new Workload(Network, Networks.Create(Network), Threads);

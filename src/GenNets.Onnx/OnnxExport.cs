@@ -80,6 +80,11 @@ public static class OnnxExport
                 case LayerKind.Flatten:
                     current = builder.Flatten(layer, current);
                     break;
+                case LayerKind.SimpleRNN:
+                case LayerKind.LSTM:
+                case LayerKind.GRU:
+                    current = builder.Recurrent(layer, current);
+                    break;
                 case LayerKind.Dropout:
                     break; // the identity in inference
                 default:
@@ -201,6 +206,77 @@ public static class OnnxExport
             Node("Flatten", $"layer{layer.Index}_flatten_{_values}", [x], y).Attribute.Add(
                 new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
             return y;
+        }
+
+        /// <summary>
+        /// ONNX's RNN, LSTM or GRU (one direction, sequence-first layout): the input is transposed to [steps, batch, features]
+        /// and the output brought back to GenNets' [batch, steps, units] or [batch, units]. ONNX orders the gates differently
+        /// from PyTorch (LSTM i, o, f, c against i, f, g, o; GRU z, r, h against r, z, n), so the weight blocks are reordered;
+        /// GRU's linear_before_reset = 1 is PyTorch's form (the reset gate scales W_hn·h + b_hn).
+        /// </summary>
+        public string Recurrent(LayerInfo layer, string x)
+        {
+            var g = layer.Recurrent!;
+            int H = g.Hidden, I = g.Inputs, GH = g.GateWidth;
+            int[] order = layer.Kind switch
+            {
+                LayerKind.LSTM => [0, 3, 1, 2],
+                LayerKind.GRU => [1, 0, 2],
+                _ => [0],
+            };
+            // Gate block `order[k]` of a PyTorch tensor with `width` columns becomes block k.
+            float[] Reorder(ParameterTensor tensor, int width)
+            {
+                var source = network.Parameters.Slice(tensor.Offset, tensor.Length);
+                var result = new float[tensor.Length];
+                for (int k = 0; k < order.Length; k++)
+                    source.Slice(order[k] * H * width, H * width).CopyTo(result.AsSpan(k * H * width));
+                return result;
+            }
+            string op = layer.Kind == LayerKind.SimpleRNN ? "RNN" : layer.Kind.ToString();
+            string prefix = layer.Weight!.Name[..layer.Weight.Name.LastIndexOf('.')];
+            string w = prefix + ".W", r = prefix + ".R", b = prefix + ".B";
+            Initializer(w, [1, GH, I], Reorder(layer.Weight!, I));
+            Initializer(r, [1, GH, H], Reorder(layer.HiddenWeight!, H));
+            var biases = new float[2 * GH];
+            Reorder(layer.Bias!, 1).CopyTo(biases, 0);
+            Reorder(layer.HiddenBias!, 1).CopyTo(biases, GH);
+            Initializer(b, [1, 2 * GH], biases);
+
+            string sequenceFirst = Fresh($"{op.ToLowerInvariant()}{layer.Index}_input");
+            Node("Transpose", $"layer{layer.Index}_to_steps_first", [x], sequenceFirst).Attribute.Add(Ints("perm", 1, 0, 2));
+            string all = Fresh($"{op.ToLowerInvariant()}{layer.Index}_y"), last = Fresh($"{op.ToLowerInvariant()}{layer.Index}_y_h");
+            var node = new NodeProto { OpType = op, Name = $"layer{layer.Index}_{op.ToLowerInvariant()}" };
+            node.Input.AddRange([sequenceFirst, w, r, b]);
+            node.Output.AddRange(g.ReturnSequences ? [all] : ["", last]);
+            node.Attribute.Add(new AttributeProto { Name = "hidden_size", Type = AttributeProto.Types.AttributeType.Int, I = H });
+            if (layer.Kind == LayerKind.GRU)
+                node.Attribute.Add(new AttributeProto { Name = "linear_before_reset", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+            graph.Node.Add(node);
+
+            string y = Fresh($"{op.ToLowerInvariant()}{layer.Index}");
+            if (!g.ReturnSequences)
+            {
+                // Y_h is [1, batch, units].
+                Node("Squeeze", $"layer{layer.Index}_squeeze", [last, Axes("axes_0", 0)], y);
+                return y;
+            }
+            // Y is [steps, 1, batch, units].
+            string squeezed = Fresh($"{op.ToLowerInvariant()}{layer.Index}_steps_first");
+            Node("Squeeze", $"layer{layer.Index}_squeeze", [all, Axes("axes_1", 1)], squeezed);
+            Node("Transpose", $"layer{layer.Index}_to_batch_first", [squeezed], y).Attribute.Add(Ints("perm", 1, 0, 2));
+            return y;
+        }
+
+        // A 1-D int64 initializer of axes, shared by name.
+        private string Axes(string name, params long[] axes)
+        {
+            if (!_constants.Add(name)) return name;
+            var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+            tensor.Dims.Add(axes.Length);
+            tensor.Int64Data.AddRange(axes);
+            graph.Initializer.Add(tensor);
+            return name;
         }
 
         private static AttributeProto Ints(string name, params long[] values)

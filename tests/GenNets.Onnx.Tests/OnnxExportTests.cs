@@ -52,12 +52,33 @@ public partial class Cnn { }
 public partial class OddCnn { }
 #pragma warning restore GN0021
 
+// Recurrent layers stacked (every step's state into the next), each cell, the last state into a dense layer.
+[Input(7, 3)]
+[LSTM(5, ReturnSequences = true)]
+[GRU(4, ReturnSequences = true)]
+[SimpleRNN(6)]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class RecurrentStack { }
+
+// A recurrent layer's every state as the output's steps, through a per-step dense layer; and a GRU alone.
+[Input(6, 2)]
+[LSTM(4, ReturnSequences = true)]
+[Dense(3)]
+public partial class Tagger { }
+
+[Input(9, 2)]
+[GRU(8)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class GruLast { }
+
 /// <summary>Every exported network, run in ONNX Runtime, matches GenNets within 1e-5 relative.</summary>
 public class OnnxExportTests
 {
     public static TheoryData<string, int> Cases => new()
     {
         { "Mlp", 17 }, { "AllActivations", 17 }, { "AllActivations", 20 }, { "PerPosition", 17 }, { "PerPosition", 20 }, { "Cnn", 17 }, { "OddCnn", 17 }, { "OddCnn", 20 },
+        { "RecurrentStack", 17 }, { "Tagger", 17 }, { "GruLast", 17 },
     };
 
     private static INetwork Create(string name) => name switch
@@ -67,6 +88,9 @@ public class OnnxExportTests
         "PerPosition" => new PerPosition(seed: 5),
         "Cnn" => new Cnn(seed: 6),
         "OddCnn" => new OddCnn(seed: 7),
+        "RecurrentStack" => new RecurrentStack(seed: 8),
+        "Tagger" => new Tagger(seed: 9),
+        "GruLast" => new GruLast(seed: 10),
         _ => throw new ArgumentException(name),
     };
 
