@@ -30,3 +30,24 @@ public partial class BenchCnn { }
 [Dense(128, Activation.ReLU)]
 [Dense(10)]
 public partial class BenchCnnWide { }
+
+/// <summary>PEERS.md's recurrent networks: input 8, hidden 64, 50 steps, the last state into Dense(1).</summary>
+[Input(50, 8)]
+[LSTM(64)]
+[Dense(1)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class BenchLstm { }
+
+/// <summary>As <see cref="BenchLstm"/>, with a GRU.</summary>
+[Input(50, 8)]
+[GRU(64)]
+[Dense(1)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class BenchGru { }
+
+/// <summary>As <see cref="BenchLstm"/>, with a plain RNN.</summary>
+[Input(50, 8)]
+[SimpleRNN(64)]
+[Dense(1)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class BenchRnn { }

@@ -13,7 +13,7 @@ namespace GenNets.Benchmarks;
 /// dotnet run -c Release --project benchmarks/GenNets.Benchmarks             BenchmarkDotNet: the figures to publish
 /// dotnet run -c Release --project benchmarks/GenNets.Benchmarks -- --quick  a few seconds per network, for routine use
 /// Add --filter *Naive* (full mode) or --naive (quick mode) for the straightforward-C# comparison of the MLP; in quick mode,
-/// network names (MLP, CNN, CNN-32-64) pick the networks to run; in full mode the environment variable GENNETS_BENCH_NETWORKS
+/// network names (MLP, CNN, CNN-32-64, LSTM, GRU, RNN) pick the networks to run; in full mode the environment variable GENNETS_BENCH_NETWORKS
 /// (for example MLP,CNN) does.
 /// Both print one table: medians, GFLOP/s and share of the FP32 peak measured in the same run, and the ratio to ONNX Runtime.
 /// </summary>
