@@ -81,13 +81,17 @@ public static class Recurrent
     /// <summary>
     /// Forward over <paramref name="batch"/> samples of <paramref name="x"/> ([batch][steps][inputs]) into <paramref name="y"/>
     /// ([batch][steps][units] or [batch][units]). In training, <paramref name="kept"/> (batch × <see cref="RecurrentGeometry.KeptPerSample"/>)
-    /// receives what <see cref="Backward"/> needs; in inference pass an empty span.
+    /// receives what <see cref="Backward"/> needs; in inference pass an empty span. <paramref name="lengths"/>, when not empty,
+    /// gives each sample's true number of steps: the steps after it are padding, which changes no state (the last state is
+    /// the state after the true last step), outputs zeros, and is never read.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y, int batch, RecurrentGeometry g, Span<float> kept)
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y, int batch, RecurrentGeometry g, Span<float> kept,
+        ReadOnlySpan<int> lengths = default)
     {
         int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
         if (x.Length < batch * g.InputLength || y.Length < batch * g.OutputLength || parameters.Length < g.ParameterLength)
             throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples: x holds {x.Length}, y {y.Length}, parameters {parameters.Length} floats.");
+        CheckLengths(lengths, batch, T);
         bool training = !kept.IsEmpty;
         if (training && kept.Length < batch * g.KeptPerSample)
             throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples keeps {batch * g.KeptPerSample} floats; {kept.Length} were given.");
@@ -114,7 +118,8 @@ public static class Recurrent
         // The input step-major, then every step's input projection (with bias_ih) in one product.
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < T; t++)
-                x.Slice((b * T + t) * I, I).CopyTo(xs.Slice((t * batch + b) * I, I));
+                if (lengths.IsEmpty || t < lengths[b]) x.Slice((b * T + t) * I, I).CopyTo(xs.Slice((t * batch + b) * I, I));
+                else xs.Slice((t * batch + b) * I, I).Clear(); // padding: whatever it holds never reaches a gradient
         Gemm.MultiplyTransposed(xs, wih, bih, gates, T * batch, GH, I);
         hs.Slice(0, batch * H).Clear();
         if (!cs.IsEmpty) cs.Slice(0, batch * H).Clear();
@@ -176,8 +181,18 @@ public static class Recurrent
                     break;
                 }
             }
+            // A padded step keeps the state (and cell) it was given.
+            if (!lengths.IsEmpty)
+                for (int b = 0; b < batch; b++)
+                    if (t >= lengths[b])
+                    {
+                        hPrev.Slice(b * H, H).CopyTo(h.Slice(b * H, H));
+                        if (!cs.IsEmpty) cs.Slice((prev * batch + b) * H, H).CopyTo(cs.Slice((cur * batch + b) * H, H));
+                    }
             if (g.ReturnSequences)
-                for (int b = 0; b < batch; b++) h.Slice(b * H, H).CopyTo(y.Slice((b * T + t) * H, H));
+                for (int b = 0; b < batch; b++)
+                    if (lengths.IsEmpty || t < lengths[b]) h.Slice(b * H, H).CopyTo(y.Slice((b * T + t) * H, H));
+                    else y.Slice((b * T + t) * H, H).Clear();
             else if (t == T - 1)
                 h.CopyTo(y.Slice(0, batch * H));
         }
@@ -186,14 +201,17 @@ public static class Recurrent
     /// <summary>
     /// Backward through time for the batch of the last training <see cref="Forward"/> (whose <paramref name="kept"/> is passed back):
     /// from <paramref name="dy"/> (the shape of y) writes the gradients of all four tensors into <paramref name="gradients"/>
-    /// (laid out as the parameters, overwritten) and, unless <paramref name="dx"/> is empty, the input gradient.
+    /// (laid out as the parameters, overwritten) and, unless <paramref name="dx"/> is empty, the input gradient. With the
+    /// forward pass's <paramref name="lengths"/>, padding steps pass the gradient through unchanged and receive none.
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> kept, ReadOnlySpan<float> dy, Span<float> dx, Span<float> gradients, int batch, RecurrentGeometry g)
+    public static void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> kept, ReadOnlySpan<float> dy, Span<float> dx, Span<float> gradients, int batch, RecurrentGeometry g,
+        ReadOnlySpan<int> lengths = default)
     {
         int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
         if (kept.Length < batch * g.KeptPerSample || dy.Length < batch * g.OutputLength || gradients.Length < g.ParameterLength
             || (!dx.IsEmpty && dx.Length < batch * g.InputLength))
             throw new ArgumentException($"Recurrent {g.Cell} backward over {batch} samples: kept holds {kept.Length}, dy {dy.Length}, dx {dx.Length}, gradients {gradients.Length} floats.");
+        CheckLengths(lengths, batch, T);
         var wih = parameters.Slice(0, g.InputWeightLength);
         var whh = parameters.Slice(g.InputWeightLength, g.HiddenWeightLength);
         var xs = kept.Slice(0, batch * T * I);
@@ -224,6 +242,10 @@ public static class Recurrent
                 TensorPrimitives.Add(dhNext, dy.Slice(0, batch * H), dh);
             else
                 dhNext.CopyTo(dh);
+            // A padding step's output gradient is ignored: its output is a constant zero.
+            if (!lengths.IsEmpty && g.ReturnSequences)
+                for (int b = 0; b < batch; b++)
+                    if (t >= lengths[b]) dhNext.Slice(b * H, H).CopyTo(dh.Slice(b * H, H));
             var h = hs.Slice((t + 1) * batch * H, batch * H);
             var hPrev = hs.Slice(t * batch * H, batch * H);
             var a = gates.Slice(t * batch * GH, batch * GH);
@@ -235,6 +257,7 @@ public static class Recurrent
                     TensorPrimitives.Multiply(h, h, da);
                     TensorPrimitives.Subtract(1f, da, da);
                     TensorPrimitives.Multiply(da, dh, da);
+                    ClearPadding(da, lengths, t, batch, GH);
                     Gemm.MultiplyAccumulate(da, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
                     break;
                 case LayerKind.LSTM:
@@ -244,6 +267,11 @@ public static class Recurrent
                     var cPrev = cs.Slice(t * batch * H, batch * H);
                     for (int b = 0; b < batch; b++)
                     {
+                        if (!lengths.IsEmpty && t >= lengths[b])
+                        {
+                            da.Slice(b * GH, GH).Clear(); // the cell gradient passes through a padding step unchanged
+                            continue;
+                        }
                         var row = a.Slice(b * GH, GH);
                         var i = row.Slice(0, H);
                         var f = row.Slice(H, H);
@@ -285,6 +313,13 @@ public static class Recurrent
                     var dhp = dHP.Slice(t * batch * GH, batch * GH);
                     for (int b = 0; b < batch; b++)
                     {
+                        if (!lengths.IsEmpty && t >= lengths[b])
+                        {
+                            da.Slice(b * GH, GH).Clear();
+                            dhp.Slice(b * GH, GH).Clear();
+                            dh.Slice(b * H, H).CopyTo(dhNext.Slice(b * H, H));
+                            continue;
+                        }
                         var row = a.Slice(b * GH, GH);
                         var r = row.Slice(0, H);
                         var z = row.Slice(H, H);
@@ -315,6 +350,10 @@ public static class Recurrent
                     break;
                 }
             }
+            // Through a padding step the state's gradient passes unchanged (its rows of dA are zero).
+            if (!lengths.IsEmpty && g.Cell != LayerKind.GRU)
+                for (int b = 0; b < batch; b++)
+                    if (t >= lengths[b]) dh.Slice(b * H, H).CopyTo(dhNext.Slice(b * H, H));
         }
 
         // Weight and bias gradients of all steps at once: rows are (step, sample) pairs.
@@ -333,6 +372,24 @@ public static class Recurrent
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < T; t++)
                 dxs.Slice((t * batch + b) * I, I).CopyTo(dx.Slice((b * T + t) * I, I));
+    }
+
+    private static void CheckLengths(ReadOnlySpan<int> lengths, int batch, int steps)
+    {
+        if (lengths.IsEmpty) return;
+        if (lengths.Length < batch)
+            throw new ArgumentException($"A batch of {batch} sequences needs {batch} lengths, but {lengths.Length} were given.", nameof(lengths));
+        for (int b = 0; b < batch; b++)
+            if ((uint)lengths[b] > (uint)steps)
+                throw new ArgumentOutOfRangeException(nameof(lengths), lengths[b], $"Sequence {b} has length {lengths[b]}; lengths must be between 0 and the declared {steps} steps.");
+    }
+
+    // Zeroes the rows of step t's gradient that belong to padding.
+    private static void ClearPadding(Span<float> rows, ReadOnlySpan<int> lengths, int t, int batch, int width)
+    {
+        if (lengths.IsEmpty) return;
+        for (int b = 0; b < batch; b++)
+            if (t >= lengths[b]) rows.Slice(b * width, width).Clear();
     }
 
     // d ← d⊙s(1 − s) for a sigmoid output s.

@@ -245,12 +245,14 @@ public static class Reference
 
     /// <summary>
     /// A recurrent layer over <paramref name="batch"/> samples [batch][steps][inputs], one sample, one step and one unit at a
-    /// time, exactly as PyTorch's equations read. Returns the output ([batch][steps][units] or [batch][units]).
+    /// time, exactly as PyTorch's equations read. Returns the output ([batch][steps][units] or [batch][units]). With
+    /// <paramref name="lengths"/>, sample s runs its first lengths[s] steps only: its last state is the one after them, and
+    /// its outputs at later steps are zero.
     /// </summary>
-    public static double[] Recurrent(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, int batch, RecurrentGeometry g)
+    public static double[] Recurrent(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, int batch, RecurrentGeometry g, ReadOnlySpan<int> lengths = default)
     {
         var y = new double[batch * g.OutputLength];
-        RecurrentPass(x, parameters, batch, g, y, default, default, default);
+        RecurrentPass(x, parameters, batch, g, lengths, y, default, default, default);
         return y;
     }
 
@@ -258,15 +260,16 @@ public static class Reference
     /// Backpropagation through time for <see cref="Recurrent"/>: adds the parameters' gradients into <paramref name="gradient"/>
     /// (laid out as the parameters) and returns the input gradient.
     /// </summary>
-    public static double[] RecurrentBackward(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, ReadOnlySpan<double> dy, int batch, RecurrentGeometry g, Span<double> gradient)
+    public static double[] RecurrentBackward(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, ReadOnlySpan<double> dy, int batch, RecurrentGeometry g, Span<double> gradient,
+        ReadOnlySpan<int> lengths = default)
     {
         var dx = new double[batch * g.InputLength];
-        RecurrentPass(x, parameters, batch, g, new double[batch * g.OutputLength], dy, gradient, dx);
+        RecurrentPass(x, parameters, batch, g, lengths, new double[batch * g.OutputLength], dy, gradient, dx);
         return dx;
     }
 
     // Forward for each sample, keeping its states and gates; then, if dy is given, backward through time for it.
-    private static void RecurrentPass(ReadOnlySpan<double> x, ReadOnlySpan<double> p, int batch, RecurrentGeometry g,
+    private static void RecurrentPass(ReadOnlySpan<double> x, ReadOnlySpan<double> p, int batch, RecurrentGeometry g, ReadOnlySpan<int> lengths,
         Span<double> y, ReadOnlySpan<double> dy, Span<double> gradient, Span<double> dx)
     {
         int T = g.Steps, I = g.Inputs, H = g.Hidden, G = g.Gates, GH = g.GateWidth;
@@ -274,13 +277,14 @@ public static class Reference
         double Sig(double v) => 1 / (1 + Math.Exp(-v));
         for (int s = 0; s < batch; s++)
         {
+            int steps = lengths.IsEmpty ? T : lengths[s];
             // Pre-activations from the input side (ai) and the hidden side (ah), gate outputs, states and cells.
             var ai = new double[T, GH];
             var ah = new double[T, GH];
             var act = new double[T, GH];
             var h = new double[T + 1, H];
             var c = new double[T + 1, H];
-            for (int t = 0; t < T; t++)
+            for (int t = 0; t < steps; t++)
             {
                 for (int r = 0; r < GH; r++)
                 {
@@ -318,19 +322,20 @@ public static class Reference
                     }
                 }
             }
-            for (int t = 0; t < T; t++)
-                for (int j = 0; j < H; j++)
-                    if (g.ReturnSequences) y[(s * T + t) * H + j] = h[t + 1, j];
-                    else if (t == T - 1) y[s * H + j] = h[T, j];
+            for (int j = 0; j < H; j++)
+                if (g.ReturnSequences)
+                    for (int t = 0; t < steps; t++) y[(s * T + t) * H + j] = h[t + 1, j];
+                else
+                    y[s * H + j] = h[steps, j];
             if (dy.IsEmpty) continue;
 
             var dhNext = new double[H];
             var dcNext = new double[H];
-            for (int t = T - 1; t >= 0; t--)
+            for (int t = steps - 1; t >= 0; t--)
             {
                 var dh = new double[H];
                 for (int j = 0; j < H; j++)
-                    dh[j] = dhNext[j] + (g.ReturnSequences ? dy[(s * T + t) * H + j] : t == T - 1 ? dy[s * H + j] : 0);
+                    dh[j] = dhNext[j] + (g.ReturnSequences ? dy[(s * T + t) * H + j] : t == steps - 1 ? dy[s * H + j] : 0);
                 // Gradients of the input-side (dai) and hidden-side (dah) pre-activations.
                 var dai = new double[GH];
                 var dah = new double[GH];

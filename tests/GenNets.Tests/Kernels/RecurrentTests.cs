@@ -127,4 +127,122 @@ public class RecurrentTests
         Assert.Contains($"keeps {2 * g.KeptPerSample} floats; 5 were given", e.Message);
         Assert.Equal(g.ParameterLength, Enumerable.Sum([g.InputWeightLength, g.HiddenWeightLength, g.GateWidth, g.GateWidth]));
     }
+
+    [Theory]
+    [InlineData(LayerKind.SimpleRNN, false)]
+    [InlineData(LayerKind.SimpleRNN, true)]
+    [InlineData(LayerKind.LSTM, false)]
+    [InlineData(LayerKind.LSTM, true)]
+    [InlineData(LayerKind.GRU, false)]
+    [InlineData(LayerKind.GRU, true)]
+    public void ReferenceWithLengths_MatchesFiniteDifferences(LayerKind cell, bool all)
+    {
+        var g = new RecurrentGeometry(cell, 6, 2, 3, all);
+        int[] lengths = [6, 2, 0, 4];
+        int batch = lengths.Length;
+        double[] x = Check.ToDouble(Check.Random(batch * g.InputLength, 21));
+        double[] p = Check.ToDouble(Parameters(g, 22));
+        double[] weights = Check.ToDouble(Check.Random(batch * g.OutputLength, 23));
+        double Loss(double[] xx, double[] pp)
+        {
+            var y = Reference.Recurrent(xx, pp, batch, g, lengths);
+            double sum = 0;
+            for (int k = 0; k < y.Length; k++) sum += weights[k] * y[k];
+            return sum;
+        }
+        var gradient = new double[g.ParameterLength];
+        var dx = Reference.RecurrentBackward(x, p, weights, batch, g, gradient, lengths);
+        Check.Close(Check.FiniteDifferences(pp => Loss(x, pp), p), gradient, 1e-5, 1e-7, "parameter gradient");
+        Check.Close(Check.FiniteDifferences(xx => Loss(xx, p), x), dx, 1e-5, 1e-7, "input gradient");
+    }
+
+    [Theory]
+    [InlineData(LayerKind.SimpleRNN, false)]
+    [InlineData(LayerKind.SimpleRNN, true)]
+    [InlineData(LayerKind.LSTM, false)]
+    [InlineData(LayerKind.LSTM, true)]
+    [InlineData(LayerKind.GRU, false)]
+    [InlineData(LayerKind.GRU, true)]
+    public void Lengths_MatchTheReference_AndPaddingNeverMatters(LayerKind cell, bool all)
+    {
+        var g = new RecurrentGeometry(cell, 7, 3, 5, all);
+        int[] lengths = [7, 3, 0, 5, 1];
+        int batch = lengths.Length;
+        float[] x = Check.Random(batch * g.InputLength, 24), p = Parameters(g, 25), dy = Check.Random(batch * g.OutputLength, 26);
+        // Padding holds garbage, even NaN and infinity: none of it may reach an output or a gradient.
+        for (int b = 0; b < batch; b++)
+            for (int t = lengths[b]; t < g.Steps; t++)
+                for (int k = 0; k < g.Inputs; k++)
+                    x[(b * g.Steps + t) * g.Inputs + k] = (t + k) % 3 == 0 ? float.NaN : (t + k) % 3 == 1 ? float.PositiveInfinity : 1e30f;
+        var y = new float[batch * g.OutputLength];
+        var kept = new float[batch * g.KeptPerSample];
+        Recurrent.Forward(x, p, y, batch, g, kept, lengths);
+        var clean = Check.ToDouble(x);
+        for (int k = 0; k < clean.Length; k++) if (!double.IsFinite(clean[k]) || clean[k] > 1e20) clean[k] = 0;
+        Check.Close(Reference.Recurrent(clean, Check.ToDouble(p), batch, g, lengths), y, 1e-5, 1e-5, "outputs");
+
+        var gradients = new float[g.ParameterLength];
+        var dx = new float[batch * g.InputLength];
+        Recurrent.Backward(p, kept, dy, dx, gradients, batch, g, lengths);
+        var expected = new double[g.ParameterLength];
+        var expectedDx = Reference.RecurrentBackward(clean, Check.ToDouble(p), Check.ToDouble(dy), batch, g, expected, lengths);
+        Check.Close(expected, gradients, 1e-4, 1e-4, "parameter gradients");
+        Check.Close(expectedDx, dx, 1e-4, 1e-4, "input gradient (zero on padding)");
+
+        var inferred = new float[y.Length];
+        Recurrent.Forward(x, p, inferred, batch, g, default, lengths);
+        Assert.True(y.AsSpan().SequenceEqual(inferred));
+    }
+
+    [Theory]
+    [InlineData(LayerKind.SimpleRNN, false)]
+    [InlineData(LayerKind.LSTM, false)]
+    [InlineData(LayerKind.LSTM, true)]
+    [InlineData(LayerKind.GRU, true)]
+    public void APaddedSequence_GivesExactlyTheUnpaddedResult(LayerKind cell, bool all)
+    {
+        const int steps = 9, length = 4, inputs = 3, units = 6;
+        var padded = new RecurrentGeometry(cell, steps, inputs, units, all);
+        var exact = new RecurrentGeometry(cell, length, inputs, units, all);
+        float[] p = Parameters(padded, 27);
+        float[] xExact = Check.Random(length * inputs, 28);
+        float[] xPadded = new float[steps * inputs];
+        xExact.CopyTo(xPadded, 0);
+        Array.Fill(xPadded, 7f, length * inputs, (steps - length) * inputs);
+
+        var yExact = new float[exact.OutputLength];
+        var keptExact = new float[exact.KeptPerSample];
+        Recurrent.Forward(xExact, p, yExact, 1, exact, keptExact);
+        var yPadded = new float[padded.OutputLength];
+        var keptPadded = new float[padded.KeptPerSample];
+        Recurrent.Forward(xPadded, p, yPadded, 1, padded, keptPadded, [length]);
+        Assert.True(yExact.AsSpan().SequenceEqual(yPadded.AsSpan(0, yExact.Length)), "outputs of the true steps");
+        Assert.All(yPadded[yExact.Length..], v => Assert.Equal(0f, v));
+
+        float[] dyExact = Check.Random(exact.OutputLength, 29);
+        float[] dyPadded = new float[padded.OutputLength];
+        dyExact.CopyTo(dyPadded, 0);
+        Array.Fill(dyPadded, 5f, dyExact.Length, dyPadded.Length - dyExact.Length); // ignored: the outputs there are constant
+        var gExact = new float[exact.ParameterLength];
+        var gPadded = new float[padded.ParameterLength];
+        var dxExact = new float[exact.InputLength];
+        var dxPadded = new float[padded.InputLength];
+        Recurrent.Backward(p, keptExact, dyExact, dxExact, gExact, 1, exact);
+        Recurrent.Backward(p, keptPadded, dyPadded, dxPadded, gPadded, 1, padded, [length]);
+        Assert.True(gExact.AsSpan().SequenceEqual(gPadded), "parameter gradients");
+        Assert.True(dxExact.AsSpan().SequenceEqual(dxPadded.AsSpan(0, dxExact.Length)), "input gradient of the true steps");
+        Assert.All(dxPadded[dxExact.Length..], v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Lengths_OutsideTheDeclaredSteps_AreRefused()
+    {
+        var g = new RecurrentGeometry(LayerKind.GRU, 4, 2, 3, false);
+        var y = new float[6];
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Recurrent.Forward(new float[16], new float[g.ParameterLength], y, 2, g, default, [4, 5]));
+        Assert.Contains("Sequence 1 has length 5", e.Message);
+        Assert.Contains("declared 4 steps", e.Message);
+        var n = Assert.Throws<ArgumentException>(() => Recurrent.Forward(new float[16], new float[g.ParameterLength], y, 2, g, default, [4]));
+        Assert.Contains("2 sequences needs 2 lengths, but 1 were given", n.Message);
+    }
 }
