@@ -18,6 +18,7 @@ internal static class Emitter
     private const string Kernels = "global::GenNets.Kernels.";
     private const string Pool = "global::GenNets.Threading.";
     private const string RoSpan = "global::System.ReadOnlySpan<float>";
+    private const string ReadOnlyIntSpan = "global::System.ReadOnlySpan<int>";
     private const string Span = "global::System.Span<float>";
 
     /// <summary>
@@ -135,6 +136,11 @@ internal static class Emitter
         w.Line("private long _step; // the training step being computed, which numbers its dropout masks");
         if (plan.DenseOnly)
             w.Line("private global::GenNets.Training.Optimizer? _optimizer; // set during TrainStep: backward applies each layer's update");
+        if (plan.Recurrent)
+        {
+            w.Line("private int[] _lengths = global::System.Array.Empty<int>(); // each training sequence's true length, when given");
+            w.Line("private bool _withLengths; // whether the training batch in progress has lengths");
+        }
         if (!plan.DenseOnly)
             w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of parts 1.. of a split batch");
         w.Line();
@@ -296,28 +302,66 @@ internal static class Emitter
         w.Line($"{Kernels}Guard.Sample(input.Length, InputSize, output.Length, OutputSize);");
         w.Line("// Sweep the weights in the other direction than last time: what was read last is still in cache.");
         w.Line("bool reverse = (++_sweeps & 1) == 0;");
+        string noLengths = plan.Recurrent ? ", default" : "";
         if (plan.InferenceScratch == 0)
-            w.Line($"Infer(input, output, default, 1, reverse);");
+            w.Line($"Infer(input, output, default, 1, reverse{noLengths});");
         else if (plan.InferenceScratch <= StackScratchLimit)
-            w.Line($"Infer(input, output, stackalloc float[{plan.InferenceScratch}], 1, reverse);");
+            w.Line($"Infer(input, output, stackalloc float[{plan.InferenceScratch}], 1, reverse{noLengths});");
         else
-            w.Line($"Infer(input, output, {Kernels}Scratch.Get(ref t_scratch, {plan.InferenceScratch}), 1, reverse);");
+            w.Line($"Infer(input, output, {Kernels}Scratch.Get(ref t_scratch, {plan.InferenceScratch}), 1, reverse{noLengths});");
         w.Close();
         w.Line();
+        string none = plan.Recurrent ? ", default" : "";
         w.Line("/// <summary>Inference on <paramref name=\"batchSize\"/> samples stored one after another. Thread-safe.</summary>");
         w.Line(Generated);
         w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize)");
         w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputs.Length, OutputSize, batchSize);");
         w.Line("int parts = PartsFor(batchSize);");
-        w.Line("if (parts == 1) InferPart(0, 1, inputs, outputs);");
+        w.Line($"if (parts == 1) InferPart(0, 1, inputs, outputs{none});");
         w.Line($"else {Pool}WorkerPool.Run(parts, this, s_inferPart, inputs, outputs);");
         w.Close();
         w.Line();
-        w.Line($"private static readonly {Pool}PartAction s_inferPart = static (network, part, parts, inputs, outputs) => (({ClassName})network).InferPart(part, parts, inputs, outputs);");
+        w.Line($"private static readonly {Pool}PartAction s_inferPart = static (network, part, parts, inputs, outputs) => (({ClassName})network).InferPart(part, parts, inputs, outputs{none});");
         w.Line();
+        if (plan.Recurrent)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Inference on <paramref name=\"batchSize\"/> sequences stored one after another, each padded to the declared steps:");
+            w.Line("/// sequence s is <paramref name=\"lengths\"/>[s] steps long. Padding changes no state, and a sequence output is zero there.");
+            w.Line("/// Thread-safe; allocates nothing after the first call on a thread.");
+            w.Line("/// </summary>");
+            w.Line(Generated);
+            w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize, {ReadOnlyIntSpan} lengths)");
+            w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputs.Length, OutputSize, batchSize);");
+            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, {plan.Steps});");
+            w.Line("int parts = PartsFor(batchSize);");
+            w.Open("if (parts == 1)");
+            w.Line("InferPart(0, 1, inputs, outputs, lengths);");
+            w.Line("return;");
+            w.Close();
+            w.Line("// The parts run on other threads: the lengths go with them in this thread's job (spans cannot).");
+            w.Line("var job = t_lengthsJob ??= new LengthsJob();");
+            w.Line("if (job.Lengths.Length < batchSize) job.Lengths = new int[batchSize];");
+            w.Line("lengths.CopyTo(job.Lengths);");
+            w.Line("job.Network = this;");
+            w.Line($"try {{ {Pool}WorkerPool.Run(parts, job, s_inferPartWithLengths, inputs, outputs); }}");
+            w.Line("finally { job.Network = null; }");
+            w.Close();
+            w.Line();
+            w.Line("private sealed class LengthsJob");
+            w.Line("{");
+            w.Line($"    public {ClassName}? Network;");
+            w.Line("    public int[] Lengths = global::System.Array.Empty<int>();");
+            w.Line("}");
+            w.Line();
+            w.Line("[global::System.ThreadStatic] private static LengthsJob? t_lengthsJob;");
+            w.Line($"private static readonly {Pool}PartAction s_inferPartWithLengths = static (state, part, parts, inputs, outputs) =>");
+            w.Line("    ((LengthsJob)state).Network!.InferPart(part, parts, inputs, outputs, ((LengthsJob)state).Lengths);");
+            w.Line();
+        }
         w.Line("// Part `part` of `parts` of a batch: a contiguous run of samples, fixed by the batch size and the part count.");
         w.Line(Generated);
-        w.Open($"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs)");
+        w.Open(plan.Recurrent ? $"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs, {ReadOnlyIntSpan} lengths)" : $"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs)");
         w.Line("int batch = inputs.Length / InputSize;");
         w.Line("int start = batch * part / parts, rows = batch * (part + 1) / parts - start;");
         if (plan.StripFeatures > 0)
@@ -333,7 +377,8 @@ internal static class Emitter
             w.Line("// A few samples at a time, so that each layer's output is still in L2 when the next layer reads it.");
             w.Open($"for (int s = 0; s < rows; s += {plan.InferenceChunk})");
             w.Line($"int count = global::System.Math.Min({plan.InferenceChunk}, rows - s);");
-            w.Line($"Infer(inputs.Slice((start + s) * InputSize, count * InputSize), outputs.Slice((start + s) * OutputSize, count * OutputSize), {Kernels}Scratch.Get(ref t_scratch, count * {plan.InferenceScratch}), count, reverse: false);");
+            w.Line($"Infer(inputs.Slice((start + s) * InputSize, count * InputSize), outputs.Slice((start + s) * OutputSize, count * OutputSize), {Kernels}Scratch.Get(ref t_scratch, count * {plan.InferenceScratch}), count, reverse: false" +
+                (plan.Recurrent ? ", lengths.IsEmpty ? default : lengths.Slice(start + s, count));" : ");"));
             w.Close();
         }
         else
@@ -352,7 +397,9 @@ internal static class Emitter
 
         // Hidden values alternate between two halves of the scratch ("ping" and "pong").
         w.Line(Generated);
-        w.Open($"private void Infer({RoSpan} input, {Span} output, {Span} scratch, int batch, bool reverse)");
+        w.Open(plan.Recurrent
+            ? $"private void Infer({RoSpan} input, {Span} output, {Span} scratch, int batch, bool reverse, {ReadOnlyIntSpan} lengths)"
+            : $"private void Infer({RoSpan} input, {Span} output, {Span} scratch, int batch, bool reverse)");
         w.Line($"{RoSpan} p = _parameters;");
         if (plan.InferenceScratch > 0)
         {
@@ -395,6 +442,8 @@ internal static class Emitter
             EmitLayerForward(w, layer, current, target, target, "reverse");
             current = target;
         }
+        if (plan.SequenceOutput)
+            w.Line($"{Kernels}Recurrent.ClearPadding(output, lengths, batch, {plan.Steps}, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
         w.Close();
         w.Line();
         if (plan.StripFeatures > 0)
@@ -462,7 +511,7 @@ internal static class Emitter
             case SpecKind.SimpleRNN:
             case SpecKind.LSTM:
             case SpecKind.GRU:
-                w.Line($"{Kernels}Recurrent.Forward({x}, p.Slice(Layer{i}WeightOffset, {layer.RecurrentParameterLength}), {y}, batch, s_recurrent{i}, default);");
+                w.Line($"{Kernels}Recurrent.Forward({x}, p.Slice(Layer{i}WeightOffset, {layer.RecurrentParameterLength}), {y}, batch, s_recurrent{i}, default, lengths);");
                 return;
             case SpecKind.MaxPool2D:
             case SpecKind.AvgPool2D:
@@ -504,8 +553,21 @@ internal static class Emitter
         w.Line("/// Allocates nothing once a batch of this size has been seen. Not thread-safe.");
         w.Line("/// </summary>");
         w.Line(Generated);
-        w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
-        w.Line("RunForward(inputs, batchSize);");
+        if (plan.Recurrent)
+        {
+            w.Line($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize) => ComputeGradients(inputs, targets, batchSize, default);");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// <see cref=\"ComputeGradients(global::System.ReadOnlySpan{float}, global::GenNets.Targets, int)\"/> for sequences of different lengths,");
+            w.Line("/// each padded to the declared steps: padding changes no state and gets no gradient, and a sequence output's loss is the");
+            w.Line("/// mean over the true steps (the targets of padding steps are never read). Empty lengths: every sequence is full.");
+            w.Line("/// </summary>");
+            w.Line(Generated);
+            w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths)");
+        }
+        else
+            w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
+        w.Line(plan.Recurrent ? "RunForward(inputs, batchSize, lengths);" : "RunForward(inputs, batchSize);");
         w.Line("float loss = OutputLoss(targets, batchSize);");
         w.Line("RunBackward(inputs);");
         w.Line("return loss;");
@@ -521,9 +583,18 @@ internal static class Emitter
         w.Line("/// Returns the mean loss; when it is not finite, the gradients are computed but the parameters are left as they were.");
         w.Line("/// </summary>");
         w.Line(Generated);
-        w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer)");
+        if (plan.Recurrent)
+        {
+            w.Line($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer) => TrainStep(inputs, targets, batchSize, default, optimizer);");
+            w.Line();
+            w.Line("/// <summary>A training step on sequences of different lengths (see <see cref=\"ComputeGradients(global::System.ReadOnlySpan{float}, global::GenNets.Targets, int, global::System.ReadOnlySpan{int})\"/>).</summary>");
+            w.Line(Generated);
+            w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths, global::GenNets.Training.Optimizer optimizer)");
+        }
+        else
+            w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
-        w.Line("RunForward(inputs, batchSize);");
+        w.Line(plan.Recurrent ? "RunForward(inputs, batchSize, lengths);" : "RunForward(inputs, batchSize);");
         w.Line("float loss = OutputLoss(targets, batchSize);");
         w.Open("if (!float.IsFinite(loss))");
         w.Line("RunBackward(inputs);");
@@ -550,6 +621,11 @@ internal static class Emitter
         w.Line("// The mean loss of the training outputs against the targets; its gradient goes to _outputGradient.");
         w.Line(Generated);
         w.Open("private float OutputLoss(global::GenNets.Targets targets, int batch)");
+        if (plan.SequenceOutput)
+        {
+            w.Line("if (_withLengths)");
+            w.Line($"    return {Kernels}Losses.ComputeSequences(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), batch, {plan.Steps}, {last.OutFeatures}, new {ReadOnlyIntSpan}(_lengths, 0, batch));");
+        }
         w.Line($"return {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {(lossRows == 1 ? "batch" : $"batch * {lossRows}")}, {last.OutFeatures});");
         w.Close();
         w.Line();
@@ -561,7 +637,7 @@ internal static class Emitter
         w.Line("/// </summary>");
         w.Line(Generated);
         w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize)");
-        w.Line("RunForward(inputs, batchSize);");
+        w.Line(plan.Recurrent ? "RunForward(inputs, batchSize, default);" : "RunForward(inputs, batchSize);");
         w.Line("return TrainingOutputs;");
         w.Close();
         w.Line();
@@ -595,9 +671,17 @@ internal static class Emitter
             w.Line("// the result depends on the number of parts, never on which thread ran which part.");
         }
         w.Line(Generated);
-        w.Open($"private void RunForward({RoSpan} inputs, int batchSize)");
+        w.Open(plan.Recurrent ? $"private void RunForward({RoSpan} inputs, int batchSize, {ReadOnlyIntSpan} lengths)" : $"private void RunForward({RoSpan} inputs, int batchSize)");
         w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
+        if (plan.Recurrent)
+            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, {plan.Steps});");
         w.Line("if (batchSize > _capacity) Reserve(batchSize);");
+        if (plan.Recurrent)
+        {
+            w.Line("if (_lengths.Length < _capacity) _lengths = new int[_capacity];");
+            w.Line("_withLengths = !lengths.IsEmpty;");
+            w.Line("lengths.CopyTo(_lengths);");
+        }
         w.Line("_trainingBatch = batchSize;");
         w.Line("_step = ++_trainingSteps;");
         w.Line("int parts = _trainingParts = PartsFor(batchSize);");
@@ -831,7 +915,7 @@ internal static class Emitter
             else if (layer.IsRecurrent)
             {
                 int kept = plan.KeptPerSample(layer);
-                w.Line($"{Kernels}Recurrent.Forward({current}, p.Slice(Layer{layer.Index}WeightOffset, {layer.RecurrentParameterLength}), {y}, batch, s_recurrent{layer.Index}, new {Span}(_keep{layer.Index}, start * {kept}, batch * {kept}));");
+                w.Line($"{Kernels}Recurrent.Forward({current}, p.Slice(Layer{layer.Index}WeightOffset, {layer.RecurrentParameterLength}), {y}, batch, s_recurrent{layer.Index}, new {Span}(_keep{layer.Index}, start * {kept}, batch * {kept}), Lengths(start, rows));");
             }
             else if (plan.KeepsPreActivation(layer))
             {
@@ -842,8 +926,16 @@ internal static class Emitter
                 EmitLayerForward(w, layer, current, y, y);
             current = y;
         }
+        if (plan.SequenceOutput)
+            w.Line($"{Kernels}Recurrent.ClearPadding({current}, Lengths(start, rows), batch, {plan.Steps}, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
         w.Close();
         w.Line();
+        if (plan.Recurrent)
+        {
+            w.Line("// The lengths of the training samples [start, start + rows), or none (every sequence full).");
+            w.Line($"private {ReadOnlyIntSpan} Lengths(int start, int rows) => _withLengths ? new {ReadOnlyIntSpan}(_lengths, start, rows) : default;");
+            w.Line();
+        }
         if (!backward)
         {
             EmitReserve(w, plan);
@@ -923,7 +1015,7 @@ internal static class Emitter
                 else
                     w.Line($"{Span} dx{n} = new {Span}({(inA ? "_gradientB" : "_gradientA")}, stretch, batch * {layer.InputLength});");
                 w.Line($"{Kernels}Recurrent.Backward(p.Slice(Layer{n}WeightOffset, {layer.RecurrentParameterLength}), new {RoSpan}(_keep{n}, start * {kept}, batch * {kept}), dy, {(first ? "default" : $"dx{n}")}, " +
-                    $"g.Slice(Layer{n}WeightOffset, {layer.RecurrentParameterLength}), batch, s_recurrent{n}); // backward through time");
+                    $"g.Slice(Layer{n}WeightOffset, {layer.RecurrentParameterLength}), batch, s_recurrent{n}, Lengths(start, rows)); // backward through time");
                 if (!first)
                 {
                     w.Line($"dy = dx{n};");
@@ -1039,6 +1131,11 @@ internal static class Emitter
                 StripFeatures = layers.Max(l => System.Math.Max(l.InFeatures, l.OutFeatures));
             BatchScratchPerSample = System.Math.Max(InferenceScratch, 2 * StripFeatures * StripPositions);
             DenseOnly = layers.All(l => l.Spec.Kind is SpecKind.Dense or SpecKind.Dropout) && layers.Any(l => l.Spec.Kind == SpecKind.Dense);
+            Recurrent = layers.Any(l => l.IsRecurrent);
+            Steps = Recurrent ? layers.First(l => l.IsRecurrent).InputShape[0] : 0;
+            // The output keeps the input's steps: the loss of sequences with lengths leaves the padding out.
+            var lastLayer = layers[layers.Length - 1];
+            SequenceOutput = Recurrent && net.Spec.InputShape.Length == 2 && lastLayer.OutputShape.Length == 2 && lastLayer.OutputShape[0] == net.Spec.InputShape[0];
             // Networks with image layers run a batch in chunks whose activations fit in half of L2 (256 KB).
             if (layers.Any(l => l.Spec.Kind is not (SpecKind.Dense or SpecKind.Dropout)))
                 InferenceChunk = System.Math.Max(1, 64 * 1024 / System.Math.Max(1, InferenceScratch));
@@ -1076,6 +1173,12 @@ internal static class Emitter
         }
 
         public int MaxHidden { get; }
+        /// <summary>The network has recurrent layers: its calls take each sequence's length.</summary>
+        public bool Recurrent { get; }
+        /// <summary>The declared steps of the sequences, for a recurrent network.</summary>
+        public int Steps { get; }
+        /// <summary>A recurrent network whose output has the input's steps (a sequence per sample).</summary>
+        public bool SequenceOutput { get; }
         public int InferenceScratch { get; }
         /// <summary>The widest input or output of any layer, which sizes the strip buffers; 0 if the network has no strip path.</summary>
         public int StripFeatures { get; }

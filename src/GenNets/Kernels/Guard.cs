@@ -32,6 +32,16 @@ public static class Guard
             Throw($"The inputs hold {inputLength} values; {batchSize} samples of {inputSize} inputs need {batchSize * inputSize}.", "inputs");
     }
 
+    /// <summary>Checks sequence lengths, when given: one per sample, each from 0 to the declared steps.</summary>
+    public static void Lengths(ReadOnlySpan<int> lengths, int batchSize, int steps)
+    {
+        if (lengths.IsEmpty) return;
+        if (lengths.Length != batchSize) Throw($"A batch of {batchSize} sequences needs {batchSize} lengths, but {lengths.Length} were given.", "lengths");
+        for (int s = 0; s < batchSize; s++)
+            if ((uint)lengths[s] > (uint)steps)
+                throw new ArgumentOutOfRangeException("lengths", lengths[s], $"Sequence {s} has length {lengths[s]}; lengths must be between 0 and the declared {steps} steps.");
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Throw(string message, string parameter) => throw new ArgumentException(message, parameter);
 }

@@ -134,6 +134,38 @@ public static class Losses
         };
     }
 
+    /// <summary>
+    /// <see cref="Compute"/> for outputs that are sequences of <paramref name="steps"/> rows per sample, of which only the
+    /// first <paramref name="lengths"/>[s] of sample s count: the loss is the mean over the true steps alone, and the
+    /// padding steps' gradient is zero. Targets cover every step (those of padding steps are never read).
+    /// </summary>
+    public static float ComputeSequences(LossKind loss, ReadOnlySpan<float> outputs, Targets targets, Span<float> gradient, int batch, int steps, int cols, ReadOnlySpan<int> lengths)
+    {
+        int rows = batch * steps;
+        if (targets.HasLabels ? targets.Labels.Length != rows : targets.Values.Length != rows * cols)
+            throw new ArgumentException(targets.HasLabels
+                ? $"A batch of {batch} sequences of {steps} steps needs {rows} labels (padding steps included), but {targets.Labels.Length} were given."
+                : $"A batch of {batch} sequences of {steps} steps of {cols} outputs needs {rows * cols} target values (padding steps included), but {targets.Values.Length} were given.", nameof(targets));
+        gradient.Slice(0, rows * cols).Clear();
+        long valid = 0;
+        for (int b = 0; b < batch; b++) valid += lengths[b];
+        if (valid == 0) return 0f;
+        double total = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            int length = lengths[b];
+            if (length == 0) continue;
+            var part = targets.HasLabels
+                ? Targets.FromLabels(targets.Labels.Slice(b * steps, length))
+                : Targets.FromValues(targets.Values.Slice(b * steps * cols, length * cols));
+            var g = gradient.Slice(b * steps * cols, length * cols);
+            total += (double)Compute(loss, outputs.Slice(b * steps * cols, length * cols), part, g, length, cols) * length;
+            // Compute averaged over this sample's steps; the batch's mean is over all true steps.
+            if (length != valid) TensorPrimitives.Multiply(g, (float)((double)length / valid), g);
+        }
+        return (float)(total / valid);
+    }
+
     private static float BinaryCrossEntropyWithLabels(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int rows)
     {
         double total = 0;

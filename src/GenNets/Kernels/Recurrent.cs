@@ -257,7 +257,7 @@ public static class Recurrent
                     TensorPrimitives.Multiply(h, h, da);
                     TensorPrimitives.Subtract(1f, da, da);
                     TensorPrimitives.Multiply(da, dh, da);
-                    ClearPadding(da, lengths, t, batch, GH);
+                    ClearPaddingRows(da, lengths, t, batch, GH);
                     Gemm.MultiplyAccumulate(da, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
                     break;
                 case LayerKind.LSTM:
@@ -384,8 +384,16 @@ public static class Recurrent
                 throw new ArgumentOutOfRangeException(nameof(lengths), lengths[b], $"Sequence {b} has length {lengths[b]}; lengths must be between 0 and the declared {steps} steps.");
     }
 
+    /// <summary>Zeroes the padding steps of <paramref name="batch"/> sequences of <paramref name="steps"/> rows of <paramref name="width"/>; nothing without lengths.</summary>
+    public static void ClearPadding(Span<float> y, ReadOnlySpan<int> lengths, int batch, int steps, int width)
+    {
+        if (lengths.IsEmpty) return;
+        for (int b = 0; b < batch; b++)
+            y.Slice((b * steps + lengths[b]) * width, (steps - lengths[b]) * width).Clear();
+    }
+
     // Zeroes the rows of step t's gradient that belong to padding.
-    private static void ClearPadding(Span<float> rows, ReadOnlySpan<int> lengths, int t, int batch, int width)
+    private static void ClearPaddingRows(Span<float> rows, ReadOnlySpan<int> lengths, int t, int batch, int width)
     {
         if (lengths.IsEmpty) return;
         for (int b = 0; b < batch; b++)

@@ -395,28 +395,53 @@ public static class Reference
     /// A whole network, layer by layer, in double precision: returns the mean loss over the batch and,
     /// when <paramref name="gradient"/> is not empty, writes the gradient of that loss with respect to every parameter.
     /// With <paramref name="dropoutSeed"/> null dropout is off (inference); otherwise it draws the same masks as the generated code.
+    /// With <paramref name="lengths"/>, each sample's sequence is that many steps long (see <see cref="Recurrent"/>); a
+    /// sequence output is zero on the padding steps, which the loss leaves out of its mean.
     /// </summary>
     public static double NetworkLoss(
         IReadOnlyList<LayerInfo> layers, LossKind loss, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch,
-        ReadOnlySpan<int> labels, ReadOnlySpan<double> values, Span<double> gradient, ulong? dropoutSeed = null, long step = 0)
+        ReadOnlySpan<int> labels, ReadOnlySpan<double> values, Span<double> gradient, ulong? dropoutSeed = null, long step = 0, ReadOnlySpan<int> lengths = default)
     {
-        var (xs, zs, masks) = RunForward(layers, parameters, inputs, batch, dropoutSeed, step);
+        var (xs, zs, masks) = RunForward(layers, parameters, inputs, batch, dropoutSeed, step, lengths);
         double[] output = xs[^1];
         int outCols = layers[^1].OutputShape[^1];
         var d = new double[output.Length];
-        double value = Loss(loss, output, labels, values, output.Length / outCols, outCols, d);
+        double value;
+        if (IsSequenceOutput(layers, lengths))
+        {
+            // The mean over the true steps: each sample's own mean, weighted by its length.
+            int steps = layers[^1].OutputShape[0];
+            long valid = 0;
+            foreach (int l in lengths.Slice(0, batch)) valid += l;
+            value = 0;
+            for (int b = 0; b < batch && valid > 0; b++)
+            {
+                int length = lengths[b];
+                if (length == 0) continue;
+                var part = d.AsSpan(b * steps * outCols, length * outCols);
+                value += Loss(loss, output.AsSpan(b * steps * outCols, length * outCols), labels.IsEmpty ? default : labels.Slice(b * steps, length),
+                    values.IsEmpty ? default : values.Slice(b * steps * outCols, length * outCols), length, outCols, part) * length / valid;
+                for (int k = 0; k < part.Length; k++) part[k] *= (double)length / valid;
+            }
+        }
+        else
+            value = Loss(loss, output, labels, values, output.Length / outCols, outCols, d);
         if (gradient.IsEmpty) return value;
-        Backward(layers, parameters, batch, xs, zs, masks, d, gradient);
+        Backward(layers, parameters, batch, xs, zs, masks, d, gradient, lengths);
         return value;
     }
 
     /// <summary>A whole network's outputs in inference mode (dropout off), in double precision.</summary>
-    public static double[] NetworkOutputs(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch)
-        => RunForward(layers, parameters, inputs, batch, null, 0).Outputs[^1];
+    public static double[] NetworkOutputs(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ReadOnlySpan<int> lengths = default)
+        => RunForward(layers, parameters, inputs, batch, null, 0, lengths).Outputs[^1];
+
+    // A network whose output keeps the input's steps (a recurrent layer's every state, and per-step layers after it).
+    private static bool IsSequenceOutput(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<int> lengths)
+        => !lengths.IsEmpty && layers[0].InputShape.Length == 2 && layers[^1].OutputShape.Length == 2 && layers[^1].OutputShape[0] == layers[0].InputShape[0];
 
     // Every layer's input and output (xs[l] enters layer l), pre-activation (zs) and dropout mask.
     private static (List<double[]> Outputs, List<double[]> PreActivations, List<double[]?> Masks) RunForward(
-        IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ulong? dropoutSeed, long step)
+        IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ulong? dropoutSeed, long step, ReadOnlySpan<int> lengths)
     {
         var xs = new List<double[]> { inputs.Slice(0, batch * layers[0].InputLength).ToArray() };
         var zs = new List<double[]>();
@@ -491,18 +516,27 @@ public static class Reference
                 case LayerKind.GRU:
                     zs.Add(x);
                     masks.Add(null);
-                    xs.Add(Recurrent(x, parameters.Slice(layer.Weight!.Offset, layer.Recurrent!.ParameterLength), batch, layer.Recurrent));
+                    xs.Add(Recurrent(x, parameters.Slice(layer.Weight!.Offset, layer.Recurrent!.ParameterLength), batch, layer.Recurrent, lengths));
                     break;
                 default:
                     throw new NotSupportedException($"The reference has no {layer.Kind} layer.");
             }
+        }
+        if (IsSequenceOutput(layers, lengths))
+        {
+            // The padding steps of a sequence output are zero.
+            int steps = layers[^1].OutputShape[0], cols = layers[^1].OutputShape[1];
+            double[] y = (double[])xs[^1].Clone();
+            for (int b = 0; b < batch; b++)
+                Array.Clear(y, (b * steps + lengths[b]) * cols, (steps - lengths[b]) * cols);
+            xs[^1] = y;
         }
         return (xs, zs, masks);
     }
 
     // Backpropagation through the layers in reverse, from the loss's gradient d with respect to the outputs.
     private static void Backward(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, int batch,
-        List<double[]> xs, List<double[]> zs, List<double[]?> masks, double[] d, Span<double> gradient)
+        List<double[]> xs, List<double[]> zs, List<double[]?> masks, double[] d, Span<double> gradient, ReadOnlySpan<int> lengths)
     {
         gradient.Clear();
         for (int l = layers.Count - 1; l >= 0; l--)
@@ -564,7 +598,7 @@ public static class Reference
                 case LayerKind.GRU:
                 {
                     var g = layer.Recurrent!;
-                    d = RecurrentBackward(x, parameters.Slice(layer.Weight!.Offset, g.ParameterLength), d, batch, g, gradient.Slice(layer.Weight.Offset, g.ParameterLength));
+                    d = RecurrentBackward(x, parameters.Slice(layer.Weight!.Offset, g.ParameterLength), d, batch, g, gradient.Slice(layer.Weight.Offset, g.ParameterLength), lengths);
                     break;
                 }
             }

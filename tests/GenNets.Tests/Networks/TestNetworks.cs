@@ -111,6 +111,31 @@ public partial class SequenceTagger { }
 [Loss(LossKind.MeanSquaredError)]
 public partial class BenchLstm { }
 
+// The same layers over 9 and over 4 steps: a padded sequence must give exactly the unpadded result.
+[Input(9, 3)]
+[GRU(5, ReturnSequences = true)]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class TaggerNine { }
+
+[Input(4, 3)]
+[GRU(5, ReturnSequences = true)]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class TaggerFour { }
+
+[Input(9, 3)]
+[LSTM(5)]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class LastNine { }
+
+[Input(4, 3)]
+[LSTM(5)]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class LastFour { }
+
 public static partial class Outer
 {
     public static partial class Nested

@@ -1,0 +1,131 @@
+using System;
+using System.Linq;
+using GenNets.Kernels;
+using GenNets.Training;
+using Xunit;
+
+namespace GenNets.Tests.Networks;
+
+/// <summary>
+/// Recurrent networks on sequences of different lengths in one batch: padding neither changes a state nor receives
+/// gradient, a sequence output's loss covers the true steps only, and a padded sequence gives exactly the unpadded result.
+/// </summary>
+public class SequenceLengthTests
+{
+    private static int[] Lengths(int batch, int steps, ulong seed)
+    {
+        var r = new SeededRandom(seed);
+        var lengths = Enumerable.Range(0, batch).Select(_ => r.NextInt(steps + 1)).ToArray();
+        lengths[0] = steps; // one full sequence
+        return lengths;
+    }
+
+    [Theory]
+    [InlineData("StackedRecurrent")]
+    [InlineData("SequenceTagger")]
+    [InlineData("BenchLstm")]
+    public void Gradients_WithLengths_MatchTheReference(string name)
+    {
+        var net = GeneratedNetworkTests.Create(name);
+        const int batch = 6;
+        int steps = net.Layers[0].InputShape[0];
+        var lengths = Lengths(batch, steps, 3);
+        float[] inputs = Check.Random(batch * net.InputSize, 41);
+        int cols = net.Layers[^1].OutputShape[^1], rows = batch * net.OutputSize / cols;
+        var r = new SeededRandom(5);
+        int[] labels = net.Loss == LossKind.SoftmaxCrossEntropy ? Enumerable.Range(0, rows).Select(_ => r.NextInt(cols)).ToArray() : [];
+        float[] values = net.Loss == LossKind.SoftmaxCrossEntropy ? [] : Check.Random(batch * net.OutputSize, 42);
+        float loss = ComputeGradients(net, inputs, labels, values, batch, lengths);
+
+        var expected = new double[net.ParameterCount];
+        long step = (long)net.GetType().GetProperty("TrainingSteps")!.GetValue(net)!;
+        ulong seed = (ulong)net.GetType().GetProperty("DropoutSeed")!.GetValue(net)!;
+        double expectedLoss = Reference.NetworkLoss(net.Layers, net.Loss, Check.ToDouble(net.Parameters), Check.ToDouble(inputs), batch, labels,
+            Check.ToDouble(values), expected, seed, step, lengths);
+        Assert.Equal(expectedLoss, loss, 4);
+        Check.Close(expected, net.Gradients, 1e-4, 1e-6, $"{name} gradients with lengths");
+    }
+
+    // The lengths overloads are members of each generated class, not of INetwork.
+    private static float ComputeGradients(INetwork net, float[] inputs, int[] labels, float[] values, int batch, int[] lengths)
+    {
+        Targets targets = labels.Length > 0 ? labels : values;
+        return net switch
+        {
+            StackedRecurrent n => n.ComputeGradients(inputs, targets, batch, lengths),
+            SequenceTagger n => n.ComputeGradients(inputs, targets, batch, lengths),
+            BenchLstm n => n.ComputeGradients(inputs, targets, batch, lengths),
+            _ => throw new ArgumentException(net.GetType().Name),
+        };
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Inference_WithLengths_MatchesTheReference_AtOneAndTwoThreads(int threads)
+    {
+        var net = new SequenceTagger(seed: 4) { Threads = threads };
+        const int batch = 64;
+        var lengths = Lengths(batch, 5, 6);
+        float[] inputs = Check.Random(batch * SequenceTagger.InputSize, 43);
+        var outputs = new float[batch * SequenceTagger.OutputSize];
+        net.Forward(inputs, outputs, batch, lengths);
+        var expected = Reference.NetworkOutputs(net.Layers, Check.ToDouble(net.Parameters), Check.ToDouble(inputs), batch, lengths);
+        Check.Close(expected, outputs, 1e-5, 1e-6, "outputs, zero on padding");
+
+        var lstm = new BenchLstm(seed: 4) { Threads = threads };
+        float[] sequences = Check.Random(batch * BenchLstm.InputSize, 44);
+        var last = new float[batch];
+        var lstmLengths = Lengths(batch, 50, 7);
+        lstm.Forward(sequences, last, batch, lstmLengths);
+        Check.Close(Reference.NetworkOutputs(lstm.Layers, Check.ToDouble(lstm.Parameters), Check.ToDouble(sequences), batch, lstmLengths), last, 1e-4, 1e-5, "last states");
+        Assert.Equal(0, Check.SteadyStateAllocation(() => lstm.Forward(sequences, last, batch, lstmLengths)));
+    }
+
+    [Fact]
+    public void APaddedSequence_TrainsExactlyAsTheUnpaddedOne()
+    {
+        // A sequence output: the loss covers the true steps only, so padding and its targets change nothing.
+        float[] x = Check.Random(4 * 3, 45), t = Check.Random(4 * 2, 46);
+        float[] xPadded = [.. x, .. Enumerable.Repeat(9f, 5 * 3)];
+        float[] tPadded = [.. t, .. Enumerable.Repeat(-3f, 5 * 2)];
+        var nine = new TaggerNine(seed: 8) { Threads = 1 };
+        var four = new TaggerFour(seed: 8) { Threads = 1 };
+        Assert.True(nine.Parameters.SequenceEqual(four.Parameters), "the same parameters whatever the steps");
+        var sgdNine = new Sgd(0.1f, momentum: 0.9f);
+        var sgdFour = new Sgd(0.1f, momentum: 0.9f);
+        for (int step = 0; step < 3; step++)
+        {
+            float lossNine = nine.TrainStep(xPadded, tPadded, 1, [4], sgdNine);
+            float lossFour = four.TrainStep(x, t, 1, sgdFour);
+            Assert.Equal(lossFour, lossNine);
+            Assert.True(four.Parameters.SequenceEqual(nine.Parameters), $"parameters differ after step {step}");
+        }
+        var yNine = new float[TaggerNine.OutputSize];
+        var yFour = new float[TaggerFour.OutputSize];
+        nine.Forward(xPadded, yNine, 1, [4]);
+        four.Forward(x, yFour);
+        Assert.True(yFour.AsSpan().SequenceEqual(yNine.AsSpan(0, yFour.Length)));
+        Assert.All(yNine[yFour.Length..], v => Assert.Equal(0f, v));
+
+        // The last state: the padding's steps do not move it.
+        var lastNine = new LastNine(seed: 9) { Threads = 1 };
+        var lastFour = new LastFour(seed: 9) { Threads = 1 };
+        float[] target = [0.5f, -0.25f];
+        Assert.Equal(lastFour.ComputeGradients(x, target, 1), lastNine.ComputeGradients(xPadded, target, 1, [4]));
+        Assert.True(lastFour.Gradients.SequenceEqual(lastNine.Gradients));
+    }
+
+    [Fact]
+    public void BadLengths_AreRefused_NamingTheNumbers()
+    {
+        var net = new SequenceTagger(seed: 1);
+        var inputs = new float[2 * SequenceTagger.InputSize];
+        var outputs = new float[2 * SequenceTagger.OutputSize];
+        var count = Assert.Throws<ArgumentException>(() => net.Forward(inputs, outputs, 2, [5]));
+        Assert.Contains("2 sequences needs 2 lengths, but 1 were given", count.Message);
+        var range = Assert.Throws<ArgumentOutOfRangeException>(() => net.ComputeGradients(inputs, new int[10], 2, [5, 6]));
+        Assert.Contains("Sequence 1 has length 6", range.Message);
+        Assert.Contains("declared 5 steps", range.Message);
+    }
+}
