@@ -114,6 +114,10 @@ internal static class Descriptors
         "Negative padding",
         "Layer {0} (Conv2D): the padding must be 0 or more, or Conv2DAttribute.Same, but is {1}", Shapes);
 
+    public static readonly DiagnosticDescriptor NonFiniteValue = Make(DiagnosticIds.NonFiniteValue,
+        "Value must be a finite number",
+        "{0} must be a finite number, but is {1}", Layers);
+
     public static readonly DiagnosticDescriptor LongSimpleRnn = Make(DiagnosticIds.LongSimpleRnn,
         "SimpleRNN over a long sequence",
         "Layer {0} (SimpleRNN) runs over {1} steps; a plain RNN's gradients vanish or explode over more than about {2}, so it rarely learns dependencies that long: consider LSTM or GRU", Layers, DiagnosticSeverity.Warning);
@@ -122,7 +126,7 @@ internal static class Descriptors
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
-        NegativePadding, LongSimpleRnn);
+        NegativePadding, NonFiniteValue, LongSimpleRnn);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

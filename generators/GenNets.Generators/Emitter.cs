@@ -245,7 +245,11 @@ internal static class Emitter
         w.Line("p.Clear();");
         foreach (var layer in layers.Where(l => l.HasParameters))
             if (layer.IsRecurrent)
+            {
                 w.Line($"global::GenNets.Initialization.Recurrent(p.Slice(Layer{layer.Index}WeightOffset, {layer.WeightLength + layer.Gates * layer.Spec.Units * layer.Spec.Units}), units: {layer.Spec.Units}, ref random); // weight_ih and weight_hh");
+                if (layer.Spec.ForgetBias != 0f)
+                    w.Line($"p.Slice(Layer{layer.Index}BiasOffset + {layer.Spec.Units}, {layer.Spec.Units}).Fill({Float(layer.Spec.ForgetBias)}); // the forget gate's block of bias_ih: the cell's memory starts open");
+            }
             else
                 w.Line($"global::GenNets.Initialization.Fill(p.Slice(Layer{layer.Index}WeightOffset, {layer.WeightLength}), (global::GenNets.Initializer){layer.Spec.Initializer}, global::GenNets.Activation.{layer.Spec.Activation}, fanIn: {FanIn(layer)}, fanOut: {FanOut(layer)}, ref random);");
         w.Close();

@@ -221,6 +221,11 @@ public sealed class SimpleRNNAttribute(int units) : RecurrentAttribute(units)
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LSTMAttribute(int units) : RecurrentAttribute(units)
 {
+    /// <summary>
+    /// The starting value of the forget gate's bias (in <c>bias_ih_l0</c>); 0 by default, as PyTorch. 1 keeps the cell's
+    /// memory open from the start (Gers et al., 2000; Keras's <c>unit_forget_bias</c>), which helps on long dependencies.
+    /// </summary>
+    public float ForgetBias { get; set; }
 }
 
 /// <summary>

@@ -395,4 +395,11 @@ public class NetworkAnalyzerTests
         [Input(200, 2)] [{|GN0030:SimpleRNN(32)|}] [Dense(1)]
         public partial class Long { }
         """, "Layer 0 (SimpleRNN) runs over 200 steps", "consider LSTM or GRU");
+
+    [Fact]
+    public Task GN0017_NonFiniteForgetBias() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(10, 2)] [LSTM(8, {|GN0017:ForgetBias = float.NaN|})] [Dense(1)]
+        public partial class NoBias { }
+        """, "The forget bias of layer 0 (LSTM) must be a finite number, but is NaN");
 }

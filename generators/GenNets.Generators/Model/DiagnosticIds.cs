@@ -23,6 +23,7 @@ internal static class DiagnosticIds
     public const string InvalidEnumValue = "GN0014";
     public const string DuplicateTensorName = "GN0015";
     public const string SizeOverflow = "GN0016";
+    public const string NonFiniteValue = "GN0017";
 
     // GN0020–GN0029: convolutional networks.
     public const string KernelLargerThanInput = "GN0020";

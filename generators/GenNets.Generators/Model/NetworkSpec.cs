@@ -59,7 +59,8 @@ internal sealed record LayerSpec(
     int Stride = 0,
     int Padding = 0,
     int KernelWidthArgument = 0,
-    bool ReturnSequences = false);
+    bool ReturnSequences = false,
+    float ForgetBias = 0f);
 
 /// <summary>A type that encloses the network class, as a declaration header such as <c>partial class Outer</c>.</summary>
 internal sealed record ContainingType(string Keyword, string Name);

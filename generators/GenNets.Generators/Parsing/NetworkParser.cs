@@ -150,12 +150,16 @@ internal static class NetworkParser
                 {
                     int units = ReadInt(args.Length > 0 ? args[0] : default);
                     bool sequences = false;
+                    float forgetBias = 0f;
                     string? name = null;
                     foreach (var named in attribute.NamedArguments)
                         if (named.Key == "ReturnSequences") sequences = named.Value.Value is true;
                         else if (named.Key == "Name") name = named.Value.Value as string;
+                        else if (named.Key == "ForgetBias") forgetBias = named.Value.Value is float f ? f : 0f;
                     var kind = attribute.AttributeClass.Name switch { "LSTMAttribute" => SpecKind.LSTM, "GRUAttribute" => SpecKind.GRU, _ => SpecKind.SimpleRNN };
-                    layers.Add(new LayerSpec(kind, i, units, ActivationKind.Identity, 0f, 0, string.IsNullOrWhiteSpace(name) ? null : name, ReturnSequences: sequences));
+                    if (float.IsNaN(forgetBias) || float.IsInfinity(forgetBias)) // netstandard2.0 has no float.IsFinite
+                        problems.Add(Problem.OnArgument(DiagnosticIds.NonFiniteValue, i, "ForgetBias", -1, $"The forget bias of layer {layers.Count} (LSTM)", forgetBias.ToString("R", CultureInfo.InvariantCulture)));
+                    layers.Add(new LayerSpec(kind, i, units, ActivationKind.Identity, 0f, 0, string.IsNullOrWhiteSpace(name) ? null : name, ReturnSequences: sequences, ForgetBias: forgetBias));
                     break;
                 }
 

@@ -110,7 +110,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                     // Clipping needs the norm of the whole gradient before any parameter moves.
                     loss = net.ComputeGradients(x.AsSpan(0, n * inSize), targets, n);
                     CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
-                    ClipGradients(net.Gradients, max);
+                    GradientClipping.ClipByNorm(net.Gradients, max);
                     Optimizer.Step(net);
                 }
                 else
@@ -242,9 +242,22 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         return n;
     }
 
-    private static void ClipGradients(Span<float> gradients, float maxNorm)
+
+}
+
+/// <summary>Gradient-norm clipping, as PyTorch's <c>clip_grad_norm_</c> over all parameters.</summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Scales <paramref name="gradients"/> so that their Euclidean norm is at most <paramref name="maxNorm"/>; returns the
+    /// norm they had. Gradients already within the norm are left as they are.
+    /// </summary>
+    public static float ClipByNorm(Span<float> gradients, float maxNorm)
     {
+        if (!(maxNorm > 0) || !float.IsFinite(maxNorm))
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum norm must be a positive finite number.");
         float norm = TensorPrimitives.Norm(gradients);
         if (norm > maxNorm) TensorPrimitives.Multiply(gradients, maxNorm / norm, gradients);
+        return norm;
     }
 }

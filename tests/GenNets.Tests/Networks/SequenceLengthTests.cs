@@ -128,4 +128,16 @@ public class SequenceLengthTests
         Assert.Contains("Sequence 1 has length 6", range.Message);
         Assert.Contains("declared 5 steps", range.Message);
     }
+
+    [Fact]
+    public void ForgetBias_StartsTheForgetGatesBlockOfBiasIh_AndNothingElse()
+    {
+        var net = new OpenForget(seed: 3);
+        var tensors = net.ParameterTensors.ToDictionary(t => t.Name);
+        var biasIh = net.Parameters.Slice(tensors["0.bias_ih_l0"].Offset, 16).ToArray();
+        Assert.Equal([0f, 0f, 0f, 0f, 1f, 1f, 1f, 1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f], biasIh);
+        Assert.All(net.Parameters.Slice(tensors["0.bias_hh_l0"].Offset, 16).ToArray(), v => Assert.Equal(0f, v));
+        // The weights are PyTorch's uniform ±1/√units.
+        Assert.All(net.Parameters.Slice(tensors["0.weight_hh_l0"].Offset, 64).ToArray(), v => Assert.InRange(v, -0.5f, 0.5f));
+    }
 }

@@ -136,6 +136,13 @@ public partial class LastNine { }
 [Loss(LossKind.MeanSquaredError)]
 public partial class LastFour { }
 
+// An LSTM whose forget gates start open.
+[Input(3, 2)]
+[LSTM(4, ForgetBias = 1f)]
+[Dense(1)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class OpenForget { }
+
 public static partial class Outer
 {
     public static partial class Nested
