@@ -17,7 +17,7 @@ namespace LongDependenciesSample;
 /// each length with the same budget (steps, batch, optimizer, clipping, seed) on fresh random sequences, then scored on
 /// a fixed test set; the sample prints a table and writes a PNG of final test error against sequence length.
 ///
-///   dotnet run -c Release --project samples/LongDependencies                    all lengths, 2,000 steps each
+///   dotnet run -c Release --project samples/LongDependencies                    all lengths, 4,000 steps each
 ///   dotnet run -c Release --project samples/LongDependencies -- --lengths 10,50 --steps 300
 /// Options: --lengths L1,L2,… (from 10, 25, 50, 100, 200), --cells SimpleRNN,LSTM,GRU, --steps N, --batch N, --lr X, --clip X,
 /// --seed N, --plot FILE.
@@ -165,7 +165,7 @@ public static class Program
     {
         public static Options Parse(string[] args)
         {
-            var o = new Options(Networks.Lengths, Networks.Cells, 2000, 64, 2e-3f, 1f, 42, "long-dependencies.png");
+            var o = new Options(Networks.Lengths, Networks.Cells, 4000, 64, 2e-3f, 1f, 42, "long-dependencies.png");
             for (int i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");

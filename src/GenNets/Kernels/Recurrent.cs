@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace GenNets.Kernels;
 
@@ -77,6 +78,7 @@ public static class Recurrent
 {
     [ThreadStatic] private static float[]? t_forward;
     [ThreadStatic] private static float[]? t_backward;
+    [ThreadStatic] private static float[]? t_weights;
 
     /// <summary>
     /// Forward over <paramref name="batch"/> samples of <paramref name="x"/> ([batch][steps][inputs]) into <paramref name="y"/>
@@ -112,15 +114,28 @@ public static class Recurrent
         if (g.Cell == LayerKind.LSTM) { cs = store.Slice(next, batch * stateSlots * H); next += cs.Length; }
         if (g.Cell == LayerKind.GRU) { hns = store.Slice(next, batch * (training ? T : 1) * H); next += hns.Length; }
         Span<float> hp = training ? Scratch.Get(ref t_backward, batch * (GH + H)) : store.Slice(next, batch * (GH + H));
-        Span<float> tanhC = hp.Slice(batch * GH, batch * H);
+        Span<float> tmp = hp.Slice(batch * GH, batch * H);
         hp = hp.Slice(0, batch * GH);
+
+        // The weights as the products take them, with the rows of every tanh block doubled: tanh(x) = 2σ(2x) − 1, so one
+        // sigmoid pass over a step's whole gate block serves every gate, and the tanh is a multiply-add away.
+        // W_ih goes transposed ([I, GH], for the broadcast kernel over steps × samples rows); so does W_hh for a batch of
+        // six or more, while a smaller one (one sample's matrix-vector product) keeps W_hh's rows for the dot kernel.
+        bool broadcast = batch >= 6;
+        var prepared = Scratch.Get(ref t_weights, (I + H) * GH + 2 * GH);
+        var wihT = prepared.Slice(0, I * GH);
+        var whhP = prepared.Slice(I * GH, H * GH);
+        var bih2 = prepared.Slice((I + H) * GH, GH);
+        var bhh2 = prepared.Slice((I + H) * GH + GH, GH);
+        Prepare(g, wih, whh, bih, bhh, wihT, whhP, bih2, bhh2, broadcast);
 
         // The input step-major, then every step's input projection (with bias_ih) in one product.
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < T; t++)
                 if (lengths.IsEmpty || t < lengths[b]) x.Slice((b * T + t) * I, I).CopyTo(xs.Slice((t * batch + b) * I, I));
                 else xs.Slice((t * batch + b) * I, I).Clear(); // padding: whatever it holds never reaches a gradient
-        Gemm.MultiplyTransposed(xs, wih, bih, gates, T * batch, GH, I);
+        for (int row = 0; row < T * batch; row++) bih2.CopyTo(gates.Slice(row * GH, GH));
+        Gemm.MultiplyAccumulate(xs, I, 1, wihT, gates, T * batch, GH, I, accumulate: true);
         hs.Slice(0, batch * H).Clear();
         if (!cs.IsEmpty) cs.Slice(0, batch * H).Clear();
 
@@ -130,56 +145,37 @@ public static class Recurrent
             var hPrev = hs.Slice(prev * batch * H, batch * H);
             var h = hs.Slice(cur * batch * H, batch * H);
             var a = gates.Slice(t * batch * GH, batch * GH);
-            // W_hh·hₜ₋₁ + b_hh for every sample.
-            Gemm.MultiplyTransposed(hPrev, whh, bhh, hp, batch, GH, H);
+            // W_hh·hₜ₋₁ + b_hh for every sample (tanh blocks doubled).
+            if (broadcast)
+            {
+                for (int b = 0; b < batch; b++) bhh2.CopyTo(hp.Slice(b * GH, GH));
+                Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, hp, batch, GH, H, accumulate: true);
+            }
+            else
+                Gemm.MultiplyTransposed(hPrev, whhP, bhh2, hp, batch, GH, H);
             switch (g.Cell)
             {
                 case LayerKind.SimpleRNN:
                     TensorPrimitives.Add(a, hp, a);
-                    TensorPrimitives.Tanh(a, a);
+                    TensorPrimitives.Sigmoid(a, a);
+                    TensorPrimitives.Multiply(a, 2f, a);
+                    TensorPrimitives.Subtract(a, 1f, a); // tanh = 2σ(2x) − 1
                     a.CopyTo(h);
                     break;
                 case LayerKind.LSTM:
-                {
                     TensorPrimitives.Add(a, hp, a);
-                    var cPrev = cs.Slice(prev * batch * H, batch * H);
-                    var c = cs.Slice(cur * batch * H, batch * H);
-                    for (int b = 0; b < batch; b++)
-                    {
-                        var row = a.Slice(b * GH, GH);
-                        TensorPrimitives.Sigmoid(row.Slice(0, 2 * H), row.Slice(0, 2 * H)); // i, f
-                        TensorPrimitives.Tanh(row.Slice(2 * H, H), row.Slice(2 * H, H));     // g
-                        TensorPrimitives.Sigmoid(row.Slice(3 * H, H), row.Slice(3 * H, H)); // o
-                        var cb = c.Slice(b * H, H);
-                        TensorPrimitives.Multiply(row.Slice(H, H), cPrev.Slice(b * H, H), cb);           // f⊙cₜ₋₁
-                        TensorPrimitives.FusedMultiplyAdd(row.Slice(0, H), row.Slice(2 * H, H), cb, cb); // + i⊙g
-                        var tc = tanhC.Slice(b * H, H);
-                        TensorPrimitives.Tanh(cb, tc);
-                        TensorPrimitives.Multiply(row.Slice(3 * H, H), tc, h.Slice(b * H, H));          // o⊙tanh(cₜ)
-                    }
+                    TensorPrimitives.Sigmoid(a, a); // i, f, σ(2·g), o
+                    LstmCell(a, cs.Slice(prev * batch * H, batch * H), cs.Slice(cur * batch * H, batch * H), tmp, batch, H);
+                    TensorPrimitives.Sigmoid(tmp, tmp); // σ(2c)
+                    LstmOutput(a, tmp, h, batch, H);
                     break;
-                }
                 case LayerKind.GRU:
-                {
-                    var hn = hns.Slice((training ? t : 0) * batch * H, batch * H);
-                    for (int b = 0; b < batch; b++)
-                    {
-                        var row = a.Slice(b * GH, GH);
-                        var hpRow = hp.Slice(b * GH, GH);
-                        TensorPrimitives.Add(row.Slice(0, 2 * H), hpRow.Slice(0, 2 * H), row.Slice(0, 2 * H));
-                        TensorPrimitives.Sigmoid(row.Slice(0, 2 * H), row.Slice(0, 2 * H)); // r, z
-                        var hnb = hn.Slice(b * H, H);
-                        hpRow.Slice(2 * H, H).CopyTo(hnb);
-                        var n = row.Slice(2 * H, H);
-                        TensorPrimitives.FusedMultiplyAdd(row.Slice(0, H), hnb, n, n); // W_in·x + b_in + r⊙(W_hn·h + b_hn)
-                        TensorPrimitives.Tanh(n, n);
-                        // hₜ = n + z⊙(hₜ₋₁ − n)
-                        var hb = h.Slice(b * H, H);
-                        TensorPrimitives.Subtract(hPrev.Slice(b * H, H), n, hb);
-                        TensorPrimitives.FusedMultiplyAdd(row.Slice(H, H), hb, n, hb);
-                    }
+                    GruGates(a, hp, tmp, batch, H);
+                    TensorPrimitives.Sigmoid(a, a); // r, z (the n block is overwritten below)
+                    GruCandidate(a, hp, tmp, hns.Slice((training ? t : 0) * batch * H, batch * H), batch, H);
+                    TensorPrimitives.Sigmoid(tmp, tmp); // σ(2·n's pre-activation)
+                    GruState(a, tmp, hPrev, h, batch, H);
                     break;
-                }
             }
             // A padded step keeps the state (and cell) it was given.
             if (!lengths.IsEmpty)
@@ -382,6 +378,118 @@ public static class Recurrent
         for (int b = 0; b < batch; b++)
             if ((uint)lengths[b] > (uint)steps)
                 throw new ArgumentOutOfRangeException(nameof(lengths), lengths[b], $"Sequence {b} has length {lengths[b]}; lengths must be between 0 and the declared {steps} steps.");
+    }
+
+    // Rows of the gate blocks whose activation is tanh: LSTM's g, GRU's n, every row of a plain RNN.
+    private static bool IsTanhBlock(RecurrentGeometry g, int block) => g.Cell == LayerKind.SimpleRNN || block == 2;
+
+    // W_ihᵀ, W_hh (transposed for the broadcast kernel, else as it is) and both biases, the tanh blocks doubled.
+    private static void Prepare(RecurrentGeometry g, ReadOnlySpan<float> wih, ReadOnlySpan<float> whh, ReadOnlySpan<float> bih, ReadOnlySpan<float> bhh,
+        Span<float> wihT, Span<float> whhP, Span<float> bih2, Span<float> bhh2, bool transposeHidden)
+    {
+        int I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
+        for (int r = 0; r < GH; r++)
+        {
+            float scale = IsTanhBlock(g, r / H) ? 2f : 1f;
+            bih2[r] = scale * bih[r];
+            bhh2[r] = scale * bhh[r];
+            for (int k = 0; k < I; k++) wihT[k * GH + r] = scale * wih[r * I + k];
+            var row = whh.Slice(r * H, H);
+            if (transposeHidden)
+                for (int k = 0; k < H; k++) whhP[k * GH + r] = scale * row[k];
+            else
+                TensorPrimitives.Multiply(row, scale, whhP.Slice(r * H, H));
+        }
+    }
+
+    // LSTM, after the sigmoid pass over i, f, σ(2·g_pre), o: g = 2σ − 1 (kept), c = f⊙cₜ₋₁ + i⊙g, and 2c for the tanh.
+    private static void LstmCell(Span<float> a, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> twiceC, int batch, int H)
+    {
+        int GH = 4 * H;
+        for (int b = 0; b < batch; b++)
+        {
+            var row = a.Slice(b * GH, GH);
+            var i = row.Slice(0, H);
+            var f = row.Slice(H, H);
+            var gg = row.Slice(2 * H, H);
+            var cp = cPrev.Slice(b * H, H);
+            var cb = c.Slice(b * H, H);
+            var c2 = twiceC.Slice(b * H, H);
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; j + 8 <= H; j += 8)
+                {
+                    var gj = Vector256.FusedMultiplyAdd(Vector256.Create(2f), Vector256.Create(gg.Slice(j, 8)), Vector256.Create(-1f));
+                    gj.CopyTo(gg.Slice(j, 8));
+                    var cj = Vector256.FusedMultiplyAdd(Vector256.Create(f.Slice(j, 8)), Vector256.Create(cp.Slice(j, 8)), Vector256.Create(i.Slice(j, 8)) * gj);
+                    cj.CopyTo(cb.Slice(j, 8));
+                    (cj + cj).CopyTo(c2.Slice(j, 8));
+                }
+            for (; j < H; j++)
+            {
+                float gj = gg[j] = 2f * gg[j] - 1f;
+                float cj = cb[j] = MathF.FusedMultiplyAdd(f[j], cp[j], i[j] * gj);
+                c2[j] = cj + cj;
+            }
+        }
+    }
+
+    // LSTM: h = o⊙tanh(c), with tanh(c) = 2σ(2c) − 1 from the sigmoid pass.
+    private static void LstmOutput(ReadOnlySpan<float> a, ReadOnlySpan<float> sigmoidTwiceC, Span<float> h, int batch, int H)
+    {
+        int GH = 4 * H;
+        for (int b = 0; b < batch; b++)
+        {
+            var o = a.Slice(b * GH + 3 * H, H);
+            var u = sigmoidTwiceC.Slice(b * H, H);
+            var hb = h.Slice(b * H, H);
+            for (int j = 0; j < H; j++) hb[j] = o[j] * MathF.FusedMultiplyAdd(2f, u[j], -1f);
+        }
+    }
+
+    // GRU: r and z take the hidden side's pre-activations; the input side's 2·(W_in·x + b_in) is set aside for the candidate.
+    private static void GruGates(Span<float> a, ReadOnlySpan<float> hp, Span<float> inputSide, int batch, int H)
+    {
+        int GH = 3 * H;
+        for (int b = 0; b < batch; b++)
+        {
+            var row = a.Slice(b * GH, GH);
+            TensorPrimitives.Add(row.Slice(0, 2 * H), hp.Slice(b * GH, 2 * H), row.Slice(0, 2 * H));
+            row.Slice(2 * H, H).CopyTo(inputSide.Slice(b * H, H));
+        }
+    }
+
+    // GRU: 2·(W_in·x + b_in + r⊙(W_hn·h + b_hn)) for the tanh, and W_hn·h + b_hn kept for backward.
+    private static void GruCandidate(ReadOnlySpan<float> a, ReadOnlySpan<float> hp, Span<float> candidate, Span<float> hn, int batch, int H)
+    {
+        int GH = 3 * H;
+        for (int b = 0; b < batch; b++)
+        {
+            var r = a.Slice(b * GH, H);
+            var hn2 = hp.Slice(b * GH + 2 * H, H);
+            var n = candidate.Slice(b * H, H);
+            TensorPrimitives.FusedMultiplyAdd(r, hn2, n, n);
+            TensorPrimitives.Multiply(hn2, 0.5f, hn.Slice(b * H, H));
+        }
+    }
+
+    // GRU: n = 2σ − 1 (kept in the n block), hₜ = n + z⊙(hₜ₋₁ − n).
+    private static void GruState(Span<float> a, ReadOnlySpan<float> sigmoidCandidate, ReadOnlySpan<float> hPrev, Span<float> h, int batch, int H)
+    {
+        int GH = 3 * H;
+        for (int b = 0; b < batch; b++)
+        {
+            var z = a.Slice(b * GH + H, H);
+            var n = a.Slice(b * GH + 2 * H, H);
+            var u = sigmoidCandidate.Slice(b * H, H);
+            var hp = hPrev.Slice(b * H, H);
+            var hb = h.Slice(b * H, H);
+            for (int j = 0; j < H; j++)
+            {
+                float nj = n[j] = MathF.FusedMultiplyAdd(2f, u[j], -1f);
+                hb[j] = MathF.FusedMultiplyAdd(z[j], hp[j] - nj, nj);
+            }
+        }
     }
 
     /// <summary>Zeroes the padding steps of <paramref name="batch"/> sequences of <paramref name="steps"/> rows of <paramref name="width"/>; nothing without lengths.</summary>
