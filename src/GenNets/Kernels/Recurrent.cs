@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace GenNets.Kernels;
@@ -261,44 +262,15 @@ public static class Recurrent
                     var cs = extra.Slice(0, batch * (T + 1) * H);
                     var c = cs.Slice((t + 1) * batch * H, batch * H);
                     var cPrev = cs.Slice(t * batch * H, batch * H);
+                    // tanh(c) for the whole step at once, as 2σ(2c) − 1.
+                    TensorPrimitives.Multiply(c, 2f, tmp);
+                    TensorPrimitives.Sigmoid(tmp, tmp);
                     for (int b = 0; b < batch; b++)
                     {
                         if (!lengths.IsEmpty && t >= lengths[b])
-                        {
                             da.Slice(b * GH, GH).Clear(); // the cell gradient passes through a padding step unchanged
-                            continue;
-                        }
-                        var row = a.Slice(b * GH, GH);
-                        var i = row.Slice(0, H);
-                        var f = row.Slice(H, H);
-                        var gg = row.Slice(2 * H, H);
-                        var o = row.Slice(3 * H, H);
-                        var dRow = da.Slice(b * GH, GH);
-                        var dhb = dh.Slice(b * H, H);
-                        var dc = dcNext.Slice(b * H, H); // becomes dcₜ in place, then dcₜ₋₁
-                        var tc = tmp.Slice(b * H, H);
-                        TensorPrimitives.Tanh(c.Slice(b * H, H), tc);
-                        // do = dh⊙tanh(c), and its pre-activation gradient do⊙o(1 − o).
-                        var dao = dRow.Slice(3 * H, H);
-                        TensorPrimitives.Multiply(dhb, tc, dao);
-                        SigmoidGradient(o, dao);
-                        // dc += dh⊙o⊙(1 − tanh²c)
-                        TensorPrimitives.Multiply(tc, tc, tc);
-                        TensorPrimitives.Subtract(1f, tc, tc);
-                        TensorPrimitives.Multiply(tc, o, tc);
-                        TensorPrimitives.FusedMultiplyAdd(tc, dhb, dc, dc);
-                        // di = dc⊙g, df = dc⊙cₜ₋₁, dg = dc⊙i, then through their activations.
-                        var dai = dRow.Slice(0, H);
-                        TensorPrimitives.Multiply(dc, gg, dai);
-                        SigmoidGradient(i, dai);
-                        var daf = dRow.Slice(H, H);
-                        TensorPrimitives.Multiply(dc, cPrev.Slice(b * H, H), daf);
-                        SigmoidGradient(f, daf);
-                        var dag = dRow.Slice(2 * H, H);
-                        TensorPrimitives.Multiply(dc, i, dag);
-                        TanhGradient(gg, dag);
-                        // dcₜ₋₁ = dc⊙f
-                        TensorPrimitives.Multiply(dc, f, dc);
+                        else
+                            LstmCellBackward(a.Slice(b * GH, GH), tmp.Slice(b * H, H), cPrev.Slice(b * H, H), dh.Slice(b * H, H), dcNext.Slice(b * H, H), da.Slice(b * GH, GH), H);
                     }
                     Gemm.MultiplyAccumulate(da, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
                     break;
@@ -316,31 +288,7 @@ public static class Recurrent
                             dh.Slice(b * H, H).CopyTo(dhNext.Slice(b * H, H));
                             continue;
                         }
-                        var row = a.Slice(b * GH, GH);
-                        var r = row.Slice(0, H);
-                        var z = row.Slice(H, H);
-                        var n = row.Slice(2 * H, H);
-                        var dRow = da.Slice(b * GH, GH);
-                        var dhpRow = dhp.Slice(b * GH, GH);
-                        var dhb = dh.Slice(b * H, H);
-                        // dz = dh⊙(hₜ₋₁ − n), through the sigmoid.
-                        var daz = dRow.Slice(H, H);
-                        TensorPrimitives.Subtract(hPrev.Slice(b * H, H), n, daz);
-                        TensorPrimitives.Multiply(daz, dhb, daz);
-                        SigmoidGradient(z, daz);
-                        // dn = dh⊙(1 − z), through the tanh.
-                        var dan = dRow.Slice(2 * H, H);
-                        TensorPrimitives.Subtract(1f, z, dan);
-                        TensorPrimitives.Multiply(dan, dhb, dan);
-                        TanhGradient(n, dan);
-                        // The reset gate scaled W_hn·h + b_hn: dr = dan⊙hn, d(hn) = dan⊙r.
-                        var dar = dRow.Slice(0, H);
-                        TensorPrimitives.Multiply(dan, hn.Slice(b * H, H), dar);
-                        SigmoidGradient(r, dar);
-                        dRow.Slice(0, 2 * H).CopyTo(dhpRow.Slice(0, 2 * H));
-                        TensorPrimitives.Multiply(dan, r, dhpRow.Slice(2 * H, H));
-                        // The direct path: dhₜ₋₁ = dh⊙z (+ the matrix product below).
-                        TensorPrimitives.Multiply(dhb, z, dhNext.Slice(b * H, H));
+                        GruCellBackward(a.Slice(b * GH, GH), hn.Slice(b * H, H), hPrev.Slice(b * H, H), dh.Slice(b * H, H), da.Slice(b * GH, GH), dhp.Slice(b * GH, GH), dhNext.Slice(b * H, H), H);
                     }
                     Gemm.MultiplyAccumulate(dhp, GH, 1, whh, dhNext, batch, H, GH, accumulate: true);
                     break;
@@ -508,15 +456,99 @@ public static class Recurrent
             if (t >= lengths[b]) rows.Slice(b * width, width).Clear();
     }
 
-    // d ← d⊙s(1 − s) for a sigmoid output s.
-    private static void SigmoidGradient(ReadOnlySpan<float> s, Span<float> d)
+    // One LSTM step of one sample, backward: from the gates (i, f, g, o), σ(2cₜ), cₜ₋₁ and dh, the pre-activation
+    // gradients into dRow, and dc (in: from the next step) becomes dcₜ₋₁. One pass, every gate at once.
+    private static void LstmCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> sigmoidTwiceC, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> dh,
+        Span<float> dc, Span<float> dRow, int H)
     {
-        for (int j = 0; j < d.Length; j++) d[j] *= s[j] * (1f - s[j]);
+        ref float rg = ref MemoryMarshal.GetReference(gates);
+        ref float ru = ref MemoryMarshal.GetReference(sigmoidTwiceC);
+        ref float rc = ref MemoryMarshal.GetReference(cPrev);
+        ref float rh = ref MemoryMarshal.GetReference(dh);
+        ref float rdc = ref MemoryMarshal.GetReference(dc);
+        ref float rd = ref MemoryMarshal.GetReference(dRow);
+        nuint h = (nuint)H;
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            for (; j + 8 <= H; j += 8)
+            {
+                nuint k = (nuint)j;
+                var i = Vector256.LoadUnsafe(ref rg, k);
+                var f = Vector256.LoadUnsafe(ref rg, h + k);
+                var gg = Vector256.LoadUnsafe(ref rg, 2 * h + k);
+                var o = Vector256.LoadUnsafe(ref rg, 3 * h + k);
+                var tc = Vector256.LoadUnsafe(ref ru, k) * 2f - one;
+                var d = Vector256.LoadUnsafe(ref rh, k);
+                var dcv = Vector256.FusedMultiplyAdd(d * o, one - tc * tc, Vector256.LoadUnsafe(ref rdc, k));
+                (dcv * gg * i * (one - i)).StoreUnsafe(ref rd, k);
+                (dcv * Vector256.LoadUnsafe(ref rc, k) * f * (one - f)).StoreUnsafe(ref rd, h + k);
+                (dcv * i * (one - gg * gg)).StoreUnsafe(ref rd, 2 * h + k);
+                (d * tc * o * (one - o)).StoreUnsafe(ref rd, 3 * h + k);
+                (dcv * f).StoreUnsafe(ref rdc, k);
+            }
+        }
+        for (; j < H; j++)
+        {
+            float i = gates[j], f = gates[H + j], gg = gates[2 * H + j], o = gates[3 * H + j];
+            float tc = 2f * sigmoidTwiceC[j] - 1f, d = dh[j];
+            float dcv = MathF.FusedMultiplyAdd(d * o, 1f - tc * tc, dc[j]);
+            dRow[j] = dcv * gg * i * (1f - i);
+            dRow[H + j] = dcv * cPrev[j] * f * (1f - f);
+            dRow[2 * H + j] = dcv * i * (1f - gg * gg);
+            dRow[3 * H + j] = d * tc * o * (1f - o);
+            dc[j] = dcv * f;
+        }
     }
 
-    // d ← d⊙(1 − u²) for a tanh output u.
-    private static void TanhGradient(ReadOnlySpan<float> u, Span<float> d)
+    // One GRU step of one sample, backward: the input side's pre-activation gradients (r, z, n) into dRow, the hidden
+    // side's (r, z, and W_hn·h + b_hn) into dHidden, and the direct path dh⊙z into dhPrev. One pass.
+    private static void GruCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hn, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dh,
+        Span<float> dRow, Span<float> dHidden, Span<float> dhPrev, int H)
     {
-        for (int j = 0; j < d.Length; j++) d[j] *= 1f - u[j] * u[j];
+        ref float rg = ref MemoryMarshal.GetReference(gates);
+        ref float rn = ref MemoryMarshal.GetReference(hn);
+        ref float rp = ref MemoryMarshal.GetReference(hPrev);
+        ref float rh = ref MemoryMarshal.GetReference(dh);
+        ref float rd = ref MemoryMarshal.GetReference(dRow);
+        ref float rdh = ref MemoryMarshal.GetReference(dHidden);
+        ref float rdp = ref MemoryMarshal.GetReference(dhPrev);
+        nuint h = (nuint)H;
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            for (; j + 8 <= H; j += 8)
+            {
+                nuint k = (nuint)j;
+                var r = Vector256.LoadUnsafe(ref rg, k);
+                var z = Vector256.LoadUnsafe(ref rg, h + k);
+                var n = Vector256.LoadUnsafe(ref rg, 2 * h + k);
+                var d = Vector256.LoadUnsafe(ref rh, k);
+                var dan = d * (one - z) * (one - n * n);
+                var dar = dan * Vector256.LoadUnsafe(ref rn, k) * r * (one - r);
+                var daz = d * (Vector256.LoadUnsafe(ref rp, k) - n) * z * (one - z);
+                dar.StoreUnsafe(ref rd, k);
+                daz.StoreUnsafe(ref rd, h + k);
+                dan.StoreUnsafe(ref rd, 2 * h + k);
+                dar.StoreUnsafe(ref rdh, k);
+                daz.StoreUnsafe(ref rdh, h + k);
+                (dan * r).StoreUnsafe(ref rdh, 2 * h + k);
+                (d * z).StoreUnsafe(ref rdp, k);
+            }
+        }
+        for (; j < H; j++)
+        {
+            float r = gates[j], z = gates[H + j], n = gates[2 * H + j], d = dh[j];
+            float dan = d * (1f - z) * (1f - n * n);
+            float dar = dan * hn[j] * r * (1f - r);
+            float daz = d * (hPrev[j] - n) * z * (1f - z);
+            dRow[j] = dHidden[j] = dar;
+            dRow[H + j] = dHidden[H + j] = daz;
+            dRow[2 * H + j] = dan;
+            dHidden[2 * H + j] = dan * r;
+            dhPrev[j] = d * z;
+        }
     }
 }
