@@ -69,6 +69,41 @@ public static class Activations
     /// <summary>y = 1 / (1 + e^(−z)).</summary>
     public static void Sigmoid(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Sigmoid(z, y);
 
+    /// <summary>
+    /// x ← 1 / (1 + e^(−x)) in place, in one Vector256 pass: e^(−x) from Cephes' degree-5 polynomial on the argument reduced
+    /// by ln 2, scaled by 2^n through the exponent bits, the argument clamped so that nothing overflows. Within 2e-7 of the
+    /// exact value everywhere (tested); several times faster than a general exponential, which is what a recurrent
+    /// layer's every step waits on.
+    /// </summary>
+    public static void SigmoidInPlace(Span<float> x)
+    {
+        ref float r = ref MemoryMarshal.GetReference(x);
+        int n = x.Length, i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+                Sigmoid8(Vector256.LoadUnsafe(ref r, (nuint)i)).StoreUnsafe(ref r, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref r, i) = 1f / (1f + MathF.Exp(-Unsafe.Add(ref r, i)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sigmoid8(Vector256<float> x)
+    {
+        // t = −x in [−87.3, 88.3]: e^t stays a normal float, and 1 + e^t never overflows.
+        var t = Vector256.Min(Vector256.Max(-x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
+        var k = Vector256.Round(t * Vector256.Create(1.44269504088896341f)); // t / ln 2, to the nearest integer
+        var f = Vector256.FusedMultiplyAdd(k, Vector256.Create(-0.693359375f), t);    // t − k·ln 2, in two parts
+        f = Vector256.FusedMultiplyAdd(k, Vector256.Create(2.12194440e-4f), f);
+        var p = Vector256.Create(1.9875691500e-4f);
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1.3981999507e-3f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(8.3334519073e-3f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(4.1665795894e-2f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1.6666665459e-1f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(5.0000001201e-1f));
+        p = Vector256.FusedMultiplyAdd(p, f * f, f + Vector256<float>.One);              // e^f
+        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle(); // 2^k
+        return Vector256<float>.One / (Vector256<float>.One + p * scale);
+    }
+
     /// <summary>dz = dy·y·(1 − y).</summary>
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {

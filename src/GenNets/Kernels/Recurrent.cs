@@ -158,23 +158,23 @@ public static class Recurrent
             {
                 case LayerKind.SimpleRNN:
                     TensorPrimitives.Add(a, hp, a);
-                    TensorPrimitives.Sigmoid(a, a);
+                    Activations.SigmoidInPlace(a);
                     TensorPrimitives.Multiply(a, 2f, a);
                     TensorPrimitives.Subtract(a, 1f, a); // tanh = 2σ(2x) − 1
                     a.CopyTo(h);
                     break;
                 case LayerKind.LSTM:
                     TensorPrimitives.Add(a, hp, a);
-                    TensorPrimitives.Sigmoid(a, a); // i, f, σ(2·g), o
+                    Activations.SigmoidInPlace(a); // i, f, σ(2·g), o
                     LstmCell(a, cs.Slice(prev * batch * H, batch * H), cs.Slice(cur * batch * H, batch * H), tmp, batch, H);
-                    TensorPrimitives.Sigmoid(tmp, tmp); // σ(2c)
+                    Activations.SigmoidInPlace(tmp); // σ(2c)
                     LstmOutput(a, tmp, h, batch, H);
                     break;
                 case LayerKind.GRU:
                     GruGates(a, hp, tmp, batch, H);
-                    TensorPrimitives.Sigmoid(a, a); // r, z (the n block is overwritten below)
+                    Activations.SigmoidInPlace(a); // r, z (the n block is overwritten below)
                     GruCandidate(a, hp, tmp, hns.Slice((training ? t : 0) * batch * H, batch * H), batch, H);
-                    TensorPrimitives.Sigmoid(tmp, tmp); // σ(2·n's pre-activation)
+                    Activations.SigmoidInPlace(tmp); // σ(2·n's pre-activation)
                     GruState(a, tmp, hPrev, h, batch, H);
                     break;
             }
@@ -219,7 +219,7 @@ public static class Recurrent
         // Scratch: the pre-activation gradients of every step (input side, and for GRU the hidden side), then dh, dc and a temporary.
         bool gru = g.Cell == LayerKind.GRU;
         int stepFloats = batch * T * GH;
-        var scratch = Scratch.Get(ref t_backward, (gru ? 2 : 1) * stepFloats + 4 * batch * H + (dx.IsEmpty ? 0 : batch * T * I));
+        var scratch = Scratch.Get(ref t_backward, (gru ? 2 : 1) * stepFloats + 4 * batch * H + (dx.IsEmpty ? 0 : batch * T * I) + 2 * I * GH);
         var dA = scratch.Slice(0, stepFloats);
         var dHP = gru ? scratch.Slice(stepFloats, stepFloats) : dA;
         int at = (gru ? 2 : 1) * stepFloats;
@@ -264,7 +264,7 @@ public static class Recurrent
                     var cPrev = cs.Slice(t * batch * H, batch * H);
                     // tanh(c) for the whole step at once, as 2σ(2c) − 1.
                     TensorPrimitives.Multiply(c, 2f, tmp);
-                    TensorPrimitives.Sigmoid(tmp, tmp);
+                    Activations.SigmoidInPlace(tmp);
                     for (int b = 0; b < batch; b++)
                     {
                         if (!lengths.IsEmpty && t >= lengths[b])
@@ -306,13 +306,29 @@ public static class Recurrent
         var ghh = gradients.Slice(g.InputWeightLength, g.HiddenWeightLength);
         var gbih = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength, GH);
         var gbhh = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength + GH, GH);
-        Gemm.MultiplyAccumulate(dA, 1, GH, xs, gih, GH, I, rows, accumulate: false);                  // dW_ih = dAᵀ·x
+        // With few input features the products with W_ih are narrow (I columns): dW_ih is computed turned around, as xᵀ·dA
+        // [I, GH] on the broadcast kernel, and dx on the dot kernel with W_ihᵀ, whose dots run over all the gates.
+        var turned = scratch.Slice(scratch.Length - 2 * I * GH, I * GH);
+        var wihT = scratch.Slice(scratch.Length - I * GH, I * GH);
+        if (I < 16)
+        {
+            Gemm.MultiplyAccumulate(xs, 1, I, dA, turned, I, GH, rows, accumulate: false); // dW_ihᵀ = xᵀ·dA
+            Transpose(turned, gih, I, GH);
+        }
+        else
+            Gemm.MultiplyAccumulate(dA, 1, GH, xs, gih, GH, I, rows, accumulate: false); // dW_ih = dAᵀ·x
         Gemm.MultiplyAccumulate(dHP, 1, GH, hs.Slice(0, rows * H), ghh, GH, H, rows, accumulate: false); // dW_hh = dHPᵀ·hₜ₋₁
         Gemm.ColumnSums(dA, gbih, rows, GH);
         Gemm.ColumnSums(dHP, gbhh, rows, GH);
         if (dx.IsEmpty) return;
         var dxs = scratch.Slice(at + 4 * batch * H, rows * I);
-        Gemm.MultiplyAccumulate(dA, GH, 1, wih, dxs, rows, I, GH, accumulate: false); // dx = dA·W_ih, step-major
+        if (I < 16)
+        {
+            Transpose(wih, wihT, GH, I);
+            Gemm.MultiplyTransposed(dA, wihT, default, dxs, rows, I, GH); // dx = dA·W_ih, step-major
+        }
+        else
+            Gemm.MultiplyAccumulate(dA, GH, 1, wih, dxs, rows, I, GH, accumulate: false); // dx = dA·W_ih, step-major
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < T; t++)
                 dxs.Slice((t * batch + b) * I, I).CopyTo(dx.Slice((b * T + t) * I, I));
@@ -454,6 +470,14 @@ public static class Recurrent
         if (lengths.IsEmpty) return;
         for (int b = 0; b < batch; b++)
             if (t >= lengths[b]) rows.Slice(b * width, width).Clear();
+    }
+
+    // t[k, r] = m[r, k] for an r×k matrix m.
+    private static void Transpose(ReadOnlySpan<float> m, Span<float> t, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < cols; k++)
+                t[k * rows + r] = m[r * cols + k];
     }
 
     // One LSTM step of one sample, backward: from the gates (i, f, g, o), σ(2cₜ), cₜ₋₁ and dh, the pre-activation

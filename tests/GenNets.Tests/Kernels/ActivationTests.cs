@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using GenNets.Kernels;
 using Xunit;
@@ -76,5 +77,25 @@ public class ActivationTests
         Assert.Equal(0.9999779095030014, SpecialFunctions.Erf(3.0), 14);
         Assert.Equal(0.9999999845827421, SpecialFunctions.Erf(4.0), 14);
         Assert.Equal(-0.8427007929497149, SpecialFunctions.Erf(-1.0), 14);
+    }
+
+    [Fact]
+    public void SigmoidInPlace_IsWithin2e7OfTheExactValue_Everywhere()
+    {
+        // A dense sweep over [−100, 100] (both saturated ends included), lengths that leave a scalar tail.
+        var x = new float[285_715 + 3];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(-100 + i * 0.0007);
+        var exact = Array.ConvertAll(x, v => 1 / (1 + Math.Exp(-(double)v)));
+        Activations.SigmoidInPlace(x);
+        double worst = 0;
+        for (int i = 0; i < x.Length; i++) worst = Math.Max(worst, Math.Abs(x[i] - exact[i]));
+        Assert.True(worst <= 2e-7, $"worst absolute error {worst:E3}");
+        float[] edges = [float.MaxValue, -float.MaxValue, 0f, 1e-30f, -1e-30f, 88.7f, -88.7f, 1e4f];
+        Activations.SigmoidInPlace(edges);
+        Assert.Equal([1f, 0f, 0.5f, 0.5f, 0.5f, 1f, 0f, 1f], edges.Select(v => MathF.Round(v, 6)));
+        // NaN stays NaN (the trainer's guard must see it), in the vector lanes and in the scalar tail.
+        var nan = Enumerable.Repeat(float.NaN, 11).ToArray();
+        Activations.SigmoidInPlace(nan);
+        Assert.All(nan, v => Assert.True(float.IsNaN(v)));
     }
 }
