@@ -157,7 +157,7 @@ public static class Program
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
         };
-        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 900, 560);
     }
 

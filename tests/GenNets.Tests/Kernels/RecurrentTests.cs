@@ -24,27 +24,36 @@ public class RecurrentTests
         { LayerKind.GRU, 7, 9, 17, true },
     };
 
+    // Each cell, with the last state or every state as its output.
+    public static TheoryData<LayerKind, bool> CellsAndOutputs => new()
+    {
+        { LayerKind.SimpleRNN, false }, { LayerKind.SimpleRNN, true }, { LayerKind.LSTM, false },
+        { LayerKind.LSTM, true }, { LayerKind.GRU, false }, { LayerKind.GRU, true },
+    };
+
     // Weights of the size PyTorch draws (±1/√H) keep the gates away from saturation, where differences say little.
     private static float[] Parameters(RecurrentGeometry g, ulong seed) => Check.Random(g.ParameterLength, seed, (float)(1 / Math.Sqrt(g.Hidden)) * 2);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void ReferenceBackward_MatchesFiniteDifferences(LayerKind cell, int steps, int inputs, int units, bool all)
+        => CheckReferenceBackward(new RecurrentGeometry(cell, steps, inputs, units, all), batch: 2, lengths: default, seed: 1);
+
+    // The reference's gradients of loss = Σ weights⊙y, against central differences of its forward pass.
+    private static void CheckReferenceBackward(RecurrentGeometry g, int batch, int[]? lengths, ulong seed)
     {
-        var g = new RecurrentGeometry(cell, steps, inputs, units, all);
-        const int batch = 2;
-        double[] x = Check.ToDouble(Check.Random(batch * g.InputLength, 1));
-        double[] p = Check.ToDouble(Parameters(g, 2));
-        double[] weights = Check.ToDouble(Check.Random(batch * g.OutputLength, 3)); // loss = Σ weights⊙y
+        double[] x = Check.ToDouble(Check.Random(batch * g.InputLength, seed));
+        double[] p = Check.ToDouble(Parameters(g, seed + 1));
+        double[] weights = Check.ToDouble(Check.Random(batch * g.OutputLength, seed + 2));
         double Loss(double[] xx, double[] pp)
         {
-            var y = Reference.Recurrent(xx, pp, batch, g);
+            var y = Reference.Recurrent(xx, pp, batch, g, lengths);
             double sum = 0;
             for (int i = 0; i < y.Length; i++) sum += weights[i] * y[i];
             return sum;
         }
         var gradient = new double[g.ParameterLength];
-        var dx = Reference.RecurrentBackward(x, p, weights, batch, g, gradient);
+        var dx = Reference.RecurrentBackward(x, p, weights, batch, g, gradient, lengths);
         Check.Close(Check.FiniteDifferences(pp => Loss(x, pp), p), gradient, 1e-5, 1e-7, "parameter gradient");
         Check.Close(Check.FiniteDifferences(xx => Loss(xx, p), x), dx, 1e-5, 1e-7, "input gradient");
     }
@@ -129,40 +138,12 @@ public class RecurrentTests
     }
 
     [Theory]
-    [InlineData(LayerKind.SimpleRNN, false)]
-    [InlineData(LayerKind.SimpleRNN, true)]
-    [InlineData(LayerKind.LSTM, false)]
-    [InlineData(LayerKind.LSTM, true)]
-    [InlineData(LayerKind.GRU, false)]
-    [InlineData(LayerKind.GRU, true)]
+    [MemberData(nameof(CellsAndOutputs))]
     public void ReferenceWithLengths_MatchesFiniteDifferences(LayerKind cell, bool all)
-    {
-        var g = new RecurrentGeometry(cell, 6, 2, 3, all);
-        int[] lengths = [6, 2, 0, 4];
-        int batch = lengths.Length;
-        double[] x = Check.ToDouble(Check.Random(batch * g.InputLength, 21));
-        double[] p = Check.ToDouble(Parameters(g, 22));
-        double[] weights = Check.ToDouble(Check.Random(batch * g.OutputLength, 23));
-        double Loss(double[] xx, double[] pp)
-        {
-            var y = Reference.Recurrent(xx, pp, batch, g, lengths);
-            double sum = 0;
-            for (int k = 0; k < y.Length; k++) sum += weights[k] * y[k];
-            return sum;
-        }
-        var gradient = new double[g.ParameterLength];
-        var dx = Reference.RecurrentBackward(x, p, weights, batch, g, gradient, lengths);
-        Check.Close(Check.FiniteDifferences(pp => Loss(x, pp), p), gradient, 1e-5, 1e-7, "parameter gradient");
-        Check.Close(Check.FiniteDifferences(xx => Loss(xx, p), x), dx, 1e-5, 1e-7, "input gradient");
-    }
+        => CheckReferenceBackward(new RecurrentGeometry(cell, 6, 2, 3, all), batch: 4, lengths: [6, 2, 0, 4], seed: 21);
 
     [Theory]
-    [InlineData(LayerKind.SimpleRNN, false)]
-    [InlineData(LayerKind.SimpleRNN, true)]
-    [InlineData(LayerKind.LSTM, false)]
-    [InlineData(LayerKind.LSTM, true)]
-    [InlineData(LayerKind.GRU, false)]
-    [InlineData(LayerKind.GRU, true)]
+    [MemberData(nameof(CellsAndOutputs))]
     public void Lengths_MatchTheReference_AndPaddingNeverMatters(LayerKind cell, bool all)
     {
         var g = new RecurrentGeometry(cell, 7, 3, 5, all);
