@@ -122,11 +122,16 @@ internal static class Descriptors
         "SimpleRNN over a long sequence",
         "Layer {0} (SimpleRNN) runs over {1} steps; a plain RNN's gradients vanish or explode over more than about {2}, so it rarely learns dependencies that long: consider LSTM or GRU", Layers, DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor EveryStateKept = Make(DiagnosticIds.EveryStateKept,
+        "Every state of a recurrent layer kept",
+        "Layer {0} ({1}) returns its state at each of the {2} steps, and {3}; if one prediction per sequence is meant, set ReturnSequences = false to keep the last state only",
+        Layers, DiagnosticSeverity.Info);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
-        NegativePadding, NonFiniteValue, LongSimpleRnn);
+        NegativePadding, NonFiniteValue, LongSimpleRnn, EveryStateKept);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

@@ -59,7 +59,7 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         var shaped = ShapeEngine.Infer(parsed.Spec);
         bool valid = !parsed.HasBindingErrors
             && shaped.Network is not null
-            && parsed.Problems.Concat(shaped.Problems).All(p => DiagnosticIds.IsWarning(p.Id));
+            && !parsed.Problems.Concat(shaped.Problems).Any(p => DiagnosticIds.IsError(p.Id));
         return new GenerationModel(parsed.Spec, valid ? shaped.Network : null);
     }
 }

@@ -402,4 +402,19 @@ public class NetworkAnalyzerTests
         [Input(10, 2)] [LSTM(8, {|GN0017:ForgetBias = float.NaN|})] [Dense(1)]
         public partial class NoBias { }
         """, "The forget bias of layer 0 (LSTM) must be a finite number, but is NaN");
+
+    [Fact]
+    public Task GN0031_EveryStateToAPerStepOutput() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(50, 2)] [LSTM(64, {|GN0031:ReturnSequences = true|})] [Dense(1)]
+        public partial class PerStep { }
+        """, "Layer 0 (LSTM) returns its state at each of the 50 steps, and the network predicts at every step: its output is (50, 1) per sample",
+        "set ReturnSequences = false");
+
+    [Fact]
+    public Task GN0031_EveryStateFlattened() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(20, 3)] [GRU(8, ReturnSequences = true)] [SimpleRNN(4, {|GN0031:ReturnSequences = true|})] [Dropout(0.1f)] [Flatten] [Dense(2)]
+        public partial class Joined { }
+        """, "Layer 1 (SimpleRNN) returns its state at each of the 20 steps, and layer 3 (Flatten) joins all of them into one vector of 80");
 }

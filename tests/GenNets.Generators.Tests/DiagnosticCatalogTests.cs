@@ -20,10 +20,11 @@ public class DiagnosticCatalogTests
         foreach (string id in Ids())
         {
             Assert.Contains("## " + id, docs);
-            var row = Regex.Match(docs, $@"\| \[{id}\]\(#{id.ToLowerInvariant()}\) \| (Error|Warning) \|");
+            var row = Regex.Match(docs, $@"\| \[{id}\]\(#{id.ToLowerInvariant()}\) \| (Error|Warning|Info) \|");
             Assert.True(row.Success, $"{id} has no row in the table of docs/diagnostics.md");
             // A network with only warnings is still generated; the documented severity must say the same.
             Assert.Equal(row.Groups[1].Value == "Warning", DiagnosticIds.IsWarning(id));
+            Assert.Equal(row.Groups[1].Value == "Info", DiagnosticIds.IsInfo(id));
         }
     }
 }

@@ -37,12 +37,19 @@ internal static class DiagnosticIds
 
     // GN0030–GN0039: recurrent networks.
     public const string LongSimpleRnn = "GN0030";
+    public const string EveryStateKept = "GN0031";
 
     /// <summary>Steps above which a SimpleRNN draws GN0030.</summary>
     public const int LongSequenceSteps = 100;
 
     /// <summary>The diagnostics that are warnings: a network with only these is still generated.</summary>
     public static bool IsWarning(string id) => id is NetworkTooLarge or StrideLeavesInputUnused or PoolingDoesNotDivide or LongSimpleRnn;
+
+    /// <summary>The diagnostics that are suggestions (Info): the IDE shows them, builds do not.</summary>
+    public static bool IsInfo(string id) => id is EveryStateKept;
+
+    /// <summary>The diagnostics that stop a network from being generated.</summary>
+    public static bool IsError(string id) => !IsWarning(id) && !IsInfo(id);
 
     /// <summary>Parameters above which GN0010 warns.</summary>
     public const long LargeNetworkParameters = 50_000_000;

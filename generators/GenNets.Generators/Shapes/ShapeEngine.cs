@@ -187,6 +187,8 @@ internal static class ShapeEngine
             shape = output;
         }
 
+        if (shapesKnown)
+            CheckEveryStateKept(layers, problems);
         var loss = spec.Loss ?? DefaultLoss(spec.Layers[lastIndex], shapesKnown ? shape[shape.Length - 1] : 0);
         var last = spec.Layers[lastIndex];
         var lastDense = spec.Layers.LastOrDefault(l => l.Kind == SpecKind.Dense);
@@ -295,6 +297,26 @@ internal static class ShapeEngine
         }
         output = ImmutableArray.Create(layer.Units, outH, outW);
         return true;
+    }
+
+    // The last recurrent layer returns every state, and what follows never picks one: either every later layer works per
+    // step (the network predicts at every step), or a Flatten joins all the states into one vector. Both are legitimate
+    // (a tagger; a fixed-length reader), and both are what a forgotten ReturnSequences = false looks like: a suggestion.
+    private static void CheckEveryStateKept(List<ShapedLayer> layers, List<Problem> problems)
+    {
+        int r = layers.FindLastIndex(l => l.Spec.Kind is SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU);
+        if (r < 0 || !layers[r].Spec.ReturnSequences) return;
+        var recurrent = layers[r];
+        string steps = Num(recurrent.InputShape[0]);
+        string? what = null;
+        for (int i = r + 1; i < layers.Count && what is null; i++)
+            if (layers[i].Spec.Kind == SpecKind.Flatten)
+                what = $"layer {Num(i)} (Flatten) joins all of them into one vector of {Num(layers[i].OutputShape[0])}";
+            else if (layers[i].Spec.Kind is not (SpecKind.Dense or SpecKind.Dropout))
+                return;
+        what ??= $"the network predicts at every step: its output is ({steps}, {Num(layers[layers.Count - 1].OutFeatures)}) per sample";
+        problems.Add(Problem.OnArgument(DiagnosticIds.EveryStateKept, recurrent.Spec.AttributeIndex, "ReturnSequences", -1,
+            Num(r), recurrent.Spec.Kind.ToString(), steps, what));
     }
 
     // Checks a recurrent layer's units and, when the input shape is known (not empty), that it is (time, features).
