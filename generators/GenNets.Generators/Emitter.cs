@@ -90,7 +90,7 @@ internal static class Emitter
         var plan = new Plan(net);
 
         EmitSummary(w, net, plan);
-        w.Open($"partial class {spec.ClassName} : global::GenNets.INetwork");
+        w.Open($"partial class {spec.ClassName} : global::GenNets.{(plan.Recurrent ? "ISequenceNetwork" : "INetwork")}");
 
         // ---- Constants ----
         w.Line($"/// <summary>Floats in one input sample, shape {Shape(spec.InputShape)}.</summary>");
@@ -274,6 +274,14 @@ internal static class Emitter
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::GenNets.LayerInfo> Layers => s_layers;");
         w.Line("/// <summary>The seed of the dropout masks, for reproducing a training step elsewhere.</summary>");
         w.Line("public ulong DropoutSeed => _dropoutSeed;");
+        if (plan.Recurrent)
+        {
+            w.Line("/// <summary>The declared steps of a sequence.</summary>");
+            w.Line($"public const int Steps = {plan.Steps};");
+            w.Line($"int global::GenNets.ISequenceNetwork.Steps => Steps;");
+            w.Line("/// <inheritdoc/>");
+            w.Line($"public bool OutputsSequences => {(plan.SequenceOutput ? "true" : "false")};");
+        }
         w.Line("/// <summary>Training steps taken (<see cref=\"ComputeGradients\"/> calls); numbers the dropout masks.</summary>");
         w.Line("public long TrainingSteps => _trainingSteps;");
         w.Line();

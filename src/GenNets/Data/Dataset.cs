@@ -5,11 +5,12 @@ namespace GenNets.Data;
 /// <summary>
 /// Samples in memory: a row-major block of features (one row of <see cref="FeatureSize"/> floats per
 /// sample) with either an integer class label per sample or a row of <see cref="TargetSize"/> float
-/// targets per sample.
+/// targets per sample, and for sequences of different lengths (each padded to the network's declared steps) the true
+/// length of each (<see cref="WithLengths"/>).
 /// </summary>
 public sealed class Dataset
 {
-    private Dataset(float[] features, int featureSize, int[]? labels, float[]? targets, int targetSize)
+    private Dataset(float[] features, int featureSize, int[]? labels, float[]? targets, int targetSize, int[]? lengths = null)
     {
         if (featureSize <= 0) throw new ArgumentOutOfRangeException(nameof(featureSize), featureSize, "The feature size must be positive.");
         if (features.Length % featureSize != 0)
@@ -19,6 +20,14 @@ public sealed class Dataset
             throw new ArgumentException($"There are {Count} samples but {labels.Length} labels.", nameof(labels));
         if (targets is not null && targets.Length != Count * targetSize)
             throw new ArgumentException($"There are {Count} samples of {targetSize} targets each ({Count * targetSize} floats) but the targets hold {targets.Length} floats.", nameof(targets));
+        if (lengths is not null)
+        {
+            if (lengths.Length != Count)
+                throw new ArgumentException($"There are {Count} samples but {lengths.Length} lengths.", nameof(lengths));
+            for (int i = 0; i < lengths.Length; i++)
+                if (lengths[i] < 0) throw new ArgumentException($"Sequence {i} has a negative length, {lengths[i]}.", nameof(lengths));
+        }
+        Lengths = lengths;
         Features = features;
         FeatureSize = featureSize;
         Labels = labels;
@@ -36,6 +45,16 @@ public sealed class Dataset
         if (targetSize <= 0) throw new ArgumentOutOfRangeException(nameof(targetSize), targetSize, "The target size must be positive.");
         return new(features ?? throw new ArgumentNullException(nameof(features)), featureSize, null, targets ?? throw new ArgumentNullException(nameof(targets)), targetSize);
     }
+
+    /// <summary>
+    /// The same samples as sequences of the given true lengths (the features of each are padded to the network's declared
+    /// steps). A network with recurrent layers then trains and is evaluated on the true steps only.
+    /// </summary>
+    public Dataset WithLengths(int[] lengths)
+        => new(Features, FeatureSize, Labels, Targets, TargetSize, lengths ?? throw new ArgumentNullException(nameof(lengths)));
+
+    /// <summary>Each sequence's true length, or null when every sample is whole.</summary>
+    public int[]? Lengths { get; }
 
     /// <summary>Number of samples.</summary>
     public int Count { get; }
@@ -67,8 +86,9 @@ public sealed class Dataset
         if (start < 0 || count < 0 || start + count > Count)
             throw new ArgumentOutOfRangeException(nameof(count), $"Samples {start} to {start + count} are outside a data set of {Count} samples.");
         float[] features = Features.AsSpan(start * FeatureSize, count * FeatureSize).ToArray();
+        int[]? lengths = Lengths?.AsSpan(start, count).ToArray();
         return Labels is not null
-            ? new Dataset(features, FeatureSize, Labels.AsSpan(start, count).ToArray(), null, 0)
-            : new Dataset(features, FeatureSize, null, Targets!.AsSpan(start * TargetSize, count * TargetSize).ToArray(), TargetSize);
+            ? new Dataset(features, FeatureSize, Labels.AsSpan(start, count).ToArray(), null, 0, lengths)
+            : new Dataset(features, FeatureSize, null, Targets!.AsSpan(start * TargetSize, count * TargetSize).ToArray(), TargetSize, lengths);
     }
 }

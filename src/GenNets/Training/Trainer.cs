@@ -81,6 +81,8 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         var x = new float[batchSize * inSize];
         var labels = train.Labels is null ? null : new int[batchSize];
         var values = train.Targets is null ? null : new float[batchSize * train.TargetSize];
+        var lengths = train.Lengths is null ? null : new int[batchSize];
+        var sequences = net as ISequenceNetwork;
         var shuffle = new SeededRandom((ulong)seed);
         net.Reserve(Math.Min(batchSize, train.Count));
         var results = new List<EpochResult>(epochs);
@@ -100,6 +102,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                 {
                     int idx = order[start + s];
                     train.Features.AsSpan(idx * inSize, inSize).CopyTo(x.AsSpan(s * inSize));
+                    if (lengths is not null) lengths[s] = train.Lengths![idx];
                     if (labels is not null) labels[s] = train.Labels![idx];
                     else train.Targets.AsSpan(idx * train.TargetSize, train.TargetSize).CopyTo(values.AsSpan(s * train.TargetSize));
                 }
@@ -108,7 +111,9 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                 if (MaxGradientNorm is float max)
                 {
                     // Clipping needs the norm of the whole gradient before any parameter moves.
-                    loss = net.ComputeGradients(x.AsSpan(0, n * inSize), targets, n);
+                    loss = lengths is not null
+                        ? sequences!.ComputeGradients(x.AsSpan(0, n * inSize), targets, n, lengths.AsSpan(0, n))
+                        : net.ComputeGradients(x.AsSpan(0, n * inSize), targets, n);
                     CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
                     GradientClipping.ClipByNorm(net.Gradients, max);
                     Optimizer.Step(net);
@@ -116,7 +121,9 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                 else
                 {
                     // The network applies the update as its gradients complete; a non-finite loss leaves the parameters alone.
-                    loss = net.TrainStep(x.AsSpan(0, n * inSize), targets, n, Optimizer);
+                    loss = lengths is not null
+                        ? sequences!.TrainStep(x.AsSpan(0, n * inSize), targets, n, lengths.AsSpan(0, n), Optimizer)
+                        : net.TrainStep(x.AsSpan(0, n * inSize), targets, n, Optimizer);
                     CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
                 }
                 lossSum += loss;
@@ -153,22 +160,40 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     {
         int inSize = network.InputSize, outSize = network.OutputSize;
         var outputs = new float[batchSize * outSize];
-        double lossSum = 0;
+        double lossSum = 0, weightSum = 0;
         long correct = 0;
+        float[]? gradient = null; // ComputeSequences writes one; evaluation does not need it
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
             var o = outputs.AsSpan(0, n * outSize);
-            network.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n);
             ReadOnlySpan<int> labels = data.Labels is null ? default : data.Labels.AsSpan(start, n);
             ReadOnlySpan<float> values = data.Targets is null ? default : data.Targets.AsSpan(start * outSize, n * outSize);
+            if (data.Lengths is not null && network is ISequenceNetwork sequences)
+            {
+                var lengths = data.Lengths.AsSpan(start, n);
+                sequences.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n, lengths);
+                if (sequences.OutputsSequences)
+                {
+                    // The mean over the true steps of the whole data set: each batch's mean weighted by its true steps.
+                    long valid = 0;
+                    foreach (int l in lengths) valid += l;
+                    gradient ??= new float[batchSize * outSize];
+                    lossSum += (double)Losses.ComputeSequences(network.Loss, o, Targets.FromValues(values), gradient, n, sequences.Steps, outSize / sequences.Steps, lengths) * valid;
+                    weightSum += valid;
+                    continue;
+                }
+            }
+            else
+                network.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n);
             lossSum += (double)BatchLoss(network.Loss, o, labels, values, n, outSize) * n;
+            weightSum += n;
             if (!labels.IsEmpty && outSize > 1)
                 for (int s = 0; s < n; s++)
                     if (TensorPrimitives.IndexOfMax(o.Slice(s * outSize, outSize)) == labels[s]) correct++;
         }
         float? accuracy = data.Labels is not null && outSize > 1 ? (float)correct / data.Count : null;
-        return new Evaluation((float)(lossSum / data.Count), accuracy, data.Count);
+        return new Evaluation(weightSum > 0 ? (float)(lossSum / weightSum) : 0f, accuracy, data.Count);
     }
 
     private static float BatchLoss(LossKind loss, ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> values, int rows, int cols) => loss switch
@@ -191,6 +216,16 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     private void CheckCompatible(Dataset data, string name)
     {
         var net = Network;
+        if (data.Lengths is not null)
+        {
+            if (net is not ISequenceNetwork sequences)
+                throw new ArgumentException($"The data set has sequence lengths, but {net.GetType().Name} has no recurrent layer to take them.", name);
+            for (int i = 0; i < data.Lengths.Length; i++)
+                if (data.Lengths[i] > sequences.Steps)
+                    throw new ArgumentException($"Sequence {i} has length {data.Lengths[i]}, more than the network's {sequences.Steps} steps.", name);
+            if (sequences.OutputsSequences && data.Labels is not null)
+                throw new ArgumentException("A network that predicts at every step needs a target per step: give float targets (one-hot for classes), not one label per sample.", name);
+        }
         if (data.FeatureSize != net.InputSize)
             throw new ArgumentException($"The network takes {net.InputSize} input values per sample but the data set has {data.FeatureSize}.", name);
         if (data.Labels is not null)

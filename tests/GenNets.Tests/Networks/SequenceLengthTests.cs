@@ -140,4 +140,57 @@ public class SequenceLengthTests
         // The weights are PyTorch's uniform ±1/√units.
         Assert.All(net.Parameters.Slice(tensors["0.weight_hh_l0"].Offset, 64).ToArray(), v => Assert.InRange(v, -0.5f, 0.5f));
     }
+
+    [Fact]
+    public void Trainer_WithLengths_NeverSeesThePadding()
+    {
+        // Two copies of a data set that differ only in what their padding holds train to the same bits.
+        const int count = 40, steps = 50;
+        var r = new SeededRandom(17);
+        var lengths = Enumerable.Range(0, count).Select(_ => 1 + r.NextInt(steps)).ToArray();
+        var a = Check.Random(count * steps * 8, 18);
+        var b = (float[])a.Clone();
+        for (int s = 0; s < count; s++)
+            for (int k = lengths[s] * 8; k < steps * 8; k++)
+            {
+                a[s * steps * 8 + k] = 0f;
+                b[s * steps * 8 + k] = s % 2 == 0 ? 1e6f : float.NaN;
+            }
+        var targets = Check.Random(count, 19);
+        float[] Train(float[] features)
+        {
+            var net = new BenchLstm(seed: 5) { Threads = 2 };
+            var trainer = new Trainer<BenchLstm>(net, new Adam(1e-2f)) { MaxGradientNorm = 1f };
+            var data = GenNets.Data.Dataset.WithTargets(features, steps * 8, targets, 1).WithLengths(lengths);
+            var history = trainer.Fit(data, epochs: 2, batchSize: 16, validation: data, seed: 3);
+            Assert.True(float.IsFinite(history[^1].ValidationLoss!.Value));
+            return net.Parameters.ToArray();
+        }
+        Assert.True(Train(a).AsSpan().SequenceEqual(Train(b)));
+    }
+
+    [Fact]
+    public void Evaluate_OfASequenceOutput_CountsTheTrueStepsOnly()
+    {
+        float[] x = Check.Random(4 * 3, 51), t = Check.Random(4 * 2, 52);
+        float[] xPadded = [.. x, .. Enumerable.Repeat(3f, 5 * 3)];
+        float[] tPadded = [.. t, .. Enumerable.Repeat(100f, 5 * 2)];
+        var nine = new Trainer<TaggerNine>(new TaggerNine(seed: 6), new Sgd(0.1f));
+        var four = new Trainer<TaggerFour>(new TaggerFour(seed: 6), new Sgd(0.1f));
+        float padded = nine.Evaluate(GenNets.Data.Dataset.WithTargets(xPadded, 27, tPadded, 18).WithLengths([4])).Loss;
+        float exact = four.Evaluate(GenNets.Data.Dataset.WithTargets(x, 12, t, 8)).Loss;
+        Assert.Equal(exact, padded);
+    }
+
+    [Fact]
+    public void Trainer_RefusesLengthsItCannotUse()
+    {
+        var mlp = new Trainer<Regressor>(new Regressor(seed: 1), new Sgd(0.1f));
+        var flat = GenNets.Data.Dataset.WithTargets(new float[2 * Regressor.InputSize], Regressor.InputSize, new float[2 * Regressor.OutputSize], Regressor.OutputSize).WithLengths([1, 1]);
+        Assert.Contains("no recurrent layer", Assert.Throws<ArgumentException>(() => mlp.Evaluate(flat)).Message);
+        var lstm = new Trainer<BenchLstm>(new BenchLstm(seed: 1), new Sgd(0.1f));
+        var tooLong = GenNets.Data.Dataset.WithTargets(new float[2 * 400], 400, new float[2], 1).WithLengths([50, 51]);
+        Assert.Contains("Sequence 1 has length 51, more than the network's 50 steps", Assert.Throws<ArgumentException>(() => lstm.Evaluate(tooLong)).Message);
+        Assert.Contains("2 samples but 1 lengths", Assert.Throws<ArgumentException>(() => tooLong.WithLengths([3])).Message);
+    }
 }
