@@ -653,6 +653,19 @@ internal static class Emitter
         w.Line("return TrainingOutputs;");
         w.Close();
         w.Line();
+        if (plan.Recurrent)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// <see cref=\"ForwardTraining(global::System.ReadOnlySpan{float}, int)\"/> for sequences of the given lengths; the following");
+            w.Line("/// <see cref=\"Backward\"/> uses them too (a sequence output's gradient on padding steps is ignored).");
+            w.Line("/// </summary>");
+            w.Line(Generated);
+            w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize, {ReadOnlyIntSpan} lengths)");
+            w.Line("RunForward(inputs, batchSize, lengths);");
+            w.Line("return TrainingOutputs;");
+            w.Close();
+            w.Line();
+        }
 
         w.Line("/// <summary>");
         w.Line("/// Backward through every layer for the batch of the last <see cref=\"ForwardTraining\"/>, given the same");
@@ -664,6 +677,8 @@ internal static class Emitter
         w.Line("if (batch == 0) throw new global::System.InvalidOperationException(\"Backward needs a ForwardTraining call first.\");");
         w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputGradient.Length, OutputSize, batch);");
         w.Line($"outputGradient.CopyTo(new {Span}(_outputGradient, 0, batch * OutputSize));");
+        if (plan.SequenceOutput)
+            w.Line($"{Kernels}Recurrent.ClearPadding(new {Span}(_outputGradient, 0, batch * OutputSize), Lengths(0, batch), batch, {plan.Steps}, {last.OutFeatures}); // padding steps get no gradient");
         w.Line("RunBackward(inputs);");
         w.Close();
         w.Line();
