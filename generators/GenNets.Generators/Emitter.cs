@@ -346,6 +346,10 @@ internal static class Emitter
             w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize, {ReadOnlyIntSpan} lengths)");
             w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputs.Length, OutputSize, batchSize);");
             w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, {plan.Steps});");
+            w.Open("if (lengths.IsEmpty)");
+            w.Line("Forward(inputs, outputs, batchSize);");
+            w.Line("return;");
+            w.Close();
             w.Line("int parts = PartsFor(batchSize);");
             w.Open("if (parts == 1)");
             w.Line("InferPart(0, 1, inputs, outputs, lengths);");
@@ -573,6 +577,8 @@ internal static class Emitter
             w.Line("/// <see cref=\"ComputeGradients(global::System.ReadOnlySpan{float}, global::GenNets.Targets, int)\"/> for sequences of different lengths,");
             w.Line("/// each padded to the declared steps: padding changes no state and gets no gradient, and a sequence output's loss is the");
             w.Line("/// mean over the true steps (the targets of padding steps are never read). Empty lengths: every sequence is full.");
+            w.Line("/// The padding's values never reach a recurrent layer; a per-step layer before the first recurrent layer does");
+            w.Line("/// multiply them (by a zero gradient), so there they must be finite.");
             w.Line("/// </summary>");
             w.Line(Generated);
             w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths)");
@@ -622,7 +628,7 @@ internal static class Emitter
         else
         {
             w.Line("RunBackward(inputs);");
-            w.Line("optimizer.Step(this);");
+            w.Line($"if ({Kernels}Guard.AllFinite(_gradients)) optimizer.Step(this); // a step that went wrong moves nothing");
         }
         w.Line("return loss;");
         w.Close();

@@ -51,7 +51,7 @@ public sealed class Dataset
     /// steps). A network with recurrent layers then trains and is evaluated on the true steps only.
     /// </summary>
     public Dataset WithLengths(int[] lengths)
-        => new(Features, FeatureSize, Labels, Targets, TargetSize, lengths ?? throw new ArgumentNullException(nameof(lengths)));
+        => new(Features, FeatureSize, Labels, Targets, TargetSize, (int[])(lengths ?? throw new ArgumentNullException(nameof(lengths))).Clone()); // a copy: checked once, never changed
 
     /// <summary>Each sequence's true length, or null when every sample is whole.</summary>
     public int[]? Lengths { get; }

@@ -88,8 +88,8 @@ public static class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Sigmoid8(Vector256<float> x)
     {
-        // t = −x in [−87.3, 88.3]: e^t stays a normal float, and 1 + e^t never overflows.
-        var t = Vector256.Min(Vector256.Max(-x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
+        // t = −x in [−87.3, 87.3]: e^t stays a normal float, and so does the result.
+        var t = Vector256.Min(Vector256.Max(-x, Vector256.Create(-87.3f)), Vector256.Create(87.3f));
         var k = Vector256.Round(t * Vector256.Create(1.44269504088896341f)); // t / ln 2, to the nearest integer
         var f = Vector256.FusedMultiplyAdd(k, Vector256.Create(-0.693359375f), t);    // t − k·ln 2, in two parts
         f = Vector256.FusedMultiplyAdd(k, Vector256.Create(2.12194440e-4f), f);

@@ -42,6 +42,15 @@ public static class Guard
                 throw new ArgumentOutOfRangeException("lengths", lengths[s], $"Sequence {s} has length {lengths[s]}; lengths must be between 0 and the declared {steps} steps.");
     }
 
+    /// <summary>True when every value is finite (a vectorised sum first; the exact check only when the sum is not finite).</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        if (float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) return true;
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Throw(string message, string parameter) => throw new ArgumentException(message, parameter);
 }

@@ -146,7 +146,8 @@ public static class Losses
             throw new ArgumentException(targets.HasLabels
                 ? $"A batch of {batch} sequences of {steps} steps needs {rows} labels (padding steps included), but {targets.Labels.Length} were given."
                 : $"A batch of {batch} sequences of {steps} steps of {cols} outputs needs {rows * cols} target values (padding steps included), but {targets.Values.Length} were given.", nameof(targets));
-        gradient.Slice(0, rows * cols).Clear();
+        bool withGradient = !gradient.IsEmpty;
+        if (withGradient) gradient.Slice(0, rows * cols).Clear();
         long valid = 0;
         for (int b = 0; b < batch; b++) valid += lengths[b];
         if (valid == 0) return 0f;
@@ -158,10 +159,10 @@ public static class Losses
             var part = targets.HasLabels
                 ? Targets.FromLabels(targets.Labels.Slice(b * steps, length))
                 : Targets.FromValues(targets.Values.Slice(b * steps * cols, length * cols));
-            var g = gradient.Slice(b * steps * cols, length * cols);
+            var g = withGradient ? gradient.Slice(b * steps * cols, length * cols) : default;
             total += (double)Compute(loss, outputs.Slice(b * steps * cols, length * cols), part, g, length, cols) * length;
             // Compute averaged over this sample's steps; the batch's mean is over all true steps.
-            if (length != valid) TensorPrimitives.Multiply(g, (float)((double)length / valid), g);
+            if (withGradient && length != valid) TensorPrimitives.Multiply(g, (float)((double)length / valid), g);
         }
         return (float)(total / valid);
     }

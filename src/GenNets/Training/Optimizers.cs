@@ -87,18 +87,11 @@ public abstract class Optimizer
     {
         if (gradients.Length != parameters.Length)
             throw new ArgumentException($"A piece of {parameters.Length} parameters was given {gradients.Length} gradients.", nameof(gradients));
-        if (!float.IsFinite(TensorPrimitives.Sum(gradients)) && !AllFinite(gradients)) return false;
+        if (!Kernels.Guard.AllFinite(gradients)) return false;
         Update(parameters, gradients, offset, decays ? WeightDecay : 0f);
         return true;
     }
 
-    // The sum overflows for large finite gradients too; this is the exact check behind it.
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (float v in values)
-            if (!float.IsFinite(v)) return false;
-        return true;
-    }
 
     // Updates the parameters in [from, to), tensor by tensor (each with its own decay).
     private void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, int from, int to)

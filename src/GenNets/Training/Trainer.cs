@@ -162,7 +162,6 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         var outputs = new float[batchSize * outSize];
         double lossSum = 0, weightSum = 0;
         long correct = 0;
-        float[]? gradient = null; // ComputeSequences writes one; evaluation does not need it
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
@@ -178,15 +177,16 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                     // The mean over the true steps of the whole data set: each batch's mean weighted by its true steps.
                     long valid = 0;
                     foreach (int l in lengths) valid += l;
-                    gradient ??= new float[batchSize * outSize];
-                    lossSum += (double)Losses.ComputeSequences(network.Loss, o, Targets.FromValues(values), gradient, n, sequences.Steps, outSize / sequences.Steps, lengths) * valid;
+                    lossSum += (double)Losses.ComputeSequences(network.Loss, o, Targets.FromValues(values), default, n, sequences.Steps, outSize / sequences.Steps, lengths) * valid;
                     weightSum += valid;
                     continue;
                 }
             }
             else
                 network.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n);
-            lossSum += (double)BatchLoss(network.Loss, o, labels, values, n, outSize) * n;
+            // One row per position of the output (a sequence output has one per step), as training's loss has it.
+            int cols = network.Layers[^1].OutputShape[^1];
+            lossSum += (double)BatchLoss(network.Loss, o, labels, values, n * (outSize / cols), cols) * n;
             weightSum += n;
             if (!labels.IsEmpty && outSize > 1)
                 for (int s = 0; s < n; s++)
@@ -223,11 +223,11 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
             for (int i = 0; i < data.Lengths.Length; i++)
                 if (data.Lengths[i] > sequences.Steps)
                     throw new ArgumentException($"Sequence {i} has length {data.Lengths[i]}, more than the network's {sequences.Steps} steps.", name);
-            if (sequences.OutputsSequences && data.Labels is not null)
-                throw new ArgumentException("A network that predicts at every step needs a target per step: give float targets (one-hot for classes), not one label per sample.", name);
         }
         if (data.FeatureSize != net.InputSize)
             throw new ArgumentException($"The network takes {net.InputSize} input values per sample but the data set has {data.FeatureSize}.", name);
+        if (data.Labels is not null && net.Layers[^1].OutputShape[^1] != net.OutputSize)
+            throw new ArgumentException($"The network's output has {net.OutputSize / net.Layers[^1].OutputShape[^1]} positions per sample: give float targets for each (one-hot for classes), not one label per sample.", name);
         if (data.Labels is not null)
         {
             if (net.Loss == LossKind.MeanSquaredError)
@@ -247,7 +247,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     {
         var net = Network;
         var gradients = net.Gradients;
-        if (float.IsFinite(loss) && float.IsFinite(TensorPrimitives.Sum(gradients))) return;
+        if (float.IsFinite(loss) && Guard.AllFinite(gradients)) return;
 
         string what = float.IsFinite(loss) ? $"the loss is {loss}" : $"the loss became {loss}";
         string where = "";
@@ -266,7 +266,9 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         int badInputs = CountNonFinite(inputs);
         if (badInputs > 0) where += $" The batch's inputs hold {badInputs} non-finite values.";
         throw new TrainingDivergedException(
-            $"Training diverged at epoch {epoch}, batch {batch}: {what}.{where} This step was not applied, so the weights are those of the last good step; " +
+            $"Training diverged at epoch {epoch}, batch {batch}: {what}.{where} " + (float.IsFinite(loss)
+                ? "No non-finite gradient was applied (an update fused into backward may have applied the finite pieces of this step); "
+                : "This step was not applied, so the weights are those of the last good step; ") +
             "lower the learning rate, set MaxGradientNorm, or check the data.");
     }
 

@@ -216,4 +216,52 @@ public class SequenceLengthTests
         own.Backward(x, dy);
         Check.Close(Check.ToDouble(builtIn.Gradients), own.Gradients, 1e-5, 1e-7, "gradients");
     }
+
+    [Fact]
+    public void Forward_WithEmptyLengths_IsTheWholeSequences_AtTwoThreads()
+    {
+        var net = new BenchLstm(seed: 13) { Threads = 2 };
+        const int batch = 64;
+        var x = Check.Random(batch * BenchLstm.InputSize, 55);
+        var whole = new float[batch];
+        var empty = new float[batch];
+        net.Forward(x, whole, batch);
+        net.Forward(x, new float[batch], batch, Enumerable.Repeat(3, batch).ToArray()); // leaves other lengths in the thread's job
+        net.Forward(x, empty, batch, default);
+        Assert.True(whole.AsSpan().SequenceEqual(empty));
+    }
+
+    [Fact]
+    public void TrainStep_ThatGoesWrong_MovesNothing_InARecurrentNetwork()
+    {
+        // A finite loss whose gradient is not: the dense layer's weights of 1e20 turn an output error of 1e19 into an
+        // infinite gradient for the LSTM's state, while the squared error itself (1e38) still fits a float.
+        var net = new BenchLstm(seed: 14) { Threads = 1 };
+        var dense = net.ParameterTensors.Single(t => t.Name == "1.weight");
+        net.Parameters.Slice(dense.Offset, dense.Length).Fill(1e20f);
+        var x = Check.Random(2 * BenchLstm.InputSize, 56);
+        var y = new float[2];
+        net.Forward(x, y, 2);
+        var before = net.Parameters.ToArray();
+        float loss = net.TrainStep(x, new[] { y[0] + 1e19f, y[1] - 1e19f }, 2, new Adam());
+        Assert.True(float.IsFinite(loss), $"loss {loss}");
+        Assert.False(Guard.AllFinite(net.Gradients));
+        Assert.True(before.AsSpan().SequenceEqual(net.Parameters));
+    }
+
+    [Fact]
+    public void Evaluate_OfAPerStepOutput_UsesOneRowPerStep_AsTraining()
+    {
+        // Softmax cross-entropy over each step's 3 outputs, not over the 15 values of a sample.
+        const int batch = 4;
+        var net = new SequenceTagger(seed: 15);
+        var x = Check.Random(batch * SequenceTagger.InputSize, 57);
+        var oneHot = new float[batch * SequenceTagger.OutputSize];
+        for (int row = 0; row < batch * 5; row++) oneHot[row * 3 + row % 3] = 1f;
+        float trained = net.ComputeGradients(x, oneHot, batch);
+        float evaluated = new Trainer<SequenceTagger>(net, new Sgd(0.1f)).Evaluate(GenNets.Data.Dataset.WithTargets(x, 10, oneHot, 15)).Loss;
+        Assert.Equal(trained, evaluated, 5);
+        var labels = GenNets.Data.Dataset.WithLabels(x, 10, new int[batch]);
+        Assert.Contains("5 positions per sample", Assert.Throws<ArgumentException>(() => new Trainer<SequenceTagger>(net, new Sgd(0.1f)).Evaluate(labels)).Message);
+    }
 }
