@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -404,10 +405,15 @@ public static class Recurrent
         int GH = 4 * H;
         for (int b = 0; b < batch; b++)
         {
-            var o = a.Slice(b * GH + 3 * H, H);
-            var u = sigmoidTwiceC.Slice(b * H, H);
-            var hb = h.Slice(b * H, H);
-            for (int j = 0; j < H; j++) hb[j] = o[j] * MathF.FusedMultiplyAdd(2f, u[j], -1f);
+            ref float o = ref Unsafe.AsRef(in a[b * GH + 3 * H]);
+            ref float u = ref Unsafe.AsRef(in sigmoidTwiceC[b * H]);
+            ref float hb = ref h[b * H];
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; j + 8 <= H; j += 8)
+                    (Vector256.LoadUnsafe(ref o, (nuint)j) * Vector256.FusedMultiplyAdd(Vector256.Create(2f), Vector256.LoadUnsafe(ref u, (nuint)j), Vector256.Create(-1f)))
+                        .StoreUnsafe(ref hb, (nuint)j);
+            for (; j < H; j++) Unsafe.Add(ref hb, j) = Unsafe.Add(ref o, j) * MathF.FusedMultiplyAdd(2f, Unsafe.Add(ref u, j), -1f);
         }
     }
 
@@ -443,15 +449,24 @@ public static class Recurrent
         int GH = 3 * H;
         for (int b = 0; b < batch; b++)
         {
-            var z = a.Slice(b * GH + H, H);
-            var n = a.Slice(b * GH + 2 * H, H);
-            var u = sigmoidCandidate.Slice(b * H, H);
-            var hp = hPrev.Slice(b * H, H);
-            var hb = h.Slice(b * H, H);
-            for (int j = 0; j < H; j++)
+            ref float z = ref a[b * GH + H];
+            ref float n = ref a[b * GH + 2 * H];
+            ref float u = ref Unsafe.AsRef(in sigmoidCandidate[b * H]);
+            ref float hp = ref Unsafe.AsRef(in hPrev[b * H]);
+            ref float hb = ref h[b * H];
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; j + 8 <= H; j += 8)
+                {
+                    nuint k = (nuint)j;
+                    var nj = Vector256.FusedMultiplyAdd(Vector256.Create(2f), Vector256.LoadUnsafe(ref u, k), Vector256.Create(-1f));
+                    nj.StoreUnsafe(ref n, k);
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref z, k), Vector256.LoadUnsafe(ref hp, k) - nj, nj).StoreUnsafe(ref hb, k);
+                }
+            for (; j < H; j++)
             {
-                float nj = n[j] = MathF.FusedMultiplyAdd(2f, u[j], -1f);
-                hb[j] = MathF.FusedMultiplyAdd(z[j], hp[j] - nj, nj);
+                float nj = Unsafe.Add(ref n, j) = MathF.FusedMultiplyAdd(2f, Unsafe.Add(ref u, j), -1f);
+                Unsafe.Add(ref hb, j) = MathF.FusedMultiplyAdd(Unsafe.Add(ref z, j), Unsafe.Add(ref hp, j) - nj, nj);
             }
         }
     }
