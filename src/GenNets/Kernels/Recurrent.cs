@@ -136,6 +136,10 @@ public static class Recurrent
             for (int t = 0; t < T; t++)
                 if (lengths.IsEmpty || t < lengths[b]) x.Slice((b * T + t) * I, I).CopyTo(xs.Slice((t * batch + b) * I, I));
                 else xs.Slice((t * batch + b) * I, I).Clear(); // padding: whatever it holds never reaches a gradient
+        // Except in a GRU (whose reset gate scales the hidden side's n block alone), the hidden side adds straight into the
+        // gates: both biases go in with the input projection, and each step's product accumulates onto it.
+        bool gru = g.Cell == LayerKind.GRU;
+        if (!gru) TensorPrimitives.Add(bih2, bhh2, bih2);
         for (int row = 0; row < T * batch; row++) bih2.CopyTo(gates.Slice(row * GH, GH));
         Gemm.MultiplyAccumulate(xs, I, 1, wihT, gates, T * batch, GH, I, accumulate: true);
         hs.Slice(0, batch * H).Clear();
@@ -147,8 +151,13 @@ public static class Recurrent
             var hPrev = hs.Slice(prev * batch * H, batch * H);
             var h = hs.Slice(cur * batch * H, batch * H);
             var a = gates.Slice(t * batch * GH, batch * GH);
-            // W_hh·hₜ₋₁ + b_hh for every sample (tanh blocks doubled).
-            if (broadcast)
+            // W_hh·hₜ₋₁ (tanh blocks doubled): onto the gates, or for a GRU into hp with b_hh.
+            if (!gru)
+            {
+                if (broadcast) Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, a, batch, GH, H, accumulate: true);
+                else Gemm.MultiplyTransposed(hPrev, whhP, default, a, batch, GH, H, accumulate: true);
+            }
+            else if (broadcast)
             {
                 for (int b = 0; b < batch; b++) bhh2.CopyTo(hp.Slice(b * GH, GH));
                 Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, hp, batch, GH, H, accumulate: true);
@@ -158,14 +167,12 @@ public static class Recurrent
             switch (g.Cell)
             {
                 case LayerKind.SimpleRNN:
-                    TensorPrimitives.Add(a, hp, a);
                     Activations.SigmoidInPlace(a);
                     TensorPrimitives.Multiply(a, 2f, a);
                     TensorPrimitives.Subtract(a, 1f, a); // tanh = 2σ(2x) − 1
                     a.CopyTo(h);
                     break;
                 case LayerKind.LSTM:
-                    TensorPrimitives.Add(a, hp, a);
                     Activations.SigmoidInPlace(a); // i, f, σ(2·g), o
                     LstmCell(a, cs.Slice(prev * batch * H, batch * H), cs.Slice(cur * batch * H, batch * H), tmp, batch, H);
                     Activations.SigmoidInPlace(tmp); // σ(2c)
