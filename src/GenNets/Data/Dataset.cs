@@ -10,14 +10,18 @@ namespace GenNets.Data;
 /// </summary>
 public sealed class Dataset
 {
-    private Dataset(float[] features, int featureSize, int[]? labels, float[]? targets, int targetSize, int[]? lengths = null)
+    private Dataset(float[] features, int featureSize, int[]? labels, float[]? targets, int targetSize, int[]? lengths = null, int labelsPerSample = 1)
     {
         if (featureSize <= 0) throw new ArgumentOutOfRangeException(nameof(featureSize), featureSize, "The feature size must be positive.");
         if (features.Length % featureSize != 0)
             throw new ArgumentException($"The features hold {features.Length} floats, which is not a whole number of samples of {featureSize} floats.", nameof(features));
         Count = features.Length / featureSize;
-        if (labels is not null && labels.Length != Count)
-            throw new ArgumentException($"There are {Count} samples but {labels.Length} labels.", nameof(labels));
+        if (labelsPerSample <= 0) throw new ArgumentOutOfRangeException(nameof(labelsPerSample), labelsPerSample, "A sample has at least one label.");
+        if (labels is not null && labels.Length != Count * labelsPerSample)
+            throw new ArgumentException(labelsPerSample == 1
+                ? $"There are {Count} samples but {labels.Length} labels."
+                : $"There are {Count} samples of {labelsPerSample} steps ({Count * labelsPerSample} labels) but {labels.Length} labels.", nameof(labels));
+        LabelsPerSample = labels is null ? 0 : labelsPerSample;
         if (targets is not null && targets.Length != Count * targetSize)
             throw new ArgumentException($"There are {Count} samples of {targetSize} targets each ({Count * targetSize} floats) but the targets hold {targets.Length} floats.", nameof(targets));
         if (lengths is not null)
@@ -39,6 +43,14 @@ public sealed class Dataset
     public static Dataset WithLabels(float[] features, int featureSize, int[] labels)
         => new(features ?? throw new ArgumentNullException(nameof(features)), featureSize, labels ?? throw new ArgumentNullException(nameof(labels)), null, 0);
 
+    /// <summary>
+    /// A data set of sequences labelled at every one of their <paramref name="steps"/> steps (for a network whose last
+    /// recurrent layer returns every state): <paramref name="labels"/> holds <paramref name="steps"/> class labels per
+    /// sample; with <see cref="WithLengths"/>, the labels of padding steps are never read.
+    /// </summary>
+    public static Dataset WithStepLabels(float[] features, int featureSize, int[] labels, int steps)
+        => new(features ?? throw new ArgumentNullException(nameof(features)), featureSize, labels ?? throw new ArgumentNullException(nameof(labels)), null, 0, null, steps);
+
     /// <summary>A regression (or multi-label) data set: features and <paramref name="targetSize"/> float targets per sample.</summary>
     public static Dataset WithTargets(float[] features, int featureSize, float[] targets, int targetSize)
     {
@@ -51,7 +63,7 @@ public sealed class Dataset
     /// steps). A network with recurrent layers then trains and is evaluated on the true steps only.
     /// </summary>
     public Dataset WithLengths(int[] lengths)
-        => new(Features, FeatureSize, Labels, Targets, TargetSize, (int[])(lengths ?? throw new ArgumentNullException(nameof(lengths))).Clone()); // a copy: checked once, never changed
+        => new(Features, FeatureSize, Labels, Targets, TargetSize, (int[])(lengths ?? throw new ArgumentNullException(nameof(lengths))).Clone(), Math.Max(1, LabelsPerSample)); // a copy: checked once
 
     /// <summary>Each sequence's true length, or null when every sample is whole.</summary>
     public int[]? Lengths { get; }
@@ -65,7 +77,10 @@ public sealed class Dataset
     /// <summary>All features, <see cref="Count"/> rows of <see cref="FeatureSize"/>.</summary>
     public float[] Features { get; }
 
-    /// <summary>Class labels, one per sample, or null for a data set with float targets.</summary>
+    /// <summary>Class labels per sample: 1, or the steps of a <see cref="WithStepLabels"/> data set; 0 without labels.</summary>
+    public int LabelsPerSample { get; }
+
+    /// <summary>Class labels, <see cref="LabelsPerSample"/> per sample, or null for a data set with float targets.</summary>
     public int[]? Labels { get; }
 
     /// <summary>Float targets, <see cref="Count"/> rows of <see cref="TargetSize"/>, or null for a labelled data set.</summary>
@@ -88,7 +103,7 @@ public sealed class Dataset
         float[] features = Features.AsSpan(start * FeatureSize, count * FeatureSize).ToArray();
         int[]? lengths = Lengths?.AsSpan(start, count).ToArray();
         return Labels is not null
-            ? new Dataset(features, FeatureSize, Labels.AsSpan(start, count).ToArray(), null, 0, lengths)
+            ? new Dataset(features, FeatureSize, Labels.AsSpan(start * LabelsPerSample, count * LabelsPerSample).ToArray(), null, 0, lengths, LabelsPerSample)
             : new Dataset(features, FeatureSize, null, Targets!.AsSpan(start * TargetSize, count * TargetSize).ToArray(), TargetSize, lengths);
     }
 }

@@ -79,7 +79,8 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         var order = new int[train.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         var x = new float[batchSize * inSize];
-        var labels = train.Labels is null ? null : new int[batchSize];
+        int perSample = Math.Max(1, train.LabelsPerSample); // labels per sample: one, or one per step
+        var labels = train.Labels is null ? null : new int[batchSize * perSample];
         var values = train.Targets is null ? null : new float[batchSize * train.TargetSize];
         var lengths = train.Lengths is null ? null : new int[batchSize];
         var sequences = net as ISequenceNetwork;
@@ -93,7 +94,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
             shuffle.Shuffle(order);
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
-            long correct = 0;
+            long correct = 0, counted = 0;
             for (int b = 0; b < batches; b++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -103,10 +104,10 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                     int idx = order[start + s];
                     train.Features.AsSpan(idx * inSize, inSize).CopyTo(x.AsSpan(s * inSize));
                     if (lengths is not null) lengths[s] = train.Lengths![idx];
-                    if (labels is not null) labels[s] = train.Labels![idx];
+                    if (labels is not null) train.Labels.AsSpan(idx * perSample, perSample).CopyTo(labels.AsSpan(s * perSample));
                     else train.Targets.AsSpan(idx * train.TargetSize, train.TargetSize).CopyTo(values.AsSpan(s * train.TargetSize));
                 }
-                Targets targets = labels is not null ? Targets.FromLabels(labels.AsSpan(0, n)) : Targets.FromValues(values.AsSpan(0, n * train.TargetSize));
+                Targets targets = labels is not null ? Targets.FromLabels(labels.AsSpan(0, n * perSample)) : Targets.FromValues(values.AsSpan(0, n * train.TargetSize));
                 float loss;
                 if (MaxGradientNorm is float max)
                 {
@@ -128,18 +129,15 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                 }
                 lossSum += loss;
                 if (labels is not null && outSize > 1)
-                {
                     // Accuracy as seen in training (dropout on), like Keras reports it: no extra pass.
-                    var trained = net.TrainingOutputs;
-                    for (int s = 0; s < n; s++)
-                        if (TensorPrimitives.IndexOfMax(trained.Slice(s * outSize, outSize)) == labels[s]) correct++;
-                }
+                    CountCorrect(net.TrainingOutputs, labels.AsSpan(0, n * perSample), n, perSample, outSize / perSample,
+                        lengths is null ? default : lengths.AsSpan(0, n), ref correct, ref counted);
                 progress?.Report(new TrainingProgress(epoch + 1, epochs, b + 1, batches, (float)(lossSum / (b + 1)), null));
             }
             clock.Stop();
             Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batchSize, 256));
             var result = new EpochResult(epoch + 1, (float)(lossSum / batches),
-                labels is not null && outSize > 1 ? (float)correct / train.Count : null,
+                labels is not null && outSize > 1 && counted > 0 ? (float)correct / counted : null,
                 val?.Loss, val?.Accuracy, Optimizer.LearningRate, clock.Elapsed);
             results.Add(result);
             progress?.Report(new TrainingProgress(epoch + 1, epochs, batches, batches, result.TrainLoss, result));
@@ -161,12 +159,13 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         int inSize = network.InputSize, outSize = network.OutputSize;
         var outputs = new float[batchSize * outSize];
         double lossSum = 0, weightSum = 0;
-        long correct = 0;
+        long correct = 0, counted = 0;
+        int perSample = Math.Max(1, data.LabelsPerSample);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
             var o = outputs.AsSpan(0, n * outSize);
-            ReadOnlySpan<int> labels = data.Labels is null ? default : data.Labels.AsSpan(start, n);
+            ReadOnlySpan<int> labels = data.Labels is null ? default : data.Labels.AsSpan(start * perSample, n * perSample);
             ReadOnlySpan<float> values = data.Targets is null ? default : data.Targets.AsSpan(start * outSize, n * outSize);
             if (data.Lengths is not null && network is ISequenceNetwork sequences)
             {
@@ -177,8 +176,11 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                     // The mean over the true steps of the whole data set: each batch's mean weighted by its true steps.
                     long valid = 0;
                     foreach (int l in lengths) valid += l;
-                    lossSum += (double)Losses.ComputeSequences(network.Loss, o, Targets.FromValues(values), default, n, sequences.Steps, outSize / sequences.Steps, lengths) * valid;
+                    var targets = labels.IsEmpty ? Targets.FromValues(values) : Targets.FromLabels(labels);
+                    lossSum += (double)Losses.ComputeSequences(network.Loss, o, targets, default, n, sequences.Steps, outSize / sequences.Steps, lengths) * valid;
                     weightSum += valid;
+                    if (!labels.IsEmpty && outSize / sequences.Steps > 1)
+                        CountCorrect(o, labels, n, perSample, outSize / perSample, lengths, ref correct, ref counted);
                     continue;
                 }
             }
@@ -188,12 +190,28 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
             int cols = network.Layers[^1].OutputShape[^1];
             lossSum += (double)BatchLoss(network.Loss, o, labels, values, n * (outSize / cols), cols) * n;
             weightSum += n;
-            if (!labels.IsEmpty && outSize > 1)
-                for (int s = 0; s < n; s++)
-                    if (TensorPrimitives.IndexOfMax(o.Slice(s * outSize, outSize)) == labels[s]) correct++;
+            if (!labels.IsEmpty && outSize / perSample > 1)
+                CountCorrect(o, labels, n, perSample, outSize / perSample, default, ref correct, ref counted);
         }
-        float? accuracy = data.Labels is not null && outSize > 1 ? (float)correct / data.Count : null;
+        float? accuracy = data.Labels is not null && outSize / perSample > 1 && counted > 0 ? (float)correct / counted : null;
         return new Evaluation(weightSum > 0 ? (float)(lossSum / weightSum) : 0f, accuracy, data.Count);
+    }
+
+    // Counts the rows (one per sample, or one per step of a per-step output) whose largest output is the label; the
+    // padding steps of a sequence with a length are not counted.
+    private static void CountCorrect(ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, int samples, int rowsPerSample, int cols, ReadOnlySpan<int> lengths,
+        ref long correct, ref long counted)
+    {
+        for (int s = 0; s < samples; s++)
+        {
+            int rows = lengths.IsEmpty || rowsPerSample == 1 ? rowsPerSample : lengths[s];
+            for (int r = 0; r < rows; r++)
+            {
+                int row = s * rowsPerSample + r;
+                if (TensorPrimitives.IndexOfMax(outputs.Slice(row * cols, cols)) == labels[row]) correct++;
+                counted++;
+            }
+        }
     }
 
     private static float BatchLoss(LossKind loss, ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> values, int rows, int cols) => loss switch
@@ -226,18 +244,28 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         }
         if (data.FeatureSize != net.InputSize)
             throw new ArgumentException($"The network takes {net.InputSize} input values per sample but the data set has {data.FeatureSize}.", name);
-        if (data.Labels is not null && net.Layers[^1].OutputShape[^1] != net.OutputSize)
-            throw new ArgumentException($"The network's output has {net.OutputSize / net.Layers[^1].OutputShape[^1]} positions per sample: give float targets for each (one-hot for classes), not one label per sample.", name);
+        int positions = net.OutputSize / net.Layers[^1].OutputShape[^1];
+        if (data.Labels is not null && data.LabelsPerSample != positions)
+            throw new ArgumentException(positions > 1
+                ? $"The network's output has {positions} positions per sample and the data set {data.LabelsPerSample} label(s) per sample: give a label per position (Dataset.WithStepLabels) or float targets."
+                : $"The network's output has one position per sample but the data set has {data.LabelsPerSample} labels per sample.", name);
         if (data.Labels is not null)
         {
             if (net.Loss == LossKind.MeanSquaredError)
                 throw new ArgumentException("Mean squared error needs float targets, but the data set holds class labels.", name);
-            int classes = net.Loss == LossKind.BinaryCrossEntropyWithLogits ? 2 : net.OutputSize;
-            if (net.Loss == LossKind.BinaryCrossEntropyWithLogits && net.OutputSize != 1)
-                throw new ArgumentException($"Binary cross-entropy with class labels needs one output, but the network has {net.OutputSize}: give float targets instead.", name);
+            int cols = net.OutputSize / positions;
+            int classes = net.Loss == LossKind.BinaryCrossEntropyWithLogits ? 2 : cols;
+            if (net.Loss == LossKind.BinaryCrossEntropyWithLogits && cols != 1)
+                throw new ArgumentException($"Binary cross-entropy with class labels needs one output, but the network has {cols}: give float targets instead.", name);
             for (int i = 0; i < data.Labels.Length; i++)
+            {
+                int sample = i / positions, step = i % positions;
+                if (data.Lengths is not null && positions > 1 && step >= data.Lengths[sample]) continue; // padding: never read
                 if ((uint)data.Labels[i] >= (uint)classes)
-                    throw new ArgumentException($"Label {data.Labels[i]} of sample {i} is outside the network's {classes} classes 0..{classes - 1}.", name);
+                    throw new ArgumentException(positions == 1
+                        ? $"Label {data.Labels[i]} of sample {i} is outside the network's {classes} classes 0..{classes - 1}."
+                        : $"Label {data.Labels[i]} of sample {sample}, step {step}, is outside the network's {classes} classes 0..{classes - 1}.", name);
+            }
         }
         else if (data.TargetSize != net.OutputSize)
             throw new ArgumentException($"The network has {net.OutputSize} outputs but the data set has {data.TargetSize} targets per sample.", name);

@@ -264,4 +264,41 @@ public class SequenceLengthTests
         var labels = GenNets.Data.Dataset.WithLabels(x, 10, new int[batch]);
         Assert.Contains("5 positions per sample", Assert.Throws<ArgumentException>(() => new Trainer<SequenceTagger>(net, new Sgd(0.1f)).Evaluate(labels)).Message);
     }
+
+    [Fact]
+    public void Trainer_WithALabelPerStep_ScoresTheTrueStepsOnly()
+    {
+        // A per-step classifier: the class of a step is how many of its two inputs exceed one half.
+        const int count = 96, steps = 5;
+        var x = Check.Random(count * steps * 2, 58);
+        for (int k = 0; k < x.Length; k++) x[k] = 0.5f * (x[k] + 1f); // into [0, 1)
+        var r = new SeededRandom(59);
+        var lengths = Enumerable.Range(0, count).Select(_ => 1 + r.NextInt(steps)).ToArray();
+        var labels = new int[count * steps];
+        for (int s = 0; s < count; s++)
+            for (int t = 0; t < steps; t++)
+                labels[s * steps + t] = t < lengths[s] ? (x[(s * steps + t) * 2] > 0.5f ? 1 : 0) + (x[(s * steps + t) * 2 + 1] > 0.5f ? 1 : 0) : -1;
+        var data = GenNets.Data.Dataset.WithStepLabels(x, 10, labels, steps).WithLengths(lengths);
+        var net = new SequenceTagger(seed: 16);
+        var trainer = new Trainer<SequenceTagger>(net, new Adam(0.02f));
+        var history = trainer.Fit(data, epochs: 30, batchSize: 32, seed: 1);
+        Assert.True(history[^1].TrainLoss < history[0].TrainLoss, $"loss {history[0].TrainLoss} -> {history[^1].TrainLoss}");
+
+        // Evaluation counts the true steps only (labels of -1 on the padding would otherwise never match).
+        var evaluation = trainer.Evaluate(data);
+        var outputs = new float[count * 15];
+        net.Forward(x, outputs, count, lengths);
+        int correct = 0, total = 0;
+        for (int s = 0; s < count; s++)
+            for (int t = 0; t < lengths[s]; t++, total++)
+                if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(outputs.AsSpan((s * steps + t) * 3, 3)) == labels[s * steps + t]) correct++;
+        Assert.Equal((float)correct / total, evaluation.Accuracy!.Value, 6);
+        Assert.True(evaluation.Accuracy > 0.8f, $"accuracy {evaluation.Accuracy}");
+        Assert.Equal(net.ComputeGradients(x, labels, count, lengths), evaluation.Loss, 4);
+
+        // A label out of range on a true step is refused; on padding it is never read.
+        labels[0] = 7;
+        var bad = GenNets.Data.Dataset.WithStepLabels(x, 10, labels, steps).WithLengths(lengths);
+        Assert.Contains("Label 7 of sample 0, step 0", Assert.Throws<ArgumentException>(() => trainer.Evaluate(bad)).Message);
+    }
 }
