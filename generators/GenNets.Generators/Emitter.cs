@@ -345,7 +345,7 @@ internal static class Emitter
             w.Line(Generated);
             w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize, {ReadOnlyIntSpan} lengths)");
             w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputs.Length, OutputSize, batchSize);");
-            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, {plan.Steps});");
+            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, Steps);");
             w.Open("if (lengths.IsEmpty)");
             w.Line("Forward(inputs, outputs, batchSize);");
             w.Line("return;");
@@ -459,7 +459,7 @@ internal static class Emitter
             current = target;
         }
         if (plan.SequenceOutput)
-            w.Line($"{Kernels}Recurrent.ClearPadding(output, lengths, batch, {plan.Steps}, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
+            w.Line($"{Kernels}Recurrent.ClearPadding(output, lengths, batch, Steps, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
         w.Close();
         w.Line();
         if (plan.StripFeatures > 0)
@@ -642,7 +642,7 @@ internal static class Emitter
         if (plan.SequenceOutput)
         {
             w.Line("if (_withLengths)");
-            w.Line($"    return {Kernels}Losses.ComputeSequences(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), batch, {plan.Steps}, {last.OutFeatures}, new {ReadOnlyIntSpan}(_lengths, 0, batch));");
+            w.Line($"    return {Kernels}Losses.ComputeSequences(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), batch, Steps, {last.OutFeatures}, new {ReadOnlyIntSpan}(_lengths, 0, batch));");
         }
         w.Line($"return {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {(lossRows == 1 ? "batch" : $"batch * {lossRows}")}, {last.OutFeatures});");
         w.Close();
@@ -684,7 +684,7 @@ internal static class Emitter
         w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputGradient.Length, OutputSize, batch);");
         w.Line($"outputGradient.CopyTo(new {Span}(_outputGradient, 0, batch * OutputSize));");
         if (plan.SequenceOutput)
-            w.Line($"{Kernels}Recurrent.ClearPadding(new {Span}(_outputGradient, 0, batch * OutputSize), Lengths(0, batch), batch, {plan.Steps}, {last.OutFeatures}); // padding steps get no gradient");
+            w.Line($"{Kernels}Recurrent.ClearPadding(new {Span}(_outputGradient, 0, batch * OutputSize), Lengths(0, batch), batch, Steps, {last.OutFeatures}); // padding steps get no gradient");
         w.Line("RunBackward(inputs);");
         w.Close();
         w.Line();
@@ -707,7 +707,7 @@ internal static class Emitter
         w.Open(plan.Recurrent ? $"private void RunForward({RoSpan} inputs, int batchSize, {ReadOnlyIntSpan} lengths)" : $"private void RunForward({RoSpan} inputs, int batchSize)");
         w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
         if (plan.Recurrent)
-            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, {plan.Steps});");
+            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, Steps);");
         w.Line("if (batchSize > _capacity) Reserve(batchSize);");
         if (plan.Recurrent)
         {
@@ -960,7 +960,7 @@ internal static class Emitter
             current = y;
         }
         if (plan.SequenceOutput)
-            w.Line($"{Kernels}Recurrent.ClearPadding({current}, Lengths(start, rows), batch, {plan.Steps}, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
+            w.Line($"{Kernels}Recurrent.ClearPadding({current}, Lengths(start, rows), batch, Steps, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
         w.Close();
         w.Line();
         if (plan.Recurrent)
