@@ -314,16 +314,15 @@ internal static class Emitter
         w.Line($"{Kernels}Guard.Sample(input.Length, InputSize, output.Length, OutputSize);");
         w.Line("// Sweep the weights in the other direction than last time: what was read last is still in cache.");
         w.Line("bool reverse = (++_sweeps & 1) == 0;");
-        string noLengths = plan.Recurrent ? ", default" : "";
+        string none = plan.Recurrent ? ", default" : ""; // a recurrent network's Infer and InferPart take lengths: none here
         if (plan.InferenceScratch == 0)
-            w.Line($"Infer(input, output, default, 1, reverse{noLengths});");
+            w.Line($"Infer(input, output, default, 1, reverse{none});");
         else if (plan.InferenceScratch <= StackScratchLimit)
-            w.Line($"Infer(input, output, stackalloc float[{plan.InferenceScratch}], 1, reverse{noLengths});");
+            w.Line($"Infer(input, output, stackalloc float[{plan.InferenceScratch}], 1, reverse{none});");
         else
-            w.Line($"Infer(input, output, {Kernels}Scratch.Get(ref t_scratch, {plan.InferenceScratch}), 1, reverse{noLengths});");
+            w.Line($"Infer(input, output, {Kernels}Scratch.Get(ref t_scratch, {plan.InferenceScratch}), 1, reverse{none});");
         w.Close();
         w.Line();
-        string none = plan.Recurrent ? ", default" : "";
         w.Line("/// <summary>Inference on <paramref name=\"batchSize\"/> samples stored one after another. Thread-safe.</summary>");
         w.Line(Generated);
         w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize)");

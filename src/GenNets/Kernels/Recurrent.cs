@@ -95,7 +95,7 @@ public static class Recurrent
         int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
         if (x.Length < batch * g.InputLength || y.Length < batch * g.OutputLength || parameters.Length < g.ParameterLength)
             throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples: x holds {x.Length}, y {y.Length}, parameters {parameters.Length} floats.");
-        CheckLengths(lengths, batch, T);
+        Guard.Lengths(lengths, batch, T);
         bool training = !kept.IsEmpty;
         if (training && kept.Length < batch * g.KeptPerSample)
             throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples keeps {batch * g.KeptPerSample} floats; {kept.Length} were given.");
@@ -216,7 +216,7 @@ public static class Recurrent
         if (kept.Length < batch * g.KeptPerSample || dy.Length < batch * g.OutputLength || gradients.Length < g.ParameterLength
             || (!dx.IsEmpty && dx.Length < batch * g.InputLength))
             throw new ArgumentException($"Recurrent {g.Cell} backward over {batch} samples: kept holds {kept.Length}, dy {dy.Length}, dx {dx.Length}, gradients {gradients.Length} floats.");
-        CheckLengths(lengths, batch, T);
+        Guard.Lengths(lengths, batch, T);
         var wih = parameters.Slice(0, g.InputWeightLength);
         var whh = parameters.Slice(g.InputWeightLength, g.HiddenWeightLength);
         var xs = kept.Slice(0, batch * T * I);
@@ -340,16 +340,6 @@ public static class Recurrent
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < T; t++)
                 dxs.Slice((t * batch + b) * I, I).CopyTo(dx.Slice((b * T + t) * I, I));
-    }
-
-    private static void CheckLengths(ReadOnlySpan<int> lengths, int batch, int steps)
-    {
-        if (lengths.IsEmpty) return;
-        if (lengths.Length < batch)
-            throw new ArgumentException($"A batch of {batch} sequences needs {batch} lengths, but {lengths.Length} were given.", nameof(lengths));
-        for (int b = 0; b < batch; b++)
-            if ((uint)lengths[b] > (uint)steps)
-                throw new ArgumentOutOfRangeException(nameof(lengths), lengths[b], $"Sequence {b} has length {lengths[b]}; lengths must be between 0 and the declared {steps} steps.");
     }
 
     // Rows of the gate blocks whose activation is tanh: LSTM's g, GRU's n, every row of a plain RNN.

@@ -435,9 +435,16 @@ public static class Reference
     public static double[] NetworkOutputs(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ReadOnlySpan<int> lengths = default)
         => RunForward(layers, parameters, inputs, batch, null, 0, lengths).Outputs[^1];
 
-    // A network whose output keeps the input's steps (a recurrent layer's every state, and per-step layers after it).
+    // A recurrent network whose output keeps the input's steps (its last recurrent layer's every state, and per-step
+    // layers after it), as the generated code decides it.
     private static bool IsSequenceOutput(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<int> lengths)
-        => !lengths.IsEmpty && layers[0].InputShape.Length == 2 && layers[^1].OutputShape.Length == 2 && layers[^1].OutputShape[0] == layers[0].InputShape[0];
+    {
+        if (lengths.IsEmpty || layers[0].InputShape.Length != 2 || layers[^1].OutputShape.Length != 2 || layers[^1].OutputShape[0] != layers[0].InputShape[0])
+            return false;
+        foreach (var layer in layers)
+            if (layer.Recurrent is not null) return true;
+        return false;
+    }
 
     // Every layer's input and output (xs[l] enters layer l), pre-activation (zs) and dropout mask.
     private static (List<double[]> Outputs, List<double[]> PreActivations, List<double[]?> Masks) RunForward(

@@ -161,6 +161,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         double lossSum = 0, weightSum = 0;
         long correct = 0, counted = 0;
         int perSample = Math.Max(1, data.LabelsPerSample);
+        int cols = network.Layers[^1].OutputShape[^1]; // one loss row per position of the output, as training has it
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
@@ -186,8 +187,6 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
             }
             else
                 network.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n);
-            // One row per position of the output (a sequence output has one per step), as training's loss has it.
-            int cols = network.Layers[^1].OutputShape[^1];
             lossSum += (double)BatchLoss(network.Loss, o, labels, values, n * (outSize / cols), cols) * n;
             weightSum += n;
             if (!labels.IsEmpty && outSize / perSample > 1)
