@@ -107,7 +107,7 @@ public static class Recurrent
         // Training keeps every state; inference needs two state slots (and cell slots) and a step's gates at a time.
         int stateSlots = training ? T + 1 : 2;
         Span<float> store = training ? kept : Scratch.Get(ref t_forward,
-            batch * (T * I + 2 * H + T * GH + (g.Cell == LayerKind.LSTM ? 2 * H : 0) + (g.Cell == LayerKind.GRU ? H : 0) + GH + H));
+            batch * (T * I + 2 * H + T * GH + (g.Cell == LayerKind.LSTM ? 2 * H : 0) + (g.Cell == LayerKind.GRU ? H + GH : 0) + H));
         var xs = store.Slice(0, batch * T * I);
         var hs = store.Slice(batch * T * I, batch * stateSlots * H);
         var gates = store.Slice(batch * T * I + batch * stateSlots * H, batch * T * GH);
@@ -115,9 +115,12 @@ public static class Recurrent
         Span<float> cs = default, hns = default;
         if (g.Cell == LayerKind.LSTM) { cs = store.Slice(next, batch * stateSlots * H); next += cs.Length; }
         if (g.Cell == LayerKind.GRU) { hns = store.Slice(next, batch * (training ? T : 1) * H); next += hns.Length; }
-        Span<float> hp = training ? Scratch.Get(ref t_backward, batch * (GH + H)) : store.Slice(next, batch * (GH + H));
-        Span<float> tmp = hp.Slice(batch * GH, batch * H);
-        hp = hp.Slice(0, batch * GH);
+        // A step's temporary row of H per sample, and for a GRU its hidden side W_hh·h + b_hh (the others add it onto the gates).
+        bool gru = g.Cell == LayerKind.GRU;
+        int hpWidth = gru ? GH : 0;
+        Span<float> hp = training ? Scratch.Get(ref t_backward, batch * (hpWidth + H)) : store.Slice(next, batch * (hpWidth + H));
+        Span<float> tmp = hp.Slice(batch * hpWidth, batch * H);
+        hp = hp.Slice(0, batch * hpWidth);
 
         // The weights as the products take them, with the rows of every tanh block doubled: tanh(x) = 2σ(2x) − 1, so one
         // sigmoid pass over a step's whole gate block serves every gate, and the tanh is a multiply-add away.
@@ -138,7 +141,6 @@ public static class Recurrent
                 else xs.Slice((t * batch + b) * I, I).Clear(); // padding: whatever it holds never reaches a gradient
         // Except in a GRU (whose reset gate scales the hidden side's n block alone), the hidden side adds straight into the
         // gates: both biases go in with the input projection, and each step's product accumulates onto it.
-        bool gru = g.Cell == LayerKind.GRU;
         if (!gru) TensorPrimitives.Add(bih2, bhh2, bih2);
         for (int row = 0; row < T * batch; row++) bih2.CopyTo(gates.Slice(row * GH, GH));
         Gemm.MultiplyAccumulate(xs, I, 1, wihT, gates, T * batch, GH, I, accumulate: true);
