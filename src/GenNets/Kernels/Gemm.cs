@@ -575,12 +575,15 @@ public static class Gemm
     /// <summary>sums[j] = Σᵢ A[i, j] for row-major A [rows, cols]: the bias gradient of a dense layer.</summary>
     public static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, int rows, int cols) => ColumnSums(a, sums, rows, cols, cols);
 
-    /// <summary>sums[j] = Σᵢ A[i·stride + j] for j &lt; cols: the column sums of a block of columns of a wider matrix.</summary>
-    public static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, int rows, int cols, int stride)
+    /// <summary>
+    /// sums[j] = Σᵢ A[i·stride + j] for j &lt; cols: the column sums of a block of columns of a wider matrix. With
+    /// <paramref name="accumulate"/> set, sums[j] += Σᵢ A[i·stride + j] instead.
+    /// </summary>
+    public static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, int rows, int cols, int stride, bool accumulate = false)
     {
         if (rows > 0 && a.Length < (rows - 1) * stride + cols || sums.Length < cols)
             throw new ArgumentException($"ColumnSums of {rows} rows of {cols} columns, {stride} apart: A holds {a.Length} floats, the sums {sums.Length}.");
-        sums.Slice(0, cols).Clear();
+        if (!accumulate) sums.Slice(0, cols).Clear();
         for (int i = 0; i < rows; i++)
             System.Numerics.Tensors.TensorPrimitives.Add(sums.Slice(0, cols), a.Slice(i * stride, cols), sums.Slice(0, cols));
     }

@@ -226,22 +226,44 @@ public static class Recurrent
         var gates = kept.Slice(g.GatesAt(batch), batch * T * GH);
         var extra = kept.Slice(g.ExtraAt(batch));
 
-        // Scratch: the pre-activation gradients of every step (input side, and for GRU the hidden side), then dh, dc and a temporary.
+        // The steps go backward in windows of W steps, W·batch ≥ 64 rows (one step for a batch of 64, every step for one
+        // sequence): the weight gradients are products over a window's rows, taken while its pre-activation gradients are
+        // still in L1/L2. Scratch: those gradients for a window (input side, and for GRU the hidden side), dh, dc, a
+        // temporary, the window's dx; W_ih's gradient turned around and W_ihᵀ when the inputs are few.
         bool gru = g.Cell == LayerKind.GRU;
-        int stepFloats = batch * T * GH;
-        var scratch = Scratch.Get(ref t_backward, (gru ? 2 : 1) * stepFloats + 4 * batch * H + (dx.IsEmpty ? 0 : batch * T * I) + 2 * I * GH);
-        var dA = scratch.Slice(0, stepFloats);
-        var dHP = gru ? scratch.Slice(stepFloats, stepFloats) : dA;
+        bool few = I < 16;
+        int window = Math.Min(T, (WindowRows + batch - 1) / batch);
+        int stepFloats = window * batch * GH;
+        var scratch = Scratch.Get(ref t_backward, (gru ? 2 : 1) * stepFloats + 4 * batch * H + window * batch * I + 2 * I * GH);
+        var dAll = scratch.Slice(0, stepFloats);
+        var dHPAll = gru ? scratch.Slice(stepFloats, stepFloats) : dAll;
         int at = (gru ? 2 : 1) * stepFloats;
         var dh = scratch.Slice(at, batch * H);
         var dhNext = scratch.Slice(at + batch * H, batch * H);
         var dcNext = scratch.Slice(at + 2 * batch * H, batch * H);
         var tmp = scratch.Slice(at + 3 * batch * H, batch * H);
+        var dxs = scratch.Slice(at + 4 * batch * H, window * batch * I);
+        var turned = scratch.Slice(at + 4 * batch * H + dxs.Length, I * GH);
+        var wihT = scratch.Slice(at + 4 * batch * H + dxs.Length + I * GH, I * GH);
         dhNext.Clear();
         dcNext.Clear();
 
+        var gih = gradients.Slice(0, g.InputWeightLength);
+        var ghh = gradients.Slice(g.InputWeightLength, g.HiddenWeightLength);
+        var gbih = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength, GH);
+        var gbhh = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength + GH, GH);
+        gbih.Clear();
+        gbhh.Clear();
+        // With few input features the products with W_ih are narrow (I columns): dW_ih is computed turned around, as xᵀ·dA
+        // [I, GH] on the broadcast kernel, and dx on the dot kernel with W_ihᵀ, whose dots run over all the gates.
+        if (few && !dx.IsEmpty) Transpose(wih, wihT, GH, I);
+
         for (int t = T - 1; t >= 0; t--)
         {
+            // Windows are counted from the last step: step t is in the one of steps [first, end), which sit in order in dAll.
+            int end = T - (T - 1 - t) / window * window, first = Math.Max(0, end - window);
+            var dA = dAll.Slice((t - first) * batch * GH, batch * GH);
+            var dHP = gru ? dHPAll.Slice((t - first) * batch * GH, batch * GH) : dA;
             // dh = the gradient arriving from the next step + the output's gradient at this step.
             if (g.ReturnSequences)
                 for (int b = 0; b < batch; b++) TensorPrimitives.Add(dhNext.Slice(b * H, H), dy.Slice((b * T + t) * H, H), dh.Slice(b * H, H));
@@ -256,16 +278,15 @@ public static class Recurrent
             var h = hs.Slice((t + 1) * batch * H, batch * H);
             var hPrev = hs.Slice(t * batch * H, batch * H);
             var a = gates.Slice(t * batch * GH, batch * GH);
-            var da = dA.Slice(t * batch * GH, batch * GH);
             switch (g.Cell)
             {
                 case LayerKind.SimpleRNN:
-                    // da = dh⊙(1 − h²)
-                    TensorPrimitives.Multiply(h, h, da);
-                    TensorPrimitives.Subtract(1f, da, da);
-                    TensorPrimitives.Multiply(da, dh, da);
-                    ClearPaddingRows(da, lengths, t, batch, GH);
-                    Gemm.MultiplyAccumulate(da, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
+                    // dA = dh⊙(1 − h²)
+                    TensorPrimitives.Multiply(h, h, dA);
+                    TensorPrimitives.Subtract(1f, dA, dA);
+                    TensorPrimitives.Multiply(dA, dh, dA);
+                    ClearPaddingRows(dA, lengths, t, batch, GH);
+                    Gemm.MultiplyAccumulate(dA, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
                     break;
                 case LayerKind.LSTM:
                 {
@@ -278,29 +299,28 @@ public static class Recurrent
                     for (int b = 0; b < batch; b++)
                     {
                         if (!lengths.IsEmpty && t >= lengths[b])
-                            da.Slice(b * GH, GH).Clear(); // the cell gradient passes through a padding step unchanged
+                            dA.Slice(b * GH, GH).Clear(); // the cell gradient passes through a padding step unchanged
                         else
-                            LstmCellBackward(a.Slice(b * GH, GH), tmp.Slice(b * H, H), cPrev.Slice(b * H, H), dh.Slice(b * H, H), dcNext.Slice(b * H, H), da.Slice(b * GH, GH), H);
+                            LstmCellBackward(a.Slice(b * GH, GH), tmp.Slice(b * H, H), cPrev.Slice(b * H, H), dh.Slice(b * H, H), dcNext.Slice(b * H, H), dA.Slice(b * GH, GH), H);
                     }
-                    Gemm.MultiplyAccumulate(da, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
+                    Gemm.MultiplyAccumulate(dA, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
                     break;
                 }
                 case LayerKind.GRU:
                 {
                     var hn = extra.Slice(t * batch * H, batch * H);
-                    var dhp = dHP.Slice(t * batch * GH, batch * GH);
                     for (int b = 0; b < batch; b++)
                     {
                         if (!lengths.IsEmpty && t >= lengths[b])
                         {
-                            da.Slice(b * GH, GH).Clear();
-                            dhp.Slice(b * GH, GH).Clear();
+                            dA.Slice(b * GH, GH).Clear();
+                            dHP.Slice(b * GH, GH).Clear();
                             dh.Slice(b * H, H).CopyTo(dhNext.Slice(b * H, H));
                             continue;
                         }
-                        GruCellBackward(a.Slice(b * GH, GH), hn.Slice(b * H, H), hPrev.Slice(b * H, H), dh.Slice(b * H, H), da.Slice(b * GH, GH), dhp.Slice(b * GH, GH), dhNext.Slice(b * H, H), H);
+                        GruCellBackward(a.Slice(b * GH, GH), hn.Slice(b * H, H), hPrev.Slice(b * H, H), dh.Slice(b * H, H), dA.Slice(b * GH, GH), dHP.Slice(b * GH, GH), dhNext.Slice(b * H, H), H);
                     }
-                    Gemm.MultiplyAccumulate(dhp, GH, 1, whh, dhNext, batch, H, GH, accumulate: true);
+                    Gemm.MultiplyAccumulate(dHP, GH, 1, whh, dhNext, batch, H, GH, accumulate: true);
                     break;
                 }
             }
@@ -308,40 +328,42 @@ public static class Recurrent
             if (!lengths.IsEmpty && g.Cell != LayerKind.GRU)
                 for (int b = 0; b < batch; b++)
                     if (t >= lengths[b]) dh.Slice(b * H, H).CopyTo(dhNext.Slice(b * H, H));
-        }
 
-        // Weight and bias gradients of all steps at once: rows are (step, sample) pairs.
-        int rows = T * batch;
-        var gih = gradients.Slice(0, g.InputWeightLength);
-        var ghh = gradients.Slice(g.InputWeightLength, g.HiddenWeightLength);
-        var gbih = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength, GH);
-        var gbhh = gradients.Slice(g.InputWeightLength + g.HiddenWeightLength + GH, GH);
-        // With few input features the products with W_ih are narrow (I columns): dW_ih is computed turned around, as xᵀ·dA
-        // [I, GH] on the broadcast kernel, and dx on the dot kernel with W_ihᵀ, whose dots run over all the gates.
-        var turned = scratch.Slice(scratch.Length - 2 * I * GH, I * GH);
-        var wihT = scratch.Slice(scratch.Length - I * GH, I * GH);
-        if (I < 16)
-        {
-            Gemm.MultiplyAccumulate(xs, 1, I, dA, turned, I, GH, rows, accumulate: false); // dW_ihᵀ = xᵀ·dA
-            Transpose(turned, gih, I, GH);
+            if (t == first)
+                WindowGradients(g, first, end - first, batch, xs, hs, dAll, dHPAll, gih, ghh, gbih, gbhh, turned, wih, wihT, dxs, dx, sum: end < T);
         }
+        if (few) Transpose(turned, gih, I, GH);
+        if (!gru) gbih.CopyTo(gbhh);
+    }
+
+    // Rows per window of backward steps whose weight gradients are taken in one product (see Backward).
+    private const int WindowRows = 64;
+
+    // The weight and bias gradients of `count` steps from `first` (their rows of dA and dHP, step-major from row 0), added
+    // to the gradients (or, for the window taken first, written), and those steps' input gradient.
+    private static void WindowGradients(RecurrentGeometry g, int first, int count, int batch, ReadOnlySpan<float> xs, ReadOnlySpan<float> hs,
+        ReadOnlySpan<float> dA, ReadOnlySpan<float> dHP, Span<float> gih, Span<float> ghh, Span<float> gbih, Span<float> gbhh, Span<float> turned,
+        ReadOnlySpan<float> wih, ReadOnlySpan<float> wihT, Span<float> dxs, Span<float> dx, bool sum)
+    {
+        int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth, rows = count * batch;
+        dA = dA.Slice(0, rows * GH);
+        dHP = dHP.Slice(0, rows * GH);
+        var x = xs.Slice(first * batch * I, rows * I);
+        if (I < 16)
+            Gemm.MultiplyAccumulate(x, 1, I, dA, turned, I, GH, rows, sum); // dW_ihᵀ += xᵀ·dA
         else
-            Gemm.MultiplyAccumulate(dA, 1, GH, xs, gih, GH, I, rows, accumulate: false); // dW_ih = dAᵀ·x
-        Gemm.MultiplyAccumulate(dHP, 1, GH, hs.Slice(0, rows * H), ghh, GH, H, rows, accumulate: false); // dW_hh = dHPᵀ·hₜ₋₁
-        Gemm.ColumnSums(dA, gbih, rows, GH);
-        Gemm.ColumnSums(dHP, gbhh, rows, GH);
+            Gemm.MultiplyAccumulate(dA, 1, GH, x, gih, GH, I, rows, sum); // dW_ih += dAᵀ·x
+        Gemm.MultiplyAccumulate(dHP, 1, GH, hs.Slice(first * batch * H, rows * H), ghh, GH, H, rows, sum); // dW_hh += dHPᵀ·hₜ₋₁
+        Gemm.ColumnSums(dA, gbih, rows, GH, GH, accumulate: true);
+        if (g.Cell == LayerKind.GRU) Gemm.ColumnSums(dHP, gbhh, rows, GH, GH, accumulate: true);
         if (dx.IsEmpty) return;
-        var dxs = scratch.Slice(at + 4 * batch * H, rows * I);
         if (I < 16)
-        {
-            Transpose(wih, wihT, GH, I);
-            Gemm.MultiplyTransposed(dA, wihT, default, dxs, rows, I, GH); // dx = dA·W_ih, step-major
-        }
+            Gemm.MultiplyTransposed(dA, wihT, default, dxs, rows, I, GH); // dx = dA·W_ih
         else
-            Gemm.MultiplyAccumulate(dA, GH, 1, wih, dxs, rows, I, GH, accumulate: false); // dx = dA·W_ih, step-major
-        for (int b = 0; b < batch; b++)
-            for (int t = 0; t < T; t++)
-                dxs.Slice((t * batch + b) * I, I).CopyTo(dx.Slice((b * T + t) * I, I));
+            Gemm.MultiplyAccumulate(dA, GH, 1, wih, dxs, rows, I, GH, accumulate: false);
+        for (int s = 0; s < count; s++)
+            for (int b = 0; b < batch; b++)
+                dxs.Slice((s * batch + b) * I, I).CopyTo(dx.Slice((b * T + first + s) * I, I));
     }
 
     // Rows of the gate blocks whose activation is tanh: LSTM's g, GRU's n, every row of a plain RNN.

@@ -137,6 +137,35 @@ public class RecurrentTests
         Assert.Equal(g.ParameterLength, Enumerable.Sum([g.InputWeightLength, g.HiddenWeightLength, g.GateWidth, g.GateWidth]));
     }
 
+    // A batch of 24 takes its weight gradients in windows of three steps (64 rows), so 8 steps make windows of 3, 3 and 2;
+    // 17 inputs take the other form of W_ih's products. Padded samples cross the windows' edges.
+    [Theory]
+    [InlineData(LayerKind.SimpleRNN, 3, false)]
+    [InlineData(LayerKind.LSTM, 3, false)]
+    [InlineData(LayerKind.LSTM, 17, true)]
+    [InlineData(LayerKind.GRU, 3, true)]
+    [InlineData(LayerKind.GRU, 17, false)]
+    public void Backward_InWindowsOfSteps_MatchesReference(LayerKind cell, int inputs, bool all)
+    {
+        var g = new RecurrentGeometry(cell, 8, inputs, 5, all);
+        const int batch = 24;
+        int[] lengths = Enumerable.Range(0, batch).Select(b => b % 9).ToArray();
+        float[] x = Check.Random(batch * g.InputLength, 31), p = Parameters(g, 32), dy = Check.Random(batch * g.OutputLength, 33);
+        var y = new float[batch * g.OutputLength];
+        var kept = new float[batch * g.KeptPerSample];
+        Recurrent.Forward(x, p, y, batch, g, kept, lengths);
+        var gradients = Check.Random(g.ParameterLength, 34);
+        var dx = new float[batch * g.InputLength];
+        Recurrent.Backward(p, kept, dy, dx, gradients, batch, g, lengths);
+
+        var clean = Check.ToDouble(x);
+        for (int b = 0; b < batch; b++) Array.Clear(clean, (b * g.Steps + lengths[b]) * inputs, (g.Steps - lengths[b]) * inputs);
+        var expected = new double[g.ParameterLength];
+        var expectedDx = Reference.RecurrentBackward(clean, Check.ToDouble(p), Check.ToDouble(dy), batch, g, expected, lengths);
+        Check.Close(expected, gradients, 1e-4, 1e-5 * batch * g.Steps, "parameter gradients");
+        Check.Close(expectedDx, dx, 1e-4, 1e-4, "input gradient");
+    }
+
     [Theory]
     [MemberData(nameof(CellsAndOutputs))]
     public void ReferenceWithLengths_MatchesFiniteDifferences(LayerKind cell, bool all)
