@@ -11,7 +11,7 @@ namespace GenNets.Kernels;
 /// cover a dense layer's three products over a mini-batch:
 /// <list type="bullet">
 /// <item><c>MultiplyTransposed</c>: C = A·Bᵀ (+ bias), the forward X·Wᵀ with W in PyTorch's [out, in] layout.</item>
-/// <item><see cref="MultiplyAccumulate"/>: C (+)= A·B with A read through strides, which is the input gradient dY·W and,
+/// <item><c>MultiplyAccumulate</c>: C (+)= A·B with A read through strides, which is the input gradient dY·W and,
 /// with A read transposed, the weight gradient dYᵀ·X.</item>
 /// </list>
 /// The plain loops they must agree with are in <see cref="Reference"/>.
@@ -168,28 +168,41 @@ public static class Gemm
     /// (dY [batch, out], strides (out, 1)) · W [out, in]; its weight gradient is (dYᵀ: strides (1, out)) · X [batch, in].
     /// </summary>
     public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, Span<float> c, int m, int n, int kk, bool accumulate)
+        => MultiplyAccumulate(a, rowStride, colStride, b, default, c, m, n, kk, accumulate);
+
+    /// <summary>
+    /// As <see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>;
+    /// when C is overwritten, each row starts from <paramref name="bias"/> [n] (if not empty) instead of zero, so that
+    /// C = A·B + bias costs no pass of its own: a recurrent layer's input projections take their biases this way.
+    /// </summary>
+    public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int kk, bool accumulate)
     {
-        if (a.Length < (m - 1) * rowStride + (kk - 1) * colStride + 1 || b.Length < kk * n || c.Length < m * n)
-            throw new ArgumentException($"MultiplyAccumulate [{m}, {kk}]·[{kk}, {n}]: A holds {a.Length}, B {b.Length}, C {c.Length} floats.");
+        if (a.Length < (m - 1) * rowStride + (kk - 1) * colStride + 1 || b.Length < kk * n || c.Length < m * n || (!bias.IsEmpty && bias.Length < n))
+            throw new ArgumentException($"MultiplyAccumulate [{m}, {kk}]·[{kk}, {n}]: A holds {a.Length}, B {b.Length}, C {c.Length}, bias {bias.Length} floats.");
 
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
+        // The accumulators' starting values: C itself, the bias, or zero.
+        bool hasBias = !accumulate && !bias.IsEmpty;
+        ref float rbias = ref MemoryMarshal.GetReference(bias);
 
         // A column block of B (kk rows of 16 floats) stays hot while every six rows of C pass.
         int j = 0;
         for (; j + 2 * Lanes <= n; j += 2 * Lanes)
         {
             for (int i = 0; i < m; i += 6)
-                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate, Math.Min(6, m - i));
+                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate, Math.Min(6, m - i),
+                    hasBias, ref Unsafe.Add(ref rbias, j));
         }
         for (; j + Lanes <= n; j += Lanes)
             for (int i = 0; i < m; i++)
-                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 1, accumulate);
+                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 1, accumulate,
+                    hasBias, ref Unsafe.Add(ref rbias, j));
         for (; j < n; j++)
             for (int i = 0; i < m; i++)
             {
-                float s = accumulate ? Unsafe.Add(ref rc, i * n + j) : 0f;
+                float s = accumulate ? Unsafe.Add(ref rc, i * n + j) : hasBias ? Unsafe.Add(ref rbias, j) : 0f;
                 for (int p = 0; p < kk; p++)
                     s += Unsafe.Add(ref ra, i * rowStride + p * colStride) * Unsafe.Add(ref rb, p * n + j);
                 Unsafe.Add(ref rc, i * n + j) = s;
@@ -199,7 +212,8 @@ public static class Gemm
     // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs. With fewer
     // than six rows left, the missing ones repeat the last (equal values stored twice), so every FMA chain stays independent.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate, int rows)
+    private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate, int rows,
+        bool hasBias, ref float bias)
     {
         int last = rows - 1;
         ref float r1 = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
@@ -216,6 +230,11 @@ public static class Gemm
             c30 = Vector256.LoadUnsafe(ref r3); c31 = Vector256.LoadUnsafe(ref r3, 8);
             c40 = Vector256.LoadUnsafe(ref r4); c41 = Vector256.LoadUnsafe(ref r4, 8);
             c50 = Vector256.LoadUnsafe(ref r5); c51 = Vector256.LoadUnsafe(ref r5, 8);
+        }
+        else if (hasBias)
+        {
+            c00 = c10 = c20 = c30 = c40 = c50 = Vector256.LoadUnsafe(ref bias);
+            c01 = c11 = c21 = c31 = c41 = c51 = Vector256.LoadUnsafe(ref bias, 8);
         }
         else
         {
@@ -250,13 +269,14 @@ public static class Gemm
 
     // One row of C by `vectors` (1 to 4) vectors of columns.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy1xV(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int kk, int vectors, bool accumulate)
+    private static void Axpy1xV(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int kk, int vectors, bool accumulate,
+        bool hasBias, ref float bias)
     {
         ref float a0 = ref Unsafe.Add(ref a, i * rowStride);
         for (int v = 0; v < vectors; v++)
         {
             nuint o = (nuint)(v * Lanes);
-            Vector256<float> acc = accumulate ? Vector256.LoadUnsafe(ref c, o) : default;
+            Vector256<float> acc = accumulate ? Vector256.LoadUnsafe(ref c, o) : hasBias ? Vector256.LoadUnsafe(ref bias, o) : default;
             for (int p = 0; p < kk; p++)
                 acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, p * colStride)), Vector256.LoadUnsafe(ref Unsafe.Add(ref b, p * ldb), o), acc);
             acc.StoreUnsafe(ref c, o);
@@ -400,7 +420,7 @@ public static class Gemm
                     int kk = Math.Min(depth, k - p0);
                     for (int s = s0; s < s0 + group; s++)
                         Axpy6x16(ref Unsafe.Add(ref rw, j * k + p0), 0, k, 1, ref Unsafe.Add(ref rx, (s * k + p0) * StripWidth), StripWidth,
-                            ref Unsafe.Add(ref ry, (s * n + j) * StripWidth), StripWidth, kk, accumulate: true, Math.Min(6, n - j));
+                            ref Unsafe.Add(ref ry, (s * n + j) * StripWidth), StripWidth, kk, accumulate: true, Math.Min(6, n - j), false, ref Unsafe.NullRef<float>());
                 }
         }
     }

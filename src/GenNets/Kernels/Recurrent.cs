@@ -104,14 +104,17 @@ public static class Recurrent
         var bih = parameters.Slice(g.InputWeightLength + g.HiddenWeightLength, GH);
         var bhh = parameters.Slice(g.InputWeightLength + g.HiddenWeightLength + GH, GH);
 
-        // Training keeps every state; inference needs two state slots (and cell slots) and a step's gates at a time.
+        // Training keeps every state; inference needs two state slots (and cell slots) and a window's gates at a time. The
+        // input projections are taken a window of steps at a time (W·batch ≥ 64 rows), just before those steps read them.
         int stateSlots = training ? T + 1 : 2;
+        int window = Math.Min(T, (WindowRows + batch - 1) / batch);
+        int gateSteps = training ? T : window;
         Span<float> store = training ? kept : Scratch.Get(ref t_forward,
-            batch * (T * I + 2 * H + T * GH + (g.Cell == LayerKind.LSTM ? 2 * H : 0) + (g.Cell == LayerKind.GRU ? H + GH : 0) + H));
+            batch * (T * I + 2 * H + window * GH + (g.Cell == LayerKind.LSTM ? 2 * H : 0) + (g.Cell == LayerKind.GRU ? H + GH : 0) + H));
         var xs = store.Slice(0, batch * T * I);
         var hs = store.Slice(batch * T * I, batch * stateSlots * H);
-        var gates = store.Slice(batch * T * I + batch * stateSlots * H, batch * T * GH);
-        int next = batch * (T * I + stateSlots * H + T * GH);
+        var gates = store.Slice(batch * T * I + batch * stateSlots * H, batch * gateSteps * GH);
+        int next = batch * (T * I + stateSlots * H + gateSteps * GH);
         Span<float> cs = default, hns = default;
         if (g.Cell == LayerKind.LSTM) { cs = store.Slice(next, batch * stateSlots * H); next += cs.Length; }
         if (g.Cell == LayerKind.GRU) { hns = store.Slice(next, batch * (training ? T : 1) * H); next += hns.Length; }
@@ -134,7 +137,7 @@ public static class Recurrent
         var bhh2 = prepared.Slice((I + H) * GH + GH, GH);
         Prepare(g, wih, whh, bih, bhh, wihT, whhP, bih2, bhh2, broadcast);
 
-        // The input step-major, then every step's input projection (with bias_ih) in one product.
+        // The input step-major.
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < T; t++)
                 if (lengths.IsEmpty || t < lengths[b]) x.Slice((b * T + t) * I, I).CopyTo(xs.Slice((t * batch + b) * I, I));
@@ -142,8 +145,6 @@ public static class Recurrent
         // Except in a GRU (whose reset gate scales the hidden side's n block alone), the hidden side adds straight into the
         // gates: both biases go in with the input projection, and each step's product accumulates onto it.
         if (!gru) TensorPrimitives.Add(bih2, bhh2, bih2);
-        for (int row = 0; row < T * batch; row++) bih2.CopyTo(gates.Slice(row * GH, GH));
-        Gemm.MultiplyAccumulate(xs, I, 1, wihT, gates, T * batch, GH, I, accumulate: true);
         hs.Slice(0, batch * H).Clear();
         if (!cs.IsEmpty) cs.Slice(0, batch * H).Clear();
 
@@ -152,7 +153,14 @@ public static class Recurrent
             int prev = training ? t : t & 1, cur = training ? t + 1 : (t + 1) & 1;
             var hPrev = hs.Slice(prev * batch * H, batch * H);
             var h = hs.Slice(cur * batch * H, batch * H);
-            var a = gates.Slice(t * batch * GH, batch * GH);
+            int slot = training ? t : t % window;
+            if (t % window == 0)
+            {
+                // The input projections (with the biases) of this window's steps in one product.
+                int rows = Math.Min(window, T - t) * batch;
+                Gemm.MultiplyAccumulate(xs.Slice(t * batch * I, rows * I), I, 1, wihT, bih2, gates.Slice(slot * batch * GH, rows * GH), rows, GH, I, accumulate: false);
+            }
+            var a = gates.Slice(slot * batch * GH, batch * GH);
             // W_hh·hₜ₋₁ (tanh blocks doubled): onto the gates, or for a GRU into hp with b_hh.
             if (!gru)
             {
