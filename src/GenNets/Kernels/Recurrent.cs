@@ -125,26 +125,32 @@ public static class Recurrent
         Span<float> tmp = hp.Slice(batch * hpWidth, batch * H);
         hp = hp.Slice(0, batch * hpWidth);
 
-        // The weights as the products take them, with the rows of every tanh block doubled: tanh(x) = 2σ(2x) − 1, so one
-        // sigmoid pass over a step's whole gate block serves every gate, and the tanh is a multiply-add away.
-        // W_ih goes transposed ([I, GH], for the broadcast kernel over steps × samples rows); so does W_hh for a batch of
-        // six or more, while a smaller one (one sample's matrix-vector product) keeps W_hh's rows for the dot kernel.
+        // The weights as the products take them: W_ih transposed ([I, GH], for the broadcast kernel over steps × samples
+        // rows); W_hh transposed too for a batch of six or more, while a smaller one (one sample's matrix-vector product)
+        // reads W_hh's rows as they are, with the dot kernel. The tanh gates are sigmoids too: tanh(x) = 2σ(2x) − 1, the
+        // doubling folded into the sigmoid pass, so every gate of a step goes through one kind of pass.
         bool broadcast = batch >= 6;
-        var prepared = Scratch.Get(ref t_weights, (I + H) * GH + 2 * GH);
+        var prepared = Scratch.Get(ref t_weights, (I + (broadcast ? H : 0)) * GH + GH);
         var wihT = prepared.Slice(0, I * GH);
-        var whhP = prepared.Slice(I * GH, H * GH);
-        var bih2 = prepared.Slice((I + H) * GH, GH);
-        var bhh2 = prepared.Slice((I + H) * GH + GH, GH);
-        Prepare(g, wih, whh, bih, bhh, wihT, whhP, bih2, bhh2, broadcast);
+        Transpose(wih, wihT, GH, I);
+        ReadOnlySpan<float> whhP = whh;
+        if (broadcast)
+        {
+            var transposed = prepared.Slice(I * GH, H * GH);
+            Transpose(whh, transposed, GH, H);
+            whhP = transposed;
+        }
+        // Except in a GRU (whose reset gate scales the hidden side's n block alone), the hidden side adds straight into the
+        // gates: both biases go in with the input projection, and each step's product accumulates onto it.
+        var biases = prepared.Slice(prepared.Length - GH, GH);
+        if (g.Cell == LayerKind.GRU) bih.CopyTo(biases);
+        else TensorPrimitives.Add(bih, bhh, biases);
 
         // The input step-major.
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < T; t++)
                 if (lengths.IsEmpty || t < lengths[b]) x.Slice((b * T + t) * I, I).CopyTo(xs.Slice((t * batch + b) * I, I));
                 else xs.Slice((t * batch + b) * I, I).Clear(); // padding: whatever it holds never reaches a gradient
-        // Except in a GRU (whose reset gate scales the hidden side's n block alone), the hidden side adds straight into the
-        // gates: both biases go in with the input projection, and each step's product accumulates onto it.
-        if (!gru) TensorPrimitives.Add(bih2, bhh2, bih2);
         hs.Slice(0, batch * H).Clear();
         if (!cs.IsEmpty) cs.Slice(0, batch * H).Clear();
 
@@ -158,41 +164,44 @@ public static class Recurrent
             {
                 // The input projections (with the biases) of this window's steps in one product.
                 int rows = Math.Min(window, T - t) * batch;
-                Gemm.MultiplyAccumulate(xs.Slice(t * batch * I, rows * I), I, 1, wihT, bih2, gates.Slice(slot * batch * GH, rows * GH), rows, GH, I, accumulate: false);
+                Gemm.MultiplyAccumulate(xs.Slice(t * batch * I, rows * I), I, 1, wihT, biases, gates.Slice(slot * batch * GH, rows * GH), rows, GH, I, accumulate: false);
             }
             var a = gates.Slice(slot * batch * GH, batch * GH);
-            // W_hh·hₜ₋₁ (tanh blocks doubled): onto the gates, or for a GRU into hp with b_hh.
+            // W_hh·hₜ₋₁: onto the gates, or for a GRU into hp with b_hh.
             if (!gru)
             {
                 if (broadcast) Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, a, batch, GH, H, accumulate: true);
                 else Gemm.MultiplyTransposed(hPrev, whhP, default, a, batch, GH, H, accumulate: true);
             }
             else if (broadcast)
-            {
-                for (int b = 0; b < batch; b++) bhh2.CopyTo(hp.Slice(b * GH, GH));
-                Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, hp, batch, GH, H, accumulate: true);
-            }
+                Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, bhh, hp, batch, GH, H, accumulate: false);
             else
-                Gemm.MultiplyTransposed(hPrev, whhP, bhh2, hp, batch, GH, H);
+                Gemm.MultiplyTransposed(hPrev, whhP, bhh, hp, batch, GH, H);
             switch (g.Cell)
             {
                 case LayerKind.SimpleRNN:
-                    Activations.SigmoidInPlace(a);
+                    Activations.SigmoidInPlace(a, 2f);
                     TensorPrimitives.Multiply(a, 2f, a);
                     TensorPrimitives.Subtract(a, 1f, a); // tanh = 2σ(2x) − 1
                     a.CopyTo(h);
                     break;
                 case LayerKind.LSTM:
-                    Activations.SigmoidInPlace(a); // i, f, σ(2·g), o
+                    for (int b = 0; b < batch; b++) // i, f, σ(2·g), o
+                    {
+                        var row = a.Slice(b * GH, GH);
+                        Activations.SigmoidInPlace(row.Slice(0, 2 * H));
+                        Activations.SigmoidInPlace(row.Slice(2 * H, H), 2f);
+                        Activations.SigmoidInPlace(row.Slice(3 * H, H));
+                    }
                     LstmCell(a, cs.Slice(prev * batch * H, batch * H), cs.Slice(cur * batch * H, batch * H), tmp, batch, H);
                     Activations.SigmoidInPlace(tmp); // σ(2c)
                     LstmOutput(a, tmp, h, batch, H);
                     break;
                 case LayerKind.GRU:
                     GruGates(a, hp, tmp, batch, H);
-                    Activations.SigmoidInPlace(a); // r, z (the n block is overwritten below)
+                    for (int b = 0; b < batch; b++) Activations.SigmoidInPlace(a.Slice(b * GH, 2 * H)); // r, z
                     GruCandidate(a, hp, tmp, hns.Slice((training ? t : 0) * batch * H, batch * H), batch, H);
-                    Activations.SigmoidInPlace(tmp); // σ(2·n's pre-activation)
+                    Activations.SigmoidInPlace(tmp, 2f); // σ(2·n's pre-activation)
                     GruState(a, tmp, hPrev, h, batch, H);
                     break;
             }
@@ -374,28 +383,6 @@ public static class Recurrent
                 dxs.Slice((s * batch + b) * I, I).CopyTo(dx.Slice((b * T + first + s) * I, I));
     }
 
-    // Rows of the gate blocks whose activation is tanh: LSTM's g, GRU's n, every row of a plain RNN.
-    private static bool IsTanhBlock(RecurrentGeometry g, int block) => g.Cell == LayerKind.SimpleRNN || block == 2;
-
-    // W_ihᵀ, W_hh (transposed for the broadcast kernel, else as it is) and both biases, the tanh blocks doubled.
-    private static void Prepare(RecurrentGeometry g, ReadOnlySpan<float> wih, ReadOnlySpan<float> whh, ReadOnlySpan<float> bih, ReadOnlySpan<float> bhh,
-        Span<float> wihT, Span<float> whhP, Span<float> bih2, Span<float> bhh2, bool transposeHidden)
-    {
-        int I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
-        for (int r = 0; r < GH; r++)
-        {
-            float scale = IsTanhBlock(g, r / H) ? 2f : 1f;
-            bih2[r] = scale * bih[r];
-            bhh2[r] = scale * bhh[r];
-            for (int k = 0; k < I; k++) wihT[k * GH + r] = scale * wih[r * I + k];
-            var row = whh.Slice(r * H, H);
-            if (transposeHidden)
-                for (int k = 0; k < H; k++) whhP[k * GH + r] = scale * row[k];
-            else
-                TensorPrimitives.Multiply(row, scale, whhP.Slice(r * H, H));
-        }
-    }
-
     // LSTM, after the sigmoid pass over i, f, σ(2·g_pre), o: g = 2σ − 1 (kept), c = f⊙cₜ₋₁ + i⊙g, and 2c for the tanh.
     private static void LstmCell(Span<float> a, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> twiceC, int batch, int H)
     {
@@ -446,7 +433,7 @@ public static class Recurrent
         }
     }
 
-    // GRU: r and z take the hidden side's pre-activations; the input side's 2·(W_in·x + b_in) is set aside for the candidate.
+    // GRU: r and z take the hidden side's pre-activations; the input side's W_in·x + b_in is set aside for the candidate.
     private static void GruGates(Span<float> a, ReadOnlySpan<float> hp, Span<float> inputSide, int batch, int H)
     {
         int GH = 3 * H;
@@ -458,7 +445,7 @@ public static class Recurrent
         }
     }
 
-    // GRU: 2·(W_in·x + b_in + r⊙(W_hn·h + b_hn)) for the tanh, and W_hn·h + b_hn kept for backward.
+    // GRU: W_in·x + b_in + r⊙(W_hn·h + b_hn), n's pre-activation, and W_hn·h + b_hn kept for backward.
     private static void GruCandidate(ReadOnlySpan<float> a, ReadOnlySpan<float> hp, Span<float> candidate, Span<float> hn, int batch, int H)
     {
         int GH = 3 * H;
@@ -468,7 +455,7 @@ public static class Recurrent
             var hn2 = hp.Slice(b * GH + 2 * H, H);
             var n = candidate.Slice(b * H, H);
             TensorPrimitives.FusedMultiplyAdd(r, hn2, n, n);
-            TensorPrimitives.Multiply(hn2, 0.5f, hn.Slice(b * H, H));
+            hn2.CopyTo(hn.Slice(b * H, H));
         }
     }
 
