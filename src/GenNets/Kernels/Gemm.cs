@@ -168,17 +168,20 @@ public static class Gemm
     /// (dY [batch, out], strides (out, 1)) · W [out, in]; its weight gradient is (dYᵀ: strides (1, out)) · X [batch, in].
     /// </summary>
     public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, Span<float> c, int m, int n, int kk, bool accumulate)
-        => MultiplyAccumulate(a, rowStride, colStride, b, default, c, m, n, kk, accumulate);
+        => MultiplyAccumulate(a, rowStride, colStride, b, n, default, c, m, n, kk, accumulate);
 
     /// <summary>
-    /// As <see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>;
-    /// when C is overwritten, each row starts from <paramref name="bias"/> [n] (if not empty) instead of zero, so that
-    /// C = A·B + bias costs no pass of its own: a recurrent layer's input projections take their biases this way.
+    /// As <see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>,
+    /// with B's rows <paramref name="ldb"/> ≥ n floats apart; and when C is overwritten, each row starts from
+    /// <paramref name="bias"/> [n] (if not empty) instead of zero, so that C = A·B + bias costs no pass of its own.
+    /// A row stride of B that is a multiple of 256 bytes maps a 16-column block of B's rows to a few of L1's sets,
+    /// which then cannot hold the block while C's rows pass; a caller that lays B out itself pads its rows (see
+    /// <see cref="PaddedStride"/>).
     /// </summary>
-    public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int kk, bool accumulate)
+    public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int kk, bool accumulate)
     {
-        if (a.Length < (m - 1) * rowStride + (kk - 1) * colStride + 1 || b.Length < kk * n || c.Length < m * n || (!bias.IsEmpty && bias.Length < n))
-            throw new ArgumentException($"MultiplyAccumulate [{m}, {kk}]·[{kk}, {n}]: A holds {a.Length}, B {b.Length}, C {c.Length}, bias {bias.Length} floats.");
+        if (a.Length < (m - 1) * rowStride + (kk - 1) * colStride + 1 || ldb < n || b.Length < (kk - 1) * ldb + n || c.Length < m * n || (!bias.IsEmpty && bias.Length < n))
+            throw new ArgumentException($"MultiplyAccumulate [{m}, {kk}]·[{kk}, {n}] (B's rows {ldb} apart): A holds {a.Length}, B {b.Length}, C {c.Length}, bias {bias.Length} floats.");
 
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
@@ -192,21 +195,31 @@ public static class Gemm
         for (; j + 2 * Lanes <= n; j += 2 * Lanes)
         {
             for (int i = 0; i < m; i += 6)
-                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate, Math.Min(6, m - i),
+                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate, Math.Min(6, m - i),
                     hasBias, ref Unsafe.Add(ref rbias, j));
         }
         for (; j + Lanes <= n; j += Lanes)
             for (int i = 0; i < m; i++)
-                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), n, ref Unsafe.Add(ref rc, i * n + j), kk, 1, accumulate,
+                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, i * n + j), kk, 1, accumulate,
                     hasBias, ref Unsafe.Add(ref rbias, j));
         for (; j < n; j++)
             for (int i = 0; i < m; i++)
             {
                 float s = accumulate ? Unsafe.Add(ref rc, i * n + j) : hasBias ? Unsafe.Add(ref rbias, j) : 0f;
                 for (int p = 0; p < kk; p++)
-                    s += Unsafe.Add(ref ra, i * rowStride + p * colStride) * Unsafe.Add(ref rb, p * n + j);
+                    s += Unsafe.Add(ref ra, i * rowStride + p * colStride) * Unsafe.Add(ref rb, p * ldb + j);
                 Unsafe.Add(ref rc, i * n + j) = s;
             }
+    }
+
+    /// <summary>
+    /// A row stride of at least <paramref name="width"/> floats for a matrix laid out to be B of <see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>:
+    /// rounded up to whole vectors, plus half a cache line when that lands on a multiple of 256 bytes.
+    /// </summary>
+    public static int PaddedStride(int width)
+    {
+        int stride = (width + Lanes - 1) / Lanes * Lanes;
+        return stride % 64 == 0 ? stride + Lanes : stride;
     }
 
     // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs. With fewer

@@ -37,17 +37,22 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void MultiplyAccumulate_WithBias_StartsEveryRowFromIt(int m, int n, int k)
+    public void MultiplyAccumulate_WithBiasAndRowStride_StartsEveryRowFromTheBias(int m, int n, int k)
     {
         // C = A·B + bias when overwriting; with accumulate set the bias is not added (C already holds what it needs).
+        // B's rows are laid out PaddedStride(n) apart, the padding NaN: it must never be read.
         float[] a = Check.Random(m * k, 11), b = Check.Random(k * n, 12), bias = Check.Random(n, 13);
+        int ldb = Gemm.PaddedStride(n);
+        Assert.True(ldb >= n && ldb % 8 == 0 && ldb % 64 != 0, $"stride {ldb} for {n} columns");
+        var padded = Enumerable.Repeat(float.NaN, k * ldb).ToArray();
+        for (int p = 0; p < k; p++) Array.Copy(b, p * n, padded, p * ldb, n);
         var expected = Reference.Multiply(Check.ToDouble(a), Check.ToDouble(b), m, n, k);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) expected[i * n + j] += bias[j];
         var c = Check.Random(m * n, 14); // overwritten
-        Gemm.MultiplyAccumulate(a, k, 1, b, bias, c, m, n, k, accumulate: false);
+        Gemm.MultiplyAccumulate(a, k, 1, padded, ldb, bias, c, m, n, k, accumulate: false);
         Check.Close(expected, c, 1e-5, 1e-5 * k, "C = A·B + bias");
-        Gemm.MultiplyAccumulate(a, k, 1, b, bias, c, m, n, k, accumulate: true);
+        Gemm.MultiplyAccumulate(a, k, 1, padded, ldb, bias, c, m, n, k, accumulate: true);
         for (int i = 0; i < expected.Length; i++) expected[i] = 2 * expected[i] - bias[i % n];
         Check.Close(expected, c, 1e-5, 2e-5 * k, "C += A·B");
     }
