@@ -50,27 +50,57 @@ public static class Pooling
         }
     }
 
-    // line[o] = max(top[2o], top[2o + 1], bottom[2o], bottom[2o + 1]) for o < count.
+    // line[o] = max(top[2o], top[2o + 1], bottom[2o], bottom[2o + 1]) for o < count. Eight outputs at a time, then four;
+    // a row's last outputs are done by a vector that overlaps the previous one (writing the same values again), so a
+    // row of 14 or 7 outputs has no scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MaxPairs(ref float top, ref float bottom, ref float line, int count)
     {
         int o = 0;
-        if (Avx2.IsSupported)
-            for (; o + 8 <= count; o += 8)
+        if (Avx2.IsSupported && count >= 8)
+        {
+            for (; ; o += 8)
             {
-                // Vertical maxima of 16 columns, then the maxima of adjacent pairs: Shuffle gathers the even and the odd
-                // columns (in 128-bit lanes), and Permute4x64 puts the four pairs of results back in order.
-                var v0 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o)));
-                var v1 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o + 8)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o + 8)));
-                var pairs = Avx.Max(Avx.Shuffle(v0, v1, 0b10_00_10_00), Avx.Shuffle(v0, v1, 0b11_01_11_01));
-                Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref line, (nuint)o);
+                if (o + 8 > count) o = count - 8;
+                MaxPairs8(ref top, ref bottom, ref line, o);
+                if (o + 8 == count) return;
             }
+        }
+        if (Sse.IsSupported && count >= 4)
+        {
+            for (; ; o += 4)
+            {
+                if (o + 4 > count) o = count - 4;
+                MaxPairs4(ref top, ref bottom, ref line, o);
+                if (o + 4 == count) return;
+            }
+        }
         for (; o < count; o++)
         {
             float a = MathF.Max(Unsafe.Add(ref top, 2 * o), Unsafe.Add(ref top, 2 * o + 1));
             float b = MathF.Max(Unsafe.Add(ref bottom, 2 * o), Unsafe.Add(ref bottom, 2 * o + 1));
             Unsafe.Add(ref line, o) = MathF.Max(a, b);
         }
+    }
+
+    // Outputs o to o + 7: vertical maxima of 16 columns, then the maxima of adjacent pairs: Shuffle gathers the even
+    // and the odd columns (in 128-bit lanes), and Permute4x64 puts the four pairs of results back in order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxPairs8(ref float top, ref float bottom, ref float line, int o)
+    {
+        var v0 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o)));
+        var v1 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o + 8)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o + 8)));
+        var pairs = Avx.Max(Avx.Shuffle(v0, v1, 0b10_00_10_00), Avx.Shuffle(v0, v1, 0b11_01_11_01));
+        Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref line, (nuint)o);
+    }
+
+    // Outputs o to o + 3, the same with 128-bit vectors (whose shuffle leaves the outputs in order).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxPairs4(ref float top, ref float bottom, ref float line, int o)
+    {
+        var v0 = Sse.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * o)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * o)));
+        var v1 = Sse.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * o + 4)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * o + 4)));
+        Sse.Max(Sse.Shuffle(v0, v1, 0b10_00_10_00), Sse.Shuffle(v0, v1, 0b11_01_11_01)).StoreUnsafe(ref line, (nuint)o);
     }
 
     /// <summary>
@@ -82,12 +112,15 @@ public static class Pooling
     {
         Check(x.Length, y.Length, planes, height, width, outHeight, outWidth, "MaxPool2D");
         Check(dx.Length, dy.Length, planes, height, width, outHeight, outWidth, "MaxPool2D backward");
-        dx.Slice(0, planes * height * width).Clear();
+        // A 2×2 window of stride 2 writes each of its four gradients (the routed one or zero), so only the inputs no
+        // window covers (an odd last row or column) need clearing; any other window adds into a cleared dX.
+        bool pairs = size == 2 && stride == 2;
+        if (!pairs || height != 2 * outHeight || width != 2 * outWidth) dx.Slice(0, planes * height * width).Clear();
         for (int p = 0; p < planes; p++)
         {
             var plane = x.Slice(p * height * width, height * width);
             var gradient = dx.Slice(p * height * width, height * width);
-            if (size == 2 && stride == 2)
+            if (pairs)
             {
                 // The same first-maximum rule as the forward pass: the first of the four equal to the kept output.
                 ref float source = ref MemoryMarshal.GetReference(plane);
@@ -95,24 +128,9 @@ public static class Pooling
                 ref float kept = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), p * outHeight * outWidth);
                 ref float incoming = ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), p * outHeight * outWidth);
                 for (int oy = 0; oy < outHeight; oy++)
-                {
-                    int first = Avx2.IsSupported
-                        ? RoutePairs(ref Unsafe.Add(ref source, 2 * oy * width), ref Unsafe.Add(ref source, (2 * oy + 1) * width),
-                            ref Unsafe.Add(ref kept, oy * outWidth), ref Unsafe.Add(ref incoming, oy * outWidth),
-                            ref Unsafe.Add(ref target, 2 * oy * width), ref Unsafe.Add(ref target, (2 * oy + 1) * width), outWidth)
-                        : 0;
-                    for (int ox = first; ox < outWidth; ox++)
-                    {
-                        int o = oy * outWidth + ox, at = 2 * oy * width + 2 * ox;
-                        float m = Unsafe.Add(ref kept, o);
-                        // Conditional moves, last candidate first, so that the first match wins without a branch.
-                        int offset = Unsafe.Add(ref source, at + width + 1) == m ? width + 1 : 0;
-                        offset = Unsafe.Add(ref source, at + width) == m ? width : offset;
-                        offset = Unsafe.Add(ref source, at + 1) == m ? 1 : offset;
-                        offset = Unsafe.Add(ref source, at) == m ? 0 : offset;
-                        Unsafe.Add(ref target, at + offset) += Unsafe.Add(ref incoming, o);
-                    }
-                }
+                    RoutePairs(ref Unsafe.Add(ref source, 2 * oy * width), ref Unsafe.Add(ref source, (2 * oy + 1) * width),
+                        ref Unsafe.Add(ref kept, oy * outWidth), ref Unsafe.Add(ref incoming, oy * outWidth),
+                        ref Unsafe.Add(ref target, 2 * oy * width), ref Unsafe.Add(ref target, (2 * oy + 1) * width), outWidth);
                 continue;
             }
             for (int oy = 0; oy < outHeight; oy++)
@@ -138,31 +156,84 @@ public static class Pooling
         }
     }
 
-    // MaxBackward for 2×2 windows, stride 2, eight outputs at a time: each output's gradient goes to the first of its
-    // four inputs equal to the kept maximum, the others get zero. Returns how many outputs it did (a multiple of 8).
+    // MaxBackward for one row of 2×2 windows, stride 2: each output's gradient goes to the first of its four inputs equal
+    // to the kept maximum, the other three get zero. Eight outputs at a time, then four, the last vector overlapping the
+    // one before (writing the same values again), as in MaxPairs; the conditional moves of the scalar rest were branches
+    // to the JIT, mispredicted on real data (15 ns an output).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RoutePairs(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int count)
+    private static void RoutePairs(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int count)
     {
         int o = 0;
-        for (; o + 8 <= count; o += 8)
+        if (Avx2.IsSupported && count >= 8)
         {
-            nuint at = (nuint)(2 * o);
-            var t0 = Vector256.LoadUnsafe(ref top, at); var t1 = Vector256.LoadUnsafe(ref top, at + 8);
-            var b0 = Vector256.LoadUnsafe(ref bottom, at); var b1 = Vector256.LoadUnsafe(ref bottom, at + 8);
-            // Even and odd columns, in the order Shuffle leaves them: outputs 0, 1, 4, 5 | 2, 3, 6, 7.
-            var topEven = Avx.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Avx.Shuffle(t0, t1, 0b11_01_11_01);
-            var bottomEven = Avx.Shuffle(b0, b1, 0b10_00_10_00); var bottomOdd = Avx.Shuffle(b0, b1, 0b11_01_11_01);
-            var m = Shuffled(Vector256.LoadUnsafe(ref kept, (nuint)o));
-            var g = Shuffled(Vector256.LoadUnsafe(ref incoming, (nuint)o));
-            var a = Vector256.Equals(topEven, m);
-            var b = Vector256.AndNot(Vector256.Equals(topOdd, m), a);
-            var taken = a | b;
-            var c = Vector256.AndNot(Vector256.Equals(bottomEven, m), taken);
-            var d = ~(taken | c);
-            Interleave(ref topGradient, at, Shuffled(g & a), Shuffled(g & b));
-            Interleave(ref bottomGradient, at, Shuffled(g & c), Shuffled(g & d));
+            for (; ; o += 8)
+            {
+                if (o + 8 > count) o = count - 8;
+                Route8(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o);
+                if (o + 8 == count) return;
+            }
         }
-        return o;
+        if (Sse.IsSupported && count >= 4)
+        {
+            for (; ; o += 4)
+            {
+                if (o + 4 > count) o = count - 4;
+                Route4(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o);
+                if (o + 4 == count) return;
+            }
+        }
+        for (; o < count; o++)
+        {
+            int at = 2 * o;
+            float m = Unsafe.Add(ref kept, o), g = Unsafe.Add(ref incoming, o);
+            bool a = Unsafe.Add(ref top, at) == m, b = !a && Unsafe.Add(ref top, at + 1) == m;
+            bool c = !(a || b) && Unsafe.Add(ref bottom, at) == m, d = !(a || b || c);
+            Unsafe.Add(ref topGradient, at) = a ? g : 0f;
+            Unsafe.Add(ref topGradient, at + 1) = b ? g : 0f;
+            Unsafe.Add(ref bottomGradient, at) = c ? g : 0f;
+            Unsafe.Add(ref bottomGradient, at + 1) = d ? g : 0f;
+        }
+    }
+
+    // Outputs o to o + 7 of a row of 2×2 windows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Route8(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o)
+    {
+        nuint at = (nuint)(2 * o);
+        var t0 = Vector256.LoadUnsafe(ref top, at); var t1 = Vector256.LoadUnsafe(ref top, at + 8);
+        var b0 = Vector256.LoadUnsafe(ref bottom, at); var b1 = Vector256.LoadUnsafe(ref bottom, at + 8);
+        // Even and odd columns, in the order Shuffle leaves them: outputs 0, 1, 4, 5 | 2, 3, 6, 7.
+        var topEven = Avx.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Avx.Shuffle(t0, t1, 0b11_01_11_01);
+        var bottomEven = Avx.Shuffle(b0, b1, 0b10_00_10_00);
+        var m = Shuffled(Vector256.LoadUnsafe(ref kept, (nuint)o));
+        var g = Shuffled(Vector256.LoadUnsafe(ref incoming, (nuint)o));
+        var a = Vector256.Equals(topEven, m);
+        var b = Vector256.AndNot(Vector256.Equals(topOdd, m), a);
+        var taken = a | b;
+        var c = Vector256.AndNot(Vector256.Equals(bottomEven, m), taken);
+        var d = ~(taken | c);
+        Interleave(ref topGradient, at, Shuffled(g & a), Shuffled(g & b));
+        Interleave(ref bottomGradient, at, Shuffled(g & c), Shuffled(g & d));
+    }
+
+    // Outputs o to o + 3, with 128-bit vectors (in order after the shuffle; UnpackLow/High interleave them back).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Route4(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o)
+    {
+        nuint at = (nuint)(2 * o);
+        var t0 = Vector128.LoadUnsafe(ref top, at); var t1 = Vector128.LoadUnsafe(ref top, at + 4);
+        var b0 = Vector128.LoadUnsafe(ref bottom, at); var b1 = Vector128.LoadUnsafe(ref bottom, at + 4);
+        var m = Vector128.LoadUnsafe(ref kept, (nuint)o);
+        var g = Vector128.LoadUnsafe(ref incoming, (nuint)o);
+        var a = Vector128.Equals(Sse.Shuffle(t0, t1, 0b10_00_10_00), m);
+        var b = Vector128.AndNot(Vector128.Equals(Sse.Shuffle(t0, t1, 0b11_01_11_01), m), a);
+        var taken = a | b;
+        var c = Vector128.AndNot(Vector128.Equals(Sse.Shuffle(b0, b1, 0b10_00_10_00), m), taken);
+        var d = ~(taken | c);
+        Sse.UnpackLow(g & a, g & b).StoreUnsafe(ref topGradient, at);
+        Sse.UnpackHigh(g & a, g & b).StoreUnsafe(ref topGradient, at + 4);
+        Sse.UnpackLow(g & c, g & d).StoreUnsafe(ref bottomGradient, at);
+        Sse.UnpackHigh(g & c, g & d).StoreUnsafe(ref bottomGradient, at + 4);
     }
 
     // Swaps the middle two 64-bit blocks: natural order ↔ the order of Shuffle's even and odd columns (its own inverse).

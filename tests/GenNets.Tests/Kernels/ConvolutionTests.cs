@@ -115,10 +115,13 @@ public class ConvolutionTests
         Assert.Contains("output 4×4", ex.Message);
     }
 
-    // planes, H, W, size, stride
+    // planes, H, W, size, stride. The 2×2 windows of stride 2 run 8 and 4 outputs of a row at a time, the last vector
+    // overlapping the one before: rows of 2, 3 (scalar), 4, 5, 7 (128-bit), 10, 14, 16 (256-bit) outputs, with and
+    // without an odd column or row that no window covers.
     public static TheoryData<int, int, int, int, int> Pools => new()
     {
         { 3, 4, 4, 2, 2 }, { 2, 7, 7, 2, 2 }, { 2, 7, 6, 3, 2 }, { 1, 5, 5, 3, 1 }, { 4, 6, 9, 3, 3 }, { 2, 6, 21, 2, 2 }, { 1, 4, 32, 2, 2 },
+        { 1, 6, 8, 2, 2 }, { 3, 8, 10, 2, 2 }, { 2, 14, 14, 2, 2 }, { 2, 28, 28, 2, 2 }, { 1, 5, 29, 2, 2 }, { 2, 9, 15, 2, 2 },
     };
 
     [Theory]
