@@ -103,6 +103,7 @@ public static class Convolution
     [ThreadStatic] private static float[]? t_columns;
     [ThreadStatic] private static float[]? t_padded;
     [ThreadStatic] private static float[]? t_wide;
+    [ThreadStatic] private static float[]? t_turned;
 
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
@@ -220,16 +221,32 @@ public static class Convolution
         var gradients = Scratch.Get(ref t_wide, g.OutChannels * wide);
         var columns = Scratch.Get(ref t_columns, patch * wide);
         gradients.Clear(); // the dropped columns stay zero, so they add nothing below
+        // With whole blocks of 16 filters and a patch of at least 16 taps, the weight gradient is taken turned around,
+        // dWᵀ [patch, outC] += (shifted rows of the padded input) · dYᵀ, on the broadcast kernel (dY turned to
+        // [wide, outC] per sample, rows padded as Gemm.PaddedStride says); else as dot products, which end in horizontal
+        // sums and load the shifted rows unaligned (32→64 filters on 14×14, 64 samples: 13.1 → 9.9 ms without dX).
+        int outC = g.OutChannels, ldt = Gemm.PaddedStride(outC);
+        bool turned = outC % Gemm.StripWidth == 0 && patch >= 16;
+        var transposed = turned ? Scratch.Get(ref t_turned, wide * ldt + patch * outC) : default;
+        var dyT = turned ? transposed.Slice(0, wide * ldt) : default;
+        var dWT = turned ? transposed.Slice(wide * ldt, patch * outC) : default;
+        if (turned) dyT.Clear(); // the dropped positions stay zero
         for (int n = 0; n < batch; n++)
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), input, g);
             var dy = outputGradient.Slice(n * g.OutputLength, g.OutputLength);
-            CopyBlock(ref MemoryMarshal.GetReference(dy), positions, g.OutWidth, ref MemoryMarshal.GetReference(gradients), wide, g.PaddedWidth,
-                g.OutChannels, g.OutHeight, g.OutWidth);
-            for (int c = 0; c < g.OutChannels; c++)
+            for (int c = 0; c < outC; c++)
                 biasGradient[c] += TensorPrimitives.Sum(dy.Slice(c * positions, positions));
+            if (turned)
+            {
+                TurnToWide(dy, dyT, ldt, g);
+                Gemm.MultiplyShiftedRows(input, g.RowOffsets, dyT, ldt, dWT, patch, outC, wide, accumulate: n > 0);
+            }
+            if (!turned || !inputGradient.IsEmpty)
+                CopyBlock(ref MemoryMarshal.GetReference(dy), positions, g.OutWidth, ref MemoryMarshal.GetReference(gradients), wide, g.PaddedWidth,
+                    outC, g.OutHeight, g.OutWidth);
             // dW [outC, patch] += dY [outC, wide] · (shifted rows of the padded input)ᵀ
-            Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, g.OutChannels, patch, wide, accumulate: true);
+            if (!turned) Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, outC, patch, wide, accumulate: true);
             if (inputGradient.IsEmpty) continue;
             // dcols [patch, wide] = Wᵀ · dY, then each row goes back to the run of the padded input it was read from.
             Gemm.MultiplyAccumulate(weight, 1, patch, gradients, columns, patch, wide, g.OutChannels, accumulate: false);
@@ -247,6 +264,28 @@ public static class Convolution
             CopyBlock(ref Unsafe.Add(ref folded, g.PadTop * g.PaddedWidth + g.PadLeft), g.PaddedHeight * g.PaddedWidth, g.PaddedWidth,
                 ref MemoryMarshal.GetReference(dx), g.Height * g.Width, g.Width, g.InChannels, g.Height, g.Width);
         }
+        if (turned && batch > 0)
+            for (int p = 0; p < patch; p++)
+                for (int c = 0; c < outC; c++)
+                    weightGradient[c * patch + p] = dWT[p * outC + c];
+    }
+
+    // dY [outC, outH, outW] of one sample into dYᵀ in the wide layout, [wide, outC] with rows `stride` apart: position
+    // (r, x) at row r·PaddedWidth + x.
+    private static void TurnToWide(ReadOnlySpan<float> dy, Span<float> dyT, int stride, Conv2DGeometry g)
+    {
+        int outC = g.OutChannels, positions = g.Positions, outW = g.OutWidth;
+        if (dy.Length < outC * positions || dyT.Length < ((g.OutHeight - 1) * g.PaddedWidth + outW - 1) * stride + outC)
+            throw new ArgumentException($"TurnToWide: dY holds {dy.Length} floats, dYᵀ {dyT.Length}.");
+        ref float source = ref MemoryMarshal.GetReference(dy);
+        ref float target = ref MemoryMarshal.GetReference(dyT);
+        for (int r = 0; r < g.OutHeight; r++)
+            for (int c = 0; c < outC; c++)
+            {
+                ref float from = ref Unsafe.Add(ref source, c * positions + r * outW);
+                ref float to = ref Unsafe.Add(ref target, r * g.PaddedWidth * stride + c);
+                for (int x = 0; x < outW; x++) Unsafe.Add(ref to, x * stride) = Unsafe.Add(ref from, x);
+            }
     }
 
     // planes × rows lines of `width` floats: line r of plane p from source[p·planeStride + r·rowStride], packed into

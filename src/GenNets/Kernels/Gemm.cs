@@ -226,10 +226,20 @@ public static class Gemm
     // than six rows left, the missing ones repeat the last (equal values stored twice), so every FMA chain stays independent.
     // The loop keeps two moving pointers and the rows' offsets in registers; C's row addresses are found again after it
     // (kept live across the loop, they made the JIT spill three pointers that every step reloaded: 74 → 83 GFLOP/s).
-    // Not inlined: in the callers' loops the registers their variables hold would be spilled from this one's.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate, int rows,
         bool hasBias, ref float bias)
+    {
+        int last = rows - 1;
+        Axpy6x16Rows(ref Unsafe.Add(ref a, i * rowStride), Math.Min(1, last) * rowStride, Math.Min(2, last) * rowStride, Math.Min(3, last) * rowStride,
+            Math.Min(4, last) * rowStride, Math.Min(5, last) * rowStride, colStride, ref b, ldb, ref c, ldc, kk, accumulate, rows, hasBias, ref bias);
+    }
+
+    // The same, with A's six rows at a0 and at offsets o1 to o5 from it (a missing row's offset is the last row's).
+    // Not inlined: in the callers' loops the registers their variables hold would be spilled from this one's.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Axpy6x16Rows(ref float a0, nint o1, nint o2, nint o3, nint o4, nint o5, int colStride, ref float b, int ldb, ref float c, int ldc, int kk,
+        bool accumulate, int rows, bool hasBias, ref float bias)
     {
         int last = rows - 1;
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -256,10 +266,8 @@ public static class Gemm
         {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = default;
         }
-        nint o1 = Math.Min(1, last) * rowStride, o2 = Math.Min(2, last) * rowStride, o3 = Math.Min(3, last) * rowStride;
-        nint o4 = Math.Min(4, last) * rowStride, o5 = Math.Min(5, last) * rowStride;
         nint step = colStride, ldbn = ldb;
-        ref float ap = ref Unsafe.Add(ref a, i * rowStride);
+        ref float ap = ref a0;
         ref float bp = ref b;
         for (int p = kk; p > 0; p--)
         {
@@ -610,6 +618,33 @@ public static class Gemm
             {
                 float dot = Dot1x1(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref rb, offsets[p0]), n);
                 Unsafe.Add(ref rc, i * k + p0) = accumulate ? Unsafe.Add(ref rc, i * k + p0) + dot : dot;
+            }
+    }
+
+    /// <summary>
+    /// C [m, n] (+)= A · B where row i of A is the kk floats starting at a[offsets[i]] and B [kk, n] has its rows
+    /// <paramref name="ldb"/> ≥ n floats apart, n a multiple of 16: the weight gradient of a stride-1 convolution turned
+    /// around, dWᵀ [patch, outC] = (shifted rows of the padded input) · dYᵀ. Unlike <see cref="MultiplyTransposedIndirect"/>,
+    /// whose dots end in horizontal sums and load the shifted rows unaligned, it broadcasts A's elements and loads B's rows whole.
+    /// </summary>
+    public static void MultiplyShiftedRows(ReadOnlySpan<float> a, ReadOnlySpan<int> offsets, ReadOnlySpan<float> b, int ldb, Span<float> c, int m, int n, int kk, bool accumulate)
+    {
+        if (n % StripWidth != 0 || ldb < n || offsets.Length < m || b.Length < (kk - 1) * ldb + n || c.Length < m * n)
+            throw new ArgumentException($"MultiplyShiftedRows [{m}, {kk}]·[{kk}, {n}]: n must be a multiple of 16; offsets hold {offsets.Length}, B {b.Length}, C {c.Length} floats.");
+        int furthest = 0;
+        for (int i = 0; i < m; i++) furthest = Math.Max(furthest, offsets[i]);
+        if (a.Length < furthest + kk)
+            throw new ArgumentException($"MultiplyShiftedRows: A holds {a.Length} floats, but its rows reach {furthest + kk}.");
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        for (int j = 0; j < n; j += StripWidth)
+            for (int i = 0; i < m; i += 6)
+            {
+                int rows = Math.Min(6, m - i), last = rows - 1, at = offsets[i];
+                Axpy6x16Rows(ref Unsafe.Add(ref ra, at), offsets[i + Math.Min(1, last)] - at, offsets[i + Math.Min(2, last)] - at, offsets[i + Math.Min(3, last)] - at,
+                    offsets[i + Math.Min(4, last)] - at, offsets[i + Math.Min(5, last)] - at, 1, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, i * n + j), n, kk,
+                    accumulate, rows, false, ref Unsafe.NullRef<float>());
             }
     }
 

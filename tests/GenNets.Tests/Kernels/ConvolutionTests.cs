@@ -24,6 +24,11 @@ public class ConvolutionTests
         new[] { 1, 3, 3, 2, 5, 5, 1, 1, 1 },
         new[] { 2, 6, 5, 3, 2, 2, 1, 0, 0 },
         new[] { 4, 6, 6, 6, 4, 4, 1, 1, 1 },
+        // Whole blocks of 16 filters and patches of 16 taps or more: the weight gradient turned around (patches of 18
+        // and 27 taps, full and partial blocks of six; 64 filters, whose turned dY has padded rows).
+        new[] { 2, 7, 6, 16, 3, 3, 1, 1, 1 },
+        new[] { 3, 6, 5, 32, 3, 3, 1, 1, 0 },
+        new[] { 4, 5, 5, 64, 2, 2, 1, 0, 0 },
     };
 
     internal static Conv2DGeometry Geometry(int[] v)
