@@ -477,16 +477,23 @@ public static class Gemm
         ref float rc = ref MemoryMarshal.GetReference(c);
         bool fromBias = !bias.IsEmpty;
         ref float rbias = ref MemoryMarshal.GetReference(bias);
-        // Blocks of four rows when that divides m and six does not (8, 16, 20 filters): no row computed twice.
-        int block = m % 6 != 0 && m % 4 == 0 ? 4 : 6;
+        // Blocks of six rows, but the last four or eight go in blocks of four (8, 16, 20, 32, 64 filters): no row is
+        // computed twice, and most rows go through the six-row kernel, which does more FMAs per load. Each output is its
+        // bias plus the products in order of k in either kernel, so the blocking does not change a bit.
         for (int j = 0; j < n; j += StripWidth)
-            for (int i = 0; i < m; i += block)
+            for (int i = 0; i < m;)
             {
-                int rows = Math.Min(block, m - i);
-                if (block == 4)
+                int left = m - i;
+                if (left == 4 || left == 8)
+                {
                     Indirect4x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n, fromBias, ref Unsafe.Add(ref rbias, fromBias ? i : 0));
+                    i += 4;
+                }
                 else
-                    Indirect6x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n, rows, fromBias, ref Unsafe.Add(ref rbias, fromBias ? i : 0));
+                {
+                    Indirect6x16(ref Unsafe.Add(ref ra, i * k), k, ref Unsafe.Add(ref rb, j), ref ro, ref Unsafe.Add(ref rc, i * n + j), n, Math.Min(6, left), fromBias, ref Unsafe.Add(ref rbias, fromBias ? i : 0));
+                    i += 6;
+                }
             }
     }
 
