@@ -36,8 +36,36 @@ public sealed class Conv2DGeometry
                 for (int i = 0; i < kernelHeight; i++)
                     for (int j = 0; j < kernelWidth; j++)
                         RowOffsets[row++] = (c * PaddedHeight + i) * PaddedWidth + j;
+            // dX of a stride-1 convolution is itself one: dY padded by K − 1 − P, correlated with the kernel flipped
+            // and its channel axes swapped. Possible when the padding is at most K − 1 (always, for sane padding).
+            if (padTop <= kernelHeight - 1 && padLeft <= kernelWidth - 1 && !IsPointwise)
+                InputGradient = new Conv2DGeometry(outChannels, outHeight, outWidth, inChannels, kernelHeight, kernelWidth, 1,
+                    kernelHeight - 1 - padTop, kernelWidth - 1 - padLeft, height, width, transposed: true);
         }
     }
+
+    // The geometry of an input gradient (see InputGradient), which has none of its own.
+    private Conv2DGeometry(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int stride, int padTop, int padLeft, int outHeight, int outWidth, bool transposed)
+    {
+        InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
+        KernelHeight = kernelHeight; KernelWidth = kernelWidth; Stride = stride; PadTop = padTop; PadLeft = padLeft;
+        OutHeight = outHeight; OutWidth = outWidth;
+        PaddedHeight = Math.Max(height + padTop, (outHeight - 1) * stride + kernelHeight);
+        PaddedWidth = Math.Max(width + padLeft, (outWidth - 1) * stride + kernelWidth);
+        RowOffsets = new int[Patch];
+        int row = 0;
+        for (int c = 0; c < inChannels; c++)
+            for (int i = 0; i < kernelHeight; i++)
+                for (int j = 0; j < kernelWidth; j++)
+                    RowOffsets[row++] = (c * PaddedHeight + i) * PaddedWidth + j;
+    }
+
+    /// <summary>
+    /// For a stride-1 convolution, the convolution that computes its input gradient from its output gradient: input
+    /// [outC, outH, outW] padded by K − 1 − P, output [inC, H, W], weights <see cref="Convolution.FlipKernel"/>; else null.
+    /// </summary>
+    internal Conv2DGeometry? InputGradient { get; }
 
     /// <summary>Rows of the zero-padded input: the input, the padding above, and whatever padding below the last window reaches.</summary>
     public int PaddedHeight { get; }
@@ -104,6 +132,7 @@ public static class Convolution
     [ThreadStatic] private static float[]? t_padded;
     [ThreadStatic] private static float[]? t_wide;
     [ThreadStatic] private static float[]? t_turned;
+    [ThreadStatic] private static float[]? t_flipped;
 
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
@@ -231,6 +260,10 @@ public static class Convolution
         var dyT = turned ? transposed.Slice(0, wide * ldt) : default;
         var dWT = turned ? transposed.Slice(wide * ldt, patch * outC) : default;
         if (turned) dyT.Clear(); // the dropped positions stay zero
+        // dX as a convolution of dY with the flipped kernel (one product of depth outC·kh·kw on the forward kernel, no
+        // scatter back) where the geometry allows; else dcols = Wᵀ·dY folded back per sample, below.
+        var flipped = g.InputGradient;
+        bool folding = !inputGradient.IsEmpty && flipped is null;
         for (int n = 0; n < batch; n++)
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), input, g);
@@ -242,12 +275,12 @@ public static class Convolution
                 TurnToWide(dy, dyT, ldt, g);
                 Gemm.MultiplyShiftedRows(input, g.RowOffsets, dyT, ldt, dWT, patch, outC, wide, accumulate: n > 0);
             }
-            if (!turned || !inputGradient.IsEmpty)
+            if (!turned || folding)
                 CopyBlock(ref MemoryMarshal.GetReference(dy), positions, g.OutWidth, ref MemoryMarshal.GetReference(gradients), wide, g.PaddedWidth,
                     outC, g.OutHeight, g.OutWidth);
             // dW [outC, patch] += dY [outC, wide] · (shifted rows of the padded input)ᵀ
             if (!turned) Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, outC, patch, wide, accumulate: true);
-            if (inputGradient.IsEmpty) continue;
+            if (!folding) continue;
             // dcols [patch, wide] = Wᵀ · dY, then each row goes back to the run of the padded input it was read from.
             Gemm.MultiplyAccumulate(weight, 1, patch, gradients, columns, patch, wide, g.OutChannels, accumulate: false);
             inputPadded.Clear();
@@ -268,6 +301,26 @@ public static class Convolution
             for (int p = 0; p < patch; p++)
                 for (int c = 0; c < outC; c++)
                     weightGradient[c * patch + p] = dWT[p * outC + c];
+        if (inputGradient.IsEmpty || flipped is null) return;
+        var kernel = Scratch.Get(ref t_flipped, g.WeightLength + g.InChannels);
+        FlipKernel(weight, kernel, g);
+        var zeros = kernel.Slice(g.WeightLength, g.InChannels);
+        zeros.Clear();
+        ForwardShifted(outputGradient, kernel, zeros, inputGradient, batch, flipped, relu: false);
+    }
+
+    /// <summary>
+    /// The kernel of <see cref="Conv2DGeometry.InputGradient"/>: W'[c, f, i, j] = W[f, c, K − 1 − i, K − 1 − j], into
+    /// <paramref name="flipped"/> ([inC, outC, kh, kw]).
+    /// </summary>
+    internal static void FlipKernel(ReadOnlySpan<float> weight, Span<float> flipped, Conv2DGeometry g)
+    {
+        int kh = g.KernelHeight, kw = g.KernelWidth, inC = g.InChannels, outC = g.OutChannels;
+        for (int f = 0; f < outC; f++)
+            for (int c = 0; c < inC; c++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++)
+                        flipped[((c * outC + f) * kh + kh - 1 - i) * kw + kw - 1 - j] = weight[((f * inC + c) * kh + i) * kw + j];
     }
 
     // dY [outC, outH, outW] of one sample into dYᵀ in the wide layout, [wide, outC] with rows `stride` apart: position

@@ -29,6 +29,8 @@ public class ConvolutionTests
         new[] { 2, 7, 6, 16, 3, 3, 1, 1, 1 },
         new[] { 3, 6, 5, 32, 3, 3, 1, 1, 0 },
         new[] { 4, 5, 5, 64, 2, 2, 1, 0, 0 },
+        // Padding wider than the kernel less one: dX cannot be the flipped kernel's convolution, and is folded back.
+        new[] { 2, 4, 4, 3, 2, 2, 1, 2, 2 },
     };
 
     internal static Conv2DGeometry Geometry(int[] v)
