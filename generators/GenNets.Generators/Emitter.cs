@@ -997,6 +997,7 @@ internal static class Emitter
         w.Line($"int stretch = start * {plan.GradientWidth};");
         w.Line($"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);");
         bool inA = false; // the first dx goes to _gradientA
+        bool reluTaken = false; // a max pooling's backward took the ReLU of the convolution below it
         for (int i = layers.Length - 1; i >= 0; i--)
         {
             var layer = layers[i];
@@ -1031,8 +1032,10 @@ internal static class Emitter
                 else
                 {
                     string sizes = $"{planes}, {layer.InputShape[1]}, {layer.InputShape[2]}, {layer.Spec.KernelHeight}, {layer.PoolStride}, {layer.OutputShape[1]}, {layer.OutputShape[2]}";
+                    // Over a convolution's ReLU, max pooling's backward takes the ReLU's gradient too (no pass of its own).
+                    reluTaken = layer.Spec.Kind == SpecKind.MaxPool2D && layers[i - 1].Spec.Kind == SpecKind.Conv2D && layers[i - 1].Spec.Activation == ActivationKind.ReLU;
                     w.Line(layer.Spec.Kind == SpecKind.MaxPool2D
-                        ? $"{Kernels}Pooling.MaxBackward({x}, y{n}, dy, dx{n}, {sizes});"
+                        ? $"{Kernels}Pooling.MaxBackward({x}, y{n}, dy, dx{n}, {sizes}{(reluTaken ? ", relu: true); // and the ReLU below" : ");")}"
                         : $"{Kernels}Pooling.AverageBackward(dy, dx{n}, {sizes});");
                 }
                 w.Line($"dy = dx{n};");
@@ -1055,7 +1058,11 @@ internal static class Emitter
                 }
                 continue;
             }
-            EmitActivationBackward(w, layer, $"y{n}", $"z{n}", rows, "dy");
+            if (reluTaken)
+                w.Line("// The ReLU's gradient was taken by the pooling's backward above.");
+            else
+                EmitActivationBackward(w, layer, $"y{n}", $"z{n}", rows, "dy");
+            reluTaken = false;
             if (layer.Spec.Kind == SpecKind.Conv2D)
             {
                 string dx = first ? "default" : $"dx{n}";

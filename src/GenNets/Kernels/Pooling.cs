@@ -106,9 +106,12 @@ public static class Pooling
     /// <summary>
     /// Adds each output gradient to the input element that was the window's maximum (found again by comparing the
     /// input with the kept output, first match in row-major order, as the forward pass chose it). Overwrites dX.
+    /// With <paramref name="relu"/> set, X is the output of a ReLU and dX is the gradient before it: the ReLU passes
+    /// the gradient only where its output is positive, so a window whose maximum is not positive routes nothing (the
+    /// same values as a ReLU's backward after this one, without a pass of its own).
     /// </summary>
     public static void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
-        int planes, int height, int width, int size, int stride, int outHeight, int outWidth)
+        int planes, int height, int width, int size, int stride, int outHeight, int outWidth, bool relu = false)
     {
         Check(x.Length, y.Length, planes, height, width, outHeight, outWidth, "MaxPool2D");
         Check(dx.Length, dy.Length, planes, height, width, outHeight, outWidth, "MaxPool2D backward");
@@ -130,7 +133,7 @@ public static class Pooling
                 for (int oy = 0; oy < outHeight; oy++)
                     RoutePairs(ref Unsafe.Add(ref source, 2 * oy * width), ref Unsafe.Add(ref source, (2 * oy + 1) * width),
                         ref Unsafe.Add(ref kept, oy * outWidth), ref Unsafe.Add(ref incoming, oy * outWidth),
-                        ref Unsafe.Add(ref target, 2 * oy * width), ref Unsafe.Add(ref target, (2 * oy + 1) * width), outWidth);
+                        ref Unsafe.Add(ref target, 2 * oy * width), ref Unsafe.Add(ref target, (2 * oy + 1) * width), outWidth, relu);
                 continue;
             }
             for (int oy = 0; oy < outHeight; oy++)
@@ -151,7 +154,7 @@ public static class Pooling
                         }
                     // A NaN window has no equal element; its gradient goes to the window's first element (the trainer's NaN guard stops training anyway).
                     if (at < 0) at = oy * stride * width + ox * stride;
-                    gradient[at] += dy[o];
+                    if (!relu || m > 0) gradient[at] += dy[o];
                 }
         }
     }
@@ -161,7 +164,8 @@ public static class Pooling
     // one before (writing the same values again), as in MaxPairs; the conditional moves of the scalar rest were branches
     // to the JIT, mispredicted on real data (15 ns an output).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RoutePairs(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int count)
+    private static void RoutePairs(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int count,
+        bool relu)
     {
         int o = 0;
         if (Avx2.IsSupported && count >= 8)
@@ -169,7 +173,7 @@ public static class Pooling
             for (; ; o += 8)
             {
                 if (o + 8 > count) o = count - 8;
-                Route8(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o);
+                Route8(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o, relu);
                 if (o + 8 == count) return;
             }
         }
@@ -178,14 +182,14 @@ public static class Pooling
             for (; ; o += 4)
             {
                 if (o + 4 > count) o = count - 4;
-                Route4(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o);
+                Route4(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o, relu);
                 if (o + 4 == count) return;
             }
         }
         for (; o < count; o++)
         {
             int at = 2 * o;
-            float m = Unsafe.Add(ref kept, o), g = Unsafe.Add(ref incoming, o);
+            float m = Unsafe.Add(ref kept, o), g = !relu || m > 0 ? Unsafe.Add(ref incoming, o) : 0f;
             bool a = Unsafe.Add(ref top, at) == m, b = !a && Unsafe.Add(ref top, at + 1) == m;
             bool c = !(a || b) && Unsafe.Add(ref bottom, at) == m, d = !(a || b || c);
             Unsafe.Add(ref topGradient, at) = a ? g : 0f;
@@ -197,7 +201,8 @@ public static class Pooling
 
     // Outputs o to o + 7 of a row of 2×2 windows.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Route8(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o)
+    private static void Route8(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o,
+        bool relu)
     {
         nuint at = (nuint)(2 * o);
         var t0 = Vector256.LoadUnsafe(ref top, at); var t1 = Vector256.LoadUnsafe(ref top, at + 8);
@@ -207,6 +212,7 @@ public static class Pooling
         var bottomEven = Avx.Shuffle(b0, b1, 0b10_00_10_00);
         var m = Shuffled(Vector256.LoadUnsafe(ref kept, (nuint)o));
         var g = Shuffled(Vector256.LoadUnsafe(ref incoming, (nuint)o));
+        if (relu) g &= Vector256.GreaterThan(m, Vector256<float>.Zero);
         var a = Vector256.Equals(topEven, m);
         var b = Vector256.AndNot(Vector256.Equals(topOdd, m), a);
         var taken = a | b;
@@ -218,13 +224,15 @@ public static class Pooling
 
     // Outputs o to o + 3, with 128-bit vectors (in order after the shuffle; UnpackLow/High interleave them back).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Route4(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o)
+    private static void Route4(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o,
+        bool relu)
     {
         nuint at = (nuint)(2 * o);
         var t0 = Vector128.LoadUnsafe(ref top, at); var t1 = Vector128.LoadUnsafe(ref top, at + 4);
         var b0 = Vector128.LoadUnsafe(ref bottom, at); var b1 = Vector128.LoadUnsafe(ref bottom, at + 4);
         var m = Vector128.LoadUnsafe(ref kept, (nuint)o);
         var g = Vector128.LoadUnsafe(ref incoming, (nuint)o);
+        if (relu) g &= Vector128.GreaterThan(m, Vector128<float>.Zero);
         var a = Vector128.Equals(Sse.Shuffle(t0, t1, 0b10_00_10_00), m);
         var b = Vector128.AndNot(Vector128.Equals(Sse.Shuffle(t0, t1, 0b11_01_11_01), m), a);
         var taken = a | b;

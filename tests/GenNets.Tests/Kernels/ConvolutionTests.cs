@@ -152,6 +152,26 @@ public class ConvolutionTests
 
     [Theory]
     [MemberData(nameof(Pools))]
+    public void MaxPoolBackward_OverAReLU_GivesTheBitsOfTheTwoBackwardPasses(int planes, int h, int w, int size, int stride)
+    {
+        int oh = (h - size) / stride + 1, ow = (w - size) / stride + 1;
+        // A ReLU's output: about half zero, so some windows are all zero (their maximum is 0, a tie everywhere).
+        var x = Check.Random(planes * h * w, 30);
+        for (int i = 0; i < x.Length; i++) x[i] = Math.Max(x[i] - 0.3f, 0f);
+        Array.Clear(x, 0, Math.Min(x.Length, 2 * w)); // the first rows' windows certainly all zero
+        var y = new float[planes * oh * ow];
+        Pooling.MaxForward(x, y, planes, h, w, size, stride, oh, ow);
+        var dy = Check.Random(y.Length, 31);
+        var expected = new float[x.Length];
+        Pooling.MaxBackward(x, y, dy, expected, planes, h, w, size, stride, oh, ow);
+        Activations.ReLUBackward(x, expected, expected);
+        var fused = Check.Random(x.Length, 32); // overwritten
+        Pooling.MaxBackward(x, y, dy, fused, planes, h, w, size, stride, oh, ow, relu: true);
+        Assert.True(expected.AsSpan().SequenceEqual(fused), "fused ReLU backward");
+    }
+
+    [Theory]
+    [MemberData(nameof(Pools))]
     public void AvgPool_MatchesReference_ForwardAndBackward(int planes, int h, int w, int size, int stride)
     {
         int oh = (h - size) / stride + 1, ow = (w - size) / stride + 1;
