@@ -497,21 +497,13 @@ public static class Gemm
             }
     }
 
-    // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Axpy6x16.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Axpy6x16. Not
+    // inlined, with two moving pointers (A's column, the offset table) and C's rows found again after the loop, for
+    // the reason Axpy6x16Rows gives (inlined, two of A's row pointers were reloaded from the stack at every step).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Indirect6x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, int rows, bool fromBias, ref float bias)
     {
         int last = rows - 1;
-        ref float a1 = ref Unsafe.Add(ref a, Math.Min(1, last) * k);
-        ref float a2 = ref Unsafe.Add(ref a, Math.Min(2, last) * k);
-        ref float a3 = ref Unsafe.Add(ref a, Math.Min(3, last) * k);
-        ref float a4 = ref Unsafe.Add(ref a, Math.Min(4, last) * k);
-        ref float a5 = ref Unsafe.Add(ref a, Math.Min(5, last) * k);
-        ref float c1 = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
-        ref float c2 = ref Unsafe.Add(ref c, Math.Min(2, last) * ldc);
-        ref float c3 = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
-        ref float c4 = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
-        ref float c5 = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
         Vector256<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51;
         if (fromBias)
         {
@@ -525,42 +517,52 @@ public static class Gemm
         else
         {
             s00 = Vector256.LoadUnsafe(ref c); s01 = Vector256.LoadUnsafe(ref c, 8);
-            s10 = Vector256.LoadUnsafe(ref c1); s11 = Vector256.LoadUnsafe(ref c1, 8);
-            s20 = Vector256.LoadUnsafe(ref c2); s21 = Vector256.LoadUnsafe(ref c2, 8);
-            s30 = Vector256.LoadUnsafe(ref c3); s31 = Vector256.LoadUnsafe(ref c3, 8);
-            s40 = Vector256.LoadUnsafe(ref c4); s41 = Vector256.LoadUnsafe(ref c4, 8);
-            s50 = Vector256.LoadUnsafe(ref c5); s51 = Vector256.LoadUnsafe(ref c5, 8);
+            ref float r = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
+            s10 = Vector256.LoadUnsafe(ref r); s11 = Vector256.LoadUnsafe(ref r, 8);
+            r = ref Unsafe.Add(ref c, Math.Min(2, last) * ldc);
+            s20 = Vector256.LoadUnsafe(ref r); s21 = Vector256.LoadUnsafe(ref r, 8);
+            r = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
+            s30 = Vector256.LoadUnsafe(ref r); s31 = Vector256.LoadUnsafe(ref r, 8);
+            r = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
+            s40 = Vector256.LoadUnsafe(ref r); s41 = Vector256.LoadUnsafe(ref r, 8);
+            r = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
+            s50 = Vector256.LoadUnsafe(ref r); s51 = Vector256.LoadUnsafe(ref r, 8);
         }
-        for (nuint p = 0; p < (nuint)k; p++)
+        nint o1 = Math.Min(1, last) * k, o2 = Math.Min(2, last) * k, o3 = Math.Min(3, last) * k, o4 = Math.Min(4, last) * k, o5 = Math.Min(5, last) * k;
+        ref float ap = ref a;
+        ref int op = ref offsets;
+        for (int p = k; p > 0; p--)
         {
-            ref float row = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, p));
+            ref float row = ref Unsafe.Add(ref b, op);
             var b0 = Vector256.LoadUnsafe(ref row);
             var b1 = Vector256.LoadUnsafe(ref row, 8);
-            var x = Vector256.Create(Unsafe.Add(ref a, p)); s00 = Vector256.FusedMultiplyAdd(x, b0, s00); s01 = Vector256.FusedMultiplyAdd(x, b1, s01);
-            x = Vector256.Create(Unsafe.Add(ref a1, p)); s10 = Vector256.FusedMultiplyAdd(x, b0, s10); s11 = Vector256.FusedMultiplyAdd(x, b1, s11);
-            x = Vector256.Create(Unsafe.Add(ref a2, p)); s20 = Vector256.FusedMultiplyAdd(x, b0, s20); s21 = Vector256.FusedMultiplyAdd(x, b1, s21);
-            x = Vector256.Create(Unsafe.Add(ref a3, p)); s30 = Vector256.FusedMultiplyAdd(x, b0, s30); s31 = Vector256.FusedMultiplyAdd(x, b1, s31);
-            x = Vector256.Create(Unsafe.Add(ref a4, p)); s40 = Vector256.FusedMultiplyAdd(x, b0, s40); s41 = Vector256.FusedMultiplyAdd(x, b1, s41);
-            x = Vector256.Create(Unsafe.Add(ref a5, p)); s50 = Vector256.FusedMultiplyAdd(x, b0, s50); s51 = Vector256.FusedMultiplyAdd(x, b1, s51);
+            var x = Vector256.Create(ap); s00 = Vector256.FusedMultiplyAdd(x, b0, s00); s01 = Vector256.FusedMultiplyAdd(x, b1, s01);
+            x = Vector256.Create(Unsafe.Add(ref ap, o1)); s10 = Vector256.FusedMultiplyAdd(x, b0, s10); s11 = Vector256.FusedMultiplyAdd(x, b1, s11);
+            x = Vector256.Create(Unsafe.Add(ref ap, o2)); s20 = Vector256.FusedMultiplyAdd(x, b0, s20); s21 = Vector256.FusedMultiplyAdd(x, b1, s21);
+            x = Vector256.Create(Unsafe.Add(ref ap, o3)); s30 = Vector256.FusedMultiplyAdd(x, b0, s30); s31 = Vector256.FusedMultiplyAdd(x, b1, s31);
+            x = Vector256.Create(Unsafe.Add(ref ap, o4)); s40 = Vector256.FusedMultiplyAdd(x, b0, s40); s41 = Vector256.FusedMultiplyAdd(x, b1, s41);
+            x = Vector256.Create(Unsafe.Add(ref ap, o5)); s50 = Vector256.FusedMultiplyAdd(x, b0, s50); s51 = Vector256.FusedMultiplyAdd(x, b1, s51);
+            ap = ref Unsafe.Add(ref ap, 1);
+            op = ref Unsafe.Add(ref op, 1);
         }
-        s50.StoreUnsafe(ref c5); s51.StoreUnsafe(ref c5, 8);
-        s40.StoreUnsafe(ref c4); s41.StoreUnsafe(ref c4, 8);
-        s30.StoreUnsafe(ref c3); s31.StoreUnsafe(ref c3, 8);
-        s20.StoreUnsafe(ref c2); s21.StoreUnsafe(ref c2, 8);
-        s10.StoreUnsafe(ref c1); s11.StoreUnsafe(ref c1, 8);
+        // Missing rows alias the last: stored last first, so row `last` ends with its own values.
+        ref float line = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
+        s50.StoreUnsafe(ref line); s51.StoreUnsafe(ref line, 8);
+        line = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
+        s40.StoreUnsafe(ref line); s41.StoreUnsafe(ref line, 8);
+        line = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
+        s30.StoreUnsafe(ref line); s31.StoreUnsafe(ref line, 8);
+        line = ref Unsafe.Add(ref c, Math.Min(2, last) * ldc);
+        s20.StoreUnsafe(ref line); s21.StoreUnsafe(ref line, 8);
+        line = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
+        s10.StoreUnsafe(ref line); s11.StoreUnsafe(ref line, 8);
         s00.StoreUnsafe(ref c); s01.StoreUnsafe(ref c, 8);
     }
 
     // Four rows of A against 16 columns of the shifted rows of B: eight accumulators, two loads and four broadcasts per eight FMAs.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Indirect4x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, bool fromBias, ref float bias)
     {
-        ref float a1 = ref Unsafe.Add(ref a, k);
-        ref float a2 = ref Unsafe.Add(ref a, 2 * k);
-        ref float a3 = ref Unsafe.Add(ref a, 3 * k);
-        ref float c1 = ref Unsafe.Add(ref c, ldc);
-        ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
-        ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
         Vector256<float> s00, s01, s10, s11, s20, s21, s30, s31;
         if (fromBias)
         {
@@ -572,24 +574,29 @@ public static class Gemm
         else
         {
             s00 = Vector256.LoadUnsafe(ref c); s01 = Vector256.LoadUnsafe(ref c, 8);
-            s10 = Vector256.LoadUnsafe(ref c1); s11 = Vector256.LoadUnsafe(ref c1, 8);
-            s20 = Vector256.LoadUnsafe(ref c2); s21 = Vector256.LoadUnsafe(ref c2, 8);
-            s30 = Vector256.LoadUnsafe(ref c3); s31 = Vector256.LoadUnsafe(ref c3, 8);
+            s10 = Vector256.LoadUnsafe(ref c, (nuint)ldc); s11 = Vector256.LoadUnsafe(ref c, (nuint)ldc + 8);
+            s20 = Vector256.LoadUnsafe(ref c, (nuint)(2 * ldc)); s21 = Vector256.LoadUnsafe(ref c, (nuint)(2 * ldc) + 8);
+            s30 = Vector256.LoadUnsafe(ref c, (nuint)(3 * ldc)); s31 = Vector256.LoadUnsafe(ref c, (nuint)(3 * ldc) + 8);
         }
-        for (nuint p = 0; p < (nuint)k; p++)
+        nint o1 = k, o2 = 2 * k, o3 = 3 * k;
+        ref float ap = ref a;
+        ref int op = ref offsets;
+        for (int p = k; p > 0; p--)
         {
-            ref float row = ref Unsafe.Add(ref b, Unsafe.Add(ref offsets, p));
+            ref float row = ref Unsafe.Add(ref b, op);
             var b0 = Vector256.LoadUnsafe(ref row);
             var b1 = Vector256.LoadUnsafe(ref row, 8);
-            var x = Vector256.Create(Unsafe.Add(ref a, p)); s00 = Vector256.FusedMultiplyAdd(x, b0, s00); s01 = Vector256.FusedMultiplyAdd(x, b1, s01);
-            x = Vector256.Create(Unsafe.Add(ref a1, p)); s10 = Vector256.FusedMultiplyAdd(x, b0, s10); s11 = Vector256.FusedMultiplyAdd(x, b1, s11);
-            x = Vector256.Create(Unsafe.Add(ref a2, p)); s20 = Vector256.FusedMultiplyAdd(x, b0, s20); s21 = Vector256.FusedMultiplyAdd(x, b1, s21);
-            x = Vector256.Create(Unsafe.Add(ref a3, p)); s30 = Vector256.FusedMultiplyAdd(x, b0, s30); s31 = Vector256.FusedMultiplyAdd(x, b1, s31);
+            var x = Vector256.Create(ap); s00 = Vector256.FusedMultiplyAdd(x, b0, s00); s01 = Vector256.FusedMultiplyAdd(x, b1, s01);
+            x = Vector256.Create(Unsafe.Add(ref ap, o1)); s10 = Vector256.FusedMultiplyAdd(x, b0, s10); s11 = Vector256.FusedMultiplyAdd(x, b1, s11);
+            x = Vector256.Create(Unsafe.Add(ref ap, o2)); s20 = Vector256.FusedMultiplyAdd(x, b0, s20); s21 = Vector256.FusedMultiplyAdd(x, b1, s21);
+            x = Vector256.Create(Unsafe.Add(ref ap, o3)); s30 = Vector256.FusedMultiplyAdd(x, b0, s30); s31 = Vector256.FusedMultiplyAdd(x, b1, s31);
+            ap = ref Unsafe.Add(ref ap, 1);
+            op = ref Unsafe.Add(ref op, 1);
         }
         s00.StoreUnsafe(ref c); s01.StoreUnsafe(ref c, 8);
-        s10.StoreUnsafe(ref c1); s11.StoreUnsafe(ref c1, 8);
-        s20.StoreUnsafe(ref c2); s21.StoreUnsafe(ref c2, 8);
-        s30.StoreUnsafe(ref c3); s31.StoreUnsafe(ref c3, 8);
+        s10.StoreUnsafe(ref c, (nuint)ldc); s11.StoreUnsafe(ref c, (nuint)ldc + 8);
+        s20.StoreUnsafe(ref c, (nuint)(2 * ldc)); s21.StoreUnsafe(ref c, (nuint)(2 * ldc) + 8);
+        s30.StoreUnsafe(ref c, (nuint)(3 * ldc)); s31.StoreUnsafe(ref c, (nuint)(3 * ldc) + 8);
     }
 
     /// <summary>
