@@ -332,12 +332,27 @@ public static class Convolution
             throw new ArgumentException($"TurnToWide: dY holds {dy.Length} floats, dYᵀ {dyT.Length}.");
         ref float source = ref MemoryMarshal.GetReference(dy);
         ref float target = ref MemoryMarshal.GetReference(dyT);
+        // Blocks of 8 channels × 8 positions of a row by AVX transposes (outC is a multiple of 16 here), a row's last block
+        // overlapping the one before (copying the same values again) so that no position goes one by one: one sample of
+        // 16 channels of 14×14, 2.6–2.9 µs one by one, 1.1–1.2 µs so (min of 41, same run).
+        bool blocks = System.Runtime.Intrinsics.X86.Avx.IsSupported && outW >= 8;
         for (int r = 0; r < g.OutHeight; r++)
             for (int c = 0; c < outC; c++)
             {
                 ref float from = ref Unsafe.Add(ref source, c * positions + r * outW);
                 ref float to = ref Unsafe.Add(ref target, r * g.PaddedWidth * stride + c);
-                for (int x = 0; x < outW; x++) Unsafe.Add(ref to, x * stride) = Unsafe.Add(ref from, x);
+                if (!blocks)
+                {
+                    for (int x = 0; x < outW; x++) Unsafe.Add(ref to, x * stride) = Unsafe.Add(ref from, x);
+                    continue;
+                }
+                if (c % 8 != 0) continue; // done by the block of channels it belongs to
+                for (int x = 0; ; x += 8)
+                {
+                    if (x + 8 > outW) x = outW - 8;
+                    Gemm.Transpose8x8(ref Unsafe.Add(ref from, x), positions, ref Unsafe.Add(ref to, x * stride), stride);
+                    if (x + 8 == outW) break;
+                }
             }
     }
 

@@ -373,9 +373,9 @@ public static class Gemm
         }
     }
 
-    // Eight rows of eight floats (source rows ld apart) written as eight columns (destination rows ldd apart).
+    // Eight rows of eight floats (source rows ld apart) written as eight columns (destination rows ldd apart). Needs AVX.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(ref float source, int ld, ref float destination, int ldd)
+    internal static void Transpose8x8(ref float source, int ld, ref float destination, int ldd)
     {
         var r0 = Vector256.LoadUnsafe(ref source); var r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, ld));
         var r2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 2 * ld)); var r3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 3 * ld));

@@ -29,6 +29,8 @@ public class ConvolutionTests
         new[] { 2, 7, 6, 16, 3, 3, 1, 1, 1 },
         new[] { 3, 6, 5, 32, 3, 3, 1, 1, 0 },
         new[] { 4, 5, 5, 64, 2, 2, 1, 0, 0 },
+        new[] { 2, 5, 10, 16, 3, 3, 1, 1, 1 }, // rows of 10 outputs: dY turned in two overlapping blocks of 8
+        new[] { 3, 4, 17, 32, 3, 3, 1, 1, 1 }, // rows of 17: three blocks, the last overlapping
         // Padding wider than the kernel less one: dX cannot be the flipped kernel's convolution, and is folded back.
         new[] { 2, 4, 4, 3, 2, 2, 1, 2, 2 },
     };
