@@ -449,6 +449,27 @@ internal static class Emitter
                 if (last) w.Line($"{current}.CopyTo(output);");
                 continue;
             }
+            // A convolution under a 2×2, stride-2 max pooling pools its own output as it goes (never written full size).
+            if (layer.Spec.Kind == SpecKind.Conv2D && (layer.Spec.Activation is ActivationKind.Identity or ActivationKind.ReLU) && !last
+                && layers[i + 1].Spec.Kind == SpecKind.MaxPool2D && layers[i + 1].Spec.KernelHeight == 2 && layers[i + 1].PoolStride == 2
+                && layer.OutputShape[1] % 2 == 0 && layer.OutputShape[2] % 2 == 0)
+            {
+                var pool = layers[i + 1];
+                i++;
+                w.Line($"// Layer {pool.Index}: {Describe(pool)}    (batch, {Join(pool.InputShape)}) -> (batch, {Join(pool.OutputShape)}), taken with the convolution");
+                bool poolLast = i == layers.Length - 1;
+                string pooled = poolLast ? "output" : $"h{pool.Index}";
+                if (!poolLast)
+                {
+                    w.Line($"{Span} {pooled} = {(side == 0 ? "ping" : "pong")}.Slice(0, batch * {pool.OutputLength});");
+                    side ^= 1;
+                }
+                bool relu = layer.Spec.Activation == ActivationKind.ReLU;
+                int n = layer.Index;
+                w.Line($"{Kernels}Convolution.ForwardPooled({current}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), p.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {pooled}, batch, s_geometry{n}{(relu ? ", relu: true" : "")});");
+                current = pooled;
+                continue;
+            }
             if (!last)
             {
                 w.Line($"{Span} {target} = {(side == 0 ? "ping" : "pong")}.Slice(0, batch * {layer.OutputLength});");

@@ -133,6 +133,7 @@ public static class Convolution
     [ThreadStatic] private static float[]? t_wide;
     [ThreadStatic] private static float[]? t_turned;
     [ThreadStatic] private static float[]? t_flipped;
+    [ThreadStatic] private static float[]? t_pooled;
 
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
@@ -149,6 +150,50 @@ public static class Convolution
         }
         ForwardUnfolded(x, weight, bias, y, batch, g);
         if (relu) Activations.ReLU(y.Slice(0, batch * g.OutputLength), y.Slice(0, batch * g.OutputLength));
+    }
+
+    /// <summary>
+    /// Inference through a convolution and the 2×2, stride-2 max pooling on it: Y [batch, outC, outH / 2, outW / 2] =
+    /// maxpool(conv(X, W) + bias), through max(0, ·) with <paramref name="relu"/> set (applied after the maximum, which
+    /// gives the same values: max(0, ·) keeps order). A stride-1 convolution pools straight from its wide output, so the
+    /// full-size output is never written and read again; other geometries convolve a sample at a time, then pool.
+    /// </summary>
+    public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false)
+    {
+        int outC = g.OutChannels, ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = outC * ph * pw;
+        if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0)
+            throw new ArgumentException($"Conv2D with max pooling 2×2: the output {g.OutHeight}×{g.OutWidth} must have even sides.");
+        if (batch < 0 || x.Length < batch * g.InputLength || y.Length < batch * pooled || weight.Length < g.WeightLength || bias.Length < outC)
+            throw new ArgumentException($"Conv2D with max pooling 2×2 on a batch of {batch}: X holds {x.Length} floats (need {batch * g.InputLength}), " +
+                $"Y {y.Length} (need {batch * pooled}), W {weight.Length} (need {g.WeightLength}), bias {bias.Length} (need {outC}).");
+        bool shifted = g.RowOffsets is not null && !g.IsPointwise;
+        Span<float> full = shifted ? default : Scratch.Get(ref t_pooled, g.OutputLength);
+        var padded = shifted ? Scratch.Get(ref t_padded, g.PaddedLength) : default;
+        int wide = g.WidePositions;
+        var outputs = shifted ? Scratch.Get(ref t_wide, outC * wide + 8) : default;
+        for (int n = 0; n < batch; n++)
+        {
+            var sample = y.Slice(n * pooled, pooled);
+            ref float target = ref MemoryMarshal.GetReference(sample);
+            if (shifted)
+            {
+                Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g);
+                Gemm.MultiplyIndirect(weight, padded, g.RowOffsets, bias, outputs, outC, wide, g.Patch);
+                ref float source = ref MemoryMarshal.GetReference(outputs);
+                for (int c = 0; c < outC; c++)
+                    for (int r = 0; r < ph; r++)
+                    {
+                        ref float top = ref Unsafe.Add(ref source, c * wide + 2 * r * g.PaddedWidth);
+                        Pooling.MaxPairs(ref top, ref Unsafe.Add(ref top, g.PaddedWidth), ref Unsafe.Add(ref target, (c * ph + r) * pw), pw);
+                    }
+            }
+            else
+            {
+                Forward(x.Slice(n * g.InputLength, g.InputLength), weight, bias, full, 1, g);
+                Pooling.MaxForward(full, sample, outC, g.OutHeight, g.OutWidth, 2, 2, ph, pw);
+            }
+            if (relu) Activations.ReLU(sample, sample);
+        }
     }
 
     // Strided and 1×1 convolutions: each sample unfolded (unless 1×1), then one product.

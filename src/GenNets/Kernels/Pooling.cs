@@ -54,7 +54,7 @@ public static class Pooling
     // a row's last outputs are done by a vector that overlaps the previous one (writing the same values again), so a
     // row of 14 or 7 outputs has no scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxPairs(ref float top, ref float bottom, ref float line, int count)
+    internal static void MaxPairs(ref float top, ref float bottom, ref float line, int count)
     {
         int o = 0;
         if (Avx2.IsSupported && count >= 8)

@@ -124,6 +124,32 @@ public class ConvolutionTests
         Assert.Contains("output 4×4", ex.Message);
     }
 
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void ForwardPooled_GivesTheBitsOfConvolutionThenPooling(int[] sizes)
+    {
+        var g = Geometry(sizes);
+        if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0)
+        {
+            var odd = Assert.Throws<ArgumentException>(() => Convolution.ForwardPooled(new float[g.InputLength], new float[g.WeightLength], new float[g.OutChannels], new float[g.OutputLength], 1, g));
+            Assert.Contains($"{g.OutHeight}×{g.OutWidth}", odd.Message);
+            return;
+        }
+        const int batch = 3;
+        float[] x = Check.Random(batch * g.InputLength, 40), w = Check.Random(g.WeightLength, 41), b = Check.Random(g.OutChannels, 42);
+        int ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = g.OutChannels * ph * pw;
+        foreach (bool relu in new[] { false, true })
+        {
+            var full = new float[batch * g.OutputLength];
+            Convolution.Forward(x, w, b, full, batch, g, relu);
+            var expected = new float[batch * pooled];
+            Pooling.MaxForward(full, expected, batch * g.OutChannels, g.OutHeight, g.OutWidth, 2, 2, ph, pw);
+            var y = Check.Random(batch * pooled, 43); // overwritten
+            Convolution.ForwardPooled(x, w, b, y, batch, g, relu);
+            Assert.True(expected.AsSpan().SequenceEqual(y), relu ? "with ReLU" : "without");
+        }
+    }
+
     // planes, H, W, size, stride. The 2×2 windows of stride 2 run 8 and 4 outputs of a row at a time, the last vector
     // overlapping the one before: rows of 2, 3 (scalar), 4, 5, 7 (128-bit), 10, 14, 16 (256-bit) outputs, with and
     // without an odd column or row that no window covers.
