@@ -36,36 +36,18 @@ public sealed class Conv2DGeometry
                 for (int i = 0; i < kernelHeight; i++)
                     for (int j = 0; j < kernelWidth; j++)
                         RowOffsets[row++] = (c * PaddedHeight + i) * PaddedWidth + j;
-            // dX of a stride-1 convolution is itself one: dY padded by K − 1 − P, correlated with the kernel flipped
-            // and its channel axes swapped. Possible when the padding is at most K − 1 (always, for sane padding).
-            if (padTop <= kernelHeight - 1 && padLeft <= kernelWidth - 1 && !IsPointwise)
-                InputGradient = new Conv2DGeometry(outChannels, outHeight, outWidth, inChannels, kernelHeight, kernelWidth, 1,
-                    kernelHeight - 1 - padTop, kernelWidth - 1 - padLeft, height, width, transposed: true);
         }
     }
 
-    // The geometry of an input gradient (see InputGradient), which has none of its own.
-    private Conv2DGeometry(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
-        int stride, int padTop, int padLeft, int outHeight, int outWidth, bool transposed)
-    {
-        InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
-        KernelHeight = kernelHeight; KernelWidth = kernelWidth; Stride = stride; PadTop = padTop; PadLeft = padLeft;
-        OutHeight = outHeight; OutWidth = outWidth;
-        PaddedHeight = Math.Max(height + padTop, (outHeight - 1) * stride + kernelHeight);
-        PaddedWidth = Math.Max(width + padLeft, (outWidth - 1) * stride + kernelWidth);
-        RowOffsets = new int[Patch];
-        int row = 0;
-        for (int c = 0; c < inChannels; c++)
-            for (int i = 0; i < kernelHeight; i++)
-                for (int j = 0; j < kernelWidth; j++)
-                    RowOffsets[row++] = (c * PaddedHeight + i) * PaddedWidth + j;
-    }
-
     /// <summary>
-    /// For a stride-1 convolution, the convolution that computes its input gradient from its output gradient: input
-    /// [outC, outH, outW] padded by K − 1 − P, output [inC, H, W], weights <see cref="Convolution.FlipKernel"/>; else null.
+    /// For a stride-1 convolution whose padding is at most K − 1, the convolution that computes its input gradient from
+    /// its output gradient: input [outC, outH, outW] padded by K − 1 − P, output [inC, H, W], weights
+    /// <see cref="Convolution.FlipKernel"/>; else null. Made when first asked for.
     /// </summary>
-    internal Conv2DGeometry? InputGradient { get; }
+    internal Conv2DGeometry? InputGradient => RowOffsets is null || IsPointwise || PadTop > KernelHeight - 1 || PadLeft > KernelWidth - 1 ? null
+        : _inputGradient ??= new Conv2DGeometry(OutChannels, OutHeight, OutWidth, InChannels, KernelHeight, KernelWidth, 1,
+            KernelHeight - 1 - PadTop, KernelWidth - 1 - PadLeft, Height, Width);
+    private Conv2DGeometry? _inputGradient;
 
     /// <summary>Rows of the zero-padded input: the input, the padding above, and whatever padding below the last window reaches.</summary>
     public int PaddedHeight { get; }
