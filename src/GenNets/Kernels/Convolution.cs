@@ -42,9 +42,11 @@ public sealed class Conv2DGeometry
     /// <summary>
     /// For a stride-1 convolution whose padding is at most K − 1, the convolution that computes its input gradient from
     /// its output gradient: input [outC, outH, outW] padded by K − 1 − P, output [inC, H, W], weights
-    /// <see cref="Convolution.FlipKernel"/>; else null. Made when first asked for.
+    /// <see cref="Convolution.FlipKernel"/>; else null (the input gradient is then folded back). Made when first asked for.
     /// </summary>
-    internal Conv2DGeometry? InputGradient => RowOffsets is null || IsPointwise || PadTop > KernelHeight - 1 || PadLeft > KernelWidth - 1 ? null
+    internal Conv2DGeometry? InputGradient => RowOffsets is null || IsPointwise || PadTop > KernelHeight - 1 || PadLeft > KernelWidth - 1
+        // and the far side's padding at least the near side's less one (else the flipped geometry is no convolution)
+        || PadTop > OutHeight - 1 + KernelHeight - Height - PadTop + 1 || PadLeft > OutWidth - 1 + KernelWidth - Width - PadLeft + 1 ? null
         : _inputGradient ??= new Conv2DGeometry(OutChannels, OutHeight, OutWidth, InChannels, KernelHeight, KernelWidth, 1,
             KernelHeight - 1 - PadTop, KernelWidth - 1 - PadLeft, Height, Width);
     private Conv2DGeometry? _inputGradient;
@@ -270,13 +272,7 @@ public static class Convolution
     private static void BackwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
         Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g)
     {
-        var padded = Scratch.Get(ref t_padded, 2 * g.PaddedLength);
-        var input = padded.Slice(0, g.PaddedLength);
-        var inputPadded = padded.Slice(g.PaddedLength, g.PaddedLength);
         int wide = g.WidePositions, patch = g.Patch, positions = g.Positions;
-        var gradients = Scratch.Get(ref t_wide, g.OutChannels * wide);
-        var columns = Scratch.Get(ref t_columns, patch * wide);
-        gradients.Clear(); // the dropped columns stay zero, so they add nothing below
         // With whole blocks of 16 filters and a patch of at least 16 taps, the weight gradient is taken turned around,
         // dWᵀ [patch, outC] += (shifted rows of the padded input) · dYᵀ, on the broadcast kernel (dY turned to
         // [wide, outC] per sample, rows padded as Gemm.PaddedStride says); else as dot products, which end in horizontal
@@ -291,6 +287,14 @@ public static class Convolution
         // scatter back) where the geometry allows; else dcols = Wᵀ·dY folded back per sample, below.
         var flipped = g.InputGradient;
         bool folding = !inputGradient.IsEmpty && flipped is null;
+        // dY in the wide layout (for the dot-product weight gradient and the fold), and the fold's buffers, only when used.
+        bool wideGradients = !turned || folding;
+        var padded = Scratch.Get(ref t_padded, (folding ? 2 : 1) * g.PaddedLength);
+        var input = padded.Slice(0, g.PaddedLength);
+        var inputPadded = folding ? padded.Slice(g.PaddedLength, g.PaddedLength) : default;
+        var gradients = wideGradients ? Scratch.Get(ref t_wide, outC * wide) : default;
+        var columns = folding ? Scratch.Get(ref t_columns, patch * wide) : default;
+        gradients.Clear(); // the dropped columns stay zero, so they add nothing below
         for (int n = 0; n < batch; n++)
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), input, g);
@@ -302,7 +306,7 @@ public static class Convolution
                 TurnToWide(dy, dyT, ldt, g);
                 Gemm.MultiplyShiftedRows(input, g.RowOffsets, dyT, ldt, dWT, patch, outC, wide, accumulate: n > 0);
             }
-            if (!turned || folding)
+            if (wideGradients)
                 CopyBlock(ref MemoryMarshal.GetReference(dy), positions, g.OutWidth, ref MemoryMarshal.GetReference(gradients), wide, g.PaddedWidth,
                     outC, g.OutHeight, g.OutWidth);
             // dW [outC, patch] += dY [outC, wide] · (shifted rows of the padded input)ᵀ

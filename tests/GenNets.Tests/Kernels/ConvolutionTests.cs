@@ -124,6 +124,27 @@ public class ConvolutionTests
         Assert.Contains("output 4×4", ex.Message);
     }
 
+    // Valid geometries whose output stops short of the far side's padding: the input gradient cannot be the flipped
+    // kernel's convolution there, and is folded back.
+    [Theory]
+    [InlineData(1, 5, 5, 2, 3, 3, 2, 2, 5, 5)]
+    [InlineData(2, 7, 7, 3, 3, 3, 0, 0, 3, 3)]
+    public void Backward_WithAShortOutput_MatchesReference(int inC, int h, int w, int outC, int kh, int kw, int padTop, int padLeft, int outH, int outW)
+    {
+        var g = new Conv2DGeometry(inC, h, w, outC, kh, kw, 1, padTop, padLeft, outH, outW);
+        const int batch = 2;
+        float[] x = Check.Random(batch * g.InputLength, 50), wt = Check.Random(g.WeightLength, 51), dy = Check.Random(batch * g.OutputLength, 52);
+        var gw = new float[g.WeightLength];
+        var gb = new float[outC];
+        var dx = new float[batch * g.InputLength];
+        Convolution.Backward(x, wt, dy, gw, gb, dx, batch, g);
+        var ew = new double[g.WeightLength];
+        var eb = new double[outC];
+        var ex = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, ew, eb);
+        Check.Close(ew, gw, 1e-5, 1e-4, "dW");
+        Check.Close(ex, dx, 1e-5, 1e-4, "dX");
+    }
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void ForwardPooled_GivesTheBitsOfConvolutionThenPooling(int[] sizes)

@@ -245,6 +245,17 @@ public class RecurrentTests
     }
 
     [Fact]
+    public void AnEmptyBatch_DoesNothing()
+    {
+        var g = new RecurrentGeometry(LayerKind.LSTM, 3, 2, 4, false);
+        var p = Parameters(g, 60);
+        var gradients = new float[g.ParameterLength];
+        Recurrent.Forward(default, p, default, 0, g, default);
+        Recurrent.Backward(p, default, default, default, gradients, 0, g);
+        Assert.All(gradients, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void Lengths_OutsideTheDeclaredSteps_AreRefused()
     {
         var g = new RecurrentGeometry(LayerKind.GRU, 4, 2, 3, false);
