@@ -107,7 +107,7 @@ public static class Recurrent
         // Training keeps every state; inference needs two state slots (and cell slots) and a window's gates at a time. The
         // input projections are taken a window of steps at a time (W·batch ≥ 64 rows), just before those steps read them.
         int stateSlots = training ? T + 1 : 2;
-        int window = Math.Min(T, (WindowRows + batch - 1) / Math.Max(1, batch));
+        int window = Window(T, batch);
         int gateSteps = training ? T : window;
         Span<float> store = training ? kept : Scratch.Get(ref t_forward,
             batch * (T * I + 2 * H + window * GH + (g.Cell == LayerKind.LSTM ? 2 * H : 0) + (g.Cell == LayerKind.GRU ? H + GH : 0) + H));
@@ -252,7 +252,7 @@ public static class Recurrent
         // temporary, the window's dx; W_ih's gradient turned around and W_ihᵀ when the inputs are few.
         bool gru = g.Cell == LayerKind.GRU;
         bool few = I < 16;
-        int window = Math.Min(T, (WindowRows + batch - 1) / Math.Max(1, batch));
+        int window = Window(T, batch);
         int stepFloats = window * batch * GH;
         var scratch = Scratch.Get(ref t_backward, (gru ? 2 : 1) * stepFloats + 4 * batch * H + window * batch * I + 2 * I * GH);
         var dAll = scratch.Slice(0, stepFloats);
@@ -356,8 +356,11 @@ public static class Recurrent
         if (!gru) gbih.CopyTo(gbhh);
     }
 
-    // Rows per window of backward steps whose weight gradients are taken in one product (see Backward).
+    // Rows per window of steps: forward projects a window's inputs in one product, backward takes its weight gradients in one.
     private const int WindowRows = 64;
+
+    // Steps per window: the fewest whose rows (steps × batch) reach WindowRows, at most all of them.
+    private static int Window(int steps, int batch) => Math.Min(steps, (WindowRows + batch - 1) / Math.Max(1, batch));
 
     // The weight and bias gradients of `count` steps from `first` (their rows of dA and dHP, step-major from row 0), added
     // to the gradients (or, for the window taken first, written), and those steps' input gradient.
