@@ -54,7 +54,7 @@ public static class Pooling
     // a row's last outputs are done by a vector that overlaps the previous one (writing the same values again), so a
     // row of 14 or 7 outputs has no scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void MaxPairs(ref float top, ref float bottom, ref float line, int count)
+    internal static void MaxPairs(ref float top, ref float bottom, ref float line, int count, bool relu = false)
     {
         int o = 0;
         if (Avx2.IsSupported && count >= 8)
@@ -62,7 +62,7 @@ public static class Pooling
             for (; ; o += 8)
             {
                 if (o + 8 > count) o = count - 8;
-                MaxPairs8(ref top, ref bottom, ref line, o);
+                MaxPairs8(ref top, ref bottom, ref line, o, relu);
                 if (o + 8 == count) return;
             }
         }
@@ -71,7 +71,7 @@ public static class Pooling
             for (; ; o += 4)
             {
                 if (o + 4 > count) o = count - 4;
-                MaxPairs4(ref top, ref bottom, ref line, o);
+                MaxPairs4(ref top, ref bottom, ref line, o, relu);
                 if (o + 4 == count) return;
             }
         }
@@ -79,28 +79,30 @@ public static class Pooling
         {
             float a = MathF.Max(Unsafe.Add(ref top, 2 * o), Unsafe.Add(ref top, 2 * o + 1));
             float b = MathF.Max(Unsafe.Add(ref bottom, 2 * o), Unsafe.Add(ref bottom, 2 * o + 1));
-            Unsafe.Add(ref line, o) = MathF.Max(a, b);
+            Unsafe.Add(ref line, o) = relu ? MathF.Max(MathF.Max(a, b), 0f) : MathF.Max(a, b);
         }
     }
 
     // Outputs o to o + 7: vertical maxima of 16 columns, then the maxima of adjacent pairs: Shuffle gathers the even
     // and the odd columns (in 128-bit lanes), and Permute4x64 puts the four pairs of results back in order.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxPairs8(ref float top, ref float bottom, ref float line, int o)
+    private static void MaxPairs8(ref float top, ref float bottom, ref float line, int o, bool relu)
     {
         var v0 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o)));
         var v1 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o + 8)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o + 8)));
         var pairs = Avx.Max(Avx.Shuffle(v0, v1, 0b10_00_10_00), Avx.Shuffle(v0, v1, 0b11_01_11_01));
+        if (relu) pairs = Avx.Max(Vector256<float>.Zero, pairs); // max(0, NaN) is the NaN: the second operand
         Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref line, (nuint)o);
     }
 
     // Outputs o to o + 3, the same with 128-bit vectors (whose shuffle leaves the outputs in order).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxPairs4(ref float top, ref float bottom, ref float line, int o)
+    private static void MaxPairs4(ref float top, ref float bottom, ref float line, int o, bool relu)
     {
         var v0 = Sse.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * o)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * o)));
         var v1 = Sse.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * o + 4)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * o + 4)));
-        Sse.Max(Sse.Shuffle(v0, v1, 0b10_00_10_00), Sse.Shuffle(v0, v1, 0b11_01_11_01)).StoreUnsafe(ref line, (nuint)o);
+        var pairs = Sse.Max(Sse.Shuffle(v0, v1, 0b10_00_10_00), Sse.Shuffle(v0, v1, 0b11_01_11_01));
+        (relu ? Sse.Max(Vector128<float>.Zero, pairs) : pairs).StoreUnsafe(ref line, (nuint)o);
     }
 
     /// <summary>

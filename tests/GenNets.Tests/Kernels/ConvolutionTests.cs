@@ -145,8 +145,22 @@ public class ConvolutionTests
         Check.Close(ex, dx, 1e-5, 1e-4, "dX");
     }
 
+    // Geometries ForwardPooled takes channels-last (whole blocks of 8 filters, small patches, pooled rows of 8 or more):
+    // the benchmark's first layer (pooled rows of 14: two overlapping transposes), two blocks of filters, a 2×2 kernel
+    // on two channels, no padding (rows of 22 that do not wrap), and a patch too large for it (taken filter-major).
+    public static TheoryData<int[]> PooledGeometries => new()
+    {
+        new[] { 1, 28, 28, 8, 3, 3, 1, 1, 1 },
+        new[] { 1, 16, 20, 16, 3, 3, 1, 1, 1 },
+        new[] { 2, 17, 17, 8, 2, 2, 1, 0, 0 },
+        new[] { 1, 20, 22, 24, 3, 3, 1, 0, 0 },
+        new[] { 3, 16, 16, 8, 3, 3, 1, 1, 1 },
+        new[] { 4, 16, 18, 32, 3, 3, 1, 1, 1 },
+    };
+
     [Theory]
     [MemberData(nameof(Geometries))]
+    [MemberData(nameof(PooledGeometries))]
     public void ForwardPooled_GivesTheBitsOfConvolutionThenPooling(int[] sizes)
     {
         var g = Geometry(sizes);
