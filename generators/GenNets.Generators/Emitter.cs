@@ -450,9 +450,7 @@ internal static class Emitter
                 continue;
             }
             // A convolution under a 2×2, stride-2 max pooling pools its own output as it goes (never written full size).
-            if (layer.Spec.Kind == SpecKind.Conv2D && (layer.Spec.Activation is ActivationKind.Identity or ActivationKind.ReLU) && !last
-                && layers[i + 1].Spec.Kind == SpecKind.MaxPool2D && layers[i + 1].Spec.KernelHeight == 2 && layers[i + 1].PoolStride == 2
-                && layer.OutputShape[1] % 2 == 0 && layer.OutputShape[2] % 2 == 0)
+            if (PoolsItsOutput(layers, i))
             {
                 var pool = layers[i + 1];
                 i++;
@@ -527,6 +525,16 @@ internal static class Emitter
             w.Line($"{Kernels}Activations.Softmax(output, output, rows, {width});");
         w.Close();
         w.Line();
+    }
+
+    // Whether layer i is a convolution (no activation or ReLU) under a 2×2, stride-2 max pooling whose windows cover its
+    // output: Convolution.ForwardPooled then takes both layers in one pass.
+    private static bool PoolsItsOutput(EquatableArray<ShapedLayer> layers, int i)
+    {
+        var layer = layers[i];
+        return layer.Spec.Kind == SpecKind.Conv2D && (layer.Spec.Activation is ActivationKind.Identity or ActivationKind.ReLU) && i + 1 < layers.Length
+            && layers[i + 1].Spec.Kind == SpecKind.MaxPool2D && layers[i + 1].Spec.KernelHeight == 2 && layers[i + 1].Spec.KernelWidth == 2 && layers[i + 1].PoolStride == 2
+            && layer.OutputShape[1] % 2 == 0 && layer.OutputShape[2] % 2 == 0;
     }
 
     // One layer's forward pass over `batch` samples (not dropout, which training and inference treat differently).
@@ -961,6 +969,20 @@ internal static class Emitter
                 continue;
             }
             w.Line($"{Span} {y} = new {Span}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
+            if (PoolsItsOutput(layers, i) && !plan.KeepsPreActivation(layer) && !plan.IsAlias(layers[i + 1]))
+            {
+                // The convolution's output is kept for the backward pass, and pooled in the same pass over it.
+                var pool = layers[i + 1];
+                i++;
+                w.Line($"// Layer {pool.Index}: {Describe(pool)}    (batch, {Join(pool.InputShape)}) -> (batch, {Join(pool.OutputShape)}), taken with the convolution");
+                string pooled = $"y{pool.Index}";
+                w.Line($"{Span} {pooled} = new {Span}({plan.OutputBuffer(pool)}, start * {pool.OutputLength}, batch * {pool.OutputLength});");
+                bool relu = layer.Spec.Activation == ActivationKind.ReLU;
+                int n = layer.Index;
+                w.Line($"{Kernels}Convolution.ForwardPooled({current}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), p.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {pooled}, batch, s_geometry{n}, relu: {(relu ? "true" : "false")}, full: {y});");
+                current = pooled;
+                continue;
+            }
             if (layer.Spec.Kind == SpecKind.Flatten)
                 w.Line($"{current}.CopyTo({y}); // the last layer's outputs are kept in their own buffer");
             else if (layer.Spec.Kind == SpecKind.Dropout)

@@ -147,22 +147,27 @@ public static class Convolution
     /// maxpool(conv(X, W) + bias), through max(0, ·) with <paramref name="relu"/> set (applied after the maximum, which
     /// gives the same values: max(0, ·) keeps order). A stride-1 convolution pools straight from its wide output, so the
     /// full-size output is never written and read again; other geometries convolve a sample at a time, then pool.
+    /// Training, which keeps the convolution's output for the backward pass, passes <paramref name="full"/>
+    /// ([batch, outC, outH, outW]): it receives what <see cref="Forward"/> gives, written in the same pass.
     /// </summary>
-    public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false)
+    public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false,
+        Span<float> full = default)
     {
         int outC = g.OutChannels, ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = outC * ph * pw;
         if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0)
             throw new ArgumentException($"Conv2D with max pooling 2×2: the output {g.OutHeight}×{g.OutWidth} must have even sides.");
-        if (batch < 0 || x.Length < batch * g.InputLength || y.Length < batch * pooled || weight.Length < g.WeightLength || bias.Length < outC)
+        if (batch < 0 || x.Length < batch * g.InputLength || y.Length < batch * pooled || weight.Length < g.WeightLength || bias.Length < outC
+            || (!full.IsEmpty && full.Length < batch * g.OutputLength))
             throw new ArgumentException($"Conv2D with max pooling 2×2 on a batch of {batch}: X holds {x.Length} floats (need {batch * g.InputLength}), " +
-                $"Y {y.Length} (need {batch * pooled}), W {weight.Length} (need {g.WeightLength}), bias {bias.Length} (need {outC}).");
-        bool shifted = g.RowOffsets is not null && !g.IsPointwise;
+                $"Y {y.Length} (need {batch * pooled}), W {weight.Length} (need {g.WeightLength}), bias {bias.Length} (need {outC}), " +
+                $"the full output {full.Length} (need {batch * g.OutputLength} or none).");
+        bool shifted = g.RowOffsets is not null && !g.IsPointwise, keep = !full.IsEmpty;
         if (shifted && ChannelsLastPools(g))
         {
-            ForwardPooledChannelsLast(x, weight, bias, y, batch, g, relu);
+            ForwardPooledChannelsLast(x, weight, bias, y, batch, g, relu, full);
             return;
         }
-        Span<float> full = shifted ? default : Scratch.Get(ref t_pooled, g.OutputLength);
+        Span<float> unpooled = shifted || keep ? default : Scratch.Get(ref t_pooled, g.OutputLength);
         var padded = shifted ? Scratch.Get(ref t_padded, g.PaddedLength) : default;
         int wide = g.WidePositions;
         var outputs = shifted ? Scratch.Get(ref t_wide, outC * wide + 8) : default;
@@ -175,6 +180,8 @@ public static class Convolution
                 Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g, clear: n == 0);
                 Gemm.MultiplyIndirect(weight, padded, g.RowOffsets, bias, outputs, outC, wide, g.Patch);
                 ref float source = ref MemoryMarshal.GetReference(outputs);
+                if (keep)
+                    CopyRows(ref source, wide, g.PaddedWidth, full.Slice(n * g.OutputLength, g.OutputLength), outC, g.OutHeight, g.OutWidth, relu);
                 for (int c = 0; c < outC; c++)
                     for (int r = 0; r < ph; r++)
                     {
@@ -184,9 +191,10 @@ public static class Convolution
             }
             else
             {
-                Forward(x.Slice(n * g.InputLength, g.InputLength), weight, bias, full, 1, g);
-                Pooling.MaxForward(full, sample, outC, g.OutHeight, g.OutWidth, 2, 2, ph, pw);
-                if (relu) Activations.ReLU(sample, sample);
+                var output = keep ? full.Slice(n * g.OutputLength, g.OutputLength) : unpooled;
+                Forward(x.Slice(n * g.InputLength, g.InputLength), weight, bias, output, 1, g, relu && keep);
+                Pooling.MaxForward(output, sample, outC, g.OutHeight, g.OutWidth, 2, 2, ph, pw);
+                if (relu && !keep) Activations.ReLU(sample, sample);
             }
         }
     }
@@ -208,15 +216,20 @@ public static class Convolution
     // tap for eight positions and no output is stored before it is pooled. Two pooled outputs (2 × 4 positions, eight
     // accumulators) at a time; a pooled row is kept channels-last and turned into the 8 planes by 8×8 transposes. Each
     // output is its bias plus the products in order of the taps, as in Gemm.MultiplyIndirect: the same bits.
-    private static void ForwardPooledChannelsLast(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu)
+    private static void ForwardPooledChannelsLast(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu,
+        Span<float> full)
     {
         int outC = g.OutChannels, patch = g.Patch, ph = g.OutHeight / 2, pw = g.OutWidth / 2, plane = ph * pw, pooled = outC * plane, wp = g.PaddedWidth;
+        int outW = g.OutWidth, outPlane = g.OutHeight * outW;
+        bool keep = !full.IsEmpty;
         int width = WideBlocks(g) ? 16 : 8; // filters a block
         var padded = Scratch.Get(ref t_padded, g.PaddedLength);
-        // [filter block][tap][filters of the block], then one pooled row channels-last, [pw][filters of the block]
-        var work = Scratch.Get(ref t_pooled, outC * patch + pw * width);
+        // [filter block][tap][filters of the block], one pooled row channels-last, [pw][filters of the block], and the
+        // two rows of outputs under it, [2][outW][filters of the block]
+        var work = Scratch.Get(ref t_pooled, outC * patch + pw * width + 2 * outW * width);
         var taps = work.Slice(0, outC * patch);
         var line = work.Slice(outC * patch, pw * width);
+        ref float kept = ref MemoryMarshal.GetReference(work.Slice(outC * patch + pw * width));
         for (int f = 0; f < outC; f++)
             for (int t = 0; t < patch; t++)
                 taps[(f / width * patch + t) * width + f % width] = weight[f * patch + t];
@@ -226,6 +239,7 @@ public static class Convolution
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g, clear: n == 0);
             ref float sample = ref MemoryMarshal.GetReference(y.Slice(n * pooled, pooled));
+            ref float outputs = ref keep ? ref MemoryMarshal.GetReference(full.Slice(n * g.OutputLength, g.OutputLength)) : ref rl;
             for (int block = 0; block < outC / width; block++)
             {
                 ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(taps), block * patch * width);
@@ -234,24 +248,42 @@ public static class Convolution
                 for (int r = 0; r < ph; r++)
                 {
                     ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), 2 * r * wp);
-                    if (width == 16) PooledRow16(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu);
-                    else PooledRow8(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu);
+                    if (width == 16) PooledRow16(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref kept, outW);
+                    else PooledRow8(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref kept, outW);
                     for (int half = 0; half < width; half += 8)
+                    {
                         for (int c = 0; ; c += 8)
                         {
                             if (c + 8 > pw) c = pw - 8;
                             Gemm.Transpose8x8(ref Unsafe.Add(ref rl, c * width + half), width, ref Unsafe.Add(ref planes, half * plane + r * pw + c), plane);
                             if (c + 8 == pw) break;
                         }
+                        if (!keep) continue;
+                        // The two rows of outputs, turned into the block's planes of the full output (outW ≥ 16 here).
+                        for (int a = 0; a < 2; a++)
+                            for (int c = 0; ; c += 8)
+                            {
+                                if (c + 8 > outW) c = outW - 8;
+                                Gemm.Transpose8x8(ref Unsafe.Add(ref kept, (a * outW + c) * width + half), width,
+                                    ref Unsafe.Add(ref outputs, (block * width + half) * outPlane + (2 * r + a) * outW + c), outPlane);
+                                if (c + 8 == outW) break;
+                            }
+                    }
                 }
             }
         }
     }
 
+    // Stores one position's outputs for the full output, through max(0, ·) as CopyRows applies it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Keep(Vector256<float> value, ref float target, bool relu) =>
+        (relu ? Vector256.Max(value, Vector256<float>.Zero) : value).StoreUnsafe(ref target);
+
     // One row of pooled outputs for 16 filters, channels-last: line[16·o + f]. One window (four positions × two blocks
     // of 8 filters, eight accumulators) at a time: per tap, two loads of weights and four broadcasts for eight FMAs.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PooledRow16(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu)
+    private static void PooledRow16(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
+        bool keep, ref float kept, int outW)
     {
         var start0 = Vector256.LoadUnsafe(ref bias);
         var start1 = Vector256.LoadUnsafe(ref bias, 8);
@@ -276,6 +308,13 @@ public static class Convolution
                 w = ref Unsafe.Add(ref w, 16);
                 op = ref Unsafe.Add(ref op, 1);
             }
+            if (keep)
+            {
+                ref float k = ref Unsafe.Add(ref kept, 32 * o);
+                Keep(u0, ref k, relu); Keep(v0, ref Unsafe.Add(ref k, 8), relu); Keep(u1, ref Unsafe.Add(ref k, 16), relu); Keep(v1, ref Unsafe.Add(ref k, 24), relu);
+                k = ref Unsafe.Add(ref k, 16 * outW);
+                Keep(l0, ref k, relu); Keep(m0, ref Unsafe.Add(ref k, 8), relu); Keep(l1, ref Unsafe.Add(ref k, 16), relu); Keep(m1, ref Unsafe.Add(ref k, 24), relu);
+            }
             var first = Avx.Max(Avx.Max(u0, l0), Avx.Max(u1, l1));
             var second = Avx.Max(Avx.Max(v0, m0), Avx.Max(v1, m1));
             if (relu)
@@ -291,7 +330,8 @@ public static class Convolution
     // One row of pooled outputs for 8 filters, channels-last: line[8·o + f] = max over the 2×2 window o of filter f's
     // outputs, through max(0, ·) with relu. `top` is the padded input at the window row's first position.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PooledRow8(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu)
+    private static void PooledRow8(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
+        bool keep, ref float kept, int outW)
     {
         var start = Vector256.LoadUnsafe(ref bias);
         for (int o = 0; ; o += 2)
@@ -318,6 +358,13 @@ public static class Convolution
                 l3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, 3)), tap, l3);
                 w = ref Unsafe.Add(ref w, 8);
                 op = ref Unsafe.Add(ref op, 1);
+            }
+            if (keep)
+            {
+                ref float k = ref Unsafe.Add(ref kept, 16 * o);
+                Keep(u0, ref k, relu); Keep(u1, ref Unsafe.Add(ref k, 8), relu); Keep(u2, ref Unsafe.Add(ref k, 16), relu); Keep(u3, ref Unsafe.Add(ref k, 24), relu);
+                k = ref Unsafe.Add(ref k, 8 * outW);
+                Keep(l0, ref k, relu); Keep(l1, ref Unsafe.Add(ref k, 8), relu); Keep(l2, ref Unsafe.Add(ref k, 16), relu); Keep(l3, ref Unsafe.Add(ref k, 24), relu);
             }
             // As Pooling.MaxPairs: the column maxima first, then the pair's.
             var left = Avx.Max(Avx.Max(u0, l0), Avx.Max(u1, l1));

@@ -182,6 +182,12 @@ public class ConvolutionTests
             var y = Check.Random(batch * pooled, 43); // overwritten
             Convolution.ForwardPooled(x, w, b, y, batch, g, relu);
             Assert.True(expected.AsSpan().SequenceEqual(y), relu ? "with ReLU" : "without");
+            // Training's form, which keeps the full output too.
+            var kept = Check.Random(batch * g.OutputLength, 44);
+            y = Check.Random(batch * pooled, 45);
+            Convolution.ForwardPooled(x, w, b, y, batch, g, relu, kept);
+            Assert.True(expected.AsSpan().SequenceEqual(y), relu ? "pooled, keeping the full output, with ReLU" : "pooled, keeping the full output");
+            Assert.True(full.AsSpan().SequenceEqual(kept), relu ? "the full output, with ReLU" : "the full output");
         }
     }
 
