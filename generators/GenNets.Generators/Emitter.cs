@@ -968,21 +968,24 @@ internal static class Emitter
                 current = y;
                 continue;
             }
-            w.Line($"{Span} {y} = new {Span}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
-            if (PoolsItsOutput(layers, i) && !plan.KeepsPreActivation(layer) && !plan.IsAlias(layers[i + 1]))
+            if (PoolsItsOutput(layers, i))
             {
-                // The convolution's output is kept for the backward pass, and pooled in the same pass over it.
+                // The convolution pools its output as it computes it; of the full-size output, the backward pass needs
+                // only which input of each window was the maximum, so that is what is kept.
                 var pool = layers[i + 1];
                 i++;
                 w.Line($"// Layer {pool.Index}: {Describe(pool)}    (batch, {Join(pool.InputShape)}) -> (batch, {Join(pool.OutputShape)}), taken with the convolution");
                 string pooled = $"y{pool.Index}";
                 w.Line($"{Span} {pooled} = new {Span}({plan.OutputBuffer(pool)}, start * {pool.OutputLength}, batch * {pool.OutputLength});");
+                w.Line($"// Of the convolution's full output, backward needs only which input of each window was the maximum: only that is kept.");
+                w.Line($"{Span} argmax{pool.Index} = new {Span}(_argmax{pool.Index}, start * {pool.OutputLength}, batch * {pool.OutputLength});");
                 bool relu = layer.Spec.Activation == ActivationKind.ReLU;
                 int n = layer.Index;
-                w.Line($"{Kernels}Convolution.ForwardPooled({current}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), p.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {pooled}, batch, s_geometry{n}, relu: {(relu ? "true" : "false")}, full: {y});");
+                w.Line($"{Kernels}Convolution.ForwardPooled({current}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), p.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {pooled}, batch, s_geometry{n}, relu: {(relu ? "true" : "false")}, argmax: argmax{pool.Index});");
                 current = pooled;
                 continue;
             }
+            w.Line($"{Span} {y} = new {Span}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
             if (layer.Spec.Kind == SpecKind.Flatten)
                 w.Line($"{current}.CopyTo({y}); // the last layer's outputs are kept in their own buffer");
             else if (layer.Spec.Kind == SpecKind.Dropout)
@@ -1031,6 +1034,9 @@ internal static class Emitter
                 w.Line($"{RoSpan} y{layer.Index} = {(layer.Index == 0 ? "x" : $"y{layers[layer.Index - 1].Index}")}; // the same floats, read as one vector");
                 continue;
             }
+            if (plan.PooledInPlace(layer)) continue; // its max pooling's argmax stands for it
+            if (layer.Index > 0 && plan.PooledInPlace(layers[layer.Index - 1]))
+                w.Line($"{RoSpan} argmax{layer.Index} = new {RoSpan}(_argmax{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
             w.Line($"{RoSpan} y{layer.Index} = new {RoSpan}({plan.OutputBuffer(layer)}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
             if (plan.KeepsPreActivation(layer))
                 w.Line($"{RoSpan} z{layer.Index} = new {RoSpan}(_z{layer.Index}, start * {layer.OutputLength}, batch * {layer.OutputLength});");
@@ -1077,9 +1083,13 @@ internal static class Emitter
                     string sizes = $"{planes}, {layer.InputShape[1]}, {layer.InputShape[2]}, {layer.Spec.KernelHeight}, {layer.PoolStride}, {layer.OutputShape[1]}, {layer.OutputShape[2]}";
                     // Over a convolution's ReLU, max pooling's backward takes the ReLU's gradient too (no pass of its own).
                     reluTaken = layer.Spec.Kind == SpecKind.MaxPool2D && layers[i - 1].Spec.Kind == SpecKind.Conv2D && layers[i - 1].Spec.Activation == ActivationKind.ReLU;
-                    w.Line(layer.Spec.Kind == SpecKind.MaxPool2D
-                        ? $"{Kernels}Pooling.MaxBackward({x}, y{n}, dy, dx{n}, {sizes}{(reluTaken ? ", relu: true); // and the ReLU below" : ");")}"
-                        : $"{Kernels}Pooling.AverageBackward(dy, dx{n}, {sizes});");
+                    if (plan.PooledInPlace(layers[i - 1]))
+                        w.Line($"{Kernels}Pooling.MaxBackwardChosen(dy, argmax{n}, y{n}, dx{n}, {planes}, {layer.InputShape[1]}, {layer.InputShape[2]}, {layer.OutputShape[1]}, {layer.OutputShape[2]}" +
+                            $"{(reluTaken ? ", relu: true); // and the ReLU below" : ");")}");
+                    else
+                        w.Line(layer.Spec.Kind == SpecKind.MaxPool2D
+                            ? $"{Kernels}Pooling.MaxBackward({x}, y{n}, dy, dx{n}, {sizes}{(reluTaken ? ", relu: true); // and the ReLU below" : ");")}"
+                            : $"{Kernels}Pooling.AverageBackward(dy, dx{n}, {sizes});");
                 }
                 w.Line($"dy = dx{n};");
                 inA = !inA;
@@ -1224,11 +1234,17 @@ internal static class Emitter
 
             var buffers = new List<Buffer>();
             int maxWidth = net.OutputLength;
-            foreach (var layer in layers)
+            for (int i = 0; i < layers.Length; i++)
             {
+                var layer = layers[i];
                 if (layer.Spec.Kind == SpecKind.Flatten && layer.Index != layers.Length - 1)
                     continue; // an alias of its input
-                buffers.Add(new Buffer($"_y{layer.Index}", layer.OutputLength, $"layer {layer.Index} output, (batch, {Join(layer.OutputShape)})"));
+                if (PoolsItsOutput(layers, i))
+                    pooledInPlace.Add(layer.Index); // its output is never kept
+                else
+                    buffers.Add(new Buffer($"_y{layer.Index}", layer.OutputLength, $"layer {layer.Index} output, (batch, {Join(layer.OutputShape)})"));
+                if (i > 0 && pooledInPlace.Contains(layers[i - 1].Index))
+                    buffers.Add(new Buffer($"_argmax{layer.Index}", layer.OutputLength, $"layer {layer.Index}: which input of each window was the maximum (0-3, row-major)"));
                 if (layer.Spec.Kind == SpecKind.Dropout)
                     buffers.Add(new Buffer($"_mask{layer.Index}", layer.OutputLength, $"layer {layer.Index} dropout mask: 0 or 1/(1-p)"));
                 if (layer.IsRecurrent)
@@ -1279,6 +1295,10 @@ internal static class Emitter
         public string OutputField { get; }
 
         public string OutputBuffer(ShapedLayer layer) => $"_y{layer.Index}";
+
+        /// <summary>A convolution pooled as it is computed (<see cref="PoolsItsOutput"/>): its output is never kept.</summary>
+        public bool PooledInPlace(ShapedLayer layer) => pooledInPlace.Contains(layer.Index);
+        private readonly HashSet<int> pooledInPlace = new();
 
         /// <summary>Floats a recurrent layer keeps per sample for backward (as GenNets.Kernels.RecurrentGeometry.KeptPerSample).</summary>
         public int KeptPerSample(ShapedLayer layer)

@@ -147,27 +147,29 @@ public static class Convolution
     /// maxpool(conv(X, W) + bias), through max(0, ·) with <paramref name="relu"/> set (applied after the maximum, which
     /// gives the same values: max(0, ·) keeps order). A stride-1 convolution pools straight from its wide output, so the
     /// full-size output is never written and read again; other geometries convolve a sample at a time, then pool.
-    /// Training, which keeps the convolution's output for the backward pass, passes <paramref name="full"/>
-    /// ([batch, outC, outH, outW]): it receives what <see cref="Forward"/> gives, written in the same pass.
+    /// Training passes <paramref name="argmax"/> (the shape of Y): which of each window's four outputs was its maximum,
+    /// 0 to 3 in row-major order, the first of equals, as <see cref="Pooling.MaxBackward"/> would find it again. That is
+    /// all the backward pass needs of the full-size output (<see cref="Pooling.MaxBackwardChosen"/>), which is then
+    /// never written.
     /// </summary>
     public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false,
-        Span<float> full = default)
+        Span<float> argmax = default)
     {
         int outC = g.OutChannels, ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = outC * ph * pw;
         if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0)
             throw new ArgumentException($"Conv2D with max pooling 2×2: the output {g.OutHeight}×{g.OutWidth} must have even sides.");
         if (batch < 0 || x.Length < batch * g.InputLength || y.Length < batch * pooled || weight.Length < g.WeightLength || bias.Length < outC
-            || (!full.IsEmpty && full.Length < batch * g.OutputLength))
+            || (!argmax.IsEmpty && argmax.Length < batch * pooled))
             throw new ArgumentException($"Conv2D with max pooling 2×2 on a batch of {batch}: X holds {x.Length} floats (need {batch * g.InputLength}), " +
                 $"Y {y.Length} (need {batch * pooled}), W {weight.Length} (need {g.WeightLength}), bias {bias.Length} (need {outC}), " +
-                $"the full output {full.Length} (need {batch * g.OutputLength} or none).");
-        bool shifted = g.RowOffsets is not null && !g.IsPointwise, keep = !full.IsEmpty;
+                $"argmax {argmax.Length} (need {batch * pooled} or none).");
+        bool shifted = g.RowOffsets is not null && !g.IsPointwise, keep = !argmax.IsEmpty;
         if (shifted && ChannelsLastPools(g))
         {
-            ForwardPooledChannelsLast(x, weight, bias, y, batch, g, relu, full);
+            ForwardPooledChannelsLast(x, weight, bias, y, batch, g, relu, argmax);
             return;
         }
-        Span<float> unpooled = shifted || keep ? default : Scratch.Get(ref t_pooled, g.OutputLength);
+        Span<float> unpooled = shifted ? default : Scratch.Get(ref t_pooled, g.OutputLength);
         var padded = shifted ? Scratch.Get(ref t_padded, g.PaddedLength) : default;
         int wide = g.WidePositions;
         var outputs = shifted ? Scratch.Get(ref t_wide, outC * wide + 8) : default;
@@ -175,26 +177,34 @@ public static class Convolution
         {
             var sample = y.Slice(n * pooled, pooled);
             ref float target = ref MemoryMarshal.GetReference(sample);
+            ref float chosen = ref keep ? ref MemoryMarshal.GetReference(argmax.Slice(n * pooled, pooled)) : ref target;
             if (shifted)
             {
                 Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g, clear: n == 0);
                 Gemm.MultiplyIndirect(weight, padded, g.RowOffsets, bias, outputs, outC, wide, g.Patch);
                 ref float source = ref MemoryMarshal.GetReference(outputs);
-                if (keep)
-                    CopyRows(ref source, wide, g.PaddedWidth, full.Slice(n * g.OutputLength, g.OutputLength), outC, g.OutHeight, g.OutWidth, relu);
                 for (int c = 0; c < outC; c++)
                     for (int r = 0; r < ph; r++)
                     {
                         ref float top = ref Unsafe.Add(ref source, c * wide + 2 * r * g.PaddedWidth);
-                        Pooling.MaxPairs(ref top, ref Unsafe.Add(ref top, g.PaddedWidth), ref Unsafe.Add(ref target, (c * ph + r) * pw), pw, relu);
+                        int at = (c * ph + r) * pw;
+                        if (keep) Pooling.MaxPairsChosen(ref top, ref Unsafe.Add(ref top, g.PaddedWidth), ref Unsafe.Add(ref target, at), ref Unsafe.Add(ref chosen, at), pw, relu);
+                        else Pooling.MaxPairs(ref top, ref Unsafe.Add(ref top, g.PaddedWidth), ref Unsafe.Add(ref target, at), pw, relu);
                     }
             }
             else
             {
-                var output = keep ? full.Slice(n * g.OutputLength, g.OutputLength) : unpooled;
-                Forward(x.Slice(n * g.InputLength, g.InputLength), weight, bias, output, 1, g, relu && keep);
-                Pooling.MaxForward(output, sample, outC, g.OutHeight, g.OutWidth, 2, 2, ph, pw);
-                if (relu && !keep) Activations.ReLU(sample, sample);
+                Forward(x.Slice(n * g.InputLength, g.InputLength), weight, bias, unpooled, 1, g);
+                if (keep)
+                {
+                    ref float source = ref MemoryMarshal.GetReference(unpooled);
+                    for (int r = 0; r < outC * ph; r++) // rows of windows, plane after plane
+                        Pooling.MaxPairsChosen(ref Unsafe.Add(ref source, 2 * r * g.OutWidth), ref Unsafe.Add(ref source, (2 * r + 1) * g.OutWidth),
+                            ref Unsafe.Add(ref target, r * pw), ref Unsafe.Add(ref chosen, r * pw), pw, relu);
+                    continue;
+                }
+                Pooling.MaxForward(unpooled, sample, outC, g.OutHeight, g.OutWidth, 2, 2, ph, pw);
+                if (relu) Activations.ReLU(sample, sample);
             }
         }
     }
@@ -217,19 +227,17 @@ public static class Convolution
     // accumulators) at a time; a pooled row is kept channels-last and turned into the 8 planes by 8×8 transposes. Each
     // output is its bias plus the products in order of the taps, as in Gemm.MultiplyIndirect: the same bits.
     private static void ForwardPooledChannelsLast(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu,
-        Span<float> full)
+        Span<float> argmax)
     {
         int outC = g.OutChannels, patch = g.Patch, ph = g.OutHeight / 2, pw = g.OutWidth / 2, plane = ph * pw, pooled = outC * plane, wp = g.PaddedWidth;
-        int outW = g.OutWidth, outPlane = g.OutHeight * outW;
-        bool keep = !full.IsEmpty;
+        bool keep = !argmax.IsEmpty;
         int width = WideBlocks(g) ? 16 : 8; // filters a block
         var padded = Scratch.Get(ref t_padded, g.PaddedLength);
-        // [filter block][tap][filters of the block], one pooled row channels-last, [pw][filters of the block], and the
-        // two rows of outputs under it, [2][outW][filters of the block]
-        var work = Scratch.Get(ref t_pooled, outC * patch + pw * width + 2 * outW * width);
+        // [filter block][tap][filters of the block], then one pooled row channels-last and its argmax, each [pw][filters of the block]
+        var work = Scratch.Get(ref t_pooled, outC * patch + 2 * pw * width);
         var taps = work.Slice(0, outC * patch);
         var line = work.Slice(outC * patch, pw * width);
-        ref float kept = ref MemoryMarshal.GetReference(work.Slice(outC * patch + pw * width));
+        ref float choices = ref MemoryMarshal.GetReference(work.Slice(outC * patch + pw * width));
         for (int f = 0; f < outC; f++)
             for (int t = 0; t < patch; t++)
                 taps[(f / width * patch + t) * width + f % width] = weight[f * patch + t];
@@ -239,51 +247,46 @@ public static class Convolution
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g, clear: n == 0);
             ref float sample = ref MemoryMarshal.GetReference(y.Slice(n * pooled, pooled));
-            ref float outputs = ref keep ? ref MemoryMarshal.GetReference(full.Slice(n * g.OutputLength, g.OutputLength)) : ref rl;
+            ref float chosen = ref keep ? ref MemoryMarshal.GetReference(argmax.Slice(n * pooled, pooled)) : ref rl;
             for (int block = 0; block < outC / width; block++)
             {
                 ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(taps), block * patch * width);
                 ref float b = ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), block * width);
                 ref float planes = ref Unsafe.Add(ref sample, block * width * plane);
+                ref float choicePlanes = ref Unsafe.Add(ref chosen, block * width * plane);
                 for (int r = 0; r < ph; r++)
                 {
                     ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), 2 * r * wp);
-                    if (width == 16) PooledRow16(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref kept, outW);
-                    else PooledRow8(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref kept, outW);
+                    if (width == 16) PooledRow16(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref choices);
+                    else PooledRow8(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref choices);
                     for (int half = 0; half < width; half += 8)
-                    {
                         for (int c = 0; ; c += 8)
                         {
                             if (c + 8 > pw) c = pw - 8;
                             Gemm.Transpose8x8(ref Unsafe.Add(ref rl, c * width + half), width, ref Unsafe.Add(ref planes, half * plane + r * pw + c), plane);
+                            if (keep)
+                                Gemm.Transpose8x8(ref Unsafe.Add(ref choices, c * width + half), width, ref Unsafe.Add(ref choicePlanes, half * plane + r * pw + c), plane);
                             if (c + 8 == pw) break;
                         }
-                        if (!keep) continue;
-                        // The two rows of outputs, turned into the block's planes of the full output (outW ≥ 16 here).
-                        for (int a = 0; a < 2; a++)
-                            for (int c = 0; ; c += 8)
-                            {
-                                if (c + 8 > outW) c = outW - 8;
-                                Gemm.Transpose8x8(ref Unsafe.Add(ref kept, (a * outW + c) * width + half), width,
-                                    ref Unsafe.Add(ref outputs, (block * width + half) * outPlane + (2 * r + a) * outW + c), outPlane);
-                                if (c + 8 == outW) break;
-                            }
-                    }
                 }
             }
         }
     }
 
-    // Stores one position's outputs for the full output, through max(0, ·) as CopyRows applies it.
+    // Which of a window's four outputs (top left, top right, bottom left, bottom right) is its maximum: the first equal.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Keep(Vector256<float> value, ref float target, bool relu) =>
-        (relu ? Vector256.Max(value, Vector256<float>.Zero) : value).StoreUnsafe(ref target);
+    private static Vector256<float> Chosen(Vector256<float> topLeft, Vector256<float> topRight, Vector256<float> bottomLeft, Vector256<float> maximum)
+    {
+        var choice = Vector256.ConditionalSelect(Vector256.Equals(bottomLeft, maximum), Vector256.Create(2f), Vector256.Create(3f));
+        choice = Vector256.ConditionalSelect(Vector256.Equals(topRight, maximum), Vector256.Create(1f), choice);
+        return Vector256.ConditionalSelect(Vector256.Equals(topLeft, maximum), Vector256<float>.Zero, choice);
+    }
 
     // One row of pooled outputs for 16 filters, channels-last: line[16·o + f]. One window (four positions × two blocks
     // of 8 filters, eight accumulators) at a time: per tap, two loads of weights and four broadcasts for eight FMAs.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PooledRow16(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
-        bool keep, ref float kept, int outW)
+        bool keep, ref float choices)
     {
         var start0 = Vector256.LoadUnsafe(ref bias);
         var start1 = Vector256.LoadUnsafe(ref bias, 8);
@@ -308,15 +311,13 @@ public static class Convolution
                 w = ref Unsafe.Add(ref w, 16);
                 op = ref Unsafe.Add(ref op, 1);
             }
-            if (keep)
-            {
-                ref float k = ref Unsafe.Add(ref kept, 32 * o);
-                Keep(u0, ref k, relu); Keep(v0, ref Unsafe.Add(ref k, 8), relu); Keep(u1, ref Unsafe.Add(ref k, 16), relu); Keep(v1, ref Unsafe.Add(ref k, 24), relu);
-                k = ref Unsafe.Add(ref k, 16 * outW);
-                Keep(l0, ref k, relu); Keep(m0, ref Unsafe.Add(ref k, 8), relu); Keep(l1, ref Unsafe.Add(ref k, 16), relu); Keep(m1, ref Unsafe.Add(ref k, 24), relu);
-            }
             var first = Avx.Max(Avx.Max(u0, l0), Avx.Max(u1, l1));
             var second = Avx.Max(Avx.Max(v0, m0), Avx.Max(v1, m1));
+            if (keep)
+            {
+                Chosen(u0, u1, l0, first).StoreUnsafe(ref choices, (nuint)(16 * o));
+                Chosen(v0, v1, m0, second).StoreUnsafe(ref choices, (nuint)(16 * o + 8));
+            }
             if (relu)
             {
                 first = Avx.Max(Vector256<float>.Zero, first);
@@ -331,7 +332,7 @@ public static class Convolution
     // outputs, through max(0, ·) with relu. `top` is the padded input at the window row's first position.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PooledRow8(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
-        bool keep, ref float kept, int outW)
+        bool keep, ref float choices)
     {
         var start = Vector256.LoadUnsafe(ref bias);
         for (int o = 0; ; o += 2)
@@ -359,16 +360,14 @@ public static class Convolution
                 w = ref Unsafe.Add(ref w, 8);
                 op = ref Unsafe.Add(ref op, 1);
             }
-            if (keep)
-            {
-                ref float k = ref Unsafe.Add(ref kept, 16 * o);
-                Keep(u0, ref k, relu); Keep(u1, ref Unsafe.Add(ref k, 8), relu); Keep(u2, ref Unsafe.Add(ref k, 16), relu); Keep(u3, ref Unsafe.Add(ref k, 24), relu);
-                k = ref Unsafe.Add(ref k, 8 * outW);
-                Keep(l0, ref k, relu); Keep(l1, ref Unsafe.Add(ref k, 8), relu); Keep(l2, ref Unsafe.Add(ref k, 16), relu); Keep(l3, ref Unsafe.Add(ref k, 24), relu);
-            }
             // As Pooling.MaxPairs: the column maxima first, then the pair's.
             var left = Avx.Max(Avx.Max(u0, l0), Avx.Max(u1, l1));
             var right = Avx.Max(Avx.Max(u2, l2), Avx.Max(u3, l3));
+            if (keep)
+            {
+                Chosen(u0, u1, l0, left).StoreUnsafe(ref choices, (nuint)(8 * o));
+                Chosen(u2, u3, l2, right).StoreUnsafe(ref choices, (nuint)(8 * o + 8));
+            }
             if (relu)
             {
                 left = Avx.Max(Vector256<float>.Zero, left); // max(0, NaN) is the NaN: the second operand

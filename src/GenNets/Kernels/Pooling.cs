@@ -320,6 +320,139 @@ public static class Pooling
             dx.Slice(p * area, area).Fill(dy[p] / area);
     }
 
+    // MaxPairs that also writes which of each window's four inputs was the maximum (0 top left, 1 top right, 2 bottom
+    // left, 3 bottom right; the first of equals, as MaxBackward finds it) to `choice`, for MaxBackwardChosen.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void MaxPairsChosen(ref float top, ref float bottom, ref float line, ref float choice, int count, bool relu)
+    {
+        int o = 0;
+        if (Avx2.IsSupported && count >= 8)
+        {
+            for (; ; o += 8)
+            {
+                if (o + 8 > count) o = count - 8;
+                nuint at = (nuint)(2 * o);
+                var t0 = Vector256.LoadUnsafe(ref top, at); var t1 = Vector256.LoadUnsafe(ref top, at + 8);
+                var b0 = Vector256.LoadUnsafe(ref bottom, at); var b1 = Vector256.LoadUnsafe(ref bottom, at + 8);
+                // Outputs in Shuffle's order (0, 1, 4, 5 | 2, 3, 6, 7), put back in order by Shuffled; the maximum as MaxPairs8 takes it.
+                var topEven = Avx.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Avx.Shuffle(t0, t1, 0b11_01_11_01);
+                var bottomEven = Avx.Shuffle(b0, b1, 0b10_00_10_00); var bottomOdd = Avx.Shuffle(b0, b1, 0b11_01_11_01);
+                var m = Avx.Max(Avx.Max(topEven, bottomEven), Avx.Max(topOdd, bottomOdd));
+                var chosen = Vector256.ConditionalSelect(Vector256.Equals(bottomEven, m), Vector256.Create(2f), Vector256.Create(3f));
+                chosen = Vector256.ConditionalSelect(Vector256.Equals(topOdd, m), Vector256.Create(1f), chosen);
+                chosen = Vector256.ConditionalSelect(Vector256.Equals(topEven, m), Vector256<float>.Zero, chosen);
+                if (relu) m = Avx.Max(Vector256<float>.Zero, m);
+                Shuffled(m).StoreUnsafe(ref line, (nuint)o);
+                Shuffled(chosen).StoreUnsafe(ref choice, (nuint)o);
+                if (o + 8 == count) return;
+            }
+        }
+        if (Sse41.IsSupported && count >= 4)
+        {
+            for (; ; o += 4)
+            {
+                if (o + 4 > count) o = count - 4;
+                nuint at = (nuint)(2 * o);
+                var t0 = Vector128.LoadUnsafe(ref top, at); var t1 = Vector128.LoadUnsafe(ref top, at + 4);
+                var b0 = Vector128.LoadUnsafe(ref bottom, at); var b1 = Vector128.LoadUnsafe(ref bottom, at + 4);
+                var topEven = Sse.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Sse.Shuffle(t0, t1, 0b11_01_11_01);
+                var bottomEven = Sse.Shuffle(b0, b1, 0b10_00_10_00); var bottomOdd = Sse.Shuffle(b0, b1, 0b11_01_11_01);
+                var m = Sse.Max(Sse.Max(topEven, bottomEven), Sse.Max(topOdd, bottomOdd));
+                var chosen = Vector128.ConditionalSelect(Vector128.Equals(bottomEven, m), Vector128.Create(2f), Vector128.Create(3f));
+                chosen = Vector128.ConditionalSelect(Vector128.Equals(topOdd, m), Vector128.Create(1f), chosen);
+                chosen = Vector128.ConditionalSelect(Vector128.Equals(topEven, m), Vector128<float>.Zero, chosen);
+                (relu ? Sse.Max(Vector128<float>.Zero, m) : m).StoreUnsafe(ref line, (nuint)o);
+                chosen.StoreUnsafe(ref choice, (nuint)o);
+                if (o + 4 == count) return;
+            }
+        }
+        for (; o < count; o++)
+        {
+            float a = Unsafe.Add(ref top, 2 * o), b = Unsafe.Add(ref top, 2 * o + 1), c = Unsafe.Add(ref bottom, 2 * o), d = Unsafe.Add(ref bottom, 2 * o + 1);
+            float m = MathF.Max(MathF.Max(a, c), MathF.Max(b, d));
+            Unsafe.Add(ref choice, o) = a == m ? 0f : b == m ? 1f : c == m ? 2f : 3f;
+            Unsafe.Add(ref line, o) = relu ? MathF.Max(m, 0f) : m;
+        }
+    }
+
+    /// <summary>
+    /// The backward pass of a 2×2, stride-2 max pooling from the window maxima's positions, as
+    /// <see cref="Convolution.ForwardPooled"/> records them in <paramref name="argmax"/> (0 to 3, row-major): each output
+    /// gradient goes to its window's chosen input, the other three get zero; the input itself is not needed. With
+    /// <paramref name="relu"/> set, <paramref name="y"/> (the pooled output) is that of a ReLU below the pooling, whose
+    /// gradient passes only where it is positive. The same dX as <see cref="MaxBackward"/>. Overwrites dX.
+    /// </summary>
+    public static void MaxBackwardChosen(ReadOnlySpan<float> dy, ReadOnlySpan<float> argmax, ReadOnlySpan<float> y, Span<float> dx,
+        int planes, int height, int width, int outHeight, int outWidth, bool relu = false)
+    {
+        Check(dx.Length, dy.Length, planes, height, width, outHeight, outWidth, "MaxPool2D backward");
+        if (argmax.Length < planes * outHeight * outWidth || (relu && y.Length < planes * outHeight * outWidth) || height < 2 * outHeight || width < 2 * outWidth)
+            throw new ArgumentException($"MaxPool2D backward from argmax over {planes} planes of {height}×{width} → {outHeight}×{outWidth}: argmax holds {argmax.Length} floats, " +
+                $"Y {y.Length} (need {planes * outHeight * outWidth} each, Y only with relu); the windows must fit the input.");
+        if (height != 2 * outHeight || width != 2 * outWidth) dx.Slice(0, planes * height * width).Clear(); // inputs no window covers
+        ref float incoming = ref MemoryMarshal.GetReference(dy);
+        ref float chosen = ref MemoryMarshal.GetReference(argmax);
+        ref float kept = ref MemoryMarshal.GetReference(y);
+        ref float target = ref MemoryMarshal.GetReference(dx);
+        for (int r = 0; r < planes * outHeight; r++) // rows of windows, plane after plane
+        {
+            int p = r / outHeight, oy = r % outHeight;
+            ref float upper = ref Unsafe.Add(ref target, (p * height + 2 * oy) * width);
+            ChosenPairs(ref Unsafe.Add(ref chosen, r * outWidth), ref Unsafe.Add(ref incoming, r * outWidth), ref Unsafe.Add(ref kept, relu ? r * outWidth : 0),
+                ref upper, ref Unsafe.Add(ref upper, width), outWidth, relu);
+        }
+    }
+
+    // One row of windows: output o's gradient to column 2o or 2o + 1 of the upper or lower row, as argmax says. Eight
+    // outputs at a time, then four, the last vector overlapping the one before, as in RoutePairs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChosenPairs(ref float chosen, ref float incoming, ref float kept, ref float upper, ref float lower, int count, bool relu)
+    {
+        int o = 0;
+        if (Avx.IsSupported && count >= 8)
+        {
+            for (; ; o += 8)
+            {
+                if (o + 8 > count) o = count - 8;
+                var c = Vector256.LoadUnsafe(ref chosen, (nuint)o);
+                var g = Vector256.LoadUnsafe(ref incoming, (nuint)o);
+                if (relu) g &= Vector256.GreaterThan(Vector256.LoadUnsafe(ref kept, (nuint)o), Vector256<float>.Zero);
+                nuint at = (nuint)(2 * o);
+                Interleave(ref upper, at, g & Vector256.Equals(c, Vector256<float>.Zero), g & Vector256.Equals(c, Vector256.Create(1f)));
+                Interleave(ref lower, at, g & Vector256.Equals(c, Vector256.Create(2f)), g & Vector256.Equals(c, Vector256.Create(3f)));
+                if (o + 8 == count) return;
+            }
+        }
+        if (Sse.IsSupported && count >= 4)
+        {
+            for (; ; o += 4)
+            {
+                if (o + 4 > count) o = count - 4;
+                var c = Vector128.LoadUnsafe(ref chosen, (nuint)o);
+                var g = Vector128.LoadUnsafe(ref incoming, (nuint)o);
+                if (relu) g &= Vector128.GreaterThan(Vector128.LoadUnsafe(ref kept, (nuint)o), Vector128<float>.Zero);
+                nuint at = (nuint)(2 * o);
+                var a = g & Vector128.Equals(c, Vector128<float>.Zero);
+                var b = g & Vector128.Equals(c, Vector128.Create(1f));
+                Sse.UnpackLow(a, b).StoreUnsafe(ref upper, at);
+                Sse.UnpackHigh(a, b).StoreUnsafe(ref upper, at + 4);
+                a = g & Vector128.Equals(c, Vector128.Create(2f));
+                b = g & Vector128.Equals(c, Vector128.Create(3f));
+                Sse.UnpackLow(a, b).StoreUnsafe(ref lower, at);
+                Sse.UnpackHigh(a, b).StoreUnsafe(ref lower, at + 4);
+                if (o + 4 == count) return;
+            }
+        }
+        for (; o < count; o++)
+        {
+            float c = Unsafe.Add(ref chosen, o), g = !relu || Unsafe.Add(ref kept, o) > 0 ? Unsafe.Add(ref incoming, o) : 0f;
+            Unsafe.Add(ref upper, 2 * o) = c == 0f ? g : 0f;
+            Unsafe.Add(ref upper, 2 * o + 1) = c == 1f ? g : 0f;
+            Unsafe.Add(ref lower, 2 * o) = c == 2f ? g : 0f;
+            Unsafe.Add(ref lower, 2 * o + 1) = c == 3f ? g : 0f;
+        }
+    }
+
     private static void Check(int x, int y, int planes, int height, int width, int outHeight, int outWidth, string what)
     {
         if (x < planes * height * width || y < planes * outHeight * outWidth)

@@ -182,12 +182,18 @@ public class ConvolutionTests
             var y = Check.Random(batch * pooled, 43); // overwritten
             Convolution.ForwardPooled(x, w, b, y, batch, g, relu);
             Assert.True(expected.AsSpan().SequenceEqual(y), relu ? "with ReLU" : "without");
-            // Training's form, which keeps the full output too.
-            var kept = Check.Random(batch * g.OutputLength, 44);
+            // Training's form, which records each window's argmax, and the backward pass from it: the same dX as max
+            // pooling's backward from the full output (through the ReLU's gradient too, with relu).
+            var argmax = Check.Random(batch * pooled, 44);
             y = Check.Random(batch * pooled, 45);
-            Convolution.ForwardPooled(x, w, b, y, batch, g, relu, kept);
-            Assert.True(expected.AsSpan().SequenceEqual(y), relu ? "pooled, keeping the full output, with ReLU" : "pooled, keeping the full output");
-            Assert.True(full.AsSpan().SequenceEqual(kept), relu ? "the full output, with ReLU" : "the full output");
+            Convolution.ForwardPooled(x, w, b, y, batch, g, relu, argmax);
+            Assert.True(expected.AsSpan().SequenceEqual(y), relu ? "pooled, with argmax, with ReLU" : "pooled, with argmax");
+            var dy = Check.Random(batch * pooled, 46);
+            var expectedDx = new float[batch * g.OutputLength];
+            Pooling.MaxBackward(full, expected, dy, expectedDx, batch * g.OutChannels, g.OutHeight, g.OutWidth, 2, 2, ph, pw, relu);
+            var dx = Check.Random(batch * g.OutputLength, 47); // overwritten
+            Pooling.MaxBackwardChosen(dy, argmax, y, dx, batch * g.OutChannels, g.OutHeight, g.OutWidth, ph, pw, relu);
+            Assert.True(expectedDx.AsSpan().SequenceEqual(dx), relu ? "dX from argmax, with ReLU" : "dX from argmax");
         }
     }
 
