@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 
 namespace GenNets.Threading;
@@ -26,6 +27,7 @@ public static unsafe class WorkerPool
     private static int s_parts, s_next, s_done, s_active;
     private static float* s_input, s_output;
     private static int s_inputLength, s_outputLength;
+    private static ExceptionDispatchInfo? s_error; // the first exception a part threw
 
     /// <summary>Threads a network uses when its own setting is not given: the machine's cores.</summary>
     public static int DefaultThreads { get; set; } = Environment.ProcessorCount;
@@ -46,7 +48,9 @@ public static unsafe class WorkerPool
 
     /// <summary>
     /// Runs <paramref name="body"/> for parts 0 to <paramref name="parts"/>−1 and returns when all are done.
-    /// Part 0 and any parts no worker has taken run on the calling thread.
+    /// Part 0 and any parts no worker has taken run on the calling thread. If a part throws, the parts not yet
+    /// started are skipped, and once every running part has returned the first exception is rethrown here, on the
+    /// caller's thread (a worker never lets one escape).
     /// </summary>
     public static void Run(int parts, object state, PartAction body, ReadOnlySpan<float> input, Span<float> output)
     {
@@ -69,6 +73,7 @@ public static unsafe class WorkerPool
                 s_outputLength = output.Length;
                 s_parts = parts;
                 s_done = 0;
+                s_error = null;
                 Volatile.Write(ref s_next, 0);
                 int helpers = Math.Min(parts - 1, s_workers.Length);
                 Volatile.Write(ref s_active, helpers);
@@ -81,6 +86,9 @@ public static unsafe class WorkerPool
                 s_body = null;
                 s_input = s_output = null;
             }
+            var error = s_error;
+            s_error = null;
+            error?.Throw();
         }
         finally
         {
@@ -99,7 +107,17 @@ public static unsafe class WorkerPool
         int part;
         while ((part = Interlocked.Increment(ref s_next) - 1) < parts)
         {
-            body(state, part, parts, input, output);
+            if (Volatile.Read(ref s_error) is null)
+            {
+                try
+                {
+                    body(state, part, parts, input, output);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref s_error, ExceptionDispatchInfo.Capture(e), null);
+                }
+            }
             Interlocked.Increment(ref s_done);
         }
     }

@@ -16,6 +16,28 @@ public class ThreadingTests
     private static (float[] X, int[] Labels) Data(int seed)
         => (Check.Random(Batch * 784, (ulong)seed), Enumerable.Range(0, Batch).Select(i => (i * 7 + seed) % 10).ToArray());
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void APartThatThrows_ReachesTheCaller_AndThePoolKeepsWorking(int failing)
+    {
+        var output = new float[4];
+        // Part 0 (the caller's) waits, up to a second, until part 1 has started on the worker, so that each side throws
+        // in one of the two cases. (If the pool is busy with another test's job, both run on the caller, in order.)
+        var job = new int[] { failing, 0 };
+        var ex = Assert.Throws<InvalidOperationException>(() => WorkerPool.Run(2, job, static (state, part, parts, input, o) =>
+        {
+            var flags = (int[])state;
+            if (part == 1) System.Threading.Volatile.Write(ref flags[1], 1);
+            else System.Threading.SpinWait.SpinUntil(() => System.Threading.Volatile.Read(ref flags[1]) == 1, 1000);
+            if (part == flags[0]) throw new InvalidOperationException($"part {part} failed");
+            o[part] = 1f;
+        }, default, output));
+        Assert.Equal($"part {failing} failed", ex.Message);
+        WorkerPool.Run(2, failing, static (state, part, parts, input, o) => o[part] = part + 1, default, output);
+        Assert.Equal(new[] { 1f, 2f, 0f, 0f }, output);
+    }
+
     [Fact]
     public void TheMlpBatch_IsSplit_AtTwoThreads()
     {
