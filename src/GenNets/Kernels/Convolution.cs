@@ -478,16 +478,25 @@ public static class Convolution
         // sums and load the shifted rows unaligned (32→64 filters on 14×14, 64 samples: 13.1 → 9.9 ms without dX).
         int outC = g.OutChannels, ldt = Gemm.PaddedStride(outC);
         bool turned = outC % Gemm.StripWidth == 0 && patch >= 16;
-        var transposed = turned ? Scratch.Get(ref t_turned, wide * ldt + patch * outC) : default;
-        var dyT = turned ? transposed.Slice(0, wide * ldt) : default;
-        var dWT = turned ? transposed.Slice(wide * ldt, patch * outC) : default;
-        if (turned) dyT.Clear(); // the dropped positions stay zero
+        // A patch of at most nine taps (a first layer, one channel 3×3) in blocks of 8 filters: channels-last, the taps'
+        // sums in registers and the bias gradient with them (SmallPatchGradients).
+        bool small = !turned && Fma.IsSupported && Avx2.IsSupported && outC % 8 == 0 && patch <= 9 && g.OutWidth >= 8;
+        var transposed = turned || small ? Scratch.Get(ref t_turned, wide * ldt + patch * outC + 2 * outC) : default;
+        var dyT = turned || small ? transposed.Slice(0, wide * ldt) : default;
+        var dWT = turned || small ? transposed.Slice(wide * ldt, patch * outC) : default;
+        var biasSums = small ? transposed.Slice(wide * ldt + patch * outC, outC) : default;
+        if (turned || small) dyT.Clear(); // the dropped positions stay zero
+        if (small)
+        {
+            dWT.Clear();
+            biasSums.Clear();
+        }
         // dX as a convolution of dY with the flipped kernel (one product of depth outC·kh·kw on the forward kernel, no
         // scatter back) where the geometry allows; else dcols = Wᵀ·dY folded back per sample, below.
         var flipped = g.InputGradient;
         bool folding = !inputGradient.IsEmpty && flipped is null;
         // dY in the wide layout (for the dot-product weight gradient and the fold), and the fold's buffers, only when used.
-        bool wideGradients = !turned || folding;
+        bool wideGradients = !turned && !small || folding;
         var padded = Scratch.Get(ref t_padded, (folding ? 2 : 1) * g.PaddedLength);
         var input = padded.Slice(0, g.PaddedLength);
         var inputPadded = folding ? padded.Slice(g.PaddedLength, g.PaddedLength) : default;
@@ -498,8 +507,16 @@ public static class Convolution
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), input, g, clear: n == 0);
             var dy = outputGradient.Slice(n * g.OutputLength, g.OutputLength);
-            for (int c = 0; c < outC; c++)
-                biasGradient[c] += TensorPrimitives.Sum(dy.Slice(c * positions, positions));
+            if (small)
+            {
+                TurnToWide(dy, dyT, ldt, g);
+                for (int block = 0; block < outC; block += 8)
+                    SmallPatchGradients(ref MemoryMarshal.GetReference(input), g.RowOffsets!, patch, ref Unsafe.Add(ref MemoryMarshal.GetReference(dyT), block), ldt, wide,
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(dWT), block * patch), ref Unsafe.Add(ref MemoryMarshal.GetReference(biasSums), block));
+            }
+            else
+                for (int c = 0; c < outC; c++)
+                    biasGradient[c] += TensorPrimitives.Sum(dy.Slice(c * positions, positions));
             if (turned)
             {
                 TurnToWide(dy, dyT, ldt, g);
@@ -509,7 +526,7 @@ public static class Convolution
                 CopyBlock(ref MemoryMarshal.GetReference(dy), positions, g.OutWidth, ref MemoryMarshal.GetReference(gradients), wide, g.PaddedWidth,
                     outC, g.OutHeight, g.OutWidth);
             // dW [outC, patch] += dY [outC, wide] · (shifted rows of the padded input)ᵀ
-            if (!turned) Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, outC, patch, wide, accumulate: true);
+            if (!turned && !small) Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, outC, patch, wide, accumulate: true);
             if (!folding) continue;
             // dcols [patch, wide] = Wᵀ · dY, then each row goes back to the run of the padded input it was read from.
             Gemm.MultiplyAccumulate(weight, 1, patch, gradients, columns, patch, wide, g.OutChannels, accumulate: false);
@@ -531,6 +548,13 @@ public static class Convolution
             for (int p = 0; p < patch; p++)
                 for (int c = 0; c < outC; c++)
                     weightGradient[c * patch + p] = dWT[p * outC + c];
+        if (small)
+            for (int c = 0; c < outC; c++)
+            {
+                biasGradient[c] = biasSums[c];
+                for (int p = 0; p < patch; p++)
+                    weightGradient[c * patch + p] = dWT[(c / 8 * patch + p) * 8 + c % 8];
+            }
         if (inputGradient.IsEmpty || flipped is null) return;
         var kernel = Scratch.Get(ref t_flipped, g.WeightLength + g.InChannels);
         FlipKernel(weight, kernel, g);
@@ -538,6 +562,57 @@ public static class Convolution
         zeros.Clear();
         ForwardShifted(outputGradient, kernel, zeros, inputGradient, batch, flipped, relu: false);
     }
+
+    // The weight and bias gradients of 8 filters over one sample, channels-last, for a patch of at most nine taps:
+    // weights[t·8 + f] += Σ over positions p of input[offsets[t] + p] · dYᵀ[p, f], bias[f] += Σ dYᵀ[p, f], with dYᵀ in
+    // the wide layout (rows `ld` apart, zero at the dropped positions). Nine accumulators, one a tap, stay in
+    // registers over all positions; a patch of fewer taps repeats its last (summed, never stored). The order of the
+    // sums is not the filter-major kernel's, so the last bits may differ from it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SmallPatchGradients(ref float input, int[] offsets, int patch, ref float dyT, int ld, int wide, ref float weights, ref float bias)
+    {
+        int last = patch - 1;
+        ref float r0 = ref Unsafe.Add(ref input, offsets[0]);
+        ref float r1 = ref Unsafe.Add(ref input, offsets[Math.Min(1, last)]);
+        ref float r2 = ref Unsafe.Add(ref input, offsets[Math.Min(2, last)]);
+        ref float r3 = ref Unsafe.Add(ref input, offsets[Math.Min(3, last)]);
+        ref float r4 = ref Unsafe.Add(ref input, offsets[Math.Min(4, last)]);
+        ref float r5 = ref Unsafe.Add(ref input, offsets[Math.Min(5, last)]);
+        ref float r6 = ref Unsafe.Add(ref input, offsets[Math.Min(6, last)]);
+        ref float r7 = ref Unsafe.Add(ref input, offsets[Math.Min(7, last)]);
+        ref float r8 = ref Unsafe.Add(ref input, offsets[Math.Min(8, last)]);
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default, sb = default;
+        ref float d = ref dyT;
+        for (nint p = 0; p < wide; p++)
+        {
+            var g = Vector256.LoadUnsafe(ref d);
+            s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r0, p)), g, s0);
+            s1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r1, p)), g, s1);
+            s2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r2, p)), g, s2);
+            s3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r3, p)), g, s3);
+            s4 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r4, p)), g, s4);
+            s5 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r5, p)), g, s5);
+            s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r6, p)), g, s6);
+            s7 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r7, p)), g, s7);
+            s8 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r8, p)), g, s8);
+            sb += g;
+            d = ref Unsafe.Add(ref d, ld);
+        }
+        AddTo(ref weights, 0, s0);
+        if (patch > 1) AddTo(ref weights, 1, s1);
+        if (patch > 2) AddTo(ref weights, 2, s2);
+        if (patch > 3) AddTo(ref weights, 3, s3);
+        if (patch > 4) AddTo(ref weights, 4, s4);
+        if (patch > 5) AddTo(ref weights, 5, s5);
+        if (patch > 6) AddTo(ref weights, 6, s6);
+        if (patch > 7) AddTo(ref weights, 7, s7);
+        if (patch > 8) AddTo(ref weights, 8, s8);
+        AddTo(ref bias, 0, sb);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(ref float target, int vector, Vector256<float> value) =>
+        (Vector256.LoadUnsafe(ref target, (nuint)(8 * vector)) + value).StoreUnsafe(ref target, (nuint)(8 * vector));
 
     /// <summary>
     /// The kernel of <see cref="Conv2DGeometry.InputGradient"/>: W'[c, f, i, j] = W[f, c, K − 1 − i, K − 1 − j], into

@@ -33,6 +33,11 @@ public class ConvolutionTests
         new[] { 3, 4, 17, 32, 3, 3, 1, 1, 1 }, // rows of 17: three blocks, the last overlapping
         // Padding wider than the kernel less one: dX cannot be the flipped kernel's convolution, and is folded back.
         new[] { 2, 4, 4, 3, 2, 2, 1, 2, 2 },
+        // Blocks of 8 filters and patches of nine taps or fewer: the weight and bias gradients channels-last (one and
+        // two blocks; a patch of 4 and 8 taps fills the nine accumulators by repeating its last).
+        new[] { 1, 9, 10, 8, 3, 3, 1, 1, 1 },
+        new[] { 2, 8, 9, 16, 2, 2, 1, 0, 0 },
+        new[] { 1, 12, 12, 8, 2, 2, 1, 1, 1 },
     };
 
     internal static Conv2DGeometry Geometry(int[] v)
