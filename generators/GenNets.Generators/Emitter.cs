@@ -1047,6 +1047,7 @@ internal static class Emitter
         w.Line($"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);");
         bool inA = false; // the first dx goes to _gradientA
         bool reluTaken = false; // a max pooling's backward took the ReLU of the convolution below it
+        int routedBy = -1; // the max pooling above a convolution whose backward routes its gradient
         for (int i = layers.Length - 1; i >= 0; i--)
         {
             var layer = layers[i];
@@ -1075,6 +1076,14 @@ internal static class Emitter
                 }
                 string target = inA ? "_gradientB" : "_gradientA";
                 w.Line($"{Span} dx{n} = new {Span}({target}, stretch, batch * {layer.InputLength});");
+                if (plan.PooledInPlace(layers[i - 1]))
+                {
+                    // Routed a sample at a time by the convolution's backward below, which takes dy (the pooled gradient) as it is.
+                    w.Line($"// The convolution's backward below routes dy to each window's argmax{(layers[i - 1].Spec.Activation == ActivationKind.ReLU ? " (and through its ReLU)" : "")}, a sample at a time; dx{n} is its room for dY.");
+                    routedBy = n;
+                    inA = !inA;
+                    continue;
+                }
                 string planes = $"batch * {layer.InputShape[0]}";
                 if (layer.Spec.Kind == SpecKind.GlobalAvgPool)
                     w.Line($"{Kernels}Pooling.GlobalAverageBackward(dy, dx{n}, {planes}, {layer.InputShape[1] * layer.InputShape[2]});");
@@ -1083,13 +1092,9 @@ internal static class Emitter
                     string sizes = $"{planes}, {layer.InputShape[1]}, {layer.InputShape[2]}, {layer.Spec.KernelHeight}, {layer.PoolStride}, {layer.OutputShape[1]}, {layer.OutputShape[2]}";
                     // Over a convolution's ReLU, max pooling's backward takes the ReLU's gradient too (no pass of its own).
                     reluTaken = layer.Spec.Kind == SpecKind.MaxPool2D && layers[i - 1].Spec.Kind == SpecKind.Conv2D && layers[i - 1].Spec.Activation == ActivationKind.ReLU;
-                    if (plan.PooledInPlace(layers[i - 1]))
-                        w.Line($"{Kernels}Pooling.MaxBackwardChosen(dy, argmax{n}, y{n}, dx{n}, {planes}, {layer.InputShape[1]}, {layer.InputShape[2]}, {layer.OutputShape[1]}, {layer.OutputShape[2]}" +
-                            $"{(reluTaken ? ", relu: true); // and the ReLU below" : ");")}");
-                    else
-                        w.Line(layer.Spec.Kind == SpecKind.MaxPool2D
-                            ? $"{Kernels}Pooling.MaxBackward({x}, y{n}, dy, dx{n}, {sizes}{(reluTaken ? ", relu: true); // and the ReLU below" : ");")}"
-                            : $"{Kernels}Pooling.AverageBackward(dy, dx{n}, {sizes});");
+                    w.Line(layer.Spec.Kind == SpecKind.MaxPool2D
+                        ? $"{Kernels}Pooling.MaxBackward({x}, y{n}, dy, dx{n}, {sizes}{(reluTaken ? ", relu: true); // and the ReLU below" : ");")}"
+                        : $"{Kernels}Pooling.AverageBackward(dy, dx{n}, {sizes});");
                 }
                 w.Line($"dy = dx{n};");
                 inA = !inA;
@@ -1113,6 +1118,8 @@ internal static class Emitter
             }
             if (reluTaken)
                 w.Line("// The ReLU's gradient was taken by the pooling's backward above.");
+            else if (routedBy >= 0 && layer.Spec.Activation == ActivationKind.ReLU)
+                w.Line("// The ReLU's gradient is taken as the pooled gradient is routed, below.");
             else
                 EmitActivationBackward(w, layer, $"y{n}", $"z{n}", rows, "dy");
             reluTaken = false;
@@ -1123,7 +1130,12 @@ internal static class Emitter
                     w.Line("// The input needs no gradient.");
                 else
                     w.Line($"{Span} dx{n} = new {Span}({(inA ? "_gradientB" : "_gradientA")}, stretch, batch * {layer.InputLength});");
-                w.Line($"{Kernels}Convolution.Backward({x}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), dy, g.Slice(Layer{n}WeightOffset, {layer.WeightLength}), g.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {dx}, batch, s_geometry{n});");
+                if (routedBy >= 0)
+                    w.Line($"{Kernels}Convolution.BackwardPooled({x}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), dy, argmax{routedBy}, y{routedBy}, relu: {(layer.Spec.Activation == ActivationKind.ReLU ? "true" : "false")}, dx{routedBy}, " +
+                        $"g.Slice(Layer{n}WeightOffset, {layer.WeightLength}), g.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {dx}, batch, s_geometry{n});");
+                else
+                    w.Line($"{Kernels}Convolution.Backward({x}, p.Slice(Layer{n}WeightOffset, {layer.WeightLength}), dy, g.Slice(Layer{n}WeightOffset, {layer.WeightLength}), g.Slice(Layer{n}BiasOffset, {layer.BiasLength}), {dx}, batch, s_geometry{n});");
+                routedBy = -1;
                 if (!first)
                 {
                     w.Line($"dy = dx{n};");

@@ -124,6 +124,7 @@ public static class Convolution
     [ThreadStatic] private static float[]? t_turned;
     [ThreadStatic] private static float[]? t_flipped;
     [ThreadStatic] private static float[]? t_pooled;
+    [ThreadStatic] private static float[]? t_routed;
 
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
@@ -402,6 +403,45 @@ public static class Convolution
     }
 
     /// <summary>
+    /// <see cref="Backward"/> for a convolution pooled by <see cref="ForwardPooled"/> with its argmax: dY is routed from
+    /// the pooled gradient (<see cref="Pooling.MaxBackwardChosen"/>, through the ReLU's gradient with
+    /// <paramref name="relu"/>) a sample at a time, just before that sample's gradients are taken, so it is still in
+    /// cache. <paramref name="outputGradient"/> is room for dY ([batch, outC, outH, outW]), which is written there only
+    /// where the input gradient needs the whole batch's dY at once; otherwise each sample's dY stays in a per-thread
+    /// buffer. Same results as the two calls one after the other.
+    /// </summary>
+    public static void BackwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> argmax,
+        ReadOnlySpan<float> pooledOutput, bool relu, Span<float> outputGradient, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
+        int batch, Conv2DGeometry g)
+    {
+        Check(x.Length, outputGradient.Length, weight.Length, biasGradient.Length, batch, g);
+        int ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = g.OutChannels * ph * pw;
+        if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0 || pooledGradient.Length < batch * pooled || argmax.Length < batch * pooled || (relu && pooledOutput.Length < batch * pooled))
+            throw new ArgumentException($"Conv2D backward through max pooling 2×2 on a batch of {batch}: the output {g.OutHeight}×{g.OutWidth} must have even sides; " +
+                $"the pooled gradient holds {pooledGradient.Length} floats, argmax {argmax.Length}, the pooled output {pooledOutput.Length} (need {batch * pooled} each, the output only with relu).");
+        if (g.RowOffsets is null || g.IsPointwise)
+        {
+            Pooling.MaxBackwardChosen(pooledGradient, argmax, pooledOutput, outputGradient, batch * g.OutChannels, g.OutHeight, g.OutWidth, ph, pw, relu);
+            Backward(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g);
+            return;
+        }
+        if (weightGradient.Length < g.WeightLength || (!inputGradient.IsEmpty && inputGradient.Length < batch * g.InputLength))
+            throw new ArgumentException($"Conv2D backward: the weight gradient holds {weightGradient.Length} floats (need {g.WeightLength}), the input gradient {inputGradient.Length} (need {batch * g.InputLength} or none).");
+        weightGradient.Slice(0, g.WeightLength).Clear();
+        biasGradient.Slice(0, g.OutChannels).Clear();
+        BackwardShifted(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g, new Routing(pooledGradient, argmax, pooledOutput, relu, outputGradient));
+    }
+
+    // Where BackwardShifted takes each sample's dY from when it routes it from a max pooling above.
+    private readonly ref struct Routing(ReadOnlySpan<float> gradient, ReadOnlySpan<float> argmax, ReadOnlySpan<float> output, bool relu, Span<float> room)
+    {
+        public readonly ReadOnlySpan<float> Gradient = gradient, Argmax = argmax, Output = output;
+        public readonly bool ReLU = relu;
+        public readonly Span<float> Room = room;
+        public bool Active => !Gradient.IsEmpty;
+    }
+
+    /// <summary>
     /// The gradients of <see cref="Forward"/> given dY: overwrites <paramref name="weightGradient"/> and
     /// <paramref name="biasGradient"/> with the sums over the batch, and, unless <paramref name="inputGradient"/> is
     /// empty (a first layer needs none), overwrites it with dX.
@@ -469,7 +509,7 @@ public static class Convolution
     }
 
     private static void BackwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
-        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g)
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g, Routing routing = default)
     {
         int wide = g.WidePositions, patch = g.Patch, positions = g.Positions;
         // With whole blocks of 16 filters and a patch of at least 16 taps, the weight gradient is taken turned around,
@@ -507,6 +547,15 @@ public static class Convolution
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), input, g, clear: n == 0);
             var dy = outputGradient.Slice(n * g.OutputLength, g.OutputLength);
+            if (routing.Active)
+            {
+                // dY routed from the pooled gradient now, into the batch's room if the input gradient reads it all at the end.
+                int ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = outC * ph * pw;
+                var routed = flipped is not null && !inputGradient.IsEmpty ? routing.Room.Slice(n * g.OutputLength, g.OutputLength) : Scratch.Get(ref t_routed, g.OutputLength);
+                Pooling.MaxBackwardChosen(routing.Gradient.Slice(n * pooled, pooled), routing.Argmax.Slice(n * pooled, pooled),
+                    routing.ReLU ? routing.Output.Slice(n * pooled, pooled) : default, routed, outC, g.OutHeight, g.OutWidth, ph, pw, routing.ReLU);
+                dy = routed;
+            }
             if (small)
             {
                 TurnToWide(dy, dyT, ldt, g);

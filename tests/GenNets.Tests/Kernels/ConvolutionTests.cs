@@ -199,6 +199,12 @@ public class ConvolutionTests
             var dx = Check.Random(batch * g.OutputLength, 47); // overwritten
             Pooling.MaxBackwardChosen(dy, argmax, y, dx, batch * g.OutChannels, g.OutHeight, g.OutWidth, ph, pw, relu);
             Assert.True(expectedDx.AsSpan().SequenceEqual(dx), relu ? "dX from argmax, with ReLU" : "dX from argmax");
+            // The convolution's backward routing dY itself, a sample at a time: the bits of the two calls in turn.
+            float[] ew = new float[g.WeightLength], eb = new float[g.OutChannels], ex = new float[batch * g.InputLength];
+            Convolution.Backward(x, w, expectedDx, ew, eb, ex, batch, g);
+            float[] gw = Check.Random(g.WeightLength, 48), gb = Check.Random(g.OutChannels, 49), gx = Check.Random(batch * g.InputLength, 50);
+            Convolution.BackwardPooled(x, w, dy, argmax, y, relu, new float[batch * g.OutputLength], gw, gb, gx, batch, g);
+            Assert.True(ew.AsSpan().SequenceEqual(gw) && eb.AsSpan().SequenceEqual(gb) && ex.AsSpan().SequenceEqual(gx), relu ? "backward routed, with ReLU" : "backward routed");
         }
     }
 
