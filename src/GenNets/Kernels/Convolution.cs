@@ -30,8 +30,9 @@ public sealed class Conv2DGeometry
         PaddedWidth = Math.Max(width + padLeft, (outWidth - 1) * stride + kernelWidth);
         // Stride 1 with no more padding on the right than on the left: each row's right padding is the next row's left
         // padding (the rows wrap), so a row is W + padLeft wide and the wide layout computes padLeft dropped columns a
-        // row instead of 2·padLeft (3×3 "same" on 14×14: 15 columns a row for 14 outputs, not 16).
-        if (stride == 1 && outWidth - 1 + kernelWidth <= width + 2 * padLeft)
+        // row instead of 2·padLeft (3×3 "same" on 14×14: 15 columns a row for 14 outputs, not 16). A row must still hold
+        // its outputs: with padding as wide as the kernel (a 1×1 kernel with padding 1), there are more than W + padLeft.
+        if (stride == 1 && outWidth - 1 + kernelWidth <= width + 2 * padLeft && outWidth <= width + padLeft)
             PaddedWidth = width + padLeft;
         if (stride == 1)
         {
@@ -444,9 +445,12 @@ public static class Convolution
     /// <see cref="Backward"/> for a convolution pooled by <see cref="ForwardPooled"/> with its argmax: dY is routed from
     /// the pooled gradient (<see cref="Pooling.MaxBackwardChosen"/>, through the ReLU's gradient with
     /// <paramref name="relu"/>) a sample at a time, just before that sample's gradients are taken, so it is still in
-    /// cache. <paramref name="outputGradient"/> is room for dY ([batch, outC, outH, outW]), which is written there only
-    /// where the input gradient needs the whole batch's dY at once; otherwise each sample's dY stays in a per-thread
-    /// buffer. Same results as the two calls one after the other.
+    /// cache. <paramref name="outputGradient"/> is room for dY ([batch, outC, outH, outW]), which is written there where
+    /// the input gradient needs the whole batch's dY at once (the flipped kernel's convolution), and for the whole batch
+    /// before any gradient where the convolution has no shifted rows (strided, 1×1) or its input gradient is folded back;
+    /// otherwise each sample's dY stays in a per-thread buffer. <paramref name="inputGradient"/> may overlap
+    /// <paramref name="pooledGradient"/> (the generated code gives them one buffer): dX is written only once every
+    /// sample's dY has been routed. Same results as the two calls one after the other.
     /// </summary>
     public static void BackwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> argmax,
         ReadOnlySpan<float> pooledOutput, bool relu, Span<float> outputGradient, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
@@ -457,7 +461,9 @@ public static class Convolution
         if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0 || pooledGradient.Length < batch * pooled || argmax.Length < batch * pooled || (relu && pooledOutput.Length < batch * pooled))
             throw new ArgumentException($"Conv2D backward through max pooling 2×2 on a batch of {batch}: the output {g.OutHeight}×{g.OutWidth} must have even sides; " +
                 $"the pooled gradient holds {pooledGradient.Length} floats, argmax {argmax.Length}, the pooled output {pooledOutput.Length} (need {batch * pooled} each, the output only with relu).");
-        if (g.RowOffsets is null || g.IsPointwise)
+        // A folded input gradient is written a sample at a time, over pooled gradients not yet routed if the buffers
+        // overlap: route the whole batch first.
+        if (g.RowOffsets is null || g.IsPointwise || (g.InputGradient is null && !inputGradient.IsEmpty))
         {
             Pooling.MaxBackwardChosen(pooledGradient, argmax, pooledOutput, outputGradient, batch * g.OutChannels, g.OutHeight, g.OutWidth, ph, pw, relu);
             Backward(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g);
@@ -578,7 +584,7 @@ public static class Convolution
         var padded = Scratch.Get(ref t_padded, (folding ? 2 : 1) * g.PaddedLength);
         var input = padded.Slice(0, g.PaddedLength);
         var inputPadded = folding ? padded.Slice(g.PaddedLength, g.PaddedLength) : default;
-        var gradients = wideGradients ? Scratch.Get(ref t_wide, outC * wide) : default;
+        var gradients = wideGradients ? Scratch.Get(ref t_wide, outC * wide + 8) : default;
         var columns = folding ? Scratch.Get(ref t_columns, patch * wide) : default;
         gradients.Clear(); // the dropped columns stay zero, so they add nothing below
         for (int n = 0; n < batch; n++)
@@ -724,7 +730,7 @@ public static class Convolution
             throw new ArgumentException($"TurnToWide: dY holds {dy.Length} floats, dYᵀ {dyT.Length}.");
         ref float source = ref MemoryMarshal.GetReference(dy);
         ref float target = ref MemoryMarshal.GetReference(dyT);
-        // Blocks of 8 channels × 8 positions of a row by AVX transposes (outC is a multiple of 16 here), a row's last block
+        // Blocks of 8 channels × 8 positions of a row by AVX transposes (outC is a multiple of 8 here), a row's last block
         // overlapping the one before (copying the same values again) so that no position goes one by one: one sample of
         // 16 channels of 14×14, 2.6–2.9 µs one by one, 1.1–1.2 µs so (min of 41, same run).
         bool blocks = System.Runtime.Intrinsics.X86.Avx.IsSupported && outW >= 8;

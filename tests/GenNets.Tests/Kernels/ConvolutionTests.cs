@@ -38,6 +38,13 @@ public class ConvolutionTests
         new[] { 1, 9, 10, 8, 3, 3, 1, 1, 1 },
         new[] { 2, 8, 9, 16, 2, 2, 1, 0, 0 },
         new[] { 1, 12, 12, 8, 2, 2, 1, 1, 1 },
+        // Padding as wide as the kernel: outputs wider than the input plus one side's padding, so padded rows cannot
+        // wrap (a 1×1 kernel; and nine-tap channels-last gradients over rows of 11 outputs); even outputs that pool, with
+        // dX the flipped kernel's convolution (padding K − 1) and folded back (padding K, more dX than pooled dY a sample).
+        new[] { 1, 14, 14, 4, 1, 1, 1, 1, 1 },
+        new[] { 1, 8, 8, 8, 2, 2, 1, 2, 2 },
+        new[] { 4, 6, 6, 8, 3, 3, 1, 2, 2 },
+        new[] { 4, 5, 5, 4, 2, 2, 1, 2, 2 },
     };
 
     internal static Conv2DGeometry Geometry(int[] v)
@@ -205,6 +212,11 @@ public class ConvolutionTests
             float[] gw = Check.Random(g.WeightLength, 48), gb = Check.Random(g.OutChannels, 49), gx = Check.Random(batch * g.InputLength, 50);
             Convolution.BackwardPooled(x, w, dy, argmax, y, relu, new float[batch * g.OutputLength], gw, gb, gx, batch, g);
             Assert.True(ew.AsSpan().SequenceEqual(gw) && eb.AsSpan().SequenceEqual(gb) && ex.AsSpan().SequenceEqual(gx), relu ? "backward routed, with ReLU" : "backward routed");
+            // As the generated code calls it: dX written over the pooled gradient, in one buffer.
+            var shared = new float[batch * Math.Max(pooled, g.InputLength)];
+            dy.CopyTo(shared, 0);
+            Convolution.BackwardPooled(x, w, shared.AsSpan(0, batch * pooled), argmax, y, relu, new float[batch * g.OutputLength], gw, gb, shared.AsSpan(0, batch * g.InputLength), batch, g);
+            Assert.True(ew.AsSpan().SequenceEqual(gw) && ex.AsSpan().SequenceEqual(shared.AsSpan(0, ex.Length)), relu ? "dX over dY, with ReLU" : "dX over dY");
         }
     }
 

@@ -12,7 +12,7 @@ namespace GenNets.Tests.Networks;
 /// </summary>
 public class GeneratedNetworkTests
 {
-    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm" };
+    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm" };
 
     internal static INetwork Create(string name, int seed = 7) => name switch
     {
@@ -27,6 +27,7 @@ public class GeneratedNetworkTests
         "SmallCnn" => new SmallCnn(seed),
         "PooledCnn" => new PooledCnn(seed),
         "FashionCnn" => new FashionCnn(seed),
+        "FoldedPooledCnn" => new FoldedPooledCnn(seed),
         "StackedRecurrent" => new StackedRecurrent(seed),
         "SequenceTagger" => new SequenceTagger(seed),
         "BenchLstm" => new BenchLstm(seed),

@@ -89,6 +89,17 @@ public partial class PooledCnn { }
 [Dense(10)]
 public partial class FashionCnn { }
 
+// A convolution with more padding than its kernel less one (a 1×3 kernel, padding 1) under a max pooling: its input
+// gradient is folded back, and is larger than the pooled gradient it shares a buffer with. No ReLU: its rows read
+// only padding, so they are the bias, and a zero bias would sit on ReLU's kink, where finite differences disagree.
+[Input(2, 6, 6)]
+[Conv2D(4, 3, Padding = Conv2DAttribute.Same)]
+[Conv2D(6, 1, 3, Padding = 1)]
+[MaxPool2D(2)]
+[Flatten]
+[Dense(3)]
+public partial class FoldedPooledCnn { }
+
 // Stacked recurrent layers: an LSTM's every state, through dropout, into a GRU whose last state feeds a dense layer.
 [Input(6, 3)]
 [LSTM(5, ReturnSequences = true)]
