@@ -285,6 +285,18 @@ public static class Convolution
         return Vector256.ConditionalSelect(Vector256.Equals(topLeft, maximum), Vector256<float>.Zero, choice);
     }
 
+    // Stores a 2×2 window's maximum for 8 filters at line[at] (through max(0, ·) with relu) and, with keep, which of the
+    // four was the maximum at choices[at]. As Pooling.MaxPairs: the column maxima first, then the pair's.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWindow(Vector256<float> topLeft, Vector256<float> topRight, Vector256<float> bottomLeft, Vector256<float> bottomRight,
+        ref float line, ref float choices, nuint at, bool relu, bool keep)
+    {
+        var maximum = Avx.Max(Avx.Max(topLeft, bottomLeft), Avx.Max(topRight, bottomRight));
+        if (keep) Chosen(topLeft, topRight, bottomLeft, maximum).StoreUnsafe(ref choices, at);
+        if (relu) maximum = Avx.Max(Vector256<float>.Zero, maximum); // max(0, NaN) is the NaN: the second operand
+        maximum.StoreUnsafe(ref line, at);
+    }
+
     // One row of pooled outputs for 16 filters, channels-last: line[16·o + f]. One window (four positions × two blocks
     // of 8 filters, eight accumulators) at a time: per tap, two loads of weights and four broadcasts for eight FMAs.
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -314,20 +326,8 @@ public static class Convolution
                 w = ref Unsafe.Add(ref w, 16);
                 op = ref Unsafe.Add(ref op, 1);
             }
-            var first = Avx.Max(Avx.Max(u0, l0), Avx.Max(u1, l1));
-            var second = Avx.Max(Avx.Max(v0, m0), Avx.Max(v1, m1));
-            if (keep)
-            {
-                Chosen(u0, u1, l0, first).StoreUnsafe(ref choices, (nuint)(16 * o));
-                Chosen(v0, v1, m0, second).StoreUnsafe(ref choices, (nuint)(16 * o + 8));
-            }
-            if (relu)
-            {
-                first = Avx.Max(Vector256<float>.Zero, first);
-                second = Avx.Max(Vector256<float>.Zero, second);
-            }
-            first.StoreUnsafe(ref line, (nuint)(16 * o));
-            second.StoreUnsafe(ref line, (nuint)(16 * o + 8));
+            StoreWindow(u0, u1, l0, l1, ref line, ref choices, (nuint)(16 * o), relu, keep);
+            StoreWindow(v0, v1, m0, m1, ref line, ref choices, (nuint)(16 * o + 8), relu, keep);
         }
     }
 
@@ -378,21 +378,8 @@ public static class Convolution
                 w = ref Unsafe.Add(ref w, 8);
                 op = ref Unsafe.Add(ref op, 1);
             }
-            // As Pooling.MaxPairs: the column maxima first, then the pair's.
-            var left = Avx.Max(Avx.Max(u0, l0), Avx.Max(u1, l1));
-            var right = Avx.Max(Avx.Max(u2, l2), Avx.Max(u3, l3));
-            if (keep)
-            {
-                Chosen(u0, u1, l0, left).StoreUnsafe(ref choices, (nuint)(8 * o));
-                Chosen(u2, u3, l2, right).StoreUnsafe(ref choices, (nuint)(8 * o + 8));
-            }
-            if (relu)
-            {
-                left = Avx.Max(Vector256<float>.Zero, left); // max(0, NaN) is the NaN: the second operand
-                right = Avx.Max(Vector256<float>.Zero, right);
-            }
-            left.StoreUnsafe(ref line, (nuint)(8 * o));
-            right.StoreUnsafe(ref line, (nuint)(8 * o + 8));
+            StoreWindow(u0, u1, l0, l1, ref line, ref choices, (nuint)(8 * o), relu, keep);
+            StoreWindow(u2, u3, l2, l3, ref line, ref choices, (nuint)(8 * o + 8), relu, keep);
             if (o + 2 == pw) return;
         }
     }
