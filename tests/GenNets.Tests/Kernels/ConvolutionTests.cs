@@ -220,6 +220,82 @@ public class ConvolutionTests
         }
     }
 
+    // Seeded random geometries: the corners the lists above miss (padding as wide as the kernel, "same" with an even
+    // kernel on odd sizes, rows shorter than a vector, channel counts that fill the channels-last blocks). Each runs
+    // forward and backward against the reference and, where its output pools, ForwardPooled and BackwardPooled (with dX
+    // over the pooled gradient, as the generated code has it) against the plain calls.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RandomGeometries_MatchReference(int block)
+    {
+        var random = new SeededRandom((ulong)(1000 + block));
+        int Next(int lo, int hi) => lo + (int)(random.NextDouble() * (hi - lo + 1)); // lo..hi inclusive
+        int[] filters = [1, 2, 3, 5, 8, 16, 24, 32];
+        int convolved = 0, pooledCases = 0;
+        for (int trial = 0; trial < 80; trial++)
+        {
+            int inC = Next(1, 4), h = Next(1, 13), w = Next(1, 13), outC = filters[Next(0, filters.Length - 1)];
+            if (trial % 2 == 0) { h += h % 2; w += w % 2; } // even sides, so that more outputs pool
+            int kh = Next(1, Math.Min(5, h + 2)), kw = Next(1, Math.Min(5, w + 2)), stride = Next(1, 3);
+            int padTop = Next(0, kh), padLeft = Next(0, kw), outH, outW;
+            if (stride == 1 && Next(0, 2) == 0)
+            {
+                // "same": the extra row and column of an even kernel below and right
+                padTop = (kh - 1) / 2; padLeft = (kw - 1) / 2; outH = h; outW = w;
+            }
+            else
+            {
+                outH = (h + 2 * padTop - kh) / stride + 1; outW = (w + 2 * padLeft - kw) / stride + 1;
+            }
+            if (outH <= 0 || outW <= 0 || h + 2 * padTop < kh || w + 2 * padLeft < kw) continue;
+            var g = new Conv2DGeometry(inC, h, w, outC, kh, kw, stride, padTop, padLeft, outH, outW);
+            convolved++;
+            string name = $"[{inC}, {h}, {w}] → {outC} {kh}×{kw}, stride {stride}, padding ({padTop}, {padLeft}), output {outH}×{outW}";
+            int batch = Next(1, 3);
+            ulong seed = (ulong)(trial * 10);
+            float[] x = Check.Random(batch * g.InputLength, seed + 1), wt = Check.Random(g.WeightLength, seed + 2), b = Check.Random(outC, seed + 3);
+            float[] dy = Check.Random(batch * g.OutputLength, seed + 4);
+            var y = new float[batch * g.OutputLength];
+            Convolution.Forward(x, wt, b, y, batch, g);
+            Check.Close(Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(b), batch, g), y, 1e-5, 1e-5 * g.Patch, $"Y of {name}");
+            float[] gw = new float[g.WeightLength], gb = new float[outC], gx = new float[batch * g.InputLength];
+            Convolution.Backward(x, wt, dy, gw, gb, gx, batch, g);
+            double[] ew = new double[g.WeightLength], eb = new double[outC];
+            var ex = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, ew, eb);
+            Check.Close(ew, gw, 1e-5, 1e-5 * batch * g.Positions, $"dW of {name}");
+            Check.Close(eb, gb, 1e-5, 1e-5 * batch * g.Positions, $"db of {name}");
+            Check.Close(ex, gx, 1e-5, 1e-5 * outC * kh * kw, $"dX of {name}");
+            if (outH % 2 != 0 || outW % 2 != 0) continue;
+
+            int ph = outH / 2, pw = outW / 2, pooled = outC * ph * pw;
+            pooledCases++;
+            var relu = Next(0, 1) == 1;
+            var full = new float[batch * g.OutputLength];
+            Convolution.Forward(x, wt, b, full, batch, g, relu);
+            var expected = new float[batch * pooled];
+            Pooling.MaxForward(full, expected, batch * outC, outH, outW, 2, 2, ph, pw);
+            float[] pooledY = new float[batch * pooled], argmax = new float[batch * pooled];
+            Convolution.ForwardPooled(x, wt, b, pooledY, batch, g, relu, argmax);
+            Assert.True(expected.AsSpan().SequenceEqual(pooledY), $"pooled Y of {name}");
+            var pooledDy = Check.Random(batch * pooled, seed + 5);
+            var routed = new float[batch * g.OutputLength];
+            Pooling.MaxBackward(full, expected, pooledDy, routed, batch * outC, outH, outW, 2, 2, ph, pw, relu);
+            Convolution.Backward(x, wt, routed, gw, gb, gx, batch, g);
+            var shared = new float[batch * Math.Max(pooled, g.InputLength)];
+            pooledDy.CopyTo(shared, 0);
+            float[] pw2 = new float[g.WeightLength], pb2 = new float[outC];
+            Convolution.BackwardPooled(x, wt, shared.AsSpan(0, batch * pooled), argmax, pooledY, relu, new float[batch * g.OutputLength], pw2, pb2,
+                shared.AsSpan(0, batch * g.InputLength), batch, g);
+            Assert.True(gw.AsSpan().SequenceEqual(pw2) && gb.AsSpan().SequenceEqual(pb2) && gx.AsSpan().SequenceEqual(shared.AsSpan(0, gx.Length)),
+                $"pooled backward of {name}");
+        }
+        // The draws are fixed by the seed; this keeps a change to them from leaving the test with little to check.
+        Assert.True(convolved >= 60 && pooledCases >= 8, $"{convolved} geometries, {pooledCases} pooled");
+    }
+
     // planes, H, W, size, stride. The 2×2 windows of stride 2 run 8 and 4 outputs of a row at a time, the last vector
     // overlapping the one before: rows of 2, 3 (scalar), 4, 5, 7 (128-bit), 10, 14, 16 (256-bit) outputs, with and
     // without an odd column or row that no window covers.
