@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Text;
 using GenNets.Kernels;
+using GenNets.Tests;
 using Microsoft.CodeAnalysis;
 using Xunit;
 
@@ -88,30 +89,30 @@ public class RandomNetworkTests
             net.Threads = threads;
             var source = new SeededRandom((ulong)(100 + index));
             // Every parameter drawn, biases too: with the initial zero biases, positions that read only padding hold an
-            // exact zero before a ReLU, its kink, where float and double may take different sides (TensorPrimitives.Tanh(0)
-            // is -6e-8, not 0) and the gradients differ without either being wrong.
+            // exact zero before a ReLU, its kink, where the least rounding difference upstream puts float and double on
+            // different sides and the gradients differ without either being wrong.
             var weights = net.Parameters;
             for (int i = 0; i < weights.Length; i++) weights[i] = (float)(0.5 * (2 * source.NextDouble() - 1));
             var inputs = new float[batch * net.InputSize];
             for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(2 * source.NextDouble() - 1);
             var labels = Enumerable.Range(0, batch).Select(i => i % net.OutputSize).ToArray();
-            double[] parameters = ToDouble(net.Parameters), x = ToDouble(inputs);
+            double[] parameters = Check.ToDouble(net.Parameters), x = Check.ToDouble(inputs);
 
             // Inference: the batch and each sample alone.
             var outputs = new float[batch * net.OutputSize];
             net.Forward(inputs, outputs, batch);
             var expected = Reference.NetworkOutputs(net.Layers, parameters, x, batch);
-            Close(expected, outputs, 1e-4, 1e-5, $"outputs at {threads} threads of\n{what}");
+            Check.Close(expected, outputs, 1e-4, 1e-5, $"outputs at {threads} threads of\n{what}");
             var one = new float[net.OutputSize];
             net.Forward(inputs.AsSpan(0, net.InputSize), one);
-            Close(expected.AsSpan(0, net.OutputSize).ToArray(), one, 1e-4, 1e-5, $"one sample's outputs of\n{what}");
+            Check.Close(expected.AsSpan(0, net.OutputSize), one, 1e-4, 1e-5, $"one sample's outputs of\n{what}");
 
             // Training: loss and every parameter's gradient.
             float loss = net.ComputeGradients(inputs, labels, batch);
             var gradient = new double[net.ParameterCount];
             double expectedLoss = Reference.NetworkLoss(net.Layers, net.Loss, parameters, x, batch, labels, default, gradient);
             Assert.True(Math.Abs(expectedLoss - loss) <= 1e-4 * (1 + Math.Abs(expectedLoss)), $"loss {loss} against {expectedLoss} at {threads} threads of\n{what}");
-            Close(gradient, net.Gradients, 1e-4, 1e-6, $"gradients at {threads} threads of\n{what}");
+            Check.Close(gradient, net.Gradients, 1e-4, 1e-6, $"gradients at {threads} threads of\n{what}");
         }
     }
 
@@ -126,20 +127,5 @@ public class RandomNetworkTests
         Assert.Contains("Stride = 2", text);
         Assert.Contains("Activation = Activation.ReLU)]\n[MaxPool2D(2)]", text);
         Assert.Contains("Activation = Activation.Identity)]\n[MaxPool2D(2)]", text);
-    }
-
-    private static double[] ToDouble(ReadOnlySpan<float> values)
-    {
-        var d = new double[values.Length];
-        for (int i = 0; i < values.Length; i++) d[i] = values[i];
-        return d;
-    }
-
-    private static void Close(double[] expected, ReadOnlySpan<float> actual, double rtol, double atol, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            if (!(Math.Abs(actual[i] - expected[i]) <= atol + rtol * Math.Abs(expected[i])))
-                Assert.Fail($"{what}\n[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
     }
 }

@@ -232,7 +232,7 @@ public class ConvolutionTests
     public void RandomGeometries_MatchReference(int block)
     {
         var random = new SeededRandom((ulong)(1000 + block));
-        int Next(int lo, int hi) => lo + (int)(random.NextDouble() * (hi - lo + 1)); // lo..hi inclusive
+        int Next(int lo, int hi) => lo + random.NextInt(hi - lo + 1); // lo..hi inclusive
         int[] filters = [1, 2, 3, 5, 8, 16, 24, 32];
         int convolved = 0, pooledCases = 0;
         for (int trial = 0; trial < 80; trial++)
