@@ -102,6 +102,63 @@ public static class Losses
     }
 
     /// <summary>
+    /// Checks <paramref name="targets"/> for <see cref="Compute"/> over <paramref name="rows"/> rows of <paramref name="cols"/>
+    /// outputs without computing anything: their kind and count, and every label's range. A training step calls this before it
+    /// changes any state, so that a bad target rejects the call with nothing moved.
+    /// </summary>
+    /// <exception cref="ArgumentException">The targets are of the wrong kind or count for the loss.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside the classes (named with its sample).</exception>
+    public static void CheckTargets(LossKind loss, Targets targets, int rows, int cols)
+    {
+        CheckCount(loss, targets, rows, cols);
+        if (targets.HasLabels) CheckLabels(targets.Labels, 0, rows, steps: 1, loss == LossKind.BinaryCrossEntropyWithLogits ? 2 : cols);
+    }
+
+    /// <summary>
+    /// <see cref="CheckTargets"/> for <see cref="ComputeSequences"/>: targets for every step of <paramref name="batch"/>
+    /// sequences of <paramref name="steps"/> steps, of which only the labels of the true steps (<paramref name="lengths"/>) are
+    /// read and so checked.
+    /// </summary>
+    /// <exception cref="ArgumentException">The targets are of the wrong kind or count for the loss.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label of a true step is outside the classes (named with its sample and step).</exception>
+    public static void CheckSequenceTargets(LossKind loss, Targets targets, int batch, int steps, int cols, ReadOnlySpan<int> lengths)
+    {
+        int rows = checked(batch * steps);
+        CheckCount(loss, targets, rows, cols);
+        if (!targets.HasLabels) return;
+        for (int b = 0; b < batch; b++)
+            CheckLabels(targets.Labels, b * steps, lengths.IsEmpty ? steps : lengths[b], steps, loss == LossKind.BinaryCrossEntropyWithLogits ? 2 : cols);
+    }
+
+    // The kind and number of targets for a loss over rows × cols outputs.
+    private static void CheckCount(LossKind loss, Targets targets, int rows, int cols)
+    {
+        if (targets.HasLabels)
+        {
+            if (targets.Labels.Length != rows)
+                throw new ArgumentException($"A batch of {rows} rows needs {rows} labels, but {targets.Labels.Length} were given.", nameof(targets));
+            if (loss == LossKind.BinaryCrossEntropyWithLogits && cols != 1)
+                throw new ArgumentException($"Binary cross-entropy with class labels needs one output per sample, but the network has {cols}: give float targets instead.", nameof(targets));
+            if (loss == LossKind.MeanSquaredError)
+                throw new ArgumentException($"{loss} needs float targets ({cols} per sample), but class labels were given.", nameof(targets));
+            return;
+        }
+        long needed = (long)rows * cols;
+        if (targets.Values.Length != needed)
+            throw new ArgumentException($"A batch of {rows} rows of {cols} outputs needs {needed} target values, but {targets.Values.Length} were given.", nameof(targets));
+    }
+
+    // Labels [start, start + count) must lie in 0..classes-1; steps > 1 names the sequence and step of a bad one.
+    private static void CheckLabels(ReadOnlySpan<int> labels, int start, int count, int steps, int classes)
+    {
+        for (int i = start; i < start + count; i++)
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], steps > 1
+                    ? $"Label {labels[i]} of sample {i / steps}, step {i % steps}, is outside the {classes} classes 0..{classes - 1}."
+                    : $"Label {labels[i]} of sample {i} is outside the {classes} classes 0..{classes - 1}.");
+    }
+
+    /// <summary>
     /// The loss a generated network trains with, over <paramref name="rows"/> rows of <paramref name="cols"/> outputs, with
     /// its targets checked: labels for softmax cross-entropy (or binary cross-entropy on one output), values otherwise.
     /// </summary>
