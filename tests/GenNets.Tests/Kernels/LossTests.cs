@@ -59,8 +59,11 @@ public class LossTests
     [Fact]
     public void BinaryCrossEntropyWithLogits_IsStableForHugeLogits()
     {
-        float loss = Losses.BinaryCrossEntropyWithLogits([500f, -500f], [0f, 1f], default, 1, 2);
-        Assert.Equal(500f, loss, 3);
+        // Each logit is 500 on the wrong side: a loss of 500 each, and the gradient (σ(z) − t) / 2 is ±1/2, not NaN.
+        var gradient = new float[4];
+        float loss = Losses.BinaryCrossEntropyWithLogits([500f, -500f, 1e30f, -1e30f], [0f, 1f, 1f, 0f], gradient, 1, 4);
+        Assert.Equal(250f, loss, 3); // (500 + 500 + 0 + 0) / 4
+        Assert.Equal([0.25f, -0.25f, 0f, 0f], gradient);
     }
 
     [Fact]

@@ -120,12 +120,20 @@ public class TrainingTests
     public void GradientClipping_BoundsTheStep()
     {
         var data = Blobs(32, 13);
+        // The gradient of this batch is far longer than the bound, so clipping must act.
+        var probe = new FashionLikeNet(seed: 4);
+        probe.ComputeGradients(data.Features, data.Labels!, 32);
+        float norm = System.Numerics.Tensors.TensorPrimitives.Norm(probe.Gradients);
+        Assert.True(norm > 0.1f, $"the unclipped gradient's norm is {norm}");
+
         var clipped = new FashionLikeNet(seed: 4);
         var start = clipped.Parameters.ToArray();
-        new Trainer<FashionLikeNet>(clipped, new Sgd(1f)) { MaxGradientNorm = 0.01f }.Fit(data, epochs: 1, batchSize: 32);
+        new Trainer<FashionLikeNet>(clipped, new Sgd(1f) { MaxGradientNorm = 0.01f }).Fit(data, epochs: 1, batchSize: 32);
         double moved = 0;
         for (int i = 0; i < start.Length; i++) moved += Math.Pow(clipped.Parameters[i] - start[i], 2);
-        Assert.InRange(Math.Sqrt(moved), 0.0, 0.0100001); // one SGD step of lr 1 moves at most the clipped norm
+        // One SGD step of lr 1 moves the parameters by the clipped gradient: exactly its norm, 0.01, up to rounding.
+        Assert.InRange(Math.Sqrt(moved), 0.0099, 0.0100001);
+        Assert.InRange(System.Numerics.Tensors.TensorPrimitives.Norm(clipped.Gradients), 0.0099f, 0.0100001f);
     }
 
     /// <summary>Four labelled Gaussian blobs around fixed centres.</summary>
