@@ -26,6 +26,8 @@ internal static class Emitter
     /// stackalloc is zeroed on every call, which for a convolutional network's 50 KB costs more than it saves.
     /// </summary>
     private const int StackScratchLimit = 2 * 1024;
+    // Samples a batch inference call takes at a time at most (a multiple of the 16-sample strip): its scratch stays bounded.
+    private const int InferenceBlockRows = 1024;
 
     public static string Emit(GenerationModel model, CancellationToken cancellationToken)
     {
@@ -132,10 +134,8 @@ internal static class Emitter
         w.Line("private int _trainingBatch;");
         w.Line("private int _sweeps; // single-sample calls so far; its parity picks the sweep direction (a benign race between threads)");
         w.Line($"private int _threads = {Pool}WorkerPool.DefaultThreads;");
-        w.Line("private int _trainingParts = 1; // parts the last training batch was split into");
+        w.Line("private int _trainingParts = 1; // chunks the last training batch was cut into (fixed by the batch, never by the threads)");
         w.Line("private long _step; // the training step being computed, which numbers its dropout masks");
-        if (plan.DenseOnly)
-            w.Line("private global::GenNets.Training.Optimizer? _optimizer; // set during TrainStep: backward applies each layer's update");
         if (plan.Recurrent)
         {
             w.Line("private int[] _lengths = global::System.Array.Empty<int>(); // each training sequence's true length, when given");
@@ -282,7 +282,10 @@ internal static class Emitter
             w.Line("/// <inheritdoc/>");
             w.Line($"public bool OutputsSequences => {(plan.SequenceOutput ? "true" : "false")};");
         }
-        w.Line("/// <summary>Training steps taken (<see cref=\"ComputeGradients\"/> calls); numbers the dropout masks.</summary>");
+        w.Line("/// <summary>");
+        w.Line("/// Training passes taken: <see cref=\"ComputeGradients\"/> and <see cref=\"ForwardTraining\"/> calls, and the <see cref=\"TrainStep\"/>");
+        w.Line("/// calls that were applied (a rejected or diverged step does not count). It numbers the dropout masks.");
+        w.Line("/// </summary>");
         w.Line("public long TrainingSteps => _trainingSteps;");
         w.Line();
 
@@ -308,7 +311,10 @@ internal static class Emitter
     private static void EmitInference(IndentedWriter w, ShapedNetwork net, Plan plan)
     {
         string ClassName = net.Spec.ClassName;
-        w.Line("/// <summary>Inference on one sample. Thread-safe; allocates nothing.</summary>");
+        w.Line(plan.InferenceScratch <= StackScratchLimit
+            ? "/// <summary>Inference on one sample. Thread-safe; allocates nothing (its scratch is on the stack).</summary>"
+            : $"/// <summary>Inference on one sample. Thread-safe; the first call on each thread allocates that thread's scratch ({Bytes(4L * plan.InferenceScratch)}), and later calls allocate nothing.</summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> or <paramref name=\"output\"/> is not one sample long.</exception>");
         w.Line(Generated);
         w.Open($"public void Forward({RoSpan} input, {Span} output)");
         w.Line($"{Kernels}Guard.Sample(input.Length, InputSize, output.Length, OutputSize);");
@@ -323,13 +329,19 @@ internal static class Emitter
             w.Line($"Infer(input, output, {Kernels}Scratch.Get(ref t_scratch, {plan.InferenceScratch}), 1, reverse{none});");
         w.Close();
         w.Line();
-        w.Line("/// <summary>Inference on <paramref name=\"batchSize\"/> samples stored one after another. Thread-safe.</summary>");
+        w.Line("/// <summary>");
+        w.Line("/// Inference on <paramref name=\"batchSize\"/> samples stored one after another. Thread-safe. Each thread that computes a part");
+        w.Line($"/// keeps a scratch buffer ({Bytes(4L * plan.BatchScratchPerSample)} a sample, for at most {InferenceBlockRows} samples), allocated on its first call and");
+        w.Line("/// grown when a part has more samples than before; otherwise nothing is allocated.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> or <paramref name=\"outputs\"/> do not hold <paramref name=\"batchSize\"/> samples.</exception>");
         w.Line(Generated);
         w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize)");
         w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputs.Length, OutputSize, batchSize);");
         w.Line("int parts = PartsFor(batchSize);");
         w.Line($"if (parts == 1) InferPart(0, 1, inputs, outputs{none});");
-        w.Line($"else {Pool}WorkerPool.Run(parts, this, s_inferPart, inputs, outputs);");
+        w.Line($"else {Pool}WorkerPool.Run(parts, _threads, this, s_inferPart, inputs, outputs);");
         w.Close();
         w.Line();
         w.Line($"private static readonly {Pool}PartAction s_inferPart = static (network, part, parts, inputs, outputs) => (({ClassName})network).InferPart(part, parts, inputs, outputs{none});");
@@ -341,6 +353,8 @@ internal static class Emitter
             w.Line("/// sequence s is <paramref name=\"lengths\"/>[s] steps long. Padding changes no state, and a sequence output is zero there.");
             w.Line("/// Thread-safe; allocates nothing after the first call on a thread.");
             w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1, or a length is outside 0 to the declared steps.</exception>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">The spans do not hold <paramref name=\"batchSize\"/> samples, or there is not one length per sample.</exception>");
             w.Line(Generated);
             w.Open($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize, {ReadOnlyIntSpan} lengths)");
             w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputs.Length, OutputSize, batchSize);");
@@ -359,7 +373,7 @@ internal static class Emitter
             w.Line("if (job.Lengths.Length < batchSize) job.Lengths = new int[batchSize];");
             w.Line("lengths.CopyTo(job.Lengths);");
             w.Line("job.Network = this;");
-            w.Line($"try {{ {Pool}WorkerPool.Run(parts, job, s_inferPartWithLengths, inputs, outputs); }}");
+            w.Line($"try {{ {Pool}WorkerPool.Run(parts, _threads, job, s_inferPartWithLengths, inputs, outputs); }}");
             w.Line("finally { job.Network = null; }");
             w.Close();
             w.Line();
@@ -374,11 +388,14 @@ internal static class Emitter
             w.Line("    ((LengthsJob)state).Network!.InferPart(part, parts, inputs, outputs, ((LengthsJob)state).Lengths);");
             w.Line();
         }
-        w.Line("// Part `part` of `parts` of a batch: a contiguous run of samples, fixed by the batch size and the part count.");
+        w.Line("// Part `part` of `parts` of a batch: a contiguous run of samples, fixed by the batch size and the part count, taken");
+        w.Line($"// {InferenceBlockRows} samples at a time at most, so that the scratch stays bounded whatever the batch.");
         w.Line(Generated);
         w.Open(plan.Recurrent ? $"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs, {ReadOnlyIntSpan} lengths)" : $"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs)");
         w.Line("int batch = inputs.Length / InputSize;");
-        w.Line("int start = batch * part / parts, rows = batch * (part + 1) / parts - start;");
+        w.Line($"int end = {Pool}WorkerPool.Start(batch, part + 1, parts);");
+        w.Open($"for (int start = {Pool}WorkerPool.Start(batch, part, parts); start < end; start += {InferenceBlockRows})");
+        w.Line($"int rows = global::System.Math.Min({InferenceBlockRows}, end - start);");
         if (plan.StripFeatures > 0)
         {
             string stripRows = plan.StripPositions == 1 ? "rows" : $"rows * {plan.StripPositions}";
@@ -399,15 +416,20 @@ internal static class Emitter
         else
             w.Line($"Infer(inputs.Slice(start * InputSize, rows * InputSize), outputs.Slice(start * OutputSize, rows * OutputSize), {Kernels}Scratch.Get(ref t_scratch, rows * {plan.InferenceScratch}), rows, reverse: false);");
         w.Close();
+        w.Close();
         w.Line();
-        w.Line("/// <summary>Threads a batch is split over (1: no threading). Results are bit-identical run to run for a given value.</summary>");
+        w.Line("/// <summary>");
+        w.Line("/// Threads a batch is split over (1: no threading), at least 1. A batch is cut into chunks by its size alone and threads take");
+        w.Line("/// whole chunks, so results are the same bits at any value, on any machine.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is below 1.</exception>");
         w.Open("public int Threads");
         w.Line("get => _threads;");
         w.Line("set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"Threads must be at least 1.\");");
         w.Close();
         w.Line();
-        w.Line("// Split a batch only when each part has enough work to pay for the hand-over.");
-        w.Line($"private int PartsFor(int batch) => {Pool}WorkerPool.PartsFor(batch, _threads, ForwardFlopsPerSample);");
+        w.Line("// The chunks a batch is cut into: by its size and the network's work per sample, never by the number of threads.");
+        w.Line($"private static int PartsFor(int batch) => {Pool}WorkerPool.ChunksFor(batch, ForwardFlopsPerSample);");
         w.Line();
 
         // Hidden values alternate between two halves of the scratch ("ping" and "pong").
@@ -591,11 +613,14 @@ internal static class Emitter
         var last = layers[layers.Length - 1];
         string cls = net.Spec.ClassName;
 
+        string lengthsArg = plan.Recurrent ? ", lengths" : "";
         w.Line("/// <summary>");
         w.Line("/// Forward in training mode (dropout on), the loss, and backward through every layer in reverse:");
-        w.Line("/// overwrites <see cref=\"Gradients\"/> with the gradient of the mean loss over the batch and returns that loss.");
+        w.Line("/// overwrites <see cref=\"Gradients\"/> with the gradient of the mean loss over the batch and returns that loss (NaN or");
+        w.Line("/// infinite values are returned as they are). Every argument is checked first: a rejected call changes nothing.");
         w.Line("/// Allocates nothing once a batch of this size has been seen. Not thread-safe.");
         w.Line("/// </summary>");
+        EmitTrainingExceptions(w, plan, step: false);
         w.Line(Generated);
         if (plan.Recurrent)
         {
@@ -608,12 +633,14 @@ internal static class Emitter
             w.Line("/// The padding's values never reach a recurrent layer; a per-step layer before the first recurrent layer does");
             w.Line("/// multiply them (by a zero gradient), so there they must be finite.");
             w.Line("/// </summary>");
+            EmitTrainingExceptions(w, plan, step: false);
             w.Line(Generated);
             w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths)");
         }
         else
             w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
-        w.Line(plan.Recurrent ? "RunForward(inputs, batchSize, lengths);" : "RunForward(inputs, batchSize);");
+        w.Line($"CheckBatch(inputs, targets, batchSize{lengthsArg});");
+        w.Line($"RunForward(inputs, batchSize{lengthsArg});");
         w.Line("float loss = OutputLoss(targets, batchSize);");
         w.Line("RunBackward(inputs);");
         w.Line("return loss;");
@@ -621,44 +648,39 @@ internal static class Emitter
         w.Line();
 
         w.Line("/// <summary>");
-        w.Line(plan.DenseOnly
-            ? "/// One training step: forward, loss, and backward, applying <paramref name=\"optimizer\"/>'s update to each layer as soon as"
-            : "/// One training step: forward, loss, backward, then <paramref name=\"optimizer\"/>'s update of all parameters.");
-        if (plan.DenseOnly)
-            w.Line("/// its gradients are complete (still in cache). The same parameters as <see cref=\"ComputeGradients\"/> followed by a step.");
-        w.Line("/// Returns the mean loss; when it is not finite, the gradients are computed but the parameters are left as they were.");
+        w.Line("/// One training step: forward, loss, backward, then <paramref name=\"optimizer\"/>'s update of all parameters. The step applies");
+        w.Line("/// whole or not at all: when the loss or any gradient is NaN or infinite, it throws with the parameters, the optimizer's");
+        w.Line("/// state and step count and <see cref=\"TrainingSteps\"/> as they were (<see cref=\"Gradients\"/> holds what was computed).");
+        w.Line("/// Returns the mean loss. Not thread-safe.");
         w.Line("/// </summary>");
+        EmitTrainingExceptions(w, plan, step: true);
         w.Line(Generated);
         if (plan.Recurrent)
         {
             w.Line($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer) => TrainStep(inputs, targets, batchSize, default, optimizer);");
             w.Line();
             w.Line("/// <summary>A training step on sequences of different lengths (see <see cref=\"ComputeGradients(global::System.ReadOnlySpan{float}, global::GenNets.Targets, int, global::System.ReadOnlySpan{int})\"/>).</summary>");
+            EmitTrainingExceptions(w, plan, step: true);
             w.Line(Generated);
             w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths, global::GenNets.Training.Optimizer optimizer)");
         }
         else
             w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
-        w.Line(plan.Recurrent ? "RunForward(inputs, batchSize, lengths);" : "RunForward(inputs, batchSize);");
+        w.Line($"CheckBatch(inputs, targets, batchSize{lengthsArg});");
+        w.Line("long stepsBefore = _trainingSteps;");
+        w.Open("try");
+        w.Line($"RunForward(inputs, batchSize{lengthsArg});");
         w.Line("float loss = OutputLoss(targets, batchSize);");
-        w.Open("if (!float.IsFinite(loss))");
         w.Line("RunBackward(inputs);");
+        w.Line("if (!float.IsFinite(loss)) throw global::GenNets.Training.TrainingDivergedException.ForLoss(loss);");
+        w.Line("optimizer.Step(this); // all of the update, or none of it when a gradient is not finite");
         w.Line("return loss;");
         w.Close();
-        if (plan.DenseOnly)
-        {
-            w.Line("optimizer.BeginStep(ParameterCount);");
-            w.Line("_optimizer = optimizer;");
-            w.Line("try { RunBackward(inputs); }");
-            w.Line("finally { _optimizer = null; }");
-        }
-        else
-        {
-            w.Line("RunBackward(inputs);");
-            w.Line($"if ({Kernels}Guard.AllFinite(_gradients)) optimizer.Step(this); // a step that went wrong moves nothing");
-        }
-        w.Line("return loss;");
+        w.Open("catch");
+        w.Line("_trainingSteps = stepsBefore; // a step that was not applied does not count, so later dropout masks are those of a run without it");
+        w.Line("throw;");
+        w.Close();
         w.Close();
         w.Line();
 
@@ -673,6 +695,27 @@ internal static class Emitter
             w.Line($"    return {Kernels}Losses.ComputeSequences(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), batch, Steps, {last.OutFeatures}, new {ReadOnlyIntSpan}(_lengths, 0, batch));");
         }
         w.Line($"return {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {(lossRows == 1 ? "batch" : $"batch * {lossRows}")}, {last.OutFeatures});");
+        w.Close();
+        w.Line();
+
+        w.Line("// Checks a training call's arguments before anything changes, so that a rejected call leaves the network as it was.");
+        w.Line(Generated);
+        w.Open(plan.Recurrent
+            ? $"private static void CheckBatch({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths)"
+            : $"private static void CheckBatch({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
+        w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
+        w.Line($"{Kernels}Guard.Capacity(batchSize, {plan.MaxTrainingFloatsPerSample});");
+        if (plan.Recurrent)
+            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, Steps);");
+        if (plan.SequenceOutput)
+        {
+            w.Line("if (!lengths.IsEmpty)");
+            w.Line($"    {Kernels}Losses.CheckSequenceTargets(TrainingLoss, targets, batchSize, Steps, {last.OutFeatures}, lengths);");
+            w.Line("else");
+            w.Line($"    {Kernels}Losses.CheckTargets(TrainingLoss, targets, {(lossRows == 1 ? "batchSize" : $"batchSize * {lossRows}")}, {last.OutFeatures});");
+        }
+        else
+            w.Line($"{Kernels}Losses.CheckTargets(TrainingLoss, targets, {(lossRows == 1 ? "batchSize" : $"batchSize * {lossRows}")}, {last.OutFeatures});");
         w.Close();
         w.Line();
 
@@ -749,7 +792,7 @@ internal static class Emitter
         if (!plan.DenseOnly)
             w.Line("if (parts > 1 && _partGradients.Length < parts - 1) ReservePartGradients(parts - 1);");
         w.Line("if (parts == 1) TrainForward(inputs, 0, batchSize);");
-        w.Line($"else {Pool}WorkerPool.Run(parts, this, s_forwardPart, inputs, default);");
+        w.Line($"else {Pool}WorkerPool.Run(parts, _threads, this, s_forwardPart, inputs, default);");
         w.Close();
         w.Line();
         w.Line(Generated);
@@ -765,8 +808,8 @@ internal static class Emitter
         w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
         w.Line("return;");
         w.Close();
-        w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardPart, inputs, default);");
-        w.Line($"{Pool}WorkerPool.Run(parts, this, s_sumPart, default, default);");
+        w.Line($"{Pool}WorkerPool.Run(parts, _threads, this, s_backwardPart, inputs, default);");
+        w.Line($"{Pool}WorkerPool.Run(parts, _threads, this, s_sumPart, default, default);");
         w.Close();
         w.Line();
         EmitForwardPart(w, cls);
@@ -775,14 +818,14 @@ internal static class Emitter
         w.Line();
         w.Line(Generated);
         w.Open($"private void BackwardPart(int part, int parts, {RoSpan} inputs)");
-        w.Line("int batch = _trainingBatch, start = batch * part / parts;");
-        w.Line("TrainBackward(inputs, start, batch * (part + 1) / parts - start, part == 0 ? _gradients : _partGradients[part - 1]);");
+        w.Line($"int batch = _trainingBatch, start = {Pool}WorkerPool.Start(batch, part, parts);");
+        w.Line($"TrainBackward(inputs, start, {Pool}WorkerPool.Start(batch, part + 1, parts) - start, part == 0 ? _gradients : _partGradients[part - 1]);");
         w.Close();
         w.Line();
         w.Line("// Sums the parts' gradients into _gradients over one slice of the parameters, always in part order.");
         w.Line(Generated);
         w.Open("private void SumPart(int part, int parts)");
-        w.Line("int start = ParameterCount * part / parts, length = ParameterCount * (part + 1) / parts - start;");
+        w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, part, parts), length = {Pool}WorkerPool.Start(ParameterCount, part + 1, parts) - start;");
         w.Line($"{Span} total = new {Span}(_gradients, start, length);");
         w.Line($"for (int p = 0; p < parts - 1; p++) global::System.Numerics.Tensors.TensorPrimitives.Add(total, new {RoSpan}(_partGradients[p], start, length), total);");
         w.Close();
@@ -803,18 +846,14 @@ internal static class Emitter
         w.Line();
         w.Line(Generated);
         w.Open($"private void ForwardPart(int part, int parts, {RoSpan} inputs)");
-        w.Line("int batch = _trainingBatch, start = batch * part / parts;");
-        w.Line("TrainForward(inputs, start, batch * (part + 1) / parts - start);");
+        w.Line($"int batch = _trainingBatch, start = {Pool}WorkerPool.Start(batch, part, parts);");
+        w.Line($"TrainForward(inputs, start, {Pool}WorkerPool.Start(batch, part + 1, parts) - start);");
         w.Close();
         w.Line();
     }
 
     // The backward pass of a network of dense layers split over threads one layer at a time (see RunBackward's comment).
     // Called with RunBackward open, after its single-part case.
-    // Rows of the first layer's weight gradient computed and updated at a time: a multiple of the 6-row kernel, and
-    // small enough that the block's gradient, weights and optimizer state stay in a core's L2 cache.
-    private const int UpdateBlockRows = 24;
-
     private static void EmitLayerwiseBackward(IndentedWriter w, ShapedNetwork net, Plan plan)
     {
         var layers = net.Layers;
@@ -836,19 +875,12 @@ internal static class Emitter
         w.Close();
         w.Open("else");
         foreach (var layer in Enumerable.Reverse(dense))
-            w.Line($"{Pool}WorkerPool.Run(parts, this, s_backwardLayer{layer.Index}, inputs, default);");
+            w.Line($"{Pool}WorkerPool.Run(parts, _threads, this, s_backwardLayer{layer.Index}, inputs, default);");
         w.Close();
         w.Close();
         w.Line();
         EmitForwardPart(w, cls);
 
-        w.Line("// Applies the update of the TrainStep in progress, if any, to parameters [offset, offset + length).");
-        w.Line(Generated);
-        w.Open("private void ApplyUpdate(int offset, int length, bool decays)");
-        w.Line("if (_optimizer is { } optimizer && length > 0)");
-        w.Line($"    optimizer.Apply(new {Span}(_parameters, offset, length), new {RoSpan}(_gradients, offset, length), offset, decays);");
-        w.Close();
-        w.Line();
 
         string dyBuffer = "_outputGradient";
         bool inA = false;
@@ -870,32 +902,14 @@ internal static class Emitter
             w.Open($"private void BackwardLayer{n}(int part, int parts, {RoSpan} inputs)");
             w.Line($"{RoSpan} p = _parameters;");
             w.Line("int batch = _trainingBatch;");
-            w.Line("int start = batch * part / parts, rows = batch * (part + 1) / parts - start; // this part's samples");
-            if (above is not null)
-            {
-                // Every part has finished reading the layer above's weights (its input gradient): update this part's rows.
-                w.Line($"int firstAbove = {above.OutFeatures} * part / parts, countAbove = {above.OutFeatures} * (part + 1) / parts - firstAbove;");
-                w.Line($"ApplyUpdate(Layer{above.Index}WeightOffset + firstAbove * {above.InFeatures}, countAbove * {above.InFeatures}, decays: true); // layer {above.Index}'s weights: no part reads them any more");
-            }
+            w.Line($"int start = {Pool}WorkerPool.Start(batch, part, parts), rows = {Pool}WorkerPool.Start(batch, part + 1, parts) - start; // this part's samples");
             w.Line($"int first = {layer.OutFeatures} * part / parts, count = {layer.OutFeatures} * (part + 1) / parts - first; // this part's outputs");
             string x = n == 0 ? "inputs.Slice(0, batch * InputSize)" : $"new {RoSpan}({plan.OutputBuffer(layers[n - 1])}, 0, batch * {layer.InputLength})";
             w.Line($"{RoSpan} x = {x};");
             w.Line($"{Span} dy = new {Span}({dyBuffer}, 0, batch * {layer.OutputLength});");
             w.Open("if (count > 0)");
             w.Line($"{Kernels}Gemm.ColumnSums(dy.Slice(first), new {Span}(_gradients, Layer{n}BiasOffset + first, count), {rows}, count, {layer.OutFeatures}); // db = Σ dy");
-            w.Line($"ApplyUpdate(Layer{n}BiasOffset + first, count, decays: false); // backward never reads a bias");
-            if (below is null)
-            {
-                // Nothing reads these weights any more: each block of rows is updated as soon as its gradient is computed.
-                w.Line($"// dW = dyᵀ·x in blocks of {UpdateBlockRows} rows, each updated while its gradient is still in cache (rows never mix: the same bits as one call).");
-                w.Open($"for (int r = first; r < first + count; r += {UpdateBlockRows})");
-                w.Line($"int block = global::System.Math.Min({UpdateBlockRows}, first + count - r);");
-                w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(r), 1, {layer.OutFeatures}, x, new {Span}(_gradients, Layer{n}WeightOffset + r * {layer.InFeatures}, block * {layer.InFeatures}), block, {layer.InFeatures}, {rows}, accumulate: false);");
-                w.Line($"ApplyUpdate(Layer{n}WeightOffset + r * {layer.InFeatures}, block * {layer.InFeatures}, decays: true);");
-                w.Close();
-            }
-            else
-                w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(first), 1, {layer.OutFeatures}, x, new {Span}(_gradients, Layer{n}WeightOffset + first * {layer.InFeatures}, count * {layer.InFeatures}), count, {layer.InFeatures}, {rows}, accumulate: false); // dW = dyᵀ·x");
+            w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy.Slice(first), 1, {layer.OutFeatures}, x, new {Span}(_gradients, Layer{n}WeightOffset + first * {layer.InFeatures}, count * {layer.InFeatures}), count, {layer.InFeatures}, {rows}, accumulate: false); // dW = dyᵀ·x");
             w.Close();
             if (below is null)
             {
@@ -1016,7 +1030,7 @@ internal static class Emitter
         }
         if (!backward)
         {
-            EmitReserve(w, plan);
+            EmitReserve(w, net, plan);
             return;
         }
 
@@ -1158,17 +1172,43 @@ internal static class Emitter
         }
         w.Close();
         w.Line();
-        EmitReserve(w, plan);
+        EmitReserve(w, net, plan);
     }
 
-    private static void EmitReserve(IndentedWriter w, Plan plan)
+    // The exceptions a training call documents: those of its argument checks, and for a step those of the update.
+    private static void EmitTrainingExceptions(IndentedWriter w, Plan plan, bool step)
     {
-        w.Line("/// <summary>Allocates the training buffers for batches of up to <paramref name=\"batchSize\"/> samples.</summary>");
+        if (step)
+            w.Line("/// <exception cref=\"global::System.ArgumentNullException\"><paramref name=\"optimizer\"/> is null.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1 or too large for the training buffers; or a label is outside the classes" +
+            (plan.Recurrent ? ", or a length outside 0 to the declared steps." : ".") + "</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> do not hold <paramref name=\"batchSize\"/> samples, or <paramref name=\"targets\"/> are of the wrong kind or count for the loss" +
+            (plan.Recurrent ? ", or there is not one length per sample." : ".") + "</exception>");
+        if (step)
+        {
+            w.Line("/// <exception cref=\"global::GenNets.Training.TrainingDivergedException\">The loss or a gradient is NaN or infinite (the exception names the tensor); nothing was applied.</exception>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\"><paramref name=\"optimizer\"/> holds state for a network of another size.</exception>");
+        }
+        w.Line("/// <exception cref=\"global::System.OutOfMemoryException\">The training buffers for a batch this large cannot be allocated; the network is as it was.</exception>");
+    }
+
+    private static void EmitReserve(IndentedWriter w, ShapedNetwork net, Plan plan)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Allocates the training buffers for batches of up to <paramref name=\"batchSize\"/> samples (a larger batch later grows them).");
+        w.Line("/// All or nothing: when a buffer cannot be allocated, the network keeps the buffers it had.");
+        w.Line("/// </summary>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1, or its buffers would exceed a .NET array ({plan.MaxTrainingFloatsPerSample} floats a sample).</exception>");
+        w.Line("/// <exception cref=\"global::System.OutOfMemoryException\">The buffers cannot be allocated; the network is as it was.</exception>");
         w.Line(Generated);
         w.Open("public void Reserve(int batchSize)");
+        w.Line($"{Kernels}Guard.Capacity(batchSize, {plan.MaxTrainingFloatsPerSample});");
         w.Line("if (batchSize <= _capacity) return;");
+        w.Line("// Every buffer is allocated before any is replaced.");
         foreach (var buffer in plan.TrainingBuffers)
-            w.Line($"{buffer.Field} = new float[batchSize * {buffer.FloatsPerSample}];");
+            w.Line($"var {buffer.Field.TrimStart('_')} = new float[batchSize * {buffer.FloatsPerSample}];");
+        foreach (var buffer in plan.TrainingBuffers)
+            w.Line($"{buffer.Field} = {buffer.Field.TrimStart('_')};");
         w.Line("_capacity = batchSize;");
         w.Close();
     }
@@ -1278,6 +1318,7 @@ internal static class Emitter
                 else if (layer.IsRecurrent) flops += 2L * layer.InputShape[0] * layer.Gates * layer.Spec.Units * (layer.InFeatures + layer.Spec.Units);
             ForwardFlopsPerSample = flops;
             TrainingFloatsPerSample = buffers.Sum(b => b.FloatsPerSample);
+            MaxTrainingFloatsPerSample = buffers.Max(b => b.FloatsPerSample);
             OutputField = $"_y{layers[layers.Length - 1].Index}";
             Last = layers.Length - 1;
         }
@@ -1302,6 +1343,8 @@ internal static class Emitter
         public int BatchScratchPerSample { get; }
         public IReadOnlyList<Buffer> TrainingBuffers { get; }
         public int TrainingFloatsPerSample { get; }
+        /// <summary>The largest training buffer's floats per sample: bounds the batch a network can reserve.</summary>
+        public int MaxTrainingFloatsPerSample { get; }
         public long ForwardFlopsPerSample { get; private set; }
         public int GradientWidth { get; private set; }
         public string OutputField { get; }

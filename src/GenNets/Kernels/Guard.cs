@@ -7,6 +7,7 @@ namespace GenNets.Kernels;
 public static class Guard
 {
     /// <summary>Checks a single sample's input and output lengths.</summary>
+    /// <exception cref="ArgumentException">A span's length is not the network's.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Sample(int inputLength, int inputSize, int outputLength, int outputSize)
     {
@@ -14,25 +15,44 @@ public static class Guard
         if (outputLength != outputSize) Throw($"The output span holds {outputLength} values; the network produces {outputSize} per sample.", "output");
     }
 
-    /// <summary>Checks a batch's input and output lengths.</summary>
+    /// <summary>Checks a batch's input and output lengths. Sizes multiply in 64 bits: no batch size wraps past a check.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">A span's length is not the batch's.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Batch(int inputLength, int inputSize, int outputLength, int outputSize, int batchSize)
     {
         Inputs(inputLength, inputSize, batchSize);
-        if (outputLength != batchSize * outputSize)
-            Throw($"The outputs span holds {outputLength} values; {batchSize} samples of {outputSize} outputs need {batchSize * outputSize}.", "outputs");
+        if (outputLength != (long)batchSize * outputSize)
+            Throw($"The outputs span holds {outputLength} values; {batchSize} samples of {outputSize} outputs need {(long)batchSize * outputSize}.", "outputs");
     }
 
-    /// <summary>Checks a batch's input length.</summary>
+    /// <summary>Checks a batch's input length. Sizes multiply in 64 bits: no batch size wraps past a check.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The inputs' length is not the batch's.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Inputs(int inputLength, int inputSize, int batchSize)
     {
-        if (batchSize <= 0) Throw($"The batch size must be positive, but is {batchSize}.", "batchSize");
-        if (inputLength != batchSize * inputSize)
-            Throw($"The inputs hold {inputLength} values; {batchSize} samples of {inputSize} inputs need {batchSize * inputSize}.", "inputs");
+        if (batchSize <= 0) ThrowRange($"The batch size must be positive, but is {batchSize}.", "batchSize", batchSize);
+        if (inputLength != (long)batchSize * inputSize)
+            Throw($"The inputs hold {inputLength} values; {batchSize} samples of {inputSize} inputs need {(long)batchSize * inputSize}.", "inputs");
+    }
+
+    /// <summary>
+    /// Checks that training buffers of <paramref name="floatsPerSample"/> floats a sample (the largest a network keeps) can
+    /// be allocated for <paramref name="batchSize"/> samples: the batch is positive and the product fits a .NET array.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1, or too large for the network's buffers.</exception>
+    public static void Capacity(int batchSize, long floatsPerSample)
+    {
+        if (batchSize <= 0) ThrowRange($"The batch size must be positive, but is {batchSize}.", "batchSize", batchSize);
+        if (floatsPerSample > 0 && batchSize > Array.MaxLength / floatsPerSample)
+            ThrowRange($"A batch of {batchSize} samples needs a buffer of {batchSize} × {floatsPerSample} = {(long)batchSize * floatsPerSample} floats, " +
+                $"more than a .NET array holds ({Array.MaxLength}); the largest batch this network can train on is {Array.MaxLength / floatsPerSample}.", "batchSize", batchSize);
     }
 
     /// <summary>Checks sequence lengths, when given: one per sample, each from 0 to the declared steps.</summary>
+    /// <exception cref="ArgumentException">There is not one length per sample.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A length is negative or above <paramref name="steps"/>.</exception>
     public static void Lengths(ReadOnlySpan<int> lengths, int batchSize, int steps)
     {
         if (lengths.IsEmpty) return;
@@ -53,15 +73,20 @@ public static class Guard
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Throw(string message, string parameter) => throw new ArgumentException(message, parameter);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowRange(string message, string parameter, int actual) => throw new ArgumentOutOfRangeException(parameter, actual, message);
 }
 
 /// <summary>Per-thread scratch for generated inference: allocated once per thread and grown only when a larger batch arrives.</summary>
 public static class Scratch
 {
     /// <summary>A span of <paramref name="length"/> floats from <paramref name="buffer"/>, replacing it with a larger one if needed.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Span<float> Get(ref float[]? buffer, int length)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (buffer is null || buffer.Length < length) buffer = new float[length];
         return buffer.AsSpan(0, length);
     }

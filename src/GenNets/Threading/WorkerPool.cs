@@ -29,39 +29,71 @@ public static unsafe class WorkerPool
     private static int s_inputLength, s_outputLength;
     private static ExceptionDispatchInfo? s_error; // the first exception a part threw
 
-    /// <summary>Threads a network uses when its own setting is not given: the machine's cores.</summary>
-    public static int DefaultThreads { get; set; } = Environment.ProcessorCount;
+    private static int s_defaultThreads = Environment.ProcessorCount;
+
+    /// <summary>Threads a network uses when its own setting is not given: the machine's cores. At least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public static int DefaultThreads
+    {
+        get => s_defaultThreads;
+        set => s_defaultThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "DefaultThreads must be at least 1.");
+    }
 
     /// <summary>A part should hold at least this many floating-point operations, or the hand-over costs more than it saves.</summary>
     public const long MinFlopsPerPart = 2_000_000;
 
+    /// <summary>A chunk of a batch holds at least this many samples where the batch allows (one strip of the dense kernels).</summary>
+    public const int MinSamplesPerChunk = 16;
+
+    /// <summary>A batch is cut into at most this many chunks, whatever the number of threads.</summary>
+    public const int MaxChunks = 16;
+
     /// <summary>
-    /// How many parts to split a batch of <paramref name="batch"/> samples into: at most <paramref name="threads"/>,
-    /// at most one per sample, and few enough that each part holds <see cref="MinFlopsPerPart"/> of work.
-    /// The answer depends only on its arguments, so a batch is always split the same way.
+    /// How many chunks to cut a batch of <paramref name="batch"/> samples into: at most <see cref="MaxChunks"/>, each of at
+    /// least <see cref="MinSamplesPerChunk"/> samples (when the batch has that many) and <see cref="MinFlopsPerPart"/> of work.
+    /// The answer depends on the batch and the network alone, never on the number of threads: threads take whole chunks,
+    /// and whatever sums over a batch sums the chunks' parts in chunk order, so a result is the same bits on any machine.
     /// </summary>
-    public static int PartsFor(int batch, int threads, long flopsPerSample)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is below 1 or <paramref name="flopsPerSample"/> below 0.</exception>
+    public static int ChunksFor(int batch, long flopsPerSample)
     {
-        long byWork = Math.Max(1, batch * flopsPerSample / MinFlopsPerPart);
-        return (int)Math.Max(1, Math.Min(Math.Min(threads, batch), byWork));
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "A batch has at least one sample.");
+        if (flopsPerSample < 0) throw new ArgumentOutOfRangeException(nameof(flopsPerSample), flopsPerSample, "A sample's work cannot be negative.");
+        long bySize = batch / MinSamplesPerChunk;
+        long byWork = flopsPerSample > long.MaxValue / batch ? long.MaxValue : batch * flopsPerSample / MinFlopsPerPart;
+        return (int)Math.Max(1, Math.Min(Math.Min(bySize, byWork), MaxChunks));
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> for parts 0 to <paramref name="parts"/>−1 and returns when all are done.
-    /// Part 0 and any parts no worker has taken run on the calling thread. If a part throws, the parts not yet
-    /// started are skipped, and once every running part has returned the first exception is rethrown here, on the
-    /// caller's thread (a worker never lets one escape).
+    /// The first of <paramref name="count"/> items that part <paramref name="part"/> of <paramref name="parts"/> takes: parts
+    /// are contiguous runs of as equal sizes as can be, and part <paramref name="parts"/> starts at <paramref name="count"/>.
+    /// Computed in 64 bits, so no count overflows.
     /// </summary>
-    public static void Run(int parts, object state, PartAction body, ReadOnlySpan<float> input, Span<float> output)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int Start(int count, int part, int parts) => (int)((long)count * part / parts);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for parts 0 to <paramref name="parts"/>−1 on at most <paramref name="threads"/> threads
+    /// (the caller among them) and returns when all are done. The threads claim whole parts in turn; which thread runs which
+    /// part never changes a part's work. If a part throws, the parts not yet started are skipped, and once every running part
+    /// has returned the first exception is rethrown here, on the caller's thread (a worker never lets one escape).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="state"/> or <paramref name="body"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1.</exception>
+    public static void Run(int parts, int threads, object state, PartAction body, ReadOnlySpan<float> input, Span<float> output)
     {
-        if (parts <= 1 || t_isWorker || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(body);
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "Threads must be at least 1.");
+        if (parts <= 1 || threads == 1 || t_isWorker || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int p = 0; p < Math.Max(parts, 1); p++) body(state, p, Math.Max(parts, 1), input, output);
             return;
         }
         try
         {
-            EnsureWorkers(parts - 1);
+            int helpers = Math.Min(parts, threads) - 1;
+            EnsureWorkers(helpers);
             fixed (float* pin = input)
             fixed (float* pout = output)
             {
@@ -75,7 +107,7 @@ public static unsafe class WorkerPool
                 s_done = 0;
                 s_error = null;
                 Volatile.Write(ref s_next, 0);
-                int helpers = Math.Min(parts - 1, s_workers.Length);
+                helpers = Math.Min(helpers, s_workers.Length);
                 Volatile.Write(ref s_active, helpers);
                 for (int w = 0; w < helpers; w++) s_workers[w].Wake();
                 TakeParts();

@@ -22,13 +22,23 @@ public abstract class Optimizer
             throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a positive finite number.");
         if (!(weightDecay >= 0) || !float.IsFinite(weightDecay))
             throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "Weight decay must be zero or a positive finite number.");
-        LearningRate = learningRate;
+        _learningRate = learningRate;
         BaseLearningRate = learningRate;
         WeightDecay = weightDecay;
     }
 
-    /// <summary>The learning rate the next step uses (a schedule changes it between epochs).</summary>
-    public float LearningRate { get; set; }
+    private float _learningRate;
+    private float? _maxGradientNorm;
+    private int _threads = WorkerPool.DefaultThreads;
+
+    /// <summary>The learning rate the next step uses (a schedule changes it between epochs). A positive finite number.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a positive finite number.</exception>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = value > 0 && float.IsFinite(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a positive finite number.");
+    }
 
     /// <summary>The learning rate the optimizer was created with: schedules scale from it.</summary>
     public float BaseLearningRate { get; }
@@ -36,14 +46,42 @@ public abstract class Optimizer
     /// <summary>L2 weight decay on tensors whose <see cref="ParameterTensor.Decays"/> is true.</summary>
     public float WeightDecay { get; }
 
-    /// <summary>Steps taken so far.</summary>
+    /// <summary>
+    /// When set, each step first scales the gradients down so that their global L2 norm is at most this (as PyTorch's
+    /// <c>clip_grad_norm_</c> before <c>step()</c>, or Keras's <c>clipnorm</c>); the scaled gradients stay in the gradient buffer.
+    /// Null (the default): no clipping.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a positive finite number.</exception>
+    public float? MaxGradientNorm
+    {
+        get => _maxGradientNorm;
+        set => _maxGradientNorm = value is not float v || (v > 0 && float.IsFinite(v)) ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The maximum gradient norm must be a positive finite number.");
+    }
+
+    /// <summary>Steps applied so far (a step refused for a non-finite gradient does not count).</summary>
     public long StepCount { get; private set; }
 
-    /// <summary>Applies one update to <paramref name="network"/>'s parameters from its gradients.</summary>
-    public void Step(INetwork network) => Step(network.Parameters, network.Gradients, network.ParameterTensors);
+    /// <summary>Threads an update may be split over (element-wise work: the split never changes the result). At least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+    }
 
-    /// <summary>Threads an update may be split over (element-wise work: the split never changes the result).</summary>
-    public int Threads { get; set; } = WorkerPool.DefaultThreads;
+    /// <summary>
+    /// Applies one update to <paramref name="network"/>'s parameters from its gradients, all of it or nothing: when any
+    /// gradient is NaN or infinite, nothing changes (parameters, state, <see cref="StepCount"/>) and the exception names the tensor.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
+    /// <exception cref="TrainingDivergedException">A gradient is not finite; nothing was changed.</exception>
+    /// <exception cref="InvalidOperationException">This optimizer holds state for a network of another size.</exception>
+    public void Step(INetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Step(network.Parameters, network.Gradients, network.ParameterTensors);
+    }
 
     /// <summary>Parameters per part below which an update is not split.</summary>
     private const int MinParametersPerPart = 32 * 1024;
@@ -52,46 +90,33 @@ public abstract class Optimizer
     private static readonly PartAction UpdatePart = static (state, part, parts, gradients, parameters) =>
         ((Optimizer)state).UpdateRange(parameters, gradients, parameters.Length * part / parts, parameters.Length * (part + 1) / parts);
 
-    /// <summary>Applies one update to <paramref name="parameters"/> from <paramref name="gradients"/>, laid out as <paramref name="tensors"/>.</summary>
-    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, IReadOnlyList<ParameterTensor> tensors)
+    /// <summary>
+    /// Applies one update to <paramref name="parameters"/> from <paramref name="gradients"/>, laid out as <paramref name="tensors"/>:
+    /// all of it or nothing, as <see cref="Step(INetwork)"/>. With <see cref="MaxGradientNorm"/> set, the gradients are scaled in place first.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="tensors"/> is null.</exception>
+    /// <exception cref="ArgumentException">The spans differ in length, or a tensor lies outside them.</exception>
+    /// <exception cref="TrainingDivergedException">A gradient is not finite; nothing was changed.</exception>
+    /// <exception cref="InvalidOperationException">This optimizer holds state for a network of another size.</exception>
+    public void Step(Span<float> parameters, Span<float> gradients, IReadOnlyList<ParameterTensor> tensors)
     {
+        ArgumentNullException.ThrowIfNull(tensors);
         if (gradients.Length != parameters.Length)
             throw new ArgumentException($"There are {parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
-        BeginStep(parameters.Length);
+        if (parameters.IsEmpty) throw new ArgumentException("A network has at least one parameter.", nameof(parameters));
+        for (int i = 0; i < tensors.Count; i++)
+            if (tensors[i].Offset < 0 || (long)tensors[i].Offset + tensors[i].Length > parameters.Length)
+                throw new ArgumentException($"Tensor '{tensors[i].Name}' spans [{tensors[i].Offset}, {(long)tensors[i].Offset + tensors[i].Length}) of a buffer of {parameters.Length} parameters.", nameof(tensors));
+        if (!Kernels.Guard.AllFinite(gradients)) throw TrainingDivergedException.ForGradients(gradients, tensors);
+        EnsureState(parameters.Length); // throws, before anything changes, for state of another size
+        if (MaxGradientNorm is float max) GradientClipping.ClipByNorm(gradients, max);
+        StepCount++;
         _tensors = tensors;
         int parts = Math.Max(1, Math.Min(Threads, parameters.Length / MinParametersPerPart));
         if (parts == 1) UpdateRange(parameters, gradients, 0, parameters.Length);
-        else WorkerPool.Run(parts, this, UpdatePart, gradients, parameters);
+        else WorkerPool.Run(parts, parts, this, UpdatePart, gradients, parameters);
         _tensors = null;
     }
-
-    /// <summary>
-    /// Starts a step that is applied piece by piece with <see cref="Apply"/> (a network's <c>TrainStep</c> updates each
-    /// layer while its gradient is still in cache). <see cref="Step(INetwork)"/> calls this itself.
-    /// </summary>
-    public void BeginStep(int parameterCount)
-    {
-        if (parameterCount <= 0) throw new ArgumentOutOfRangeException(nameof(parameterCount), parameterCount, "A network has at least one parameter.");
-        EnsureState(parameterCount);
-        StepCount++;
-    }
-
-    /// <summary>
-    /// Updates one piece of the step begun by <see cref="BeginStep"/>: <paramref name="parameters"/> and <paramref name="gradients"/>
-    /// are the same stretch of the flat buffers, starting at <paramref name="offset"/>, inside one tensor (decayed or not).
-    /// Pieces that do not overlap may be applied at the same time from different threads; the result does not depend
-    /// on how a step is cut into pieces. A piece whose gradients are not all finite is left unchanged (returns false),
-    /// so a step that went wrong never writes NaN or infinity into the parameters.
-    /// </summary>
-    public bool Apply(Span<float> parameters, ReadOnlySpan<float> gradients, int offset, bool decays)
-    {
-        if (gradients.Length != parameters.Length)
-            throw new ArgumentException($"A piece of {parameters.Length} parameters was given {gradients.Length} gradients.", nameof(gradients));
-        if (!Kernels.Guard.AllFinite(gradients)) return false;
-        Update(parameters, gradients, offset, decays ? WeightDecay : 0f);
-        return true;
-    }
-
 
     // Updates the parameters in [from, to), tensor by tensor (each with its own decay).
     private void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, int from, int to)

@@ -30,9 +30,6 @@ public sealed record EpochResult(int Epoch, float TrainLoss, float? TrainAccurac
 /// <summary>The loss and, for labelled data, accuracy of a network on a data set.</summary>
 public readonly record struct Evaluation(float Loss, float? Accuracy, int Count);
 
-/// <summary>Thrown when a loss or gradient becomes NaN or infinite. The step that found it was not applied.</summary>
-public sealed class TrainingDivergedException(string message) : ArithmeticException(message);
-
 /// <summary>
 /// Trains a generated network: epochs of seeded, shuffled mini-batches, an optimizer step per batch,
 /// validation after each epoch, progress through <see cref="IProgress{T}"/>, and a guard that stops
@@ -56,13 +53,16 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// <summary>Optional learning-rate schedule, applied at the start of each epoch.</summary>
     public LearningRateSchedule? Schedule { get; init; }
 
-    /// <summary>When set, gradients whose global L2 norm exceeds this are scaled down to it before each step.</summary>
-    public float? MaxGradientNorm { get; init; }
-
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs and returns each epoch's results. The shuffle order is fixed by
-    /// <paramref name="seed"/>: the same seed, data and network seed give bit-identical weights.
+    /// <paramref name="seed"/>: the same seed, data and network seed give bit-identical weights, at any number of threads.
+    /// A batch size larger than the data set trains on the whole set as one batch.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network (features, targets, labels, lengths), or the training set is empty.</exception>
+    /// <exception cref="TrainingDivergedException">A loss or gradient became NaN or infinite; the weights are those of the last good step.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the weights are those of the last step.</exception>
     public IReadOnlyList<EpochResult> Fit(Dataset train, int epochs, int batchSize, Dataset? validation = null,
         IProgress<TrainingProgress>? progress = null, int seed = 0, CancellationToken cancellationToken = default)
     {
@@ -75,6 +75,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
 
         var net = Network;
         int inSize = net.InputSize, outSize = net.OutputSize;
+        batchSize = Math.Min(batchSize, train.Count); // no batch is larger than the set, so the buffers below fit in memory as the set does
         int batches = (train.Count + batchSize - 1) / batchSize;
         var order = new int[train.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
@@ -85,7 +86,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         var lengths = train.Lengths is null ? null : new int[batchSize];
         var sequences = net as ISequenceNetwork;
         var shuffle = new SeededRandom((ulong)seed);
-        net.Reserve(Math.Min(batchSize, train.Count));
+        net.Reserve(batchSize);
         var results = new List<EpochResult>(epochs);
 
         for (int epoch = 0; epoch < epochs; epoch++)
@@ -109,23 +110,16 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                 }
                 Targets targets = labels is not null ? Targets.FromLabels(labels.AsSpan(0, n * perSample)) : Targets.FromValues(values.AsSpan(0, n * train.TargetSize));
                 float loss;
-                if (MaxGradientNorm is float max)
+                try
                 {
-                    // Clipping needs the norm of the whole gradient before any parameter moves.
-                    loss = lengths is not null
-                        ? sequences!.ComputeGradients(x.AsSpan(0, n * inSize), targets, n, lengths.AsSpan(0, n))
-                        : net.ComputeGradients(x.AsSpan(0, n * inSize), targets, n);
-                    CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
-                    GradientClipping.ClipByNorm(net.Gradients, max);
-                    Optimizer.Step(net);
-                }
-                else
-                {
-                    // The network applies the update as its gradients complete; a non-finite loss leaves the parameters alone.
+                    // The network applies the whole update, or (on a NaN or infinity) none of it.
                     loss = lengths is not null
                         ? sequences!.TrainStep(x.AsSpan(0, n * inSize), targets, n, lengths.AsSpan(0, n), Optimizer)
                         : net.TrainStep(x.AsSpan(0, n * inSize), targets, n, Optimizer);
-                    CheckFinite(loss, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
+                }
+                catch (TrainingDivergedException e)
+                {
+                    throw Diverged(e, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
                 }
                 lossSum += loss;
                 if (labels is not null && outSize > 1)
@@ -146,6 +140,9 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     }
 
     /// <summary>Mean loss and (for labelled data with more than one output) accuracy of the network in inference mode.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The data set does not fit the network.</exception>
     public Evaluation Evaluate(Dataset data, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -154,9 +151,18 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="network"/> on <paramref name="data"/>, in inference mode.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="data"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The data set's sizes do not fit the network.</exception>
     public static Evaluation Evaluation(INetwork network, Dataset data, int batchSize = 256)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
         int inSize = network.InputSize, outSize = network.OutputSize;
+        if (data.FeatureSize != inSize)
+            throw new ArgumentException($"The network takes {inSize} input values per sample but the data set has {data.FeatureSize}.", nameof(data));
+        batchSize = Math.Max(1, Math.Min(batchSize, data.Count)); // no batch is larger than the set
         var outputs = new float[batchSize * outSize];
         double lossSum = 0, weightSum = 0;
         long correct = 0, counted = 0;
@@ -270,33 +276,21 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
             throw new ArgumentException($"The network has {net.OutputSize} outputs but the data set has {data.TargetSize} targets per sample.", name);
     }
 
-    private void CheckFinite(float loss, int epoch, int batch, ReadOnlySpan<float> inputs)
+    // The network's divergence, with where in the run it happened and what in the batch or the weights may explain it.
+    private TrainingDivergedException Diverged(TrainingDivergedException e, int epoch, int batch, ReadOnlySpan<float> inputs)
     {
         var net = Network;
-        var gradients = net.Gradients;
-        if (float.IsFinite(loss) && Guard.AllFinite(gradients)) return;
-
-        string what = float.IsFinite(loss) ? $"the loss is {loss}" : $"the loss became {loss}";
-        string where = "";
+        string cause = "";
         // A non-finite weight is the root cause when there is one; gradients turn non-finite downstream of it.
         foreach (var t in net.ParameterTensors)
         {
             int bad = CountNonFinite(net.Parameters.Slice(t.Offset, t.Length));
-            if (bad > 0) { where = $" Parameter '{t.Name}' of {t.Layer} holds {bad} non-finite values."; break; }
+            if (bad > 0) { cause = $" Parameter '{t.Name}' of {t.Layer} holds {bad} non-finite values."; break; }
         }
-        if (where.Length == 0)
-            foreach (var t in net.ParameterTensors)
-            {
-                int bad = CountNonFinite(gradients.Slice(t.Offset, t.Length));
-                if (bad > 0) { where = $" The gradient of '{t.Name}' of {t.Layer} holds {bad} non-finite values."; break; }
-            }
         int badInputs = CountNonFinite(inputs);
-        if (badInputs > 0) where += $" The batch's inputs hold {badInputs} non-finite values.";
-        throw new TrainingDivergedException(
-            $"Training diverged at epoch {epoch}, batch {batch}: {what}.{where} " + (float.IsFinite(loss)
-                ? "No non-finite gradient was applied (an update fused into backward may have applied the finite pieces of this step); "
-                : "This step was not applied, so the weights are those of the last good step; ") +
-            "lower the learning rate, set MaxGradientNorm, or check the data.");
+        if (badInputs > 0) cause += $" The batch's inputs hold {badInputs} non-finite values.";
+        return new TrainingDivergedException($"Training diverged at epoch {epoch}, batch {batch}: {e.Message}{cause} " +
+            "Lower the learning rate, set the optimizer's MaxGradientNorm, or check the data.", e.Tensor, e);
     }
 
     private static int CountNonFinite(ReadOnlySpan<float> values)

@@ -164,3 +164,9 @@ public static partial class Outer
         public partial class InnerNet { }
     }
 }
+
+// One weight and one bias: an input of 1.5e19 with weight 1 gives a finite loss (2.25e38) but an infinite weight gradient.
+[Input(1)]
+[Dense(1)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class OneWeight { }

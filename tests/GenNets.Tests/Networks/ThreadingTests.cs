@@ -25,7 +25,7 @@ public class ThreadingTests
         // Part 0 (the caller's) waits, up to a second, until part 1 has started on the worker, so that each side throws
         // in one of the two cases. (If the pool is busy with another test's job, both run on the caller, in order.)
         var job = new int[] { failing, 0 };
-        var ex = Assert.Throws<InvalidOperationException>(() => WorkerPool.Run(2, job, static (state, part, parts, input, o) =>
+        var ex = Assert.Throws<InvalidOperationException>(() => WorkerPool.Run(2, 2, job, static (state, part, parts, input, o) =>
         {
             var flags = (int[])state;
             if (part == 1) System.Threading.Volatile.Write(ref flags[1], 1);
@@ -34,38 +34,70 @@ public class ThreadingTests
             o[part] = 1f;
         }, default, output));
         Assert.Equal($"part {failing} failed", ex.Message);
-        WorkerPool.Run(2, failing, static (state, part, parts, input, o) => o[part] = part + 1, default, output);
+        WorkerPool.Run(2, 2, failing, static (state, part, parts, input, o) => o[part] = part + 1, default, output);
         Assert.Equal(new[] { 1f, 2f, 0f, 0f }, output);
     }
 
     [Fact]
-    public void TheMlpBatch_IsSplit_AtTwoThreads()
+    public void ABatch_IsCutIntoChunks_ByItsSizeAlone()
     {
-        Assert.Equal(2, WorkerPool.PartsFor(Batch, 2, FashionMlp.ForwardFlopsPerSample));
-        Assert.Equal(1, WorkerPool.PartsFor(1, 2, FashionMlp.ForwardFlopsPerSample));
-        Assert.Equal(1, WorkerPool.PartsFor(Batch, 1, FashionMlp.ForwardFlopsPerSample));
+        Assert.Equal(4, WorkerPool.ChunksFor(Batch, FashionMlp.ForwardFlopsPerSample)); // 16 samples a chunk
+        Assert.Equal(1, WorkerPool.ChunksFor(1, FashionMlp.ForwardFlopsPerSample));
+        Assert.Equal(1, WorkerPool.ChunksFor(Batch, 10)); // too little work to share
+        Assert.Equal(WorkerPool.MaxChunks, WorkerPool.ChunksFor(int.MaxValue, long.MaxValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.ChunksFor(0, 1));
+        Assert.Equal(int.MaxValue, WorkerPool.Start(int.MaxValue, 15, 15));
+        Assert.Equal((int)((long)int.MaxValue * 7 / 15), WorkerPool.Start(int.MaxValue, 7, 15));
     }
 
-    [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(5)]
-    public void SplitBatch_MatchesOneThread(int threads)
+    // Five steps of Adam on fresh data, dropout on; then batch inference. Everything a run produces.
+    private static (float[] Parameters, float[] Outputs) TrainAndInfer(Func<INetwork> make, int threads, int inputSize, int batch)
     {
-        var (x, labels) = Data(1);
-        var one = new FashionMlp(seed: 4) { Threads = 1 };
-        var many = new FashionMlp(seed: 4) { Threads = threads };
-        float lossOne = one.ComputeGradients(x, labels, Batch);
-        float lossMany = many.ComputeGradients(x, labels, Batch);
-        Assert.Equal(lossOne, lossMany, 5);
-        Check.Close(Check.ToDouble(one.Gradients), many.Gradients, 1e-4, 1e-7, "gradients");
-        Check.Close(Check.ToDouble(one.TrainingOutputs), many.TrainingOutputs, 1e-5, 1e-6, "training outputs (dropout masks too)");
+        var net = make();
+        net.Threads = threads;
+        var adam = new Adam(1e-3f);
+        for (int step = 0; step < 5; step++)
+        {
+            var x = Check.Random(batch * inputSize, (ulong)(100 + step));
+            var labels = Enumerable.Range(0, batch).Select(i => (i * 7 + step) % net.OutputSize).ToArray();
+            if (net.Loss == LossKind.SoftmaxCrossEntropy) net.TrainStep(x, labels, batch, adam);
+            else net.TrainStep(x, Check.Random(batch * net.OutputSize, (ulong)(200 + step)), batch, adam);
+        }
+        var outputs = new float[batch * net.OutputSize];
+        net.Forward(Check.Random(batch * inputSize, 300), outputs, batch);
+        return (net.Parameters.ToArray(), outputs);
+    }
 
-        var outOne = new float[Batch * 10];
-        var outMany = new float[Batch * 10];
-        one.Forward(x, outOne, Batch);
-        many.Forward(x, outMany, Batch);
-        Check.Close(Check.ToDouble(outOne), outMany, 1e-5, 1e-6, "batch inference");
+    public static TheoryData<string, int> NetworksAndThreads()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var name in new[] { "mlp", "cnn", "lstm" })
+            foreach (int threads in new[] { 2, 3, 6, 8, 16 })
+                data.Add(name, threads);
+        return data;
+    }
+
+    private static (Func<INetwork> Make, int InputSize) Network(string name) => name switch
+    {
+        "mlp" => (() => new FashionMlp(seed: 31), FashionMlp.InputSize),
+        "cnn" => (() => new FashionCnn(seed: 32), FashionCnn.InputSize),
+        _ => (() => new BenchLstm(seed: 33), BenchLstm.InputSize),
+    };
+
+    [Theory]
+    [MemberData(nameof(NetworksAndThreads))]
+    public void Training_GivesTheSameBits_AtAnyThreadCount(string name, int threads)
+    {
+        // The same seed and data give the same weights and outputs on a 1-core machine and a 16-core one: a batch is cut
+        // into chunks by its size alone, and sums over the batch add the chunks in chunk order whoever computed them.
+        var (make, inputSize) = Network(name);
+        foreach (int batch in new[] { Batch, 100 })
+        {
+            var one = TrainAndInfer(make, 1, inputSize, batch);
+            var many = TrainAndInfer(make, threads, inputSize, batch);
+            Assert.True(one.Parameters.AsSpan().SequenceEqual(many.Parameters), $"{name}, batch {batch}: weights differ between 1 and {threads} threads");
+            Assert.True(one.Outputs.AsSpan().SequenceEqual(many.Outputs), $"{name}, batch {batch}: outputs differ between 1 and {threads} threads");
+        }
     }
 
     [Fact]
@@ -171,7 +203,6 @@ public class ThreadingTests
         // The CNN takes the same 784 floats per sample, read as (1, 28, 28).
         var (x, labels) = Data(9);
         var net = new FashionCnn(seed: 5) { Threads = threads };
-        Assert.Equal(threads, WorkerPool.PartsFor(Batch, threads, FashionCnn.ForwardFlopsPerSample));
         float loss = net.ComputeGradients(x, labels, Batch);
         var expected = new double[FashionCnn.ParameterCount];
         double expectedLoss = Reference.NetworkLoss(net.Layers, net.Loss, Check.ToDouble(net.Parameters), Check.ToDouble(x), Batch,

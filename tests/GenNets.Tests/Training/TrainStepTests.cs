@@ -7,8 +7,8 @@ using Xunit;
 namespace GenNets.Tests.Training;
 
 /// <summary>
-/// A network's TrainStep (which updates each layer as its gradients complete) moves the parameters exactly as
-/// ComputeGradients followed by Optimizer.Step, and leaves them alone when the step goes wrong.
+/// A network's TrainStep moves the parameters exactly as
+/// ComputeGradients followed by Optimizer.Step, and moves nothing at all (parameters, optimizer state, counters) when the step goes wrong.
 /// </summary>
 public class TrainStepTests
 {
@@ -67,38 +67,106 @@ public class TrainStepTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void NonFiniteLoss_LeavesTheParametersAsTheyWere(int threads)
+    public void NonFiniteLoss_ThrowsAndMovesNothing(int threads)
     {
         var net = new FashionMlp(seed: 13) { Threads = threads };
+        var sgd = new Sgd(0.1f, momentum: 0.9f);
+        net.TrainStep(Data(0).X, Data(0).Labels, Batch, sgd);
         var before = net.Parameters.ToArray();
+        long steps = net.TrainingSteps;
         var (x, labels) = Data(1);
         x[100] = float.NaN;
-        float loss = net.TrainStep(x, labels, Batch, new Sgd(0.1f, momentum: 0.9f));
-        Assert.True(float.IsNaN(loss));
+        var e = Assert.Throws<TrainingDivergedException>(() => net.TrainStep(x, labels, Batch, sgd));
+        Assert.Contains("NaN", e.Message);
+        Assert.Null(e.Tensor);
         Assert.True(before.AsSpan().SequenceEqual(net.Parameters));
+        Assert.Equal(steps, net.TrainingSteps);
+        Assert.Equal(1, sgd.StepCount);
     }
 
     [Fact]
-    public void Apply_SkipsAPieceWithNonFiniteGradients()
+    public void NonFiniteGradient_UnderAFiniteLoss_ThrowsNamingTheTensor_AndMovesNothing()
     {
-        var sgd = new Sgd(0.5f);
-        sgd.BeginStep(4);
-        float[] p = [1, 2, 3, 4];
-        Assert.False(sgd.Apply(p.AsSpan(0, 2), [1, float.PositiveInfinity], 0, decays: false));
-        Assert.Equal([1f, 2f], p[..2]);
-        Assert.True(sgd.Apply(p.AsSpan(2, 2), [2, -2], 2, decays: false));
-        Assert.Equal([2f, 5f], p[2..]);
-        // A sum that overflows is not a non-finite gradient.
-        Assert.True(sgd.Apply(p.AsSpan(0, 2), [3e38f, 3e38f], 0, decays: false));
+        // weight 1, input 1.5e19, target 0: the loss 2.25e38 is finite, the bias gradient 3e19 too, the weight gradient 4.5e38 is not.
+        var net = new OneWeight();
+        net.Parameters[0] = 1f;
+        var adam = new Adam(1e-3f);
+        var before = net.Parameters.ToArray();
+        var e = Assert.Throws<TrainingDivergedException>(() => net.TrainStep([1.5e19f], new[] { 0f }, 1, adam));
+        Assert.Equal("0.weight", e.Tensor);
+        Assert.Contains("'0.weight'", e.Message);
+        Assert.True(float.IsPositiveInfinity(net.Gradients[0]));
+        Assert.True(float.IsFinite(net.Gradients[1]));
+        Assert.True(before.AsSpan().SequenceEqual(net.Parameters)); // the bias, whose gradient is finite, did not move either
+        Assert.Equal(0, net.TrainingSteps);
+        Assert.Equal(0, adam.StepCount);
+        // The optimizer's moments did not move: the next good step is the first step of a fresh Adam.
+        var fresh = new OneWeight();
+        fresh.Parameters[0] = 1f;
+        net.TrainStep([0.5f], new[] { 2f }, 1, adam);
+        fresh.TrainStep([0.5f], new[] { 2f }, 1, new Adam(1e-3f));
+        Assert.True(fresh.Parameters.SequenceEqual(net.Parameters));
+        Assert.Equal(1, adam.StepCount);
     }
 
     [Fact]
-    public void Apply_RefusesMismatchedLengths()
+    public void ARejectedCall_ChangesNothing_SoTrainingContinuesAsIfItNeverHappened()
     {
-        var sgd = new Sgd(0.5f);
-        sgd.BeginStep(4);
-        var e = Assert.Throws<ArgumentException>(() => sgd.Apply(new float[3], new float[2], 0, decays: false));
-        Assert.Contains("3 parameters", e.Message);
-        Assert.Contains("2 gradients", e.Message);
+        // Dropout masks are numbered by TrainingSteps: a rejected call that advanced it would shift every later mask.
+        float[] Train(bool withRejectedCalls)
+        {
+            var net = new FashionMlp(seed: 21) { Threads = 2 };
+            var adam = new Adam(1e-3f);
+            for (int step = 0; step < 3; step++)
+            {
+                var (x, labels) = Data(step);
+                if (withRejectedCalls)
+                {
+                    var bad = labels.ToArray();
+                    bad[5] = 10;
+                    Assert.Throws<ArgumentOutOfRangeException>(() => net.TrainStep(x, bad, Batch, adam));
+                    Assert.Throws<ArgumentOutOfRangeException>(() => net.ComputeGradients(x, bad, Batch));
+                    Assert.Throws<ArgumentException>(() => net.TrainStep(x, labels.AsSpan(1).ToArray(), Batch, adam));
+                    Assert.Throws<ArgumentException>(() => net.TrainStep(x.AsSpan(1).ToArray(), labels, Batch, adam));
+                    Assert.Throws<ArgumentNullException>(() => net.TrainStep(x, labels, Batch, null!));
+                    Assert.Equal(step, net.TrainingSteps);
+                    Assert.Equal(step, adam.StepCount);
+                }
+                net.TrainStep(x, labels, Batch, adam);
+            }
+            return net.Parameters.ToArray();
+        }
+        Assert.True(Train(false).AsSpan().SequenceEqual(Train(true)));
+    }
+
+    [Fact]
+    public void OptimizerStep_WithANonFiniteGradient_ChangesNothing()
+    {
+        var net = new OneWeight();
+        var sgd = new Sgd(0.5f, momentum: 0.9f);
+        net.Gradients[0] = 1f;
+        net.Gradients[1] = float.NaN;
+        var before = net.Parameters.ToArray();
+        var e = Assert.Throws<TrainingDivergedException>(() => sgd.Step(net));
+        Assert.Equal("0.bias", e.Tensor);
+        Assert.True(before.AsSpan().SequenceEqual(net.Parameters));
+        Assert.Equal(0, sgd.StepCount);
+    }
+
+    [Fact]
+    public void Setters_ValidateAsTheConstructorsDo()
+    {
+        var adam = new Adam();
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = float.NaN);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = 0f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = float.PositiveInfinity);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.Threads = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.MaxGradientNorm = -1f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.MaxGradientNorm = float.NaN);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GenNets.Threading.WorkerPool.DefaultThreads = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GenNets.Threading.WorkerPool.DefaultThreads = -3);
+        Assert.Equal(1e-3f, adam.LearningRate);
+        adam.MaxGradientNorm = null;
+        Assert.Null(adam.MaxGradientNorm);
     }
 }
