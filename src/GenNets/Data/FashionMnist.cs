@@ -28,6 +28,8 @@ public static class FashionMnist
     /// The folder holding the four files: <paramref name="directory"/> when given (it must hold them all), else the folder
     /// named by FASHION_MNIST_DIR, else Debian's install location; null when none has them.
     /// </summary>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="directory"/> is given but does not exist.</exception>
+    /// <exception cref="FileNotFoundException"><paramref name="directory"/> is given but lacks one of the four files (named).</exception>
     public static string? Locate(string? directory)
     {
         if (directory is not null)
@@ -48,6 +50,7 @@ public static class FashionMnist
     /// The folder a program should read: <paramref name="directory"/> when the user gave one; with <paramref name="full"/>,
     /// the full set (<see cref="Locate"/>), or an error saying how to install it; otherwise <paramref name="subset"/>.
     /// </summary>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="full"/> is asked for but no folder holds the full set.</exception>
     public static string Choose(string? directory, bool full, string subset)
     {
         if (directory is not null) return directory;
@@ -57,8 +60,18 @@ public static class FashionMnist
     }
 
     /// <summary>Loads the training and test sets from <paramref name="directory"/>, pixels scaled to [0, 1].</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="directory"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trainLimit"/> or <paramref name="testLimit"/> is negative.</exception>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="directory"/> does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder lacks one of the four files (named).</exception>
+    /// <exception cref="InvalidDataException">A file is not a valid IDX file, or images and labels disagree (see <see cref="Idx.LoadLabelled"/>); the message names the file.</exception>
+    /// <exception cref="IOException">A file could not be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">A file may not be read.</exception>
     public static (Dataset Train, Dataset Test) Load(string directory, int trainLimit = int.MaxValue, int testLimit = int.MaxValue)
     {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentOutOfRangeException.ThrowIfNegative(trainLimit);
+        ArgumentOutOfRangeException.ThrowIfNegative(testLimit);
         Locate(directory);
         var train = Idx.LoadLabelled(Path.Combine(directory, FileNames[0]), Path.Combine(directory, FileNames[1]), limit: trainLimit);
         var test = Idx.LoadLabelled(Path.Combine(directory, FileNames[2]), Path.Combine(directory, FileNames[3]), limit: testLimit);

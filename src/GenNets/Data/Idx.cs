@@ -12,100 +12,225 @@ public sealed record IdxArray(int[] Dimensions, byte[] Data)
     public int Count => Dimensions.Length == 0 ? 0 : Dimensions[0];
 
     /// <summary>Bytes per item: the product of the remaining dimensions.</summary>
+    /// <exception cref="OverflowException">The product of the remaining dimensions does not fit in an <see cref="int"/>
+    /// (never for an array read by <see cref="Idx.Read"/>, which refuses such dimensions).</exception>
     public int ItemSize
     {
         get
         {
             int size = 1;
-            for (int i = 1; i < Dimensions.Length; i++) size *= Dimensions[i];
+            for (int i = 1; i < Dimensions.Length; i++) size = checked(size * Dimensions[i]);
             return size;
         }
     }
 }
 
-/// <summary>Reads and writes IDX files (the MNIST format), gzip-compressed or plain.</summary>
+/// <summary>
+/// Reads and writes IDX files (the MNIST format), gzip-compressed or plain. Reading checks the header before any data:
+/// the dimensions must describe an array that one .NET array can hold, and no more data is read or decompressed than
+/// the header declares (plus a few kilobytes to notice extra data after it).
+/// </summary>
 public static class Idx
 {
     private const byte UnsignedByte = 0x08;
+    private const int InitialGzipCapacity = 1 << 20; // a gzip file's data is read into a buffer that grows as data arrives
+    private const int TrailingProbe = 4096;          // bytes read past the declared data to report extra data
 
     /// <summary>Reads an IDX file of unsigned bytes, checking the header against the data.</summary>
+    /// <param name="path">The file, gzip-compressed (recognised by its first two bytes) or plain.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not an IDX file of unsigned bytes: a bad magic number or element type, no dimensions, a negative
+    /// dimension, dimensions too large for one array, fewer or more data bytes than the header declares, or a corrupt
+    /// gzip stream. The message names the file and the numbers.
+    /// </exception>
+    /// <exception cref="IOException">The file could not be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
     public static IdxArray Read(string path)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
-        byte[] bytes = ReadMaybeGzip(path);
         string name = Path.GetFileName(path);
-        if (bytes.Length < 4 || bytes[0] != 0 || bytes[1] != 0)
-            throw new InvalidDataException($"{name}: not an IDX file (the first two bytes must be zero).");
-        if (bytes[2] != UnsignedByte)
-            throw new InvalidDataException($"{name}: element type 0x{bytes[2]:X2} is not supported; only unsigned bytes (0x08) are.");
-        int rank = bytes[3];
-        if (rank < 1 || bytes.Length < 4 + 4 * rank)
-            throw new InvalidDataException($"{name}: the header declares {rank} dimensions but the file holds {bytes.Length} bytes.");
-        var dims = new int[rank];
-        long expected = 1;
-        for (int i = 0; i < rank; i++)
+        using var file = File.OpenRead(path);
+        int b0 = file.ReadByte(), b1 = file.ReadByte();
+        file.Position = 0;
+        bool gzip = b0 == 0x1F && b1 == 0x8B;
+        using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+        string where = gzip ? "the decompressed file" : "the file";
+        try
         {
-            dims[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
-            if (dims[i] < 0) throw new InvalidDataException($"{name}: dimension {i} is {dims[i]}.");
-            expected *= dims[i];
+            Span<byte> magic = stackalloc byte[4];
+            int got = ReadUpTo(stream, magic);
+            if (got < 4 || magic[0] != 0 || magic[1] != 0)
+                throw new InvalidDataException(got < 4
+                    ? $"{name}: not an IDX file ({where} holds {got} bytes; the header alone takes at least 8)."
+                    : $"{name}: not an IDX file (the first two bytes must be zero, but are 0x{magic[0]:X2} 0x{magic[1]:X2}).");
+            if (magic[2] != UnsignedByte)
+                throw new InvalidDataException($"{name}: element type 0x{magic[2]:X2} is not supported; only unsigned bytes (0x08) are.");
+            int rank = magic[3];
+            if (rank < 1) throw new InvalidDataException($"{name}: the header declares 0 dimensions; an IDX array has at least one.");
+            int headerLength = 4 + 4 * rank;
+            var dimBytes = new byte[4 * rank];
+            got = ReadUpTo(stream, dimBytes);
+            if (got < dimBytes.Length)
+                throw new InvalidDataException($"{name}: the header declares {rank} dimensions ({headerLength} header bytes) but {where} holds {4 + got} bytes.");
+            var dims = new int[rank];
+            for (int i = 0; i < rank; i++)
+            {
+                dims[i] = BinaryPrimitives.ReadInt32BigEndian(dimBytes.AsSpan(4 * i));
+                if (dims[i] < 0) throw new InvalidDataException($"{name}: dimension {i} of {rank} is {dims[i]}; dimensions cannot be negative.");
+            }
+            string shape = string.Join("x", dims);
+            long? total = Product(dims, 0), itemSize = Product(dims, 1);
+            if (total is not { } expected || expected > Array.MaxLength || itemSize is null || itemSize > Array.MaxLength)
+                throw new InvalidDataException(total is { } t && t <= Array.MaxLength
+                    ? $"{name}: the header declares dimensions {shape}, items of {(itemSize is { } s ? s.ToString() : "more than " + long.MaxValue)} bytes, more than one array can hold ({Array.MaxLength} bytes)."
+                    : $"{name}: the header declares dimensions {shape}, {(total is { } u ? u.ToString() : "more than " + long.MaxValue)} bytes of data, more than one array can hold ({Array.MaxLength} bytes).");
+            string says = $"{name}: the header says {shape} ({expected} bytes of data)";
+
+            if (!gzip)
+            {
+                long follow = file.Length - headerLength; // known before reading any data
+                if (follow != expected) throw new InvalidDataException($"{says} but {follow} bytes follow the header.");
+                var data = new byte[expected];
+                int read = ReadUpTo(stream, data);
+                if (read != expected) throw new InvalidDataException($"{says} but only {read} bytes could be read after the header (the file shrank while being read).");
+                return new IdxArray(dims, data);
+            }
+
+            // gzip: the uncompressed size is unknown until the stream ends, so read at most what the header declares into
+            // a buffer that grows only as data arrives (a small file declaring a huge array allocates little).
+            var buffer = new byte[Math.Min(expected, InitialGzipCapacity)];
+            int filled = 0;
+            while (true)
+            {
+                filled += ReadUpTo(stream, buffer.AsSpan(filled));
+                if (filled < buffer.Length || buffer.Length == expected) break;
+                Array.Resize(ref buffer, (int)Math.Min(expected, 2L * buffer.Length));
+            }
+            if (filled < expected)
+                throw new InvalidDataException($"{says} but the gzip stream holds only {filled} bytes after the header.");
+            int extra = ReadUpTo(stream, stackalloc byte[TrailingProbe]);
+            if (extra > 0)
+                throw new InvalidDataException($"{says} but the gzip stream holds more after them (at least {expected + extra} bytes after the header).");
+            return new IdxArray(dims, buffer);
         }
-        int headerLength = 4 + 4 * rank;
-        long actual = bytes.Length - headerLength;
-        if (actual != expected)
-            throw new InvalidDataException($"{name}: the header says {string.Join("x", dims)} ({expected} bytes of data) but {actual} bytes follow the header.");
-        return new IdxArray(dims, bytes.AsSpan(headerLength).ToArray());
+        catch (InvalidDataException e) when (!e.Message.StartsWith(name + ":", StringComparison.Ordinal))
+        {
+            // Raised by the gzip decoder: the compressed stream is corrupt.
+            throw new InvalidDataException($"{name}: the gzip stream is corrupt or truncated ({e.Message}).", e);
+        }
     }
 
-    /// <summary>Writes an IDX file of unsigned bytes, gzip-compressed (smallest size) when the name ends in .gz.</summary>
+    /// <summary>
+    /// Writes an IDX file of unsigned bytes, gzip-compressed (smallest size) when the name ends in .gz. The file is written
+    /// beside its destination and moved into place when complete, so a failure leaves any earlier file as it was.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/>, <paramref name="array"/>, its dimensions or its data is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="path"/> is empty, or <paramref name="array"/> has no dimensions, more than 255, a negative one,
+    /// or data whose length is not the product of its dimensions.
+    /// </exception>
+    /// <exception cref="IOException">The file could not be written.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be written.</exception>
     public static void Write(string path, IdxArray array)
     {
-        using var file = File.Create(path);
-        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.SmallestSize) : file;
-        Span<byte> header = stackalloc byte[4 + 4 * array.Dimensions.Length];
-        header[2] = UnsignedByte;
-        header[3] = (byte)array.Dimensions.Length;
-        for (int i = 0; i < array.Dimensions.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.Slice(4 + 4 * i), array.Dimensions[i]);
-        stream.Write(header);
-        stream.Write(array.Data);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(array);
+        ArgumentNullException.ThrowIfNull(array.Dimensions, nameof(array) + ".Dimensions");
+        ArgumentNullException.ThrowIfNull(array.Data, nameof(array) + ".Data");
+        int[] dims = array.Dimensions;
+        if (dims.Length is < 1 or > 255)
+            throw new ArgumentException($"An IDX array has 1 to 255 dimensions, not {dims.Length}.", nameof(array));
+        for (int i = 0; i < dims.Length; i++)
+            if (dims[i] < 0) throw new ArgumentException($"Dimension {i} of the array is {dims[i]}; dimensions cannot be negative.", nameof(array));
+        if (Product(dims, 0) != array.Data.Length)
+            throw new ArgumentException($"The dimensions {string.Join("x", dims)} describe {(Product(dims, 0) is { } p ? p.ToString() : "more than " + long.MaxValue)} bytes but the data holds {array.Data.Length}.", nameof(array));
+
+        string temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        try
+        {
+            using (var file = File.Create(temporary))
+            using (Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.SmallestSize) : file)
+            {
+                Span<byte> header = stackalloc byte[4 + 4 * dims.Length];
+                header[2] = UnsignedByte;
+                header[3] = (byte)dims.Length;
+                for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.Slice(4 + 4 * i), dims[i]);
+                stream.Write(header);
+                stream.Write(array.Data);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
     }
 
     /// <summary>
     /// Loads images and their labels as a labelled data set, pixels scaled by <paramref name="scale"/>
     /// (1/255 maps bytes to [0, 1]); at most <paramref name="limit"/> samples.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="imagesPath"/> or <paramref name="labelsPath"/> is null.</exception>
+    /// <exception cref="ArgumentException">A path is empty or not a valid path.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative, or <paramref name="scale"/> is not finite.</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A file is not a valid IDX file (see <see cref="Read"/>), the labels are not one-dimensional, the images hold no
+    /// pixels per sample, or the two files hold different numbers of samples. The message names the file(s).
+    /// </exception>
+    /// <exception cref="IOException">A file could not be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">A file may not be read.</exception>
     public static Dataset LoadLabelled(string imagesPath, string labelsPath, float scale = 1f / 255f, int limit = int.MaxValue)
     {
+        ArgumentException.ThrowIfNullOrEmpty(imagesPath);
+        ArgumentException.ThrowIfNullOrEmpty(labelsPath);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (!float.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The pixel scale must be a finite number.");
         var images = Read(imagesPath);
         var labels = Read(labelsPath);
         if (labels.Dimensions.Length != 1)
             throw new InvalidDataException($"{Path.GetFileName(labelsPath)}: labels must be one-dimensional, but have dimensions {string.Join("x", labels.Dimensions)}.");
         if (images.Count != labels.Count)
             throw new InvalidDataException($"{Path.GetFileName(imagesPath)} holds {images.Count} samples but {Path.GetFileName(labelsPath)} holds {labels.Count} labels.");
-        int count = Math.Min(images.Count, limit), size = images.ItemSize;
-        var features = new float[(long)count * size];
+        int count = Math.Min(images.Count, limit), size = images.ItemSize; // Read refused item sizes beyond one array
+        if (size == 0)
+            throw new InvalidDataException($"{Path.GetFileName(imagesPath)}: images of dimensions {string.Join("x", images.Dimensions)} hold no pixels.");
+        var features = new float[(long)count * size]; // at most the bytes read, so within one array
         for (long i = 0; i < features.Length; i++) features[i] = images.Data[i] * scale;
         var y = new int[count];
         for (int i = 0; i < count; i++) y[i] = labels.Data[i];
         return Dataset.WithLabels(features, size, y);
     }
 
-    private static byte[] ReadMaybeGzip(string path)
+    // The product of dims[from..] (1 when empty, 0 when any is 0), or null when it overflows a long.
+    private static long? Product(int[] dims, int from)
     {
-        using var file = File.OpenRead(path);
-        int b0 = file.ReadByte(), b1 = file.ReadByte();
-        file.Position = 0;
-        using var memory = new MemoryStream();
-        try
+        for (int i = from; i < dims.Length; i++)
+            if (dims[i] == 0) return 0;
+        long product = 1;
+        for (int i = from; i < dims.Length; i++)
         {
-            if (b0 == 0x1F && b1 == 0x8B)
-                using (var gzip = new GZipStream(file, CompressionMode.Decompress)) gzip.CopyTo(memory);
-            else
-                file.CopyTo(memory);
+            if (product > long.MaxValue / dims[i]) return null;
+            product = checked(product * dims[i]);
         }
-        catch (InvalidDataException e)
+        return product;
+    }
+
+    // Reads until the span is full or the stream ends; returns the bytes read.
+    private static int ReadUpTo(Stream stream, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
         {
-            throw new InvalidDataException($"{Path.GetFileName(path)}: the gzip stream is corrupt or truncated after {memory.Length} bytes ({e.Message}).", e);
+            int n = stream.Read(buffer[total..]);
+            if (n == 0) break;
+            total += n;
         }
-        return memory.ToArray();
+        return total;
     }
 }
