@@ -311,9 +311,9 @@ internal static class Emitter
     private static void EmitInference(IndentedWriter w, ShapedNetwork net, Plan plan)
     {
         string ClassName = net.Spec.ClassName;
-        w.Line(plan.InferenceScratch <= StackScratchLimit
+        w.Line(plan.InferenceScratch <= StackScratchLimit && plan.DenseOnly
             ? "/// <summary>Inference on one sample. Thread-safe; allocates nothing (its scratch is on the stack).</summary>"
-            : $"/// <summary>Inference on one sample. Thread-safe; the first call on each thread allocates that thread's scratch ({Bytes(4L * plan.InferenceScratch)}), and later calls allocate nothing.</summary>");
+            : "/// <summary>Inference on one sample. Thread-safe; the first call on each thread allocates that thread's scratch (the network's and its kernels'), and later calls allocate nothing.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> or <paramref name=\"output\"/> is not one sample long.</exception>");
         w.Line(Generated);
         w.Open($"public void Forward({RoSpan} input, {Span} output)");

@@ -10,9 +10,12 @@ namespace GenNets;
 /// <summary>Operations every generated network shares: prediction, weight files, a summary table.</summary>
 public static class NetworkExtensions
 {
-    /// <summary>The index of the largest output for one sample (the predicted class). Allocates nothing.</summary>
+    /// <summary>The index of the largest output for one sample (the predicted class). Allocates nothing beyond what <see cref="INetwork.Forward(ReadOnlySpan{float}, Span{float})"/> does.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="input"/> is not one sample long.</exception>
     public static int Predict(this INetwork network, ReadOnlySpan<float> input)
     {
+        ArgumentNullException.ThrowIfNull(network);
         int n = network.OutputSize;
         Span<float> output = n <= 1024 ? stackalloc float[n] : new float[n];
         network.Forward(input, output);
@@ -20,11 +23,18 @@ public static class NetworkExtensions
     }
 
     /// <summary>The predicted class of each of <paramref name="batchSize"/> samples; <paramref name="scratch"/> (batch × outputs) may be passed to avoid allocating.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> do not hold <paramref name="batchSize"/> samples, or <paramref name="classes"/> has fewer slots.</exception>
     public static void Predict(this INetwork network, ReadOnlySpan<float> inputs, Span<int> classes, int batchSize, Span<float> scratch = default)
     {
+        ArgumentNullException.ThrowIfNull(network);
         int n = network.OutputSize;
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+        if (inputs.Length != (long)batchSize * network.InputSize)
+            throw new ArgumentException($"The inputs hold {inputs.Length} values; {batchSize} samples of {network.InputSize} inputs need {(long)batchSize * network.InputSize}.", nameof(inputs));
         if (classes.Length < batchSize) throw new ArgumentException($"{batchSize} samples need {batchSize} class slots; {classes.Length} were given.", nameof(classes));
-        if (scratch.Length < batchSize * n) scratch = new float[batchSize * n];
+        if (scratch.Length < (long)batchSize * n) scratch = new float[batchSize * n]; // fits: the inputs hold batchSize samples already
         network.Forward(inputs, scratch, batchSize);
         for (int s = 0; s < batchSize; s++) classes[s] = TensorPrimitives.IndexOfMax(scratch.Slice(s * n, n));
     }
@@ -44,8 +54,10 @@ public static class NetworkExtensions
         => Weights.Load(path, network.Parameters, network.ParameterTensors);
 
     /// <summary>A table of the layers, their output shapes and parameter counts, like Keras's <c>summary()</c>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
     public static string Summary(this INetwork network)
     {
+        ArgumentNullException.ThrowIfNull(network);
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{"#",-3} {"layer",-28} {"output",-14} {"parameters",12}");
         int total = 0;
