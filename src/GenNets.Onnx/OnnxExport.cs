@@ -28,8 +28,14 @@ public static class OnnxExport
     private const long IrVersion = 8; // the IR of opsets 17 and 18
 
     /// <summary>Writes the model to <paramref name="path"/> (a temporary file, then renamed over it).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The options ask for an opset below 17.</exception>
+    /// <exception cref="NotSupportedException">A layer or activation has no ONNX mapping.</exception>
+    /// <exception cref="System.IO.IOException">The file cannot be written; an earlier file at <paramref name="path"/> is left as it was.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder or file may not be written.</exception>
     public static void ExportOnnx(this INetwork network, string path, OnnxExportOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(path);
         byte[] bytes = network.ToOnnx(options);
         string full = Path.GetFullPath(path);
         string temporary = full + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp";
@@ -45,6 +51,9 @@ public static class OnnxExport
     }
 
     /// <summary>The model as bytes, ready for <c>InferenceSession</c> or any ONNX engine.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The options ask for an opset below 17.</exception>
+    /// <exception cref="NotSupportedException">A layer or activation has no ONNX mapping.</exception>
     public static byte[] ToOnnx(this INetwork network, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);

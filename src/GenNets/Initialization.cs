@@ -9,8 +9,11 @@ public static class Initialization
     /// Fills <paramref name="weights"/> for a layer with the given fan-in and fan-out. <see cref="Initializer.Auto"/>
     /// means He for ReLU-family activations (which halve the variance) and Glorot otherwise.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A fan is below 1, or <paramref name="initializer"/> is not a member of its enum.</exception>
     public static void Fill(Span<float> weights, Initializer initializer, Activation activation, int fanIn, int fanOut, ref SeededRandom random)
     {
+        if (fanIn < 1) throw new ArgumentOutOfRangeException(nameof(fanIn), fanIn, "A layer's fan-in is at least 1.");
+        if (fanOut < 1) throw new ArgumentOutOfRangeException(nameof(fanOut), fanOut, "A layer's fan-out is at least 1.");
         if (initializer == Initializer.Auto)
             initializer = activation is Activation.ReLU or Activation.LeakyReLU or Activation.GELU ? Initializer.HeUniform : Initializer.GlorotUniform;
         switch (initializer)
@@ -24,6 +27,7 @@ public static class Initialization
     }
 
     /// <summary>A recurrent layer's weights, uniform in ±1/√<paramref name="units"/> as PyTorch draws them.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> is below 1.</exception>
     public static void Recurrent(Span<float> weights, int units, ref SeededRandom random)
     {
         if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), units, "A recurrent layer has at least one unit.");

@@ -69,8 +69,17 @@ public static unsafe class WorkerPool
     /// are contiguous runs of as equal sizes as can be, and part <paramref name="parts"/> starts at <paramref name="count"/>.
     /// Computed in 64 bits, so no count overflows.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="part"/> is outside 0 to <paramref name="parts"/>, or <paramref name="count"/> is negative.</exception>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static int Start(int count, int part, int parts) => (int)((long)count * part / parts);
+    public static int Start(int count, int part, int parts)
+    {
+        if ((uint)part > (uint)parts || parts == 0 || count < 0) ThrowPart(count, part, parts);
+        return (int)((long)count * part / parts);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ThrowPart(int count, int part, int parts)
+        => throw new ArgumentOutOfRangeException(nameof(part), part, $"Part {part} of {parts} parts of {count} items: parts must be at least 1, the part from 0 to the parts, the count at least 0.");
 
     /// <summary>
     /// Runs <paramref name="body"/> for parts 0 to <paramref name="parts"/>−1 on at most <paramref name="threads"/> threads

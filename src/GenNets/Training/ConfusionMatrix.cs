@@ -11,9 +11,12 @@ public sealed class ConfusionMatrix
     private readonly long[] _counts;
 
     /// <summary>An empty matrix for <paramref name="classes"/> classes.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is below 1, or its square exceeds a .NET array.</exception>
     public ConfusionMatrix(int classes)
     {
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "There must be at least one class.");
+        if ((long)classes * classes > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, $"A matrix of {classes} × {classes} counts exceeds a .NET array ({Array.MaxLength}).");
         Classes = classes;
         _counts = new long[classes * classes];
     }
@@ -25,9 +28,14 @@ public sealed class ConfusionMatrix
     public long Total { get; private set; }
 
     /// <summary>How often class <paramref name="actual"/> was predicted as <paramref name="predicted"/>.</summary>
-    public long this[int actual, int predicted] => _counts[actual * Classes + predicted];
+    /// <exception cref="ArgumentOutOfRangeException">A class is outside 0 to <see cref="Classes"/> − 1.</exception>
+    public long this[int actual, int predicted] => _counts[CheckClass(actual, nameof(actual)) * Classes + CheckClass(predicted, nameof(predicted))];
+
+    private int CheckClass(int c, string name)
+        => (uint)c < (uint)Classes ? c : throw new ArgumentOutOfRangeException(name, c, $"Classes are 0..{Classes - 1}.");
 
     /// <summary>Counts one prediction.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A class is outside 0 to <see cref="Classes"/> − 1.</exception>
     public void Add(int actual, int predicted)
     {
         if ((uint)actual >= (uint)Classes || (uint)predicted >= (uint)Classes)
@@ -48,16 +56,20 @@ public sealed class ConfusionMatrix
     }
 
     /// <summary>Of the samples of class <paramref name="c"/>, the fraction predicted as <paramref name="c"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="c"/> is outside 0 to <see cref="Classes"/> − 1.</exception>
     public double Recall(int c)
     {
+        CheckClass(c, nameof(c));
         long row = 0;
         for (int p = 0; p < Classes; p++) row += this[c, p];
         return row == 0 ? 0 : (double)this[c, c] / row;
     }
 
     /// <summary>Of the predictions of class <paramref name="c"/>, the fraction right.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="c"/> is outside 0 to <see cref="Classes"/> − 1.</exception>
     public double Precision(int c)
     {
+        CheckClass(c, nameof(c));
         long column = 0;
         for (int a = 0; a < Classes; a++) column += this[a, c];
         return column == 0 ? 0 : (double)this[c, c] / column;

@@ -16,6 +16,7 @@ namespace GenNets.Training;
 public abstract class Optimizer
 {
     /// <summary>Creates an optimizer with a base learning rate and L2 weight decay.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The learning rate is not a positive finite number, or the decay not a finite number ≥ 0.</exception>
     protected Optimizer(float learningRate, float weightDecay)
     {
         if (!(learningRate > 0) || !float.IsFinite(learningRate))
@@ -159,6 +160,7 @@ public sealed class Sgd : Optimizer
     private float[]? _velocity;
 
     /// <summary>Creates SGD.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A rate, the decay or the momentum is out of its range (momentum in [0, 1)).</exception>
     public Sgd(float learningRate, float momentum = 0f, float weightDecay = 0f, bool nesterov = false) : base(learningRate, weightDecay)
     {
         if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Momentum must be in [0, 1).");
@@ -234,12 +236,13 @@ public class Adam : Optimizer
     private float[]? _m, _v;
 
     /// <summary>Creates Adam.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A rate, the decay, a beta (in [0, 1)) or epsilon (positive) is out of its range.</exception>
     public Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
         : base(learningRate, weightDecay)
     {
         if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1).");
         if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1).");
-        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive.");
+        if (!(epsilon > 0) || !float.IsFinite(epsilon)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be a positive finite number.");
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
@@ -318,6 +321,7 @@ public class Adam : Optimizer
 public sealed class AdamW : Adam
 {
     /// <summary>Creates AdamW.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A rate, the decay, a beta (in [0, 1)) or epsilon (positive) is out of its range.</exception>
     public AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
         : base(learningRate, beta1, beta2, epsilon, weightDecay) { }
 
@@ -333,19 +337,21 @@ public abstract class LearningRateSchedule
 }
 
 /// <summary>Multiplies the learning rate by <see cref="Gamma"/> every <see cref="StepSize"/> epochs, as PyTorch's <c>StepLR</c>.</summary>
+/// <exception cref="ArgumentOutOfRangeException">The step size is below 1, or gamma is not a positive finite number.</exception>
 public sealed class StepSchedule(int stepSize, float gamma = 0.1f) : LearningRateSchedule
 {
     /// <summary>Epochs between decays.</summary>
     public int StepSize { get; } = stepSize > 0 ? stepSize : throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, "The step size must be positive.");
 
     /// <summary>The decay factor.</summary>
-    public float Gamma { get; } = gamma > 0 ? gamma : throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "Gamma must be positive.");
+    public float Gamma { get; } = gamma > 0 && float.IsFinite(gamma) ? gamma : throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "Gamma must be a positive finite number.");
 
     /// <inheritdoc/>
     public override float Factor(int epoch, int epochs) => MathF.Pow(Gamma, epoch / StepSize);
 }
 
 /// <summary>Cosine annealing from the base rate down to <see cref="MinimumFactor"/> × base over the run, as PyTorch's <c>CosineAnnealingLR</c>.</summary>
+/// <exception cref="ArgumentOutOfRangeException">The minimum factor is outside [0, 1].</exception>
 public sealed class CosineSchedule(float minimumFactor = 0f) : LearningRateSchedule
 {
     /// <summary>The final learning rate as a fraction of the base rate.</summary>

@@ -38,6 +38,7 @@ public readonly record struct Evaluation(float Loss, float? Accuracy, int Count)
 public sealed class Trainer<TNetwork> where TNetwork : INetwork
 {
     /// <summary>Creates a trainer for <paramref name="network"/> with <paramref name="optimizer"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="optimizer"/> is null.</exception>
     public Trainer(TNetwork network, Optimizer optimizer)
     {
         Network = network ?? throw new ArgumentNullException(nameof(network));
@@ -310,6 +311,7 @@ public static class GradientClipping
     /// Scales <paramref name="gradients"/> so that their Euclidean norm is at most <paramref name="maxNorm"/>; returns the
     /// norm they had. Gradients already within the norm are left as they are.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not a positive finite number.</exception>
     public static float ClipByNorm(Span<float> gradients, float maxNorm)
     {
         if (!(maxNorm > 0) || !float.IsFinite(maxNorm))
