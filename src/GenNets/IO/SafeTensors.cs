@@ -67,6 +67,7 @@ public sealed class SafeTensorsFile : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Finds a tensor by name.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     public bool TryGet(string name, out SafeTensorInfo info) => _byName.TryGetValue(name, out info!);
 
     /// <summary>Whether <see cref="ReadAsFloat"/> can decode <paramref name="dtype"/>: F32, F64, F16 and BF16.</summary>
