@@ -40,16 +40,32 @@ public static class NetworkExtensions
     }
 
     /// <summary>
-    /// Saves the parameters as safetensors with PyTorch's names and layouts. The file is written to a
-    /// temporary name and renamed, so a failed save leaves any earlier file intact.
+    /// Saves the parameters as safetensors with PyTorch's names and layouts. The file is written to a short
+    /// temporary name in the same directory and renamed, so a failed save leaves any earlier file intact. A
+    /// symbolic link is followed (it stays a link), an existing file keeps its Unix mode, and anything that is
+    /// not a regular file (a directory, a device, a pipe) is refused.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path.</exception>
+    /// <exception cref="System.IO.IOException"><paramref name="path"/> names something other than a regular file, or writing
+    /// failed (including <see cref="System.IO.DirectoryNotFoundException"/> and <see cref="System.IO.PathTooLongException"/>);
+    /// the message names <paramref name="path"/>, and any earlier file there is unchanged.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory does not allow creating a file in it or renaming one over the target.</exception>
     public static void Save(this INetwork network, string path, IReadOnlyDictionary<string, string>? metadata = null)
         => Weights.Save(path, network.Parameters, network.ParameterTensors, metadata);
 
     /// <summary>
-    /// Loads parameters from a safetensors file. Every tensor is checked (names, shapes, data) before any is
-    /// copied: on an error naming the tensor and the shapes, the network's weights are unchanged.
+    /// Loads parameters from a safetensors file. The whole file is validated first (its structure strictly, as
+    /// the format specifies, and every tensor's name, shape and dtype against the network), then the data is
+    /// read into a staging copy, and only then copied: on any error the network's weights are unchanged. Not
+    /// safe while other threads run <see cref="INetwork.Forward(ReadOnlySpan{float}, Span{float})"/> or train the same network.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path.</exception>
+    /// <exception cref="System.IO.FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="System.IO.IOException"><paramref name="path"/> is not a regular file (a directory, a device, a pipe), or reading it failed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    /// <exception cref="System.IO.InvalidDataException">The file is not valid safetensors, or does not fit this network; the message names the file, the tensors and the numbers.</exception>
     public static void Load(this INetwork network, string path)
         => Weights.Load(path, network.Parameters, network.ParameterTensors);
 

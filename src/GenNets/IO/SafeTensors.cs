@@ -1,10 +1,15 @@
 using System;
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
+using Microsoft.Win32.SafeHandles;
 
 namespace GenNets.IO;
 
@@ -16,34 +21,40 @@ namespace GenNets.IO;
 /// <param name="End">Offset just past its last byte within the data section.</param>
 public sealed record SafeTensorInfo(string Name, string DType, int[] Shape, long Begin, long End)
 {
-    /// <summary>Number of elements.</summary>
+    /// <summary>Number of elements: the product of <see cref="Shape"/>.</summary>
+    /// <exception cref="OverflowException">The product does not fit a <see cref="long"/> (never for an entry read by <see cref="SafeTensors"/>, which rejects such shapes).</exception>
     public long Length
     {
         get
         {
             long n = 1;
-            foreach (int d in Shape) n *= d;
+            foreach (int d in Shape) n = checked(n * d);
             return n;
         }
     }
 }
 
-/// <summary>A parsed safetensors file held in memory: its header and its data section.</summary>
-public sealed class SafeTensorsFile
+/// <summary>
+/// A validated safetensors file: its header, and access to its data. One read from a path keeps the file open (and reads
+/// tensor data from it on demand) until disposed; one parsed from bytes holds them.
+/// </summary>
+public sealed class SafeTensorsFile : IDisposable
 {
-    private readonly byte[] _bytes;
+    private readonly byte[]? _bytes;
+    private readonly SafeFileHandle? _handle;
     private readonly long _dataStart;
     private readonly Dictionary<string, SafeTensorInfo> _byName;
 
-    internal SafeTensorsFile(string source, byte[] bytes, long dataStart, List<SafeTensorInfo> tensors, Dictionary<string, string> metadata)
+    internal SafeTensorsFile(string source, byte[]? bytes, SafeFileHandle? handle, long dataStart, List<SafeTensorInfo> tensors, Dictionary<string, string> metadata)
     {
         Source = source;
         _bytes = bytes;
+        _handle = handle;
         _dataStart = dataStart;
         Tensors = tensors;
         Metadata = metadata;
         _byName = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
-        foreach (var t in tensors) _byName[t.Name] = t;
+        foreach (var t in tensors) _byName.Add(t.Name, t);
     }
 
     /// <summary>Where the file came from, for messages.</summary>
@@ -56,84 +67,240 @@ public sealed class SafeTensorsFile
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Finds a tensor by name.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     public bool TryGet(string name, out SafeTensorInfo info) => _byName.TryGetValue(name, out info!);
 
-    /// <summary>Decodes a tensor to float: F32 as is; F64, F16 and BF16 converted.</summary>
+    /// <summary>Whether <see cref="ReadAsFloat"/> can decode <paramref name="dtype"/>: F32, F64, F16 and BF16.</summary>
+    public static bool CanReadAsFloat(string dtype) => dtype is "F32" or "F64" or "F16" or "BF16";
+
+    /// <summary>Decodes a tensor to float: F32 as is; F64, F16 and BF16 converted. Reads the file through a bounded buffer (F32 straight into <paramref name="destination"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold exactly the tensor's elements, or <paramref name="tensor"/> is not one of this file's.</exception>
+    /// <exception cref="InvalidDataException">The tensor's dtype cannot be read as float, or the file shrank since it was validated.</exception>
+    /// <exception cref="IOException">Reading the file failed.</exception>
+    /// <exception cref="ObjectDisposedException">The file was disposed.</exception>
     public void ReadAsFloat(SafeTensorInfo tensor, Span<float> destination)
     {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (!_byName.TryGetValue(tensor.Name, out var own) || own != tensor)
+            throw new ArgumentException($"Tensor '{tensor.Name}' is not an entry of {Source}.", nameof(tensor));
         if (destination.Length != tensor.Length)
             throw new ArgumentException($"Tensor '{tensor.Name}' has {tensor.Length} elements; the destination holds {destination.Length}.", nameof(destination));
-        var data = _bytes.AsSpan((int)(_dataStart + tensor.Begin), (int)(tensor.End - tensor.Begin));
-        switch (tensor.DType)
+        if (!CanReadAsFloat(tensor.DType))
+            throw new InvalidDataException($"weights file '{Source}': tensor '{tensor.Name}' has dtype {tensor.DType}; only F32, F64, F16 and BF16 can be read as float.");
+        ObjectDisposedException.ThrowIf(_handle is { IsClosed: true }, this);
+
+        long position = _dataStart + tensor.Begin;
+        if (tensor.DType == "F32" && BitConverter.IsLittleEndian)
         {
-            case "F32":
-                for (int i = 0; i < destination.Length; i++) destination[i] = BinaryPrimitives.ReadSingleLittleEndian(data.Slice(4 * i));
-                break;
-            case "F64":
-                for (int i = 0; i < destination.Length; i++) destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(data.Slice(8 * i));
-                break;
-            case "F16":
-                for (int i = 0; i < destination.Length; i++) destination[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(data.Slice(2 * i));
-                break;
-            case "BF16":
-                for (int i = 0; i < destination.Length; i++) destination[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(data.Slice(2 * i)) << 16);
-                break;
-            default:
-                throw new InvalidDataException($"{Source}: tensor '{tensor.Name}' has dtype {tensor.DType}; only F32, F64, F16 and BF16 can be read as float.");
+            ReadExactly(MemoryMarshal.AsBytes(destination), position, tensor);
+            return;
+        }
+        int size = SafeTensors.ElementSize(tensor.DType);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            int perChunk = buffer.Length / size;
+            for (int start = 0; start < destination.Length; start += perChunk)
+            {
+                int n = Math.Min(perChunk, destination.Length - start);
+                var data = buffer.AsSpan(0, n * size);
+                ReadExactly(data, position + (long)start * size, tensor);
+                var target = destination.Slice(start, n);
+                switch (tensor.DType)
+                {
+                    case "F32":
+                        for (int i = 0; i < n; i++) target[i] = BinaryPrimitives.ReadSingleLittleEndian(data.Slice(4 * i));
+                        break;
+                    case "F64":
+                        for (int i = 0; i < n; i++) target[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(data.Slice(8 * i));
+                        break;
+                    case "F16":
+                        for (int i = 0; i < n; i++) target[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(data.Slice(2 * i));
+                        break;
+                    default: // BF16
+                        for (int i = 0; i < n; i++) target[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(data.Slice(2 * i)) << 16);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    private void ReadExactly(Span<byte> destination, long position, SafeTensorInfo tensor)
+    {
+        if (_bytes is not null)
+        {
+            _bytes.AsSpan(checked((int)position), destination.Length).CopyTo(destination);
+            return;
+        }
+        while (destination.Length > 0)
+        {
+            int n = RandomAccess.Read(_handle!, destination, position);
+            if (n == 0)
+                throw new InvalidDataException($"weights file '{Source}' ended at byte {position} while tensor '{tensor.Name}' was read; it shrank after it was checked.");
+            destination = destination.Slice(n);
+            position += n;
+        }
+    }
+
+    /// <summary>Closes the file (nothing to do for one parsed from bytes).</summary>
+    public void Dispose() => _handle?.Dispose();
 }
 
 /// <summary>
 /// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
 /// mapping each tensor name to its dtype, shape and data offsets, then the tensors' bytes.
 /// </summary>
+/// <remarks>
+/// Reading is strict, as the format's specification asks: the header is at most 100,000,000 bytes of UTF-8 JSON that begins
+/// with <c>{</c> and may be padded with spaces only; keys are unique; every entry has a string dtype, a shape of whole numbers
+/// and two whole-number data offsets; and the tensors tile the data section exactly — no gap, no overlap, no byte left over.
+/// Anything else is an <see cref="InvalidDataException"/> naming the file, the tensor and the numbers. Fields of an entry
+/// other than dtype, shape and data_offsets are ignored, as the reference implementation ignores them.
+/// </remarks>
 public static class SafeTensors
 {
+    /// <summary>The format's limit on the header's length in bytes.</summary>
+    public const long MaxHeaderLength = 100_000_000;
+
+    /// <summary>Ending of the temporary files <see cref="Write"/> creates beside its target.</summary>
+    internal const string TemporarySuffix = ".gntmp";
+
+    /// <summary>A temporary file of a save still older than this, and not held open by its writer, is left over by a killed save.</summary>
+    internal static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(10);
+
     private static readonly Dictionary<string, int> ElementSizes = new(StringComparer.Ordinal)
     {
         ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
         ["U16"] = 2, ["U32"] = 4, ["U64"] = 8, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1,
     };
 
-    /// <summary>Reads and validates a file: every offset, size and shape is checked against the data.</summary>
+    internal static int ElementSize(string dtype) => ElementSizes[dtype];
+
+    /// <summary>
+    /// Opens and validates a file: the header in full, and every offset, size and shape against the data section, before
+    /// any tensor data is read; only the header is read into memory. Dispose the result to close the file.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is not a regular file (a directory, a device, a pipe), or reading failed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid safetensors; the message says where and why.</exception>
     public static SafeTensorsFile Read(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (FileNotFoundException) { throw new FileNotFoundException($"Weights file '{path}' does not exist.", path); }
-        return Read(bytes, path);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string file = $"weights file '{path}'";
+        var type = FileTypes.Of(path);
+        switch (type)
+        {
+            case FileType.Missing:
+                throw new FileNotFoundException($"Weights file '{path}' does not exist.", path);
+            case FileType.Regular or FileType.Inaccessible:
+                break;
+            case FileType.Unknown:
+                // Only where the type cannot be asked for: an empty file, or a device or pipe (which report size 0 and
+                // might never end or block when opened).
+                throw new InvalidDataException($"{file} is empty (0 bytes) or not a regular file; a safetensors file holds at least an 8-byte header length.");
+            default:
+                throw new IOException($"Weights file '{path}' is {FileTypes.Describe(type)}, not a regular file; nothing was read.");
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileNotFoundException($"Weights file '{path}' does not exist.", path, e);
+        }
+        try
+        {
+            long size = RandomAccess.GetLength(handle);
+            var (dataStart, tensors, metadata) = ReadLayout(file, size, (span, offset) => ReadFully(handle, span, offset, file));
+            return new SafeTensorsFile(path, null, handle, dataStart, tensors, metadata);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Parses a file already in memory; <paramref name="source"/> names it in messages.</summary>
+    /// <summary>Parses and validates a file already in memory; <paramref name="source"/> names it in messages.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="bytes"/> or <paramref name="source"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not valid safetensors; the message says where and why.</exception>
     public static SafeTensorsFile Read(byte[] bytes, string source)
     {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentNullException.ThrowIfNull(source);
         string file = $"weights file '{source}'";
-        if (bytes.Length < 8)
-            throw new InvalidDataException($"{file} is {bytes.Length} bytes long; a safetensors file has at least an 8-byte header length.");
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > (ulong)(bytes.Length - 8))
-            throw new InvalidDataException($"{file}: the header is said to be {headerLength} bytes, but only {bytes.Length - 8} bytes follow the length; the file is truncated or not safetensors.");
+        var (dataStart, tensors, metadata) = ReadLayout(file, bytes.Length, (span, offset) => bytes.AsSpan((int)offset, span.Length).CopyTo(span));
+        return new SafeTensorsFile(source, bytes, null, dataStart, tensors, metadata);
+    }
+
+    private delegate void ReadAt(Span<byte> destination, long offset);
+
+    private static void ReadFully(SafeFileHandle handle, Span<byte> destination, long offset, string file)
+    {
+        while (destination.Length > 0)
+        {
+            int n = RandomAccess.Read(handle, destination, offset);
+            if (n == 0) throw new InvalidDataException($"{file} ended at byte {offset}, before its header did; it shrank while it was read.");
+            destination = destination.Slice(n);
+            offset += n;
+        }
+    }
+
+    private static (long DataStart, List<SafeTensorInfo> Tensors, Dictionary<string, string> Metadata) ReadLayout(string file, long size, ReadAt read)
+    {
+        if (size < 8)
+            throw new InvalidDataException($"{file} is {size} bytes long; a safetensors file holds at least an 8-byte header length.");
+        Span<byte> prefix = stackalloc byte[8];
+        read(prefix, 0);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > (ulong)(size - 8))
+            throw new InvalidDataException($"{file}: the header is said to be {headerLength} bytes, but only {size - 8} bytes follow the length; the file is truncated or not safetensors.");
+        if (headerLength > MaxHeaderLength)
+            throw new InvalidDataException($"{file}: the header is said to be {headerLength} bytes, more than the format's limit of {MaxHeaderLength}.");
+        var header = new byte[headerLength];
+        read(header, 8);
         long dataStart = 8 + (long)headerLength;
-        long dataLength = bytes.Length - dataStart;
+        long dataLength = size - dataStart;
 
         var tensors = new List<SafeTensorInfo>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        ParseHeader(header, file, tensors, metadata);
+        CheckTiling(tensors, dataLength, file);
+        return (dataStart, tensors, metadata);
+    }
+
+    private static void ParseHeader(ReadOnlySpan<byte> header, string file, List<SafeTensorInfo> tensors, Dictionary<string, string> metadata)
+    {
+        if (header.Length == 0)
+            throw new InvalidDataException($"{file}: the header length is 0; the header must be a JSON object.");
+        if (header[0] != (byte)'{')
+            throw new InvalidDataException($"{file}: the header does not begin with '{{' but with byte 0x{header[0]:X2}; it is not a JSON object, or the header length is wrong.");
+        if (!Utf8.IsValid(header))
+            throw new InvalidDataException($"{file}: the header is not valid UTF-8 (the first bad byte is byte {FirstInvalidUtf8(header)} of the header).");
+
+        var reader = new Utf8JsonReader(header);
         try
         {
-            var reader = new Utf8JsonReader(bytes.AsSpan(8, (int)headerLength));
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                throw new InvalidDataException($"{file}: the header is not a JSON object.");
+            reader.Read();
+            var keys = new HashSet<string>(StringComparer.Ordinal);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                string name = reader.GetString()!;
+                string name = GetString(ref reader, file);
+                if (!keys.Add(name))
+                    throw new InvalidDataException($"{file}: the header holds the key '{name}' more than once.");
                 reader.Read();
-                if (name == "__metadata__")
-                {
-                    ReadMetadata(ref reader, metadata, file);
-                    continue;
-                }
-                tensors.Add(ReadTensor(ref reader, name, file));
+                if (name == "__metadata__") ReadMetadata(ref reader, metadata, file);
+                else tensors.Add(ReadTensor(ref reader, name, file));
             }
         }
         catch (JsonException e)
@@ -141,98 +308,264 @@ public static class SafeTensors
             throw new InvalidDataException($"{file}: the header is not valid JSON ({e.Message}).", e);
         }
 
-        foreach (var t in tensors)
-        {
-            long expected = t.Length * ElementSizes[t.DType];
-            if (t.End - t.Begin != expected)
-                throw new InvalidDataException($"{file}: tensor '{t.Name}' of dtype {t.DType} and shape {ParameterTensor.FormatShape(t.Shape)} needs {expected} bytes, but its data_offsets [{t.Begin}, {t.End}] span {t.End - t.Begin}.");
-            if (t.Begin < 0 || t.End > dataLength)
-                throw new InvalidDataException($"{file}: tensor '{t.Name}' lies at bytes [{t.Begin}, {t.End}) of the data, but the data holds only {dataLength} bytes; the file is truncated.");
-        }
-        var sorted = new List<SafeTensorInfo>(tensors);
-        sorted.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-        for (int i = 1; i < sorted.Count; i++)
-            if (sorted[i].Begin < sorted[i - 1].End)
-                throw new InvalidDataException($"{file}: tensors '{sorted[i - 1].Name}' [{sorted[i - 1].Begin}, {sorted[i - 1].End}) and '{sorted[i].Name}' [{sorted[i].Begin}, {sorted[i].End}) overlap.");
-        return new SafeTensorsFile(source, bytes, dataStart, sorted, metadata);
+        long end = reader.BytesConsumed;
+        for (long i = end; i < header.Length; i++)
+            if (header[(int)i] != (byte)' ')
+                throw new InvalidDataException($"{file}: the header's JSON object ends at byte {end} of its {header.Length}, and byte {i} after it is 0x{header[(int)i]:X2}; only spaces may pad the header.");
     }
+
+    private static long FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int i = 0;
+        while (i < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes.Slice(i), out _, out int consumed) != OperationStatus.Done) return i;
+            i += consumed;
+        }
+        return i;
+    }
+
+    private static string GetString(ref Utf8JsonReader reader, string file)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            // An escape such as "\ud800" that is not a whole UTF-16 character.
+            throw new InvalidDataException($"{file}: the header holds a string that is not valid text ({e.Message}), near byte {reader.TokenStartIndex} of the header.", e);
+        }
+    }
+
+    private static string Describe(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+        JsonTokenType.String => "a string",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        _ => reader.TokenType.ToString(),
+    };
 
     private static void ReadMetadata(ref Utf8JsonReader reader, Dictionary<string, string> metadata, string file)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
-            throw new InvalidDataException($"{file}: __metadata__ is not an object.");
+            throw new InvalidDataException($"{file}: __metadata__ is {Describe(ref reader)}, not an object of strings.");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string key = reader.GetString()!;
+            string key = GetString(ref reader, file);
             reader.Read();
             if (reader.TokenType != JsonTokenType.String)
-                throw new InvalidDataException($"{file}: __metadata__ value '{key}' is not a string.");
-            metadata[key] = reader.GetString()!;
+                throw new InvalidDataException($"{file}: __metadata__ value '{key}' is {Describe(ref reader)}, not a string.");
+            if (!metadata.TryAdd(key, GetString(ref reader, file)))
+                throw new InvalidDataException($"{file}: __metadata__ holds the key '{key}' more than once.");
         }
     }
 
     private static SafeTensorInfo ReadTensor(ref Utf8JsonReader reader, string name, string file)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
-            throw new InvalidDataException($"{file}: the entry of tensor '{name}' is not an object.");
+            throw new InvalidDataException($"{file}: the entry of tensor '{name}' is {Describe(ref reader)}, not an object.");
         string? dtype = null;
-        List<int>? shape = null;
+        List<long>? shape = null;
         List<long>? offsets = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string field = reader.GetString()!;
+            string field = GetString(ref reader, file);
             reader.Read();
+            bool duplicate = false;
             switch (field)
             {
                 case "dtype":
-                    dtype = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    duplicate = dtype is not null;
+                    if (reader.TokenType != JsonTokenType.String)
+                        throw new InvalidDataException($"{file}: the dtype of tensor '{name}' is {Describe(ref reader)}, not a string.");
+                    dtype = GetString(ref reader, file);
                     break;
                 case "shape":
-                    shape = new List<int>();
-                    foreach (long d in ReadIntegers(ref reader, name, "shape", file))
-                    {
-                        if (d < 0 || d > int.MaxValue)
-                            throw new InvalidDataException($"{file}: tensor '{name}' has shape dimension {d}.");
-                        shape.Add((int)d);
-                    }
+                    duplicate = shape is not null;
+                    shape = ReadWholeNumbers(ref reader, name, "shape", int.MaxValue, file);
                     break;
                 case "data_offsets":
-                    offsets = ReadIntegers(ref reader, name, "data_offsets", file);
+                    duplicate = offsets is not null;
+                    offsets = ReadWholeNumbers(ref reader, name, "data_offsets", long.MaxValue, file);
                     break;
                 default:
                     reader.Skip();
                     break;
             }
+            if (duplicate)
+                throw new InvalidDataException($"{file}: the entry of tensor '{name}' holds {field} more than once.");
         }
         if (dtype is null) throw new InvalidDataException($"{file}: tensor '{name}' has no dtype.");
-        if (!ElementSizes.ContainsKey(dtype)) throw new InvalidDataException($"{file}: tensor '{name}' has the unknown dtype '{dtype}'.");
+        if (!ElementSizes.TryGetValue(dtype, out int elementSize)) throw new InvalidDataException($"{file}: tensor '{name}' has the unknown dtype '{dtype}'.");
         if (shape is null) throw new InvalidDataException($"{file}: tensor '{name}' has no shape.");
-        if (offsets is null || offsets.Count != 2 || offsets[1] < offsets[0])
-            throw new InvalidDataException($"{file}: tensor '{name}' needs data_offsets [begin, end] with begin ≤ end.");
-        return new SafeTensorInfo(name, dtype, shape.ToArray(), offsets[0], offsets[1]);
+        if (offsets is null) throw new InvalidDataException($"{file}: tensor '{name}' has no data_offsets.");
+        if (offsets.Count != 2)
+            throw new InvalidDataException($"{file}: tensor '{name}' has {offsets.Count} data_offsets; it needs two, [begin, end].");
+        if (offsets[1] < offsets[0])
+            throw new InvalidDataException($"{file}: tensor '{name}' has data_offsets [{offsets[0]}, {offsets[1]}], which end before they begin.");
+        var dims = shape.ConvertAll(d => (int)d).ToArray();
+        long bytes;
+        try
+        {
+            long count = 1;
+            foreach (int d in dims) count = checked(count * d);
+            bytes = checked(count * elementSize);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{file}: tensor '{name}' has shape {ParameterTensor.FormatShape(dims)}, whose size in bytes overflows a 64-bit count.");
+        }
+        if (offsets[1] - offsets[0] != bytes)
+            throw new InvalidDataException($"{file}: tensor '{name}' of dtype {dtype} and shape {ParameterTensor.FormatShape(dims)} needs {bytes} bytes, but its data_offsets [{offsets[0]}, {offsets[1]}] span {offsets[1] - offsets[0]}.");
+        return new SafeTensorInfo(name, dtype, dims, offsets[0], offsets[1]);
     }
 
-    private static List<long> ReadIntegers(ref Utf8JsonReader reader, string name, string field, string file)
+    private static List<long> ReadWholeNumbers(ref Utf8JsonReader reader, string name, string field, long max, string file)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
-            throw new InvalidDataException($"{file}: {field} of tensor '{name}' is not an array.");
+            throw new InvalidDataException($"{file}: the {field} of tensor '{name}' is {Describe(ref reader)}, not an array.");
         var values = new List<long>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v))
-                throw new InvalidDataException($"{file}: {field} of tensor '{name}' holds something other than whole numbers.");
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0 || v > max)
+            {
+                string what = Describe(ref reader);
+                throw new InvalidDataException($"{file}: the {field} of tensor '{name}' holds {what}, which is not a whole number from 0 to {max}.");
+            }
             values.Add(v);
         }
         return values;
     }
 
+    /// <summary>The tensors must tile the data section exactly, in any order: no gap, no overlap, nothing past or after them.</summary>
+    private static void CheckTiling(List<SafeTensorInfo> tensors, long dataLength, string file)
+    {
+        tensors.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long covered = 0;
+        SafeTensorInfo? previous = null;
+        foreach (var t in tensors)
+        {
+            if (t.Begin < covered)
+                throw new InvalidDataException($"{file}: tensors '{previous!.Name}' [{previous.Begin}, {previous.End}) and '{t.Name}' [{t.Begin}, {t.End}) overlap.");
+            if (t.Begin > covered)
+                throw new InvalidDataException($"{file}: bytes [{covered}, {t.Begin}) of the data belong to no tensor (a gap before tensor '{t.Name}'); the tensors must cover the data exactly.");
+            covered = t.End;
+            previous = t;
+        }
+        if (covered > dataLength)
+            throw new InvalidDataException($"{file}: tensor '{previous!.Name}' lies at bytes [{previous.Begin}, {previous.End}) of the data, but the data holds only {dataLength} bytes; the file is truncated.");
+        if (covered < dataLength)
+            throw new InvalidDataException($"{file}: the data holds {dataLength} bytes, but the tensors cover only the first {covered}; bytes [{covered}, {dataLength}) belong to no tensor (or the header length is wrong).");
+    }
+
     /// <summary>
-    /// Writes F32 tensors (and optional metadata) to <paramref name="path"/>: to a temporary file beside it first, then renamed
-    /// over it, so that a failed save never destroys an earlier file.
+    /// Writes F32 tensors (and optional metadata) to <paramref name="path"/>: to a temporary file in the same directory first,
+    /// flushed to disk, then renamed over it, so that a failed or killed save never destroys an earlier file.
     /// </summary>
+    /// <remarks>
+    /// <para>A symbolic link is followed: the file it points to is replaced and the link stays a link. An existing file keeps
+    /// its Unix permissions. Anything at the path that is not a regular file (a directory, a device such as /dev/null, a pipe,
+    /// a socket) is refused.</para>
+    /// <para>The temporary file is named <c>.{h}.{r}.gntmp</c>, where <c>h</c> is the first 12 hex digits of the SHA-256 of
+    /// the target's file name (UTF-8) and <c>r</c> 8 random hex digits: 28 bytes whatever the target's name, so any name the
+    /// directory can hold works. It is removed when the save fails. A save killed outright leaves it behind; the next save
+    /// to the same target removes such files once they are older than 10 minutes and no process holds them open exclusively
+    /// (a save in progress holds its temporary file so, and keeps writing to it), so two processes saving the same file at
+    /// once never delete each other's temporary file.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> or <paramref name="tensors"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path; a tensor's shape does not match
+    /// its data, is negative, or it has no or a repeated or reserved name; metadata holds a null value; or the header would
+    /// exceed <see cref="MaxHeaderLength"/>.</exception>
+    /// <exception cref="IOException">The path names something other than a regular file, or writing or renaming failed (for example
+    /// <see cref="DirectoryNotFoundException"/>, <see cref="PathTooLongException"/>, a full disk); the message names
+    /// <paramref name="path"/>, and any earlier file there is unchanged.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory does not allow creating the temporary file or renaming it over the target.</exception>
     public static void Write(string path, IReadOnlyList<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var header = BuildHeader(tensors, metadata);
+
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new ArgumentException($"'{path}' is not a valid path: {e.Message}", nameof(path), e);
+        }
+        string target = ResolveTarget(full, path);
+        var type = FileTypes.Of(target);
+        if (type is not (FileType.Missing or FileType.Regular or FileType.Inaccessible or FileType.Unknown))
+        {
+            string what = target == full ? "it" : $"it links to '{target}', which";
+            throw new IOException($"Cannot save weights to '{path}': {what} is {FileTypes.Describe(type)}, not a regular file; nothing was written.");
+        }
+        UnixFileMode? mode = null;
+        if (type == FileType.Regular && !OperatingSystem.IsWindows())
+        {
+            try { mode = File.GetUnixFileMode(target); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+
+        string directory = Path.GetDirectoryName(target) ?? throw new IOException($"Cannot save weights to '{path}': it names a root, not a file.");
+        string prefix = TemporaryPrefix(Path.GetFileName(target));
+        RemoveStaleTemporaries(directory, prefix);
+
+        string? temporary = null;
+        string step = "a temporary file could not be created in '" + directory + "'";
+        bool moved = false;
+        try
+        {
+            using (var stream = CreateTemporary(directory, prefix, mode, out temporary))
+            {
+                step = "writing failed";
+                Span<byte> length = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+                stream.Write(length);
+                stream.Write(header);
+                var buffer = new byte[4 * 4096];
+                foreach (var (_, _, data) in tensors)
+                {
+                    var span = data.Span;
+                    for (int start = 0; start < span.Length; start += 4096)
+                    {
+                        int n = Math.Min(4096, span.Length - start);
+                        for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(4 * i), span[start + i]);
+                        stream.Write(buffer, 0, 4 * n);
+                    }
+                }
+                stream.Flush(flushToDisk: true);
+            }
+            step = target == full ? "the written file could not be renamed over it" : $"the written file could not be renamed over '{target}'";
+            File.Move(temporary, target, overwrite: true);
+            moved = true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Rephrase(e, path, directory, temporary, step);
+        }
+        finally
+        {
+            if (!moved && temporary is not null)
+            {
+                try { File.Delete(temporary); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+    }
+
+    private static byte[] BuildHeader(IReadOnlyList<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
         long offset = 0;
+        var names = new HashSet<string>(StringComparer.Ordinal);
         var header = new MemoryStream();
         using (var json = new Utf8JsonWriter(header))
         {
@@ -240,13 +573,25 @@ public static class SafeTensors
             if (metadata is { Count: > 0 })
             {
                 json.WriteStartObject("__metadata__");
-                foreach (var (k, v) in metadata) json.WriteString(k, v);
+                foreach (var (k, v) in metadata)
+                {
+                    if (k is null || v is null) throw new ArgumentException($"Metadata '{k}' has a null key or value.", nameof(metadata));
+                    json.WriteString(k, v);
+                }
                 json.WriteEndObject();
             }
             foreach (var (name, shape, data) in tensors)
             {
+                if (name is null) throw new ArgumentException("A tensor has no name.", nameof(tensors));
+                if (name == "__metadata__") throw new ArgumentException("A tensor may not be named '__metadata__'; the format reserves it.", nameof(tensors));
+                if (!names.Add(name)) throw new ArgumentException($"Two tensors are named '{name}'.", nameof(tensors));
+                if (shape is null) throw new ArgumentException($"Tensor '{name}' has no shape.", nameof(tensors));
                 long length = 1;
-                foreach (int d in shape) length *= d;
+                foreach (int d in shape)
+                {
+                    if (d < 0) throw new ArgumentException($"Tensor '{name}' has the negative dimension {d} in shape {ParameterTensor.FormatShape(shape)}.", nameof(tensors));
+                    length = checked(length * d);
+                }
                 if (length != data.Length)
                     throw new ArgumentException($"Tensor '{name}' of shape {ParameterTensor.FormatShape(shape)} needs {length} values; {data.Length} were given.", nameof(tensors));
                 json.WriteStartObject(name);
@@ -263,38 +608,98 @@ public static class SafeTensors
             }
             json.WriteEndObject();
         }
-        // Pad the header with spaces to a multiple of 8 so that the data is aligned.
+        // Pad the header with spaces to a multiple of 8 so that the data is aligned, as the reference implementation does.
         while (header.Length % 8 != 0) header.WriteByte((byte)' ');
+        if (header.Length > MaxHeaderLength)
+            throw new ArgumentException($"The header would be {header.Length} bytes, more than the format's limit of {MaxHeaderLength}.", nameof(tensors));
+        return header.ToArray();
+    }
 
-        string full = Path.GetFullPath(path);
-        string temporary = full + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp";
+    /// <summary>The file a save to <paramref name="full"/> replaces: the final target of a symbolic link, else the path itself.</summary>
+    private static string ResolveTarget(string full, string path)
+    {
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                header.Position = 0;
-                header.CopyTo(stream);
-                var buffer = new byte[4 * 4096];
-                foreach (var (_, _, data) in tensors)
-                {
-                    var span = data.Span;
-                    for (int start = 0; start < span.Length; start += 4096)
-                    {
-                        int n = Math.Min(4096, span.Length - start);
-                        for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(4 * i), span[start + i]);
-                        stream.Write(buffer, 0, 4 * n);
-                    }
-                }
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
+            if (new FileInfo(full).LinkTarget is null) return full;
+            var final = File.ResolveLinkTarget(full, returnFinalTarget: true);
+            return final is null ? full : Path.GetFullPath(final.FullName);
         }
-        finally
+        catch (IOException e)
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            throw new IOException($"Cannot save weights to '{path}': its symbolic link cannot be followed ({e.Message}); nothing was written.", e);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException($"Cannot save weights to '{path}': its symbolic link cannot be followed ({e.Message}); nothing was written.", e);
+        }
+    }
+
+    /// <summary>The start of the name of every temporary file a save to a file named <paramref name="fileName"/> creates.</summary>
+    internal static string TemporaryPrefix(string fileName)
+        => "." + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fileName)), 0, 6) + ".";
+
+    private static FileStream CreateTemporary(string directory, string prefix, UnixFileMode? mode, out string temporary)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            temporary = Path.Combine(directory, prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)) + TemporarySuffix);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (mode is { } m && !OperatingSystem.IsWindows()) options.UnixCreateMode = m;
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(temporary, options);
+            }
+            catch (IOException) when (attempt < 8 && File.Exists(temporary))
+            {
+                continue;   // that random name is taken
+            }
+            if (mode is { } exact && !OperatingSystem.IsWindows())
+            {
+                try { File.SetUnixFileMode(stream.SafeFileHandle, exact); }   // exactly, whatever the umask
+                catch { stream.Dispose(); throw; }
+            }
+            return stream;
+        }
+    }
+
+    /// <summary>
+    /// Removes temporary files that killed saves to the same target left behind: named with <paramref name="prefix"/>, not
+    /// written to for <see cref="StaleAfter"/>, and not held open by a save in progress (which opens its file exclusively;
+    /// the probe opens it exclusively too, and deletes it on close). Best effort: anything in the way leaves the file.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string directory, string prefix)
+    {
+        try
+        {
+            foreach (string candidate in Directory.EnumerateFiles(directory, prefix + "*" + TemporarySuffix))
+            {
+                string name = Path.GetFileName(candidate);
+                if (name.Length != prefix.Length + 8 + TemporarySuffix.Length || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                try
+                {
+                    if (FileTypes.Of(candidate, followLinks: false) != FileType.Regular) continue;
+                    if (DateTime.UtcNow - File.GetLastWriteTimeUtc(candidate) < StaleAfter) continue;
+                    using var probe = new FileStream(candidate, FileMode.Open, FileAccess.Read, FileShare.None, 1, FileOptions.DeleteOnClose);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    private static Exception Rephrase(Exception e, string path, string directory, string? temporary, string step)
+    {
+        string reason = e.Message;
+        if (temporary is not null)
+            reason = reason.Replace($" : '{temporary}'", "", StringComparison.Ordinal).Replace($" '{temporary}'", "", StringComparison.Ordinal).Replace(temporary, "the temporary file", StringComparison.Ordinal);
+        string message = $"Cannot save weights to '{path}': {step} ({reason.TrimEnd('.')}); nothing was changed.";
+        return e switch
+        {
+            UnauthorizedAccessException => new UnauthorizedAccessException(message + $" The save writes a temporary file in '{directory}' and renames it over the file, so that directory must allow both.", e),
+            DirectoryNotFoundException => new DirectoryNotFoundException($"Cannot save weights to '{path}': the directory '{directory}' does not exist; nothing was changed.", e),
+            PathTooLongException => new PathTooLongException($"Cannot save weights to '{path}': the path or the file name is too long for the file system; nothing was changed.", e),
+            _ => new IOException(message, e),
+        };
     }
 }
