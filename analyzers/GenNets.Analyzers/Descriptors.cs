@@ -14,9 +14,14 @@ internal static class Descriptors
     private const string Layers = "GenNets.Layers";
     private const string Loss = "GenNets.Loss";
 
+    /// <summary>docs/diagnostics.md in the repository: each diagnostic's help link is its section there (the heading "## GN0001" has the anchor "#gn0001").</summary>
+    public const string HelpBase = "https://github.com/gennets/gennets/blob/main/docs/diagnostics.md";
+
+    /// <summary>The help link of diagnostic <paramref name="id"/>.</summary>
+    public static string HelpLink(string id) => HelpBase + "#" + id.ToLowerInvariant();
+
     private static DiagnosticDescriptor Make(string id, string title, string message, string category, DiagnosticSeverity severity = DiagnosticSeverity.Error)
-        => new(id, title, message, category, severity, isEnabledByDefault: true,
-            helpLinkUri: "https://github.com/gennets/gennets/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant());
+        => new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
     public static readonly DiagnosticDescriptor NotPartial = Make(DiagnosticIds.NotPartial,
         "Network class must be partial",
@@ -82,6 +87,14 @@ internal static class Descriptors
         "Network larger than a .NET array can hold",
         "Network '{0}' would need {1} floats in one buffer, more than a .NET array can hold", Shapes);
 
+    public static readonly DiagnosticDescriptor DerivedNetwork = Make(DiagnosticIds.DerivedNetwork,
+        "Network derives from another network",
+        "Network class '{0}' derives from the network '{1}'; a network cannot extend another (each generated class would hide the other's members), so nothing is generated for '{0}': derive both from a common base class without GenNets attributes, or hold a '{1}' in a field", Declaration);
+
+    public static readonly DiagnosticDescriptor MemberCollision = Make(DiagnosticIds.MemberCollision,
+        "Member collides with a generated member",
+        "GenNets generates '{1}' for network '{0}', but {3} already declares '{2}'; rename or remove that member, or the network gets no code", Declaration);
+
     public static readonly DiagnosticDescriptor KernelLargerThanInput = Make(DiagnosticIds.KernelLargerThanInput,
         "Convolution kernel larger than its padded input",
         "Layer {0} (Conv2D): the kernel's {1} {2} is larger than the input's {1} {3} with padding ({4}), so there is no window to compute", Shapes);
@@ -112,7 +125,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor NegativePadding = Make(DiagnosticIds.NegativePadding,
         "Negative padding",
-        "Layer {0} (Conv2D): the padding must be 0 or more, or Conv2DAttribute.Same, but is {1}", Shapes);
+        "Layer {0} (Conv2D): the padding must be 0 or more, or Conv2DAttribute.Same, but is {1}; -1 is Same, and no other negative value is allowed", Shapes);
 
     public static readonly DiagnosticDescriptor NonFiniteValue = Make(DiagnosticIds.NonFiniteValue,
         "Value must be a finite number",
@@ -131,7 +144,7 @@ internal static class Descriptors
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
-        NegativePadding, NonFiniteValue, LongSimpleRnn, EveryStateKept);
+        NegativePadding, NonFiniteValue, DerivedNetwork, MemberCollision, LongSimpleRnn, EveryStateKept);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Linq;
+using GenNets.Generators;
 using GenNets.Generators.Model;
 using GenNets.Generators.Parsing;
 using GenNets.Generators.Shapes;
@@ -39,8 +40,25 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         var parsed = NetworkParser.Parse(type, context.CancellationToken);
         foreach (var problem in parsed.Problems)
             Report(context, type, attributes, problem);
-        foreach (var problem in ShapeEngine.Infer(parsed.Spec).Problems)
+        var shaped = ShapeEngine.Infer(parsed.Spec);
+        foreach (var problem in shaped.Problems)
             Report(context, type, attributes, problem);
+
+        // The generator adds members only to a class that can take them; those may collide with the user's.
+        if (parsed.Problems.Any(p => p.Id is DiagnosticIds.NotPartial or DiagnosticIds.UnsupportedDeclaration or DiagnosticIds.DerivedNetwork)
+            || !NetworkParser.HasSourceNames(type))
+            return;
+        bool valid = !parsed.HasBindingErrors && shaped.Network is not null && !parsed.Problems.Concat(shaped.Problems).Any(p => DiagnosticIds.IsError(p.Id));
+        var model = new GenerationModel(parsed.Spec, valid ? shaped.Network : null);
+        foreach (var collision in MemberCollisions.Find(type, model, context.CancellationToken))
+        {
+            var member = collision.UserMember;
+            var location = member.Locations.FirstOrDefault(l => l.IsInSource && context.Compilation.ContainsSyntaxTree(l.SourceTree))
+                ?? type.Locations.FirstOrDefault() ?? Location.None;
+            string owner = SymbolEqualityComparer.Default.Equals(member.ContainingType, type) ? "it" : $"its base class '{member.ContainingType.Name}'";
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.MemberCollision, location,
+                type.Name, collision.GeneratedMember, member.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), owner));
+        }
     }
 
     private static void Report(SymbolAnalysisContext context, INamedTypeSymbol type, ImmutableArray<AttributeData> attributes, Problem problem)

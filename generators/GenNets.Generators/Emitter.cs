@@ -45,44 +45,13 @@ internal static class Emitter
             w.Open($"partial {outer.Keyword} {outer.Name}");
 
         if (model.Network is null)
-            EmitPlaceholder(w, spec);
+            Placeholder.Emit(w, spec, model.Omitted);
         else
             EmitNetwork(w, model.Network, cancellationToken);
 
         foreach (var _ in spec.ContainingTypes)
             w.Close();
         return w.ToString();
-    }
-
-    // An invalid network still gets its members, so that code using it compiles and the GN
-    // diagnostics are the only errors the user sees. None of these can run: the build has failed.
-    private static void EmitPlaceholder(IndentedWriter w, NetworkSpec spec)
-    {
-        int input = spec.InputShape.Length > 0 && spec.InputShape.All(d => d > 0) ? ShapeEngine.Product(spec.InputShape) : 0;
-        string fail = $"throw new global::System.InvalidOperationException(\"The network '{spec.ClassName}' is invalid; see its GN diagnostics.\")";
-        w.Line($"/// <summary>The declaration of this network has errors (see the GN diagnostics), so no code was generated for it.</summary>");
-        w.Open($"partial class {spec.ClassName} : global::GenNets.INetwork");
-        w.Line($"public const int InputSize = {input};");
-        w.Line("public const int OutputSize = 0;");
-        w.Line("public const int ParameterCount = 0;");
-        w.Line($"{Generated} public {spec.ClassName}(int seed = 0) => {fail};");
-        w.Line($"int global::GenNets.INetwork.InputSize => InputSize;");
-        w.Line($"int global::GenNets.INetwork.OutputSize => OutputSize;");
-        w.Line($"int global::GenNets.INetwork.ParameterCount => ParameterCount;");
-        w.Line($"public global::GenNets.LossKind Loss => {fail};");
-        w.Line($"public long ForwardFlopsPerSample => {fail};");
-        w.Line($"public int Threads {{ get => {fail}; set => {fail}; }}");
-        w.Line($"public void Reserve(int batchSize) => {fail};");
-        w.Line($"public {Span} Parameters => {fail};");
-        w.Line($"public {Span} Gradients => {fail};");
-        w.Line($"public {RoSpan} TrainingOutputs => {fail};");
-        w.Line($"public global::System.Collections.Generic.IReadOnlyList<global::GenNets.ParameterTensor> ParameterTensors => {fail};");
-        w.Line($"public global::System.Collections.Generic.IReadOnlyList<global::GenNets.LayerInfo> Layers => {fail};");
-        w.Line($"public void Forward({RoSpan} input, {Span} output) => {fail};");
-        w.Line($"public void Forward({RoSpan} inputs, {Span} outputs, int batchSize) => {fail};");
-        w.Line($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize) => {fail};");
-        w.Line($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer) => {fail};");
-        w.Close();
     }
 
     private static void EmitNetwork(IndentedWriter w, ShapedNetwork net, CancellationToken cancellationToken)
@@ -107,9 +76,9 @@ internal static class Emitter
         w.Line("// Where each layer's tensors sit in the parameter buffer (PyTorch's names and layouts).");
         foreach (var layer in layers.Where(l => l.HasParameters))
         {
-            w.Line($"/// <summary>Offset of '{layer.TensorPrefix}.weight' {Shape(layer.WeightShape)} of layer {layer.Index} ({Describe(layer)}).</summary>");
+            w.Line($"/// <summary>Offset of '{Doc(layer.TensorPrefix)}.weight' {Shape(layer.WeightShape)} of layer {layer.Index} ({Describe(layer)}).</summary>");
             w.Line($"public const int Layer{layer.Index}WeightOffset = {layer.WeightOffset};");
-            w.Line($"/// <summary>Offset of '{layer.TensorPrefix}.bias' {Shape(layer.OutFeatures)} of layer {layer.Index}.</summary>");
+            w.Line($"/// <summary>Offset of '{Doc(layer.TensorPrefix)}.bias' {Shape(layer.OutFeatures)} of layer {layer.Index}.</summary>");
             w.Line($"public const int Layer{layer.Index}BiasOffset = {layer.BiasOffset};");
         }
         w.Line();
@@ -162,14 +131,14 @@ internal static class Emitter
                 // PyTorch's names and order: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, one after another.
                 string owner = $"layer {layer.Index} ({Describe(layer)})";
                 int gh = layer.Gates * layer.Spec.Units;
-                w.Line($"    new(\"{layer.TensorPrefix}.weight_ih_l0\", \"{owner}\", Layer{layer.Index}WeightOffset, [{gh}, {layer.InFeatures}], Decays: true),");
-                w.Line($"    new(\"{layer.TensorPrefix}.weight_hh_l0\", \"{owner}\", Layer{layer.Index}WeightOffset + {layer.WeightLength}, [{gh}, {layer.Spec.Units}], Decays: true),");
-                w.Line($"    new(\"{layer.TensorPrefix}.bias_ih_l0\", \"{owner}\", Layer{layer.Index}BiasOffset, [{gh}], Decays: false),");
-                w.Line($"    new(\"{layer.TensorPrefix}.bias_hh_l0\", \"{owner}\", Layer{layer.Index}BiasOffset + {gh}, [{gh}], Decays: false),");
+                w.Line($"    new({Literal(layer.TensorPrefix + ".weight_ih_l0")}, \"{owner}\", Layer{layer.Index}WeightOffset, [{gh}, {layer.InFeatures}], Decays: true),");
+                w.Line($"    new({Literal(layer.TensorPrefix + ".weight_hh_l0")}, \"{owner}\", Layer{layer.Index}WeightOffset + {layer.WeightLength}, [{gh}, {layer.Spec.Units}], Decays: true),");
+                w.Line($"    new({Literal(layer.TensorPrefix + ".bias_ih_l0")}, \"{owner}\", Layer{layer.Index}BiasOffset, [{gh}], Decays: false),");
+                w.Line($"    new({Literal(layer.TensorPrefix + ".bias_hh_l0")}, \"{owner}\", Layer{layer.Index}BiasOffset + {gh}, [{gh}], Decays: false),");
                 continue;
             }
-            w.Line($"    new(\"{layer.TensorPrefix}.weight\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}WeightOffset, [{string.Join(", ", layer.WeightShape)}], Decays: true),");
-            w.Line($"    new(\"{layer.TensorPrefix}.bias\", \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}BiasOffset, [{layer.BiasLength}], Decays: false),");
+            w.Line($"    new({Literal(layer.TensorPrefix + ".weight")}, \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}WeightOffset, [{string.Join(", ", layer.WeightShape)}], Decays: true),");
+            w.Line($"    new({Literal(layer.TensorPrefix + ".bias")}, \"layer {layer.Index} ({Describe(layer)})\", Layer{layer.Index}BiasOffset, [{layer.BiasLength}], Decays: false),");
         }
         w.Line("];");
         w.Line();
@@ -1239,6 +1208,17 @@ internal static class Emitter
             + (spec.Stride == 1 ? "" : $" stride {spec.Stride}")
             + (top == 0 && left == 0 ? "" : top == left ? $" pad {top}" : $" pad ({top}, {left})")
             + (spec.Activation == ActivationKind.Identity ? "" : " " + spec.Activation);
+    }
+
+    // A layer's Name is the user's text: in a string literal it is escaped, in a comment its markup and line breaks are.
+    private static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
+
+    private static string Doc(string text)
+    {
+        var escaped = new System.Text.StringBuilder(text.Length);
+        foreach (char c in text)
+            escaped.Append(c switch { '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", _ when char.IsControl(c) || c is '\u2028' or '\u2029' or '\u0085' => " ", _ => c.ToString() });
+        return escaped.ToString();
     }
 
     private static string Join(EquatableArray<int> shape) => string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));

@@ -8,9 +8,6 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace GenNets.Generators;
 
-/// <summary>What the emitter needs for one network: the parsed declaration and, when it is valid, its shapes.</summary>
-internal sealed record GenerationModel(NetworkSpec Spec, ShapedNetwork? Network);
-
 /// <summary>
 /// Generates each network's members from its attributes. Diagnostics are the analyzers' job: this
 /// generator quietly emits a placeholder for an invalid network, so that the user sees the GN
@@ -35,7 +32,7 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(models, static (spc, model) =>
         {
             var source = Emitter.Emit(model!, spc.CancellationToken);
-            spc.AddSource(model!.Spec.MetadataName.Replace('+', '.') + ".g.cs", source);
+            spc.AddSource(model!.Spec.HintName, source);
         });
     }
 
@@ -53,14 +50,20 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
 
         var parsed = NetworkParser.Parse(type, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        if (parsed.Problems.Any(p => p.Id is DiagnosticIds.NotPartial or DiagnosticIds.UnsupportedDeclaration))
-            return null; // nothing can be added to such a class; the analyzer says why
+        if (parsed.Problems.Any(p => p.Id is DiagnosticIds.NotPartial or DiagnosticIds.UnsupportedDeclaration or DiagnosticIds.DerivedNetwork))
+            return null; // nothing can (or should: a derived network keeps its base's members) be added; the analyzer says why
+        if (!NetworkParser.HasSourceNames(type))
+            return null; // a half-typed declaration (no class or namespace name yet): the compiler reports it
 
         var shaped = ShapeEngine.Infer(parsed.Spec);
         bool valid = !parsed.HasBindingErrors
             && shaped.Network is not null
             && !parsed.Problems.Concat(shaped.Problems).Any(p => DiagnosticIds.IsError(p.Id));
-        return new GenerationModel(parsed.Spec, valid ? shaped.Network : null);
+        var model = new GenerationModel(parsed.Spec, valid ? shaped.Network : null);
+        // A member of the user's that a generated one would collide with: a placeholder without it, and GN0019 on it.
+        var collisions = MemberCollisions.Find(type, model, cancellationToken);
+        return collisions.Count == 0 ? model
+            : new GenerationModel(parsed.Spec, null, collisions.Select(c => c.UserMember is IMethodSymbol { MethodKind: MethodKind.Constructor } ? ".ctor" : c.UserMember.Name).Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray());
     }
 }
 

@@ -1,6 +1,9 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using GenNets.CodeFixes;
+using Microsoft.CodeAnalysis;
 using Xunit;
 
 namespace GenNets.Analyzers.Tests;
@@ -124,6 +127,68 @@ public class NetworkAnalyzerTests
         [Input(3)] [Dense(4, Activation.Softmax)] [Loss({|GN0007:LossKind.SoftmaxCrossEntropy|})]
         public partial class DoubleSoftmax { }
         """, "already has Softmax");
+
+    [Fact]
+    public Task GN0007_RecurrentLastLayer_NamesItsUnits() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(5, 2)] [Dense(4, Activation.ReLU)] [LSTM(1)] [Loss({|GN0007:LossKind.SoftmaxCrossEntropy|})]
+        public partial class Tiny { }
+        """, "the last layer, layer 1 (LSTM), has 1 unit(s)");
+
+    [Fact]
+    public Task GN0007_RecurrentLastLayer_IsNotLogits_AndTheEarlierDenseIsNotBlamed() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(5, 2)] [Dense(4, Activation.ReLU)] [GRU(3)] [Loss({|GN0007:LossKind.BinaryCrossEntropyWithLogits|})]
+        public partial class Bounded { }
+        """, "layer 1 (GRU), outputs hidden states squashed into (-1, 1) by tanh; add a [Dense] layer after it");
+
+    [Fact]
+    public Task GN0018_DerivedNetwork_OnTheDerivedClass() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2)] public partial class Small { }
+        [Input(3)] [Dense(4)] public partial class {|GN0018:Large|} : Small { }
+        """, "Network class 'Large' derives from the network 'Small'");
+
+    [Fact]
+    public Task GN0019_UserMember_OnTheMember() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2)]
+        public partial class Net
+        {
+            public float[] {|GN0019:Parameters|} = new float[3];
+            public void {|GN0019:Forward|}(System.ReadOnlySpan<float> a, System.Span<float> b) { }
+            public void Forward(float[] overload) { }
+        }
+        """, "GenNets generates 'Parameters' for network 'Net'", "Forward(ReadOnlySpan<float>, Span<float>)");
+
+    [Fact]
+    public Task GN0019_BaseClassMember_OnTheBaseMember() => AnalyzerHarness.Verify("""
+        using GenNets;
+        public class Base { public int {|GN0019:Threads|}; }
+        [Input(3)] [Dense(2)]
+        public partial class Net : Base { }
+        """, "its base class 'Base' already declares 'Base.Threads'");
+
+    [Fact]
+    public Task GN0027_MinusTwo_SaysMinusOneIsSame() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(1, 8, 8)] [Conv2D(4, 3, {|GN0027:Padding = -2|})] [Flatten] [Dense(2)]
+        public partial class Negative { }
+        """, "but is -2; -1 is Same, and no other negative value is allowed");
+
+    [Fact]
+    public Task GN0012_Record_SaysRecordsAreNotSupported() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2)]
+        public partial record {|GN0012:Net|} { }
+        """, "a network must be a class, not a record");
+
+    [Fact]
+    public Task GN0012_FileLocal_SaysWhy() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(3)] [Dense(2)]
+        file partial class {|GN0012:Net|} { }
+        """, "every part of a file-local class to be in the same file");
 
     [Fact]
     public Task GN0008_SplitAcrossPartials() => AnalyzerHarness.Verify("""
@@ -330,11 +395,29 @@ public class NetworkAnalyzerTests
         public partial class Zeros { }
         """, "The filters of layer 0 (Conv2D) must be positive, but is 0", "The stride of layer 0 (Conv2D) must be positive, but is 0");
 
-    [Fact]
-    public async Task Analyzer_NeverThrows_OnMalformedInput()
+    public static IEnumerable<object[]> Malformed() => Generators.Tests.RobustnessCorpus.Sources().Select(s => new object[] { s.Label, s.Source });
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public async Task Analyzer_NeverThrows_OnMalformedInput(string label, string source)
     {
-        foreach (string source in Generators.Tests.RobustnessCorpus.Sources())
-            await AnalyzerHarness.Diagnose(source); // asserts no AD0001
+        Assert.NotNull(label);
+        await AnalyzerHarness.AnalyzeOnly(source); // fails on any exception the analyzer throws
+    }
+
+    public static IEnumerable<object[]> Declarations()
+        => Generators.Tests.RobustnessCorpus.Declarations().Select(d => new object[] { d.Label, d.Source, string.Join(",", d.ExpectedIds) });
+
+    [Theory]
+    [MemberData(nameof(Declarations))]
+    public async Task Declaration_GetsExactlyItsGnDiagnostics_AndNoOtherError(string label, string source, string expectedIds)
+    {
+        var diagnostics = await AnalyzerHarness.Diagnose(source);
+        string all = label + ":\n" + string.Join("\n", diagnostics);
+        var gn = diagnostics.Where(d => d.Id.StartsWith("GN", StringComparison.Ordinal) && d.Severity >= DiagnosticSeverity.Warning)
+            .Select(d => d.Id).Distinct().OrderBy(id => id, StringComparer.Ordinal);
+        Assert.True(string.Join(",", gn) == expectedIds, all);
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("GN", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -417,4 +500,31 @@ public class NetworkAnalyzerTests
         [Input(20, 3)] [GRU(8, ReturnSequences = true)] [SimpleRNN(4, {|GN0031:ReturnSequences = true|})] [Dropout(0.1f)] [Flatten] [Dense(2)]
         public partial class Joined { }
         """, "Layer 1 (SimpleRNN) returns its state at each of the 20 steps, and layer 3 (Flatten) joins all of them into one vector of 80");
+}
+
+/// <summary>Every diagnostic's help link leads to its own section of docs/diagnostics.md.</summary>
+public class HelpLinkTests
+{
+    private const string Docs = "https://github.com/gennets/gennets/blob/main/docs/diagnostics.md#";
+
+    [Fact]
+    public void EveryDescriptor_LinksToItsHeadingInDocsDiagnostics()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!System.IO.File.Exists(System.IO.Path.Combine(root, "GenNets.sln"))) root = System.IO.Path.GetDirectoryName(root.TrimEnd(System.IO.Path.DirectorySeparatorChar))!;
+        // GitHub's anchor of a heading: lower case, punctuation dropped, spaces as '-'.
+        var anchors = System.IO.File.ReadAllLines(System.IO.Path.Combine(root, "docs", "diagnostics.md"))
+            .Where(l => l.StartsWith("#", StringComparison.Ordinal))
+            .Select(l => new string(l.TrimStart('#').Trim().ToLowerInvariant().Where(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_').ToArray()).Replace(' ', '-'))
+            .ToHashSet();
+        var descriptors = new NetworkAnalyzer().SupportedDiagnostics;
+        Assert.True(descriptors.Length >= 29);
+        foreach (var d in descriptors)
+        {
+            Assert.StartsWith(Docs, d.HelpLinkUri);
+            string anchor = d.HelpLinkUri.Substring(Docs.Length);
+            Assert.Equal(d.Id.ToLowerInvariant(), anchor);
+            Assert.Contains(anchor, anchors);
+        }
+    }
 }

@@ -25,11 +25,13 @@ internal static class GeneratorHarness
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
+    // One empty compilation that every test adds its sources to: a compilation derived from another shares its
+    // referenced assemblies' symbols, where a new one would load the framework's 160 assemblies again.
+    private static readonly Lazy<CSharpCompilation> Empty = new(() => CSharpCompilation.Create("TestAssembly", [], References.Value,
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true)));
+
     public static CSharpCompilation Compile(params string[] sources)
-        => CSharpCompilation.Create("TestAssembly",
-            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),
-            References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+        => Empty.Value.AddSyntaxTrees(sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")));
 
     public static GeneratorDriver Driver(bool trackSteps = false)
         => CSharpGeneratorDriver.Create(

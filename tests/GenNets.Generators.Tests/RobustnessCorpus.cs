@@ -64,16 +64,29 @@ internal static class RobustnessCorpus
         public partial class Recurrent { }
         """;
 
-    /// <summary>Malformed and half-typed declarations; the analyzer tests compile this file too.</summary>
-    public static IEnumerable<string> Sources()
+    /// <summary>Malformed and half-typed declarations, each with a label for the test's name; the analyzer tests compile this file too.</summary>
+    public static IEnumerable<(string Label, string Source)> Sources()
     {
-        string[] bases = [Mlp, Mixed, Cnn, Recurrent];
-        foreach (string text in bases)
+        int n = 0;
+        foreach (string source in Unlabelled()) yield return ($"#{n++:000} " + Shorten(source), source);
+    }
+
+    private static string Shorten(string source)
+    {
+        string flat = string.Join(" ", source.Split(['\n', '\r', ' '], System.StringSplitOptions.RemoveEmptyEntries));
+        return flat.Length <= 90 ? flat : "…" + flat.Substring(flat.Length - 89);
+    }
+
+    private static IEnumerable<string> Unlabelled()
+    {
+        (string Name, string Text)[] bases = [("Mlp", Mlp), ("Mixed", Mixed), ("Cnn", Cnn), ("Recurrent", Recurrent)];
+        foreach (var (_, text) in bases)
         {
-            // Every prefix: the file as it is while being typed from the top.
-            for (int cut = 0; cut < text.Length; cut += 3) yield return text.Substring(0, cut);
-            // Every single-character deletion, for a stretch of the attribute list.
+            // Prefixes: the file as it is while being typed from the top; every 7th character up to the attributes, where
+            // the declaration is only usings and a namespace, then every 3rd.
             int start = text.IndexOf('[');
+            for (int cut = 0; cut < text.Length; cut += cut < start ? 7 : 3) yield return text.Substring(0, cut);
+            // Every single-character deletion, for a stretch of the attribute list.
             for (int i = start; i < System.Math.Min(text.Length, start + 120); i++) yield return text.Remove(i, 1);
         }
 
@@ -142,5 +155,62 @@ internal static class RobustnessCorpus
         yield return "using GenNets; [Input(3)][Dense(2)] public partial class";
         yield return "using GenNets; [Input(3)][Dense(2)] public partial class G";
         yield return "[Input(3)] [Dense(2)] public partial class G { }"; // no using: unbound attributes
+    }
+
+    /// <summary>A declaration GenNets must either build or answer with the given GN diagnostics (and no other error).</summary>
+    public sealed record Declaration(string Label, string Source, params string[] ExpectedIds)
+    {
+        public override string ToString() => Label;
+    }
+
+    /// <summary>
+    /// Declarations a review tried that once crashed the generator, put CS errors into the generated file or passed
+    /// silently: odd declarations, names that need escaping, inheritance, members that collide, the loss of a recurrent
+    /// output, padding. With no expected ID a declaration must compile cleanly together with code that uses it.
+    /// </summary>
+    public static IEnumerable<Declaration> Declarations()
+    {
+        const string U = "using GenNets; ";
+        const string Net = "[Input(3)] [Dense(2)] ";
+        yield return new("file-local class", U + Net + "file partial class N { }", "GN0012");
+        yield return new("nested in a file-local class", U + "file partial class F { " + Net + "partial class N { } }", "GN0012");
+        yield return new("verbatim namespace", U + "namespace @event.@fixed; " + Net + "public partial class N { } static class Use { static int M() => new N(1).Parameters.Length + N.InputSize; }");
+        yield return new("verbatim namespace, block form", U + "namespace @namespace { namespace Inner { " + Net + "public partial class N { } } }");
+        yield return new("verbatim class name", U + Net + "public partial class @class { } static class Use { static int M() => new @class(1).Parameters.Length; }");
+        yield return new("contextual keyword as class name", U + Net + "public partial class @record { }");
+        yield return new("verbatim enclosing type", U + "public partial class @static { " + Net + "public partial class @void { } }");
+        yield return new("non-ASCII names", U + "namespace Réseaux; " + Net + "public partial class Modèle { }");
+        yield return new("quote in a Dense name", U + """[Input(3)] [Dense(2, Name = "a\"b")] public partial class N { }""");
+        yield return new("backslash in a Dense name", U + """[Input(3)] [Dense(2, Name = "a\\b")] public partial class N { }""");
+        yield return new("line break and markup in a name", U + """[Input(3)] [Dense(2, Name = "x\n</summary> <y & z\r\u2028")] public partial class N { }""");
+        yield return new("quote in a recurrent layer's name", U + """[Input(4, 2)] [GRU(3, Name = "g\"\\")] [Dense(2)] public partial class N { }""");
+        yield return new("quote in a convolution's name", U + """[Input(1, 4, 4)] [Conv2D(2, 3, Name = "c\"")] [Flatten] [Dense(2)] public partial class N { }""");
+        yield return new("record", U + Net + "public partial record R { }", "GN0012");
+        yield return new("sealed record class", U + Net + "public sealed partial record class R { }", "GN0012");
+        yield return new("record class nested in a record", U + "public partial record O { " + Net + "public partial class N { } }");
+        yield return new("network derived from a network", U + Net + "public partial class A { } [Input(3)] [Dense(4)] public partial class B : A { } static class Use { static int M() => new B().Parameters.Length; }", "GN0018");
+        yield return new("network derived from a plain class", U + "public class Base { public int Extra; } " + Net + "public partial class N : Base { }");
+        yield return new("user Forward with the generated signature", U + Net + "public partial class N { public void Forward(System.ReadOnlySpan<float> x, System.Span<float> y) { } }", "GN0019");
+        yield return new("user Forward overload", U + Net + "public partial class N { public void Forward(float[] x) { } }");
+        yield return new("user Parameters field", U + Net + "public partial class N { public float[] Parameters = new float[1]; }", "GN0019");
+        yield return new("user InputSize field", U + Net + "public partial class N { public int InputSize; }", "GN0019");
+        yield return new("user private field with a generated name", U + Net + "public partial class N { private int _parameters; public int P => _parameters; }", "GN0019");
+        yield return new("user constructor with the generated signature", U + Net + "public partial class N { public N(int seed) { } }", "GN0019");
+        yield return new("user parameterless constructor", U + Net + "public partial class N { public N() : this(7) { } }");
+        yield return new("user nested type with a generated name", U + Net + "public partial class N { public class Layers { } }", "GN0019");
+        yield return new("base class member with a generated name", U + "public class Base { public int Threads; } " + Net + "public partial class N : Base { }", "GN0019");
+        yield return new("collision on an invalid network", U + "[Input(3)] [Dense(0)] public partial class N { public void Initialize(int seed) { } }", "GN0005", "GN0019");
+        yield return new("collision on a recurrent network", U + "[Input(4, 2)] [LSTM(3)] [Dense(2)] public partial class N { public int Steps; }", "GN0019");
+        yield return new("nested in a generic class", U + "public partial class O<T> { " + Net + "public partial class N { } } static class Use { static int M() => new O<int>.N(1).Parameters.Length; }");
+        yield return new("nested in a generic record with verbatim type parameters", U + "public partial record O<@class, U> where U : struct { " + Net + "public partial class N { } }");
+        yield return new("nested in a generic struct", U + "public partial struct S<T> { [Input(4, 2)] [LSTM(3)] [Dense(2)] public partial class N { } }");
+        yield return new("generic network class", U + Net + "public partial class G<T> { }", "GN0012");
+        yield return new("LSTM(1) last with softmax cross-entropy", U + "[Input(5, 2)] [LSTM(1)] [Loss(LossKind.SoftmaxCrossEntropy)] public partial class N { }", "GN0007");
+        yield return new("LSTM last after a ReLU Dense, with softmax cross-entropy", U + "[Input(5, 2)] [Dense(4, Activation.ReLU)] [LSTM(3)] [Loss(LossKind.SoftmaxCrossEntropy)] public partial class N { }", "GN0007");
+        yield return new("GRU last with binary cross-entropy", U + "[Input(5, 2)] [GRU(2)] [Dropout(0.1f)] [Loss(LossKind.BinaryCrossEntropyWithLogits)] public partial class N { }", "GN0007");
+        yield return new("LSTM last with mean squared error", U + "[Input(5, 2)] [LSTM(2)] [Loss(LossKind.MeanSquaredError)] public partial class N { }");
+        yield return new("Dense after an LSTM, with softmax cross-entropy", U + "[Input(5, 2)] [LSTM(4)] [Dense(3)] [Loss(LossKind.SoftmaxCrossEntropy)] public partial class N { }");
+        yield return new("padding -1 is Same", U + "[Input(1, 5, 5)] [Conv2D(2, 3, Padding = -1)] [Flatten] [Dense(2)] public partial class N { }");
+        yield return new("padding -2", U + "[Input(1, 5, 5)] [Conv2D(2, 3, Padding = -2)] [Flatten] [Dense(2)] public partial class N { }", "GN0027");
     }
 }

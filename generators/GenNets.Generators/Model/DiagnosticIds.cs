@@ -24,6 +24,8 @@ internal static class DiagnosticIds
     public const string DuplicateTensorName = "GN0015";
     public const string SizeOverflow = "GN0016";
     public const string NonFiniteValue = "GN0017";
+    public const string DerivedNetwork = "GN0018";
+    public const string MemberCollision = "GN0019";
 
     // GN0020–GN0029: convolutional networks.
     public const string KernelLargerThanInput = "GN0020";

@@ -75,4 +75,36 @@ internal sealed record NetworkSpec(
     int InputAttributeIndex,
     EquatableArray<LayerSpec> Layers,
     LossKindSpec? Loss,
-    int LossAttributeIndex);
+    int LossAttributeIndex)
+{
+    /// <summary>
+    /// The generated file's name: the metadata name (namespace, enclosing types, the class) with '+' read as '.', and
+    /// every character other than a letter, digit, '_' or '.' replaced by '_'; when something had to be replaced (a
+    /// generic enclosing type's '`', a non-ASCII letter), a hash of the metadata name follows, so two networks never
+    /// share a file name.
+    /// </summary>
+    public string HintName => MakeHintName(MetadataName);
+
+    internal static string MakeHintName(string metadataName)
+    {
+        var name = new System.Text.StringBuilder(metadataName.Length + 16);
+        bool replaced = false;
+        foreach (char c in metadataName)
+        {
+            if (c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '.') name.Append(c);
+            else if (c == '+') name.Append('.');
+            else
+            {
+                name.Append('_');
+                replaced = true;
+            }
+        }
+        if (replaced)
+        {
+            uint hash = 2166136261; // FNV-1a: stable across runs and platforms, unlike string.GetHashCode
+            foreach (char c in metadataName) hash = (hash ^ c) * 16777619;
+            name.Append('.').Append(hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return name.Append(".g.cs").ToString();
+    }
+}

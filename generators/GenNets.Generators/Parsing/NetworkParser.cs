@@ -188,8 +188,8 @@ internal static class NetworkParser
         CheckSplit(type, attributes, problems);
 
         var spec = new NetworkSpec(
-            Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
-            ClassName: type.Name,
+            Namespace: NamespaceName(type.ContainingNamespace),
+            ClassName: Identifier(type.Name),
             MetadataName: MetadataName(type),
             ContainingTypes: ContainingTypes(type).ToEquatableArray(),
             InputShape: new EquatableArray<int>(inputShape),
@@ -208,16 +208,30 @@ internal static class NetworkParser
                 partial = false;
         if (!partial)
             problems.Add(Problem.OnClass(DiagnosticIds.NotPartial, type.Name));
-        if (type.TypeKind != TypeKind.Class)
+        if (type.IsRecord)
+            problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name,
+                "a network must be a class, not a record (a record's generated equality, printing and 'with' copies would compare, print and share the network's buffers)"));
+        else if (type.TypeKind != TypeKind.Class)
             problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, "a network must be a class, not a " + type.TypeKind.ToString().ToLowerInvariant()));
         else if (type.IsStatic)
             problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, "a network class cannot be static"));
-        if (type.IsGenericType)
+        if (type.TypeParameters.Length > 0) // IsGenericType is also true when only an enclosing type is generic, which works
             problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, "a network class cannot be generic"));
+        int depth = 0; // an inheritance cycle (an error the compiler reports) must not loop here
+        for (var b = type.BaseType; b is not null && depth++ < 64; b = b.BaseType)
+            if (b.GetAttributes().Any(IsGenNetsAttribute))
+            {
+                problems.Add(Problem.OnClass(DiagnosticIds.DerivedNetwork, type.Name, b.Name));
+                break;
+            }
+        if (type.IsFileLocal)
+            problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name,
+                "a file-local ('file') class cannot get generated members, since C# requires every part of a file-local class to be in the same file; remove 'file' (or make it internal)"));
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
-            if (outer.IsGenericType)
-                problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name, $"it is nested in the generic type '{outer.Name}'"));
+            if (outer.IsFileLocal)
+                problems.Add(Problem.OnClass(DiagnosticIds.UnsupportedDeclaration, type.Name,
+                    $"it is nested in the file-local ('file') type '{outer.Name}', and C# requires every part of a file-local type to be in the same file"));
             foreach (var reference in outer.DeclaringSyntaxReferences)
                 if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                 {
@@ -260,9 +274,32 @@ internal static class NetworkParser
         {
             string keyword = outer.IsRecord ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
                 : outer.TypeKind switch { TypeKind.Struct => "struct", TypeKind.Interface => "interface", _ => "class" };
-            chain.Insert(0, new ContainingType(keyword, outer.Name));
+            string name = Identifier(outer.Name);
+            if (outer.TypeParameters.Length > 0)
+                name += "<" + string.Join(", ", outer.TypeParameters.Select(t => Identifier(t.Name))) + ">";
+            chain.Insert(0, new ContainingType(keyword, name));
         }
         return chain;
+    }
+
+    /// <summary>False while the class, an enclosing type or the namespace has no name yet (code being typed): nothing can be generated then.</summary>
+    public static bool HasSourceNames(INamedTypeSymbol type)
+    {
+        for (INamespaceOrTypeSymbol? s = type; s is not null && !(s is INamespaceSymbol { IsGlobalNamespace: true }); s = (INamespaceOrTypeSymbol?)s.ContainingType ?? s.ContainingNamespace)
+            if (string.IsNullOrEmpty(s.Name)) return false;
+        return true;
+    }
+
+    /// <summary>A name as C# source can spell it: a keyword (contextual ones too) gets an '@'.</summary>
+    public static string Identifier(string name)
+        => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+    // The namespace as source spells it, each part escaped (a namespace may be named @event.@fixed); null for the global one.
+    private static string? NamespaceName(INamespaceSymbol? ns)
+    {
+        var parts = new List<string>();
+        for (; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace) parts.Insert(0, Identifier(ns.Name));
+        return parts.Count == 0 ? null : string.Join(".", parts);
     }
 
     private static string MetadataName(INamedTypeSymbol type)

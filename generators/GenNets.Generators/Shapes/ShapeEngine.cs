@@ -190,10 +190,8 @@ internal static class ShapeEngine
         if (shapesKnown)
             CheckEveryStateKept(layers, problems);
         var loss = spec.Loss ?? DefaultLoss(spec.Layers[lastIndex], shapesKnown ? shape[shape.Length - 1] : 0);
-        var last = spec.Layers[lastIndex];
-        var lastDense = spec.Layers.LastOrDefault(l => l.Kind == SpecKind.Dense);
-        if (shapesKnown && lastDense is not null)
-            CheckLoss(spec, loss, lastDense, shape[shape.Length - 1], problems);
+        if (shapesKnown)
+            CheckLoss(spec, loss, OutputLayer(spec), shape[shape.Length - 1], problems);
 
         if (shapesKnown && (offset > int.MaxValue || largest > int.MaxValue / 4))
         {
@@ -377,29 +375,47 @@ internal static class ShapeEngine
             ? LossKindSpec.SoftmaxCrossEntropy
             : LossKindSpec.MeanSquaredError;
 
-    private static void CheckLoss(NetworkSpec spec, LossKindSpec loss, LayerSpec lastDense, int outputs, List<Problem> problems)
+    // The layer whose values the loss sees: the last one, looking through Dropout and Flatten, which pass values on unchanged.
+    private static int OutputLayer(NetworkSpec spec)
+    {
+        int i = spec.Layers.Length - 1;
+        while (i > 0 && spec.Layers[i].Kind is SpecKind.Dropout or SpecKind.Flatten) i--;
+        return i;
+    }
+
+    private static void CheckLoss(NetworkSpec spec, LossKindSpec loss, int outputIndex, int outputs, List<Problem> problems)
     {
         if (spec.LossAttributeIndex < 0) return;
+        var layer = spec.Layers[outputIndex];
+        string what = $"layer {Num(outputIndex)} ({layer.Kind})";
+        bool recurrent = layer.Kind is SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU;
+        // A recurrent layer's outputs are hidden states, squashed into (-1, 1) by tanh: never logits.
+        var activation = recurrent ? ActivationKind.Tanh : layer.Kind is SpecKind.Dense or SpecKind.Conv2D ? layer.Activation : ActivationKind.Identity;
+        string applies = recurrent
+            ? $"the last layer, {what}, outputs hidden states squashed into (-1, 1) by tanh; add a [Dense] layer after it to output logits"
+            : $"the last layer applies {activation}; remove the activation";
         string? reason = null;
         switch (loss)
         {
             case LossKindSpec.SoftmaxCrossEntropy when outputs < 2:
-                reason = $"it needs at least 2 outputs to choose between, but the network has {outputs}; for a yes/no output use BinaryCrossEntropyWithLogits";
+                reason = recurrent
+                    ? $"it needs at least 2 outputs to choose between, but the network has {outputs}: the last layer, {what}, has {Num(layer.Units)} unit(s); for a yes/no output use BinaryCrossEntropyWithLogits after a [Dense(1)]"
+                    : $"it needs at least 2 outputs to choose between, but the network has {outputs}; for a yes/no output use BinaryCrossEntropyWithLogits";
                 break;
-            case LossKindSpec.SoftmaxCrossEntropy when lastDense.Activation == ActivationKind.Softmax:
+            case LossKindSpec.SoftmaxCrossEntropy when activation == ActivationKind.Softmax:
                 reason = "it applies softmax itself, and the last layer already has Softmax; remove the activation so the network outputs logits";
                 break;
-            case LossKindSpec.SoftmaxCrossEntropy when lastDense.Activation != ActivationKind.Identity:
-                reason = $"it expects logits, but the last layer applies {lastDense.Activation}; remove the activation";
+            case LossKindSpec.SoftmaxCrossEntropy when activation != ActivationKind.Identity:
+                reason = "it expects logits, but " + applies;
                 break;
-            case LossKindSpec.BinaryCrossEntropyWithLogits when lastDense.Activation == ActivationKind.Softmax:
+            case LossKindSpec.BinaryCrossEntropyWithLogits when activation == ActivationKind.Softmax:
                 reason = "it expects independent logits, but the last layer applies Softmax; remove the activation (or use SoftmaxCrossEntropy for one class out of several)";
                 break;
-            case LossKindSpec.BinaryCrossEntropyWithLogits when lastDense.Activation == ActivationKind.Sigmoid:
+            case LossKindSpec.BinaryCrossEntropyWithLogits when activation == ActivationKind.Sigmoid:
                 reason = "it applies the sigmoid itself, and the last layer already has Sigmoid; remove the activation so the network outputs logits";
                 break;
-            case LossKindSpec.BinaryCrossEntropyWithLogits when lastDense.Activation != ActivationKind.Identity:
-                reason = $"it expects logits, but the last layer applies {lastDense.Activation}; remove the activation";
+            case LossKindSpec.BinaryCrossEntropyWithLogits when activation != ActivationKind.Identity:
+                reason = "it expects logits, but " + applies;
                 break;
         }
         if (reason is not null)
