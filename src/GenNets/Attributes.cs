@@ -134,7 +134,10 @@ public sealed class Conv2DAttribute : Attribute
     /// <summary>Step between windows along both axes; 1 by default.</summary>
     public int Stride { get; set; } = 1;
 
-    /// <summary>Zero rows and columns added on every side; 0 by default, <see cref="Same"/> to keep the size.</summary>
+    /// <summary>
+    /// Zero rows and columns added on every side; 0 by default, <see cref="Same"/> (−1) to keep the size. <c>Padding = -1</c>
+    /// is <see cref="Same"/>; any other negative value is refused (GN0027).
+    /// </summary>
     public int Padding { get; set; }
 
     /// <summary>The activation applied to the output.</summary>
