@@ -18,11 +18,18 @@ public static class Activations
     public const float LeakySlope = 0.01f;
 
     /// <summary>y = max(0, z).</summary>
-    public static void ReLU(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Max(z, 0f, y);
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="z"/>.</exception>
+    public static void ReLU(ReadOnlySpan<float> z, Span<float> y)
+    {
+        Forward(z, y);
+        TensorPrimitives.Max(z, 0f, y);
+    }
 
     /// <summary>dz = dy where y &gt; 0, else 0.</summary>
+    /// <exception cref="ArgumentException"><paramref name="dy"/> or <paramref name="dz"/> is shorter than <paramref name="y"/>.</exception>
     public static void ReLUBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
+        Backward(y.Length, nameof(y), dy, dz);
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
@@ -36,8 +43,10 @@ public static class Activations
     }
 
     /// <summary>y = z for z &gt; 0, 0.01·z otherwise.</summary>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="z"/>.</exception>
     public static void LeakyReLU(ReadOnlySpan<float> z, Span<float> y)
     {
+        Forward(z, y);
         ref float rz = ref MemoryMarshal.GetReference(z);
         ref float ry = ref MemoryMarshal.GetReference(y);
         int n = z.Length, i = 0;
@@ -51,8 +60,10 @@ public static class Activations
     }
 
     /// <summary>dz = dy where y &gt; 0, 0.01·dy otherwise (y and z share their sign).</summary>
+    /// <exception cref="ArgumentException"><paramref name="dy"/> or <paramref name="dz"/> is shorter than <paramref name="y"/>.</exception>
     public static void LeakyReLUBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
+        Backward(y.Length, nameof(y), dy, dz);
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
@@ -66,8 +77,14 @@ public static class Activations
         for (; i < n; i++) { float g = Unsafe.Add(ref rdy, i); Unsafe.Add(ref rdz, i) = Unsafe.Add(ref ry, i) > 0f ? g : LeakySlope * g; }
     }
 
-    /// <summary>y = 1 / (1 + e^(−z)).</summary>
-    public static void Sigmoid(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Sigmoid(z, y);
+    /// <summary>y = 1 / (1 + e^(−z)); nothing for an empty z, as every element-wise activation here.</summary>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="z"/>.</exception>
+    public static void Sigmoid(ReadOnlySpan<float> z, Span<float> y)
+    {
+        Forward(z, y);
+        if (z.IsEmpty) return; // TensorPrimitives.Sigmoid refuses empty spans
+        TensorPrimitives.Sigmoid(z, y);
+    }
 
     /// <summary>
     /// x ← 1 / (1 + e^(−x)) in place, in one Vector256 pass: e^(−x) from Cephes' degree-5 polynomial on the argument reduced
@@ -116,8 +133,10 @@ public static class Activations
     }
 
     /// <summary>dz = dy·y·(1 − y).</summary>
+    /// <exception cref="ArgumentException"><paramref name="dy"/> or <paramref name="dz"/> is shorter than <paramref name="y"/>.</exception>
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
+        Backward(y.Length, nameof(y), dy, dz);
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
@@ -136,8 +155,10 @@ public static class Activations
     /// 0.25 is taken again from tanh's odd Taylor series, z − z³/3 + 2z⁵/15 − …, to z¹¹ (the next term is under 1e-9 of
     /// the value). <paramref name="y"/> may be <paramref name="z"/>: each block of z is kept on the stack first.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="z"/>.</exception>
     public static void Tanh(ReadOnlySpan<float> z, Span<float> y)
     {
+        Forward(z, y);
         const int Block = 256;
         Span<float> kept = stackalloc float[Block];
         for (int start = 0; start < z.Length; start += Block)
@@ -180,8 +201,10 @@ public static class Activations
     }
 
     /// <summary>dz = dy·(1 − y²).</summary>
+    /// <exception cref="ArgumentException"><paramref name="dy"/> or <paramref name="dz"/> is shorter than <paramref name="y"/>.</exception>
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
+        Backward(y.Length, nameof(y), dy, dz);
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
@@ -195,8 +218,10 @@ public static class Activations
     }
 
     /// <summary>y = z·Φ(z) with the exact normal CDF Φ (PyTorch's default GELU). Must not run in place: backward needs z.</summary>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="z"/>.</exception>
     public static void GELU(ReadOnlySpan<float> z, Span<float> y)
     {
+        Forward(z, y);
         for (int i = 0; i < z.Length; i++)
         {
             double v = z[i];
@@ -205,8 +230,10 @@ public static class Activations
     }
 
     /// <summary>dz = dy·(Φ(z) + z·φ(z)).</summary>
+    /// <exception cref="ArgumentException"><paramref name="dy"/> or <paramref name="dz"/> is shorter than <paramref name="z"/>.</exception>
     public static void GELUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
     {
+        Backward(z.Length, nameof(z), dy, dz);
         for (int i = 0; i < z.Length; i++)
         {
             double v = z[i];
@@ -216,16 +243,27 @@ public static class Activations
         }
     }
 
-    /// <summary>Softmax of each of <paramref name="rows"/> rows of <paramref name="cols"/> values.</summary>
+    /// <summary>Softmax of each of <paramref name="rows"/> rows of <paramref name="cols"/> values (no rows: nothing).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is negative, <paramref name="cols"/> less than 1, or the rows would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException"><paramref name="z"/> or <paramref name="y"/> is shorter than the rows.</exception>
     public static void Softmax(ReadOnlySpan<float> z, Span<float> y, int rows, int cols)
     {
+        long length = Rows(rows, cols);
+        Sizes.Need(z.Length, length, nameof(z), "{0} rows of {1}", rows, cols);
+        Sizes.Need(y.Length, length, nameof(y), "{0} rows of {1}", rows, cols);
         for (int r = 0; r < rows; r++)
             TensorPrimitives.SoftMax(z.Slice(r * cols, cols), y.Slice(r * cols, cols));
     }
 
     /// <summary>dz = y ⊙ (dy − ⟨dy, y⟩) per row.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is negative, <paramref name="cols"/> less than 1, or the rows would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException"><paramref name="y"/>, <paramref name="dy"/> or <paramref name="dz"/> is shorter than the rows.</exception>
     public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz, int rows, int cols)
     {
+        long length = Rows(rows, cols);
+        Sizes.Need(y.Length, length, nameof(y), "{0} rows of {1}", rows, cols);
+        Sizes.Need(dy.Length, length, nameof(dy), "{0} rows of {1}", rows, cols);
+        Sizes.Need(dz.Length, length, nameof(dz), "{0} rows of {1}", rows, cols);
         for (int r = 0; r < rows; r++)
         {
             var yr = y.Slice(r * cols, cols);
@@ -235,6 +273,25 @@ public static class Activations
             TensorPrimitives.Subtract(dyr, dot, dzr);
             TensorPrimitives.Multiply(dzr, yr, dzr);
         }
+    }
+
+    // An element-wise forward pass writes as many values as it reads.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Forward(ReadOnlySpan<float> z, Span<float> y) => Sizes.AsLong(y.Length, z.Length, nameof(y), "z");
+
+    // An element-wise backward pass reads dy and writes dz for every value of y (or z).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Backward(int length, string name, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        Sizes.AsLong(dy.Length, length, nameof(dy), name);
+        Sizes.AsLong(dz.Length, length, nameof(dz), name);
+    }
+
+    // The values of rows × cols for softmax: a row of no values has no softmax.
+    private static long Rows(int rows, int cols)
+    {
+        Sizes.Positive(cols, nameof(cols));
+        return Sizes.Product(rows, nameof(rows), cols, nameof(cols));
     }
 }
 

@@ -15,14 +15,32 @@ namespace GenNets.Kernels;
 public sealed class Conv2DGeometry
 {
     /// <summary>Describes a convolution; the output size is (H + padding − K) / S + 1 per axis.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size or the stride is less than 1, a padding is negative, or the
+    /// convolution's tensors or the buffers its kernels use would hold more than <see cref="int.MaxValue"/> floats (the
+    /// largest size is named).</exception>
+    /// <exception cref="ArgumentException">The output size is not one the input, kernel, stride and padding can give
+    /// (named: <paramref name="outHeight"/> or <paramref name="outWidth"/>).</exception>
     public Conv2DGeometry(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
         int stride, int padTop, int padLeft, int outHeight, int outWidth)
     {
-        if (inChannels <= 0 || height <= 0 || width <= 0 || outChannels <= 0 || kernelHeight <= 0 || kernelWidth <= 0 || stride <= 0
-            || padTop < 0 || padLeft < 0 || outHeight <= 0 || outWidth <= 0
-            // the last window may reach at most one row (column) further into the padding below (right) than above (left)
-            || (outHeight - 1) * stride + kernelHeight > height + 2 * padTop + 1 || (outWidth - 1) * stride + kernelWidth > width + 2 * padLeft + 1)
-            throw new ArgumentException($"Conv2D geometry: input [{inChannels}, {height}, {width}], {outChannels} filters {kernelHeight}×{kernelWidth}, stride {stride}, padding ({padTop}, {padLeft}), output {outHeight}×{outWidth} is not a valid convolution.");
+        Sizes.Positive(inChannels, nameof(inChannels));
+        Sizes.Positive(height, nameof(height));
+        Sizes.Positive(width, nameof(width));
+        Sizes.Positive(outChannels, nameof(outChannels));
+        Sizes.Positive(kernelHeight, nameof(kernelHeight));
+        Sizes.Positive(kernelWidth, nameof(kernelWidth));
+        Sizes.Positive(stride, nameof(stride));
+        Sizes.NotNegative(padTop, nameof(padTop));
+        Sizes.NotNegative(padLeft, nameof(padLeft));
+        Sizes.Positive(outHeight, nameof(outHeight));
+        Sizes.Positive(outWidth, nameof(outWidth));
+        // The last window may reach at most one row (column) further into the padding below (right) than above (left).
+        // In long: none of these sums or products can wrap.
+        long reachDown = (long)(outHeight - 1) * stride + kernelHeight, reachRight = (long)(outWidth - 1) * stride + kernelWidth;
+        if (reachDown > height + 2L * padTop + 1 || reachRight > width + 2L * padLeft + 1)
+            throw new ArgumentException($"Conv2D geometry: input [{inChannels}, {height}, {width}], {outChannels} filters {kernelHeight}×{kernelWidth}, stride {stride}, padding ({padTop}, {padLeft}), output {outHeight}×{outWidth} is not a valid convolution.",
+                reachDown > height + 2L * padTop + 1 ? nameof(outHeight) : nameof(outWidth));
+        CheckExtents(inChannels, height, width, outChannels, kernelHeight, kernelWidth, stride, padTop, padLeft, outHeight, outWidth, reachDown, reachRight);
         InChannels = inChannels; Height = height; Width = width; OutChannels = outChannels;
         KernelHeight = kernelHeight; KernelWidth = kernelWidth; Stride = stride; PadTop = padTop; PadLeft = padLeft;
         OutHeight = outHeight; OutWidth = outWidth;
@@ -44,6 +62,37 @@ public sealed class Conv2DGeometry
                     for (int j = 0; j < kernelWidth; j++)
                         RowOffsets[row++] = (c * PaddedHeight + i) * PaddedWidth + j;
         }
+    }
+
+    // Every tensor of the convolution and every buffer its kernels take (Convolution's scratch, sized from the properties
+    // below) must fit an int: computed here once, in Int128, so that no property or kernel's size arithmetic can wrap.
+    private static void CheckExtents(int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int stride, int padTop, int padLeft, int outHeight, int outWidth, long reachDown, long reachRight)
+    {
+        Int128 paddedHeight = Math.Max(height + (long)padTop, reachDown), paddedWidth = Math.Max(width + (long)padLeft, reachRight);
+        Int128 patch = (Int128)inChannels * kernelHeight * kernelWidth, positions = (Int128)outHeight * outWidth;
+        Int128 wide = (outHeight * paddedWidth + 15) / 16 * 16;
+        Int128 padded = inChannels * paddedHeight * paddedWidth + wide + kernelWidth + 16;
+        Int128 turnedStride = outChannels + 16; // Gemm.PaddedStride(outChannels) is at most outChannels + 15
+        (Int128 Floats, string What)[] extents =
+        [
+            ((Int128)inChannels * height * width, "An input sample"),
+            (outChannels * positions, "An output sample"),
+            (outChannels * patch, "The weights"),
+            (patch * positions, "The unfolded input"),
+            (2 * padded, "The padded input (twice, for the folded input gradient)"),
+            (outChannels * wide + 8, "The wide output"),
+            (patch * wide, "The wide unfolded gradient"),
+            (wide * turnedStride + patch * outChannels + 2 * outChannels, "The turned output gradient"),
+            (outChannels * patch + 2 * (Int128)(outWidth / 2) * 16, "The channels-last weights"),
+        ];
+        foreach (var (floats, what) in extents)
+            if (floats > int.MaxValue)
+                throw new ArgumentOutOfRangeException(Sizes.Largest((inChannels, nameof(inChannels)), (height, nameof(height)), (width, nameof(width)),
+                        (outChannels, nameof(outChannels)), (kernelHeight, nameof(kernelHeight)), (kernelWidth, nameof(kernelWidth)), (padTop, nameof(padTop)),
+                        (padLeft, nameof(padLeft)), (outHeight, nameof(outHeight)), (outWidth, nameof(outWidth))),
+                    $"Conv2D geometry: input [{inChannels}, {height}, {width}], {outChannels} filters {kernelHeight}×{kernelWidth}, stride {stride}, padding ({padTop}, {padLeft}), " +
+                    $"output {outHeight}×{outWidth}: {what} comes to {floats} floats, more than a span can hold ({int.MaxValue}).");
     }
 
     /// <summary>
@@ -130,11 +179,14 @@ public static class Convolution
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
     /// Y [batch, outC, outH, outW]; with <paramref name="relu"/> set, Y = max(0, conv(X, W) + bias), applied as the
-    /// outputs are stored. Allocates only when a thread first sees a larger geometry.
+    /// outputs are stored. Allocates only when a thread first sees a larger geometry. A batch of 0 does nothing.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X, the weights, the bias or Y is shorter than the geometry and batch need.</exception>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false)
     {
-        Check(x.Length, y.Length, weight.Length, bias.Length, batch, g);
+        Check(x.Length, nameof(x), y.Length, nameof(y), weight.Length, nameof(weight), bias.Length, nameof(bias), batch, g);
         if (g.RowOffsets is not null && !g.IsPointwise)
         {
             ForwardShifted(x, weight, bias, y, batch, g, relu);
@@ -152,19 +204,23 @@ public static class Convolution
     /// Training passes <paramref name="argmax"/> (the shape of Y): which of each window's four outputs was its maximum,
     /// 0 to 3 in row-major order, the first of equals, as <see cref="Pooling.MaxBackward"/> would find it again. That is
     /// all the backward pass needs of the full-size output (<see cref="Pooling.MaxBackwardChosen"/>), which is then
-    /// never written.
+    /// never written. A batch of 0 does nothing.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">The output of <paramref name="g"/> has an odd side, or X, the weights, the bias, Y or a non-empty argmax is shorter than the geometry and batch need.</exception>
     public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false,
         Span<float> argmax = default)
     {
-        int outC = g.OutChannels, ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = outC * ph * pw;
+        ArgumentNullException.ThrowIfNull(g);
+        int outC = g.OutChannels, ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = outC * ph * pw; // pooled < g.OutputLength
         if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0)
-            throw new ArgumentException($"Conv2D with max pooling 2×2: the output {g.OutHeight}×{g.OutWidth} must have even sides.");
-        if (batch < 0 || x.Length < batch * g.InputLength || y.Length < batch * pooled || weight.Length < g.WeightLength || bias.Length < outC
-            || (!argmax.IsEmpty && argmax.Length < batch * pooled))
-            throw new ArgumentException($"Conv2D with max pooling 2×2 on a batch of {batch}: X holds {x.Length} floats (need {batch * g.InputLength}), " +
-                $"Y {y.Length} (need {batch * pooled}), W {weight.Length} (need {g.WeightLength}), bias {bias.Length} (need {outC}), " +
-                $"argmax {argmax.Length} (need {batch * pooled} or none).");
+            throw new ArgumentException($"Conv2D with max pooling 2×2: the output {g.OutHeight}×{g.OutWidth} must have even sides.", nameof(g));
+        Sizes.Need(x.Length, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(x), "a batch of {0} inputs of {1}", batch, g.InputLength);
+        Sizes.Need(y.Length, Sizes.Product(batch, nameof(batch), pooled, nameof(g)), nameof(y), "a batch of {0} pooled outputs of {1}", batch, pooled);
+        Sizes.Need(weight.Length, g.WeightLength, nameof(weight), "weights [{0}, {1}]", outC, g.Patch);
+        Sizes.Need(bias.Length, outC, nameof(bias), "a bias of {0} filters", outC);
+        if (!argmax.IsEmpty) Sizes.Need(argmax.Length, (long)batch * pooled, nameof(argmax), "a batch of {0} pooled outputs of {1}", batch, pooled);
         bool shifted = g.RowOffsets is not null && !g.IsPointwise, keep = !argmax.IsEmpty;
         if (shifted && ChannelsLastPools(g))
         {
@@ -437,17 +493,26 @@ public static class Convolution
     /// before any gradient where the convolution has no shifted rows (strided, 1×1) or its input gradient is folded back;
     /// otherwise each sample's dY stays in a per-thread buffer. <paramref name="inputGradient"/> may overlap
     /// <paramref name="pooledGradient"/> (the generated code gives them one buffer): dX is written only once every
-    /// sample's dY has been routed. Same results as the two calls one after the other.
+    /// sample's dY has been routed. Same results as the two calls one after the other. A batch of 0 clears the weight and
+    /// bias gradients.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">The output of <paramref name="g"/> has an odd side, or a span is shorter than the geometry and batch need
+    /// (the pooled output only with <paramref name="relu"/>, the input gradient only if not empty).</exception>
     public static void BackwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> pooledGradient, ReadOnlySpan<float> argmax,
         ReadOnlySpan<float> pooledOutput, bool relu, Span<float> outputGradient, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
         int batch, Conv2DGeometry g)
     {
-        Check(x.Length, outputGradient.Length, weight.Length, biasGradient.Length, batch, g);
+        Check(x.Length, nameof(x), outputGradient.Length, nameof(outputGradient), weight.Length, nameof(weight), biasGradient.Length, nameof(biasGradient), batch, g);
         int ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = g.OutChannels * ph * pw;
-        if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0 || pooledGradient.Length < batch * pooled || argmax.Length < batch * pooled || (relu && pooledOutput.Length < batch * pooled))
-            throw new ArgumentException($"Conv2D backward through max pooling 2×2 on a batch of {batch}: the output {g.OutHeight}×{g.OutWidth} must have even sides; " +
-                $"the pooled gradient holds {pooledGradient.Length} floats, argmax {argmax.Length}, the pooled output {pooledOutput.Length} (need {batch * pooled} each, the output only with relu).");
+        if (g.OutHeight % 2 != 0 || g.OutWidth % 2 != 0)
+            throw new ArgumentException($"Conv2D backward through max pooling 2×2: the output {g.OutHeight}×{g.OutWidth} must have even sides.", nameof(g));
+        long pooledBatch = (long)batch * pooled; // below batch · g.OutputLength, which fits
+        Sizes.Need(pooledGradient.Length, pooledBatch, nameof(pooledGradient), "a batch of {0} pooled outputs of {1}", batch, pooled);
+        Sizes.Need(argmax.Length, pooledBatch, nameof(argmax), "a batch of {0} pooled outputs of {1}", batch, pooled);
+        if (relu) Sizes.Need(pooledOutput.Length, pooledBatch, nameof(pooledOutput), "a batch of {0} pooled outputs of {1}", batch, pooled);
+        CheckGradients(weightGradient.Length, inputGradient.Length, batch, g);
         // A folded input gradient is written a sample at a time, over pooled gradients not yet routed if the buffers
         // overlap: route the whole batch first.
         if (g.RowOffsets is null || g.IsPointwise || (g.InputGradient is null && !inputGradient.IsEmpty))
@@ -456,8 +521,6 @@ public static class Convolution
             Backward(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g);
             return;
         }
-        if (weightGradient.Length < g.WeightLength || (!inputGradient.IsEmpty && inputGradient.Length < batch * g.InputLength))
-            throw new ArgumentException($"Conv2D backward: the weight gradient holds {weightGradient.Length} floats (need {g.WeightLength}), the input gradient {inputGradient.Length} (need {batch * g.InputLength} or none).");
         weightGradient.Slice(0, g.WeightLength).Clear();
         biasGradient.Slice(0, g.OutChannels).Clear();
         BackwardShifted(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g, new Routing(pooledGradient, argmax, pooledOutput, relu, outputGradient));
@@ -475,14 +538,16 @@ public static class Convolution
     /// <summary>
     /// The gradients of <see cref="Forward"/> given dY: overwrites <paramref name="weightGradient"/> and
     /// <paramref name="biasGradient"/> with the sums over the batch, and, unless <paramref name="inputGradient"/> is
-    /// empty (a first layer needs none), overwrites it with dX.
+    /// empty (a first layer needs none), overwrites it with dX. A batch of 0 clears the weight and bias gradients.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than the geometry and batch need (the input gradient only if not empty).</exception>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
         Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g)
     {
-        Check(x.Length, outputGradient.Length, weight.Length, biasGradient.Length, batch, g);
-        if (weightGradient.Length < g.WeightLength || (!inputGradient.IsEmpty && inputGradient.Length < batch * g.InputLength))
-            throw new ArgumentException($"Conv2D backward: the weight gradient holds {weightGradient.Length} floats (need {g.WeightLength}), the input gradient {inputGradient.Length} (need {batch * g.InputLength} or none).");
+        Check(x.Length, nameof(x), outputGradient.Length, nameof(outputGradient), weight.Length, nameof(weight), biasGradient.Length, nameof(biasGradient), batch, g);
+        CheckGradients(weightGradient.Length, inputGradient.Length, batch, g);
         int positions = g.Positions, patch = g.Patch;
         weightGradient.Slice(0, g.WeightLength).Clear();
         biasGradient.Slice(0, g.OutChannels).Clear();
@@ -798,8 +863,13 @@ public static class Convolution
     /// <summary>
     /// im2col: cols[(c·kh + i)·kw + j, oy·outW + ox] = X[c, oy·S + i − padTop, ox·S + j − padLeft], zero outside the input.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentException">X is shorter than one input sample, or the columns shorter than <see cref="Conv2DGeometry.ColumnsLength"/>.</exception>
     public static void Unfold(ReadOnlySpan<float> x, Span<float> columns, Conv2DGeometry g)
     {
+        ArgumentNullException.ThrowIfNull(g);
+        Sizes.Need(x.Length, g.InputLength, nameof(x), "an input sample [{0}, {1}, {2}]", g.InChannels, g.Height, g.Width);
+        Sizes.Need(columns.Length, g.ColumnsLength, nameof(columns), "the unfolded input [{0}, {1}]", g.Patch, g.Positions);
         int outH = g.OutHeight, outW = g.OutWidth, s = g.Stride, h = g.Height, w = g.Width;
         int row = 0;
         for (int c = 0; c < g.InChannels; c++)
@@ -832,8 +902,13 @@ public static class Convolution
     }
 
     /// <summary>col2im, the adjoint of <see cref="Unfold"/>: adds each entry of the columns to the input position it was read from.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentException">The columns are shorter than <see cref="Conv2DGeometry.ColumnsLength"/>, or dX than one input sample.</exception>
     public static void Fold(ReadOnlySpan<float> columns, Span<float> dx, Conv2DGeometry g)
     {
+        ArgumentNullException.ThrowIfNull(g);
+        Sizes.Need(columns.Length, g.ColumnsLength, nameof(columns), "the unfolded input [{0}, {1}]", g.Patch, g.Positions);
+        Sizes.Need(dx.Length, g.InputLength, nameof(dx), "an input sample [{0}, {1}, {2}]", g.InChannels, g.Height, g.Width);
         int outH = g.OutHeight, outW = g.OutWidth, s = g.Stride, h = g.Height, w = g.Width;
         int row = 0;
         for (int c = 0; c < g.InChannels; c++)
@@ -866,10 +941,21 @@ public static class Convolution
 
     private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
-    private static void Check(int x, int y, int weight, int bias, int batch, Conv2DGeometry g)
+    // The spans every entry point takes: X and Y (or dY) for the batch, the weights and the bias (or their gradient).
+    private static void Check(int x, string xName, int y, string yName, int weight, string weightName, int bias, string biasName, int batch, Conv2DGeometry g)
     {
-        if (batch < 0 || x < batch * g.InputLength || y < batch * g.OutputLength || weight < g.WeightLength || bias < g.OutChannels)
-            throw new ArgumentException($"Conv2D [{g.InChannels}, {g.Height}, {g.Width}] → [{g.OutChannels}, {g.OutHeight}, {g.OutWidth}] on a batch of {batch}: " +
-                $"X holds {x} floats (need {batch * g.InputLength}), Y or dY {y} (need {batch * g.OutputLength}), W {weight} (need {g.WeightLength}), bias {bias} (need {g.OutChannels}).");
+        ArgumentNullException.ThrowIfNull(g);
+        Sizes.Need(x, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), xName, "a batch of {0} inputs of {1}", batch, g.InputLength);
+        Sizes.Need(y, Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g)), yName, "a batch of {0} outputs of {1}", batch, g.OutputLength);
+        Sizes.Need(weight, g.WeightLength, weightName, "weights [{0}, {1}]", g.OutChannels, g.Patch);
+        Sizes.Need(bias, g.OutChannels, biasName, "a bias of {0} filters", g.OutChannels);
+    }
+
+    // The weight gradient, and the input gradient unless empty (batch checked already).
+    private static void CheckGradients(int weightGradient, int inputGradient, int batch, Conv2DGeometry g)
+    {
+        Sizes.Need(weightGradient, g.WeightLength, nameof(weightGradient), "weights [{0}, {1}]", g.OutChannels, g.Patch);
+        if (inputGradient != 0)
+            Sizes.Need(inputGradient, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(inputGradient), "a batch of {0} inputs of {1}", batch, g.InputLength);
     }
 }

@@ -26,11 +26,16 @@ public static class Gemm
     /// from last to first; the result is bit-identical either way. A caller that alternates the direction on
     /// successive calls finds the rows it read last, still in the core's L2 cache, first: for weights larger than
     /// L2 that cuts the traffic from L3. With <paramref name="accumulate"/> set, C += A·Bᵀ (+ bias) instead.
+    /// Any size may be zero: nothing is read, and only the m·n entries of C (none if there are none) are written.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or a matrix would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A, B, C or a non-empty bias is shorter than its matrix.</exception>
     public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool reverse = false, bool accumulate = false)
     {
-        if (a.Length < m * k || b.Length < n * k || c.Length < m * n || (!bias.IsEmpty && bias.Length < n))
-            throw new ArgumentException($"MultiplyTransposed [{m}, {k}]·[{n}, {k}]ᵀ: A holds {a.Length}, B {b.Length}, C {c.Length}, bias {bias.Length} floats.");
+        Sizes.Need(a.Length, Sizes.Product(m, nameof(m), k, nameof(k)), nameof(a), "A [{0}, {1}]", m, k);
+        Sizes.Need(b.Length, Sizes.Product(n, nameof(n), k, nameof(k)), nameof(b), "B [{0}, {1}]", n, k);
+        Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
+        if (!bias.IsEmpty) Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
 
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
@@ -167,6 +172,8 @@ public static class Gemm
     /// With <paramref name="accumulate"/> false C is overwritten. The input gradient of a dense layer is
     /// (dY [batch, out], strides (out, 1)) · W [out, in]; its weight gradient is (dYᵀ: strides (1, out)) · X [batch, in].
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size or stride is negative, or a matrix would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A, B or C is shorter than the extent read or written.</exception>
     public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, Span<float> c, int m, int n, int kk, bool accumulate)
         => MultiplyAccumulate(a, rowStride, colStride, b, n, default, c, m, n, kk, accumulate);
 
@@ -176,12 +183,23 @@ public static class Gemm
     /// <paramref name="bias"/> [n] (if not empty) instead of zero, so that C = A·B + bias costs no pass of its own.
     /// A row stride of B that is a multiple of 256 bytes maps a 16-column block of B's rows to a few of L1's sets,
     /// which then cannot hold the block while C's rows pass; a caller that lays B out itself pads its rows (see
-    /// <see cref="PaddedStride"/>).
+    /// <see cref="PaddedStride"/>). Any size may be zero: nothing is read, and only the m·n entries of C are written.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size or stride is negative, <paramref name="ldb"/> is less than n, or a matrix would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A, B, C or a non-empty bias is shorter than the extent read or written.</exception>
     public static void MultiplyAccumulate(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int kk, bool accumulate)
     {
-        if (a.Length < (m - 1) * rowStride + (kk - 1) * colStride + 1 || ldb < n || b.Length < (kk - 1) * ldb + n || c.Length < m * n || (!bias.IsEmpty && bias.Length < n))
-            throw new ArgumentException($"MultiplyAccumulate [{m}, {kk}]·[{kk}, {n}] (B's rows {ldb} apart): A holds {a.Length}, B {b.Length}, C {c.Length}, bias {bias.Length} floats.");
+        Sizes.NotNegative(m, nameof(m));
+        Sizes.NotNegative(n, nameof(n));
+        Sizes.NotNegative(kk, nameof(kk));
+        Sizes.NotNegative(rowStride, nameof(rowStride));
+        Sizes.NotNegative(colStride, nameof(colStride));
+        if (ldb < n) ThrowStride(ldb, n);
+        // A's last element is at (m − 1)·rowStride + (kk − 1)·colStride, B's last at (kk − 1)·ldb + n − 1: under 2⁶³ in long.
+        Sizes.Need(a.Length, m == 0 || kk == 0 ? 0 : (long)(m - 1) * rowStride + (long)(kk - 1) * colStride + 1, nameof(a), "A [{0}, {1}] through its strides", m, kk);
+        Sizes.Need(b.Length, kk == 0 || n == 0 ? 0 : (long)(kk - 1) * ldb + n, nameof(b), "B [{0}, {1}] with its rows ldb apart", kk, n);
+        Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
+        if (!bias.IsEmpty) Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
 
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
@@ -216,8 +234,11 @@ public static class Gemm
     /// A row stride of at least <paramref name="width"/> floats for a matrix laid out to be B of <see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>:
     /// rounded up to whole vectors, plus half a cache line when that lands on a multiple of 256 bytes.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="width"/> is negative, or too large for its padded stride to be an <see cref="int"/>.</exception>
     public static int PaddedStride(int width)
     {
+        Sizes.NotNegative(width, nameof(width));
+        Sizes.Fits((long)width + 2 * Lanes, nameof(width), "A padded row stride");
         int stride = (width + Lanes - 1) / Lanes * Lanes;
         return stride % 64 == 0 ? stride + Lanes : stride;
     }
@@ -323,13 +344,19 @@ public static class Gemm
     /// rows on, X is packed into strips in a per-thread buffer and multiplied with <see cref="MultiplyStrips"/>; below,
     /// <see cref="MultiplyTransposed"/> reads it in place. Allocates only when a thread first sees a larger batch.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or a matrix (or the strips of X and Y together) would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X, W or Y is shorter than its matrix, or the bias is shorter than n (empty only below <see cref="StripMinimumRows"/> rows).</exception>
     public static void DenseForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int rows, int n, int k)
     {
+        Sizes.Need(x.Length, Sizes.Product(rows, nameof(rows), k, nameof(k)), nameof(x), "X [{0}, {1}]", rows, k);
+        Sizes.Need(w.Length, Sizes.Product(n, nameof(n), k, nameof(k)), nameof(w), "W [{0}, {1}]", n, k);
+        Sizes.Need(y.Length, Sizes.Product(rows, nameof(rows), n, nameof(n)), nameof(y), "Y [{0}, {1}]", rows, n);
         if (rows < StripMinimumRows)
         {
             MultiplyTransposed(x, w, bias, y, rows, n, k);
             return;
         }
+        Sizes.Fits(Strips(rows, k) + Strips(rows, n), nameof(rows), "The strips of X and Y");
         int input = StripLength(rows, k), output = StripLength(rows, n);
         var strips = Scratch.Get(ref t_strips, input + output);
         PackStrips(x, strips.Slice(0, input), rows, k);
@@ -347,16 +374,33 @@ public static class Gemm
     public const int StripMinimumRows = 12;
 
     /// <summary>Floats a batch of <paramref name="rows"/> samples of <paramref name="features"/> floats takes in strips (the last strip padded).</summary>
-    public static int StripLength(int rows, int features) => (rows + StripWidth - 1) / StripWidth * StripWidth * features;
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or the strips would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    public static int StripLength(int rows, int features)
+    {
+        long length = Strips(rows, features);
+        Sizes.Fits(length, rows >= features ? nameof(rows) : nameof(features), "Strips of the rows' features");
+        return (int)length;
+    }
+
+    // The strips' floats in long, sizes checked not negative (rows rounded up to whole strips: at most 2³¹ + 15, times
+    // features below 2³¹, cannot wrap).
+    private static long Strips(int rows, int features)
+    {
+        Sizes.NotNegative(rows, nameof(rows));
+        Sizes.NotNegative(features, nameof(features));
+        return ((long)rows + StripWidth - 1) / StripWidth * StripWidth * features;
+    }
 
     /// <summary>
     /// Copies row-major X [rows, features] into strips: element (r, f) goes to
     /// strips[((r / 16)·features + f)·16 + r % 16]. The padding of the last strip is zeroed.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or X or its strips would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X or the strips are shorter than they must be.</exception>
     public static void PackStrips(ReadOnlySpan<float> x, Span<float> strips, int rows, int features)
     {
-        if (x.Length < rows * features || strips.Length < StripLength(rows, features))
-            throw new ArgumentException($"PackStrips [{rows}, {features}]: X holds {x.Length} floats, the strips {strips.Length} (need {StripLength(rows, features)}).");
+        Sizes.Need(x.Length, Sizes.Product(rows, nameof(rows), features, nameof(features)), nameof(x), "X [{0}, {1}]", rows, features);
+        Sizes.Need(strips.Length, StripLength(rows, features), nameof(strips), "the strips of [{0}, {1}]", rows, features);
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float rs = ref MemoryMarshal.GetReference(strips);
         for (int s = 0; s * StripWidth < rows; s++)
@@ -400,10 +444,12 @@ public static class Gemm
     }
 
     /// <summary>The inverse of <see cref="PackStrips"/>: row-major Y [rows, features] from its strips, padding dropped.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or Y or its strips would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">Y or the strips are shorter than they must be.</exception>
     public static void UnpackStrips(ReadOnlySpan<float> strips, Span<float> y, int rows, int features)
     {
-        if (y.Length < rows * features || strips.Length < StripLength(rows, features))
-            throw new ArgumentException($"UnpackStrips [{rows}, {features}]: Y holds {y.Length} floats, the strips {strips.Length} (need {StripLength(rows, features)}).");
+        Sizes.Need(y.Length, Sizes.Product(rows, nameof(rows), features, nameof(features)), nameof(y), "Y [{0}, {1}]", rows, features);
+        Sizes.Need(strips.Length, StripLength(rows, features), nameof(strips), "the strips of [{0}, {1}]", rows, features);
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rs = ref MemoryMarshal.GetReference(strips);
         for (int r = 0; r < rows; r++)
@@ -422,10 +468,14 @@ public static class Gemm
     /// small, are what is laid out for the kernel. Each output is its bias plus the products in order of k, so the
     /// result of a sample does not depend on the batch it came in.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or W or a batch's strips would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">W, the bias, or the strips of X or Y are shorter than they must be.</exception>
     public static void MultiplyStrips(ReadOnlySpan<float> w, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y, int rows, int n, int k)
     {
-        if (w.Length < n * k || bias.Length < n || x.Length < StripLength(rows, k) || y.Length < StripLength(rows, n))
-            throw new ArgumentException($"MultiplyStrips {rows} rows, [{n}, {k}]: W holds {w.Length}, bias {bias.Length}, X strips {x.Length} (need {StripLength(rows, k)}), Y strips {y.Length} (need {StripLength(rows, n)}) floats.");
+        Sizes.Need(w.Length, Sizes.Product(n, nameof(n), k, nameof(k)), nameof(w), "W [{0}, {1}]", n, k);
+        Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
+        Sizes.Need(x.Length, StripLength(rows, k), nameof(x), "the strips of X [{0}, {1}]", rows, k);
+        Sizes.Need(y.Length, StripLength(rows, n), nameof(y), "the strips of Y [{0}, {1}]", rows, n);
         ref float rw = ref MemoryMarshal.GetReference(w);
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float ry = ref MemoryMarshal.GetReference(y);
@@ -466,14 +516,16 @@ public static class Gemm
     /// is this product with A its weights and b its zero-padded input, so the unfolded input (im2col) is never built.
     /// n must be a multiple of 16.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, n is not a multiple of 16, an offset is negative, or a matrix would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A, the offsets, C or a non-empty bias is shorter than it must be, or B is shorter than its furthest row reaches.</exception>
     public static void MultiplyIndirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k)
     {
-        if (n % StripWidth != 0 || a.Length < m * k || offsets.Length < k || c.Length < m * n || (!bias.IsEmpty && bias.Length < m))
-            throw new ArgumentException($"MultiplyIndirect [{m}, {k}]·[{k}, {n}]: n must be a multiple of 16; A holds {a.Length}, offsets {offsets.Length}, C {c.Length} floats.");
-        int furthest = 0;
-        for (int p = 0; p < k; p++) furthest = Math.Max(furthest, offsets[p]);
-        if (b.Length < furthest + n)
-            throw new ArgumentException($"MultiplyIndirect: B holds {b.Length} floats, but its rows reach {furthest + n}.");
+        if (n % StripWidth != 0) ThrowNotStrips(n);
+        Sizes.Need(a.Length, Sizes.Product(m, nameof(m), k, nameof(k)), nameof(a), "A [{0}, {1}]", m, k);
+        Sizes.Need(offsets.Length, k, nameof(offsets), "B's k = {0} rows", k);
+        Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
+        if (!bias.IsEmpty) Sizes.Need(bias.Length, m, nameof(bias), "a bias of m = {0}", m);
+        Sizes.Need(b.Length, Reach(offsets.Slice(0, k), n), nameof(b), "B's rows, by the offsets, with n = {0}", n);
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref int ro = ref MemoryMarshal.GetReference(offsets);
@@ -606,14 +658,14 @@ public static class Gemm
     /// C [m, k] (+)= A [m, n] · Bᵀ, where row p of B is the n floats starting at b[offsets[p]]: the weight gradient of a
     /// stride-1 convolution, dW = dY · (shifted rows of the padded input)ᵀ, without building the unfolded input.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, an offset is negative, or a matrix would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A, the offsets or C is shorter than it must be, or B is shorter than its furthest row reaches.</exception>
     public static void MultiplyTransposedIndirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, Span<float> c, int m, int k, int n, bool accumulate)
     {
-        if (a.Length < m * n || offsets.Length < k || c.Length < m * k)
-            throw new ArgumentException($"MultiplyTransposedIndirect [{m}, {n}]·[{k}, {n}]ᵀ: A holds {a.Length}, offsets {offsets.Length}, C {c.Length} floats.");
-        int furthest = 0;
-        for (int p = 0; p < k; p++) furthest = Math.Max(furthest, offsets[p]);
-        if (b.Length < furthest + n)
-            throw new ArgumentException($"MultiplyTransposedIndirect: B holds {b.Length} floats, but its rows reach {furthest + n}.");
+        Sizes.Need(a.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(a), "A [{0}, {1}]", m, n);
+        Sizes.Need(offsets.Length, k, nameof(offsets), "B's k = {0} rows", k);
+        Sizes.Need(c.Length, Sizes.Product(m, nameof(m), k, nameof(k)), nameof(c), "C [{0}, {1}]", m, k);
+        Sizes.Need(b.Length, Reach(offsets.Slice(0, k), n), nameof(b), "B's rows, by the offsets, with n = {0}", n);
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
@@ -644,14 +696,19 @@ public static class Gemm
     /// around, dWᵀ [patch, outC] = (shifted rows of the padded input) · dYᵀ. Unlike <see cref="MultiplyTransposedIndirect"/>,
     /// whose dots end in horizontal sums and load the shifted rows unaligned, it broadcasts A's elements and loads B's rows whole.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, n is not a multiple of 16, <paramref name="ldb"/> is less than n, an offset is negative, or C would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">The offsets, B or C is shorter than it must be, or A is shorter than its furthest row reaches.</exception>
     public static void MultiplyShiftedRows(ReadOnlySpan<float> a, ReadOnlySpan<int> offsets, ReadOnlySpan<float> b, int ldb, Span<float> c, int m, int n, int kk, bool accumulate)
     {
-        if (n % StripWidth != 0 || ldb < n || offsets.Length < m || b.Length < (kk - 1) * ldb + n || c.Length < m * n)
-            throw new ArgumentException($"MultiplyShiftedRows [{m}, {kk}]·[{kk}, {n}]: n must be a multiple of 16; offsets hold {offsets.Length}, B {b.Length}, C {c.Length} floats.");
-        int furthest = 0;
-        for (int i = 0; i < m; i++) furthest = Math.Max(furthest, offsets[i]);
-        if (a.Length < furthest + kk)
-            throw new ArgumentException($"MultiplyShiftedRows: A holds {a.Length} floats, but its rows reach {furthest + kk}.");
+        Sizes.NotNegative(m, nameof(m));
+        Sizes.NotNegative(kk, nameof(kk));
+        if (n % StripWidth != 0) ThrowNotStrips(n);
+        Sizes.NotNegative(n, nameof(n));
+        if (ldb < n) ThrowStride(ldb, n);
+        Sizes.Need(offsets.Length, m, nameof(offsets), "A's m = {0} rows", m);
+        Sizes.Need(b.Length, kk == 0 || n == 0 ? 0 : (long)(kk - 1) * ldb + n, nameof(b), "B [{0}, {1}] with its rows ldb apart", kk, n);
+        Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
+        Sizes.Need(a.Length, Reach(offsets.Slice(0, m), kk), nameof(a), "A's rows, by the offsets, with kk = {0}", kk);
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
@@ -666,18 +723,50 @@ public static class Gemm
     }
 
     /// <summary>sums[j] = Σᵢ A[i, j] for row-major A [rows, cols]: the bias gradient of a dense layer.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or A would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A or the sums are shorter than they must be.</exception>
     public static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, int rows, int cols) => ColumnSums(a, sums, rows, cols, cols);
 
     /// <summary>
     /// sums[j] = Σᵢ A[i·stride + j] for j &lt; cols: the column sums of a block of columns of a wider matrix. With
     /// <paramref name="accumulate"/> set, sums[j] += Σᵢ A[i·stride + j] instead.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size or the stride is negative.</exception>
+    /// <exception cref="ArgumentException">A is shorter than its rows reach, or the sums are shorter than <paramref name="cols"/>.</exception>
     public static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, int rows, int cols, int stride, bool accumulate = false)
     {
-        if (rows > 0 && a.Length < (rows - 1) * stride + cols || sums.Length < cols)
-            throw new ArgumentException($"ColumnSums of {rows} rows of {cols} columns, {stride} apart: A holds {a.Length} floats, the sums {sums.Length}.");
+        Sizes.NotNegative(rows, nameof(rows));
+        Sizes.NotNegative(cols, nameof(cols));
+        Sizes.NotNegative(stride, nameof(stride));
+        Sizes.Need(a.Length, rows == 0 ? 0 : (long)(rows - 1) * stride + cols, nameof(a), "{0} rows of {1} columns, stride apart", rows, cols);
+        Sizes.Need(sums.Length, cols, nameof(sums), "{0} columns", cols);
         if (!accumulate) sums.Slice(0, cols).Clear();
         for (int i = 0; i < rows; i++)
             System.Numerics.Tensors.TensorPrimitives.Add(sums.Slice(0, cols), a.Slice(i * stride, cols), sums.Slice(0, cols));
     }
+
+    // How far rows of `width` (checked not negative) floats starting at the offsets reach: the largest offset plus the
+    // width (nothing for no rows or no width). A loop over the offsets, which the kernels read anyway; a negative offset
+    // is refused.
+    private static long Reach(ReadOnlySpan<int> offsets, int width)
+    {
+        if (offsets.IsEmpty || width == 0) return 0;
+        int furthest = 0, nearest = 0;
+        foreach (int o in offsets)
+        {
+            furthest = Math.Max(furthest, o);
+            nearest = Math.Min(nearest, o);
+        }
+        if (nearest < 0)
+            throw new ArgumentOutOfRangeException(nameof(offsets), nearest, $"An offset of the shifted rows is {nearest}; offsets must not be negative.");
+        return (long)furthest + width;
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowStride(int ldb, int n) =>
+        throw new ArgumentOutOfRangeException(nameof(ldb), ldb, $"B's rows are {ldb} floats apart, fewer than its n = {n} columns.");
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNotStrips(int n) =>
+        throw new ArgumentOutOfRangeException(nameof(n), n, $"n must be a multiple of {StripWidth}, but is {n}.");
 }

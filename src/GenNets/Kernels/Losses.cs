@@ -14,8 +14,13 @@ public static class Losses
     /// Softmax cross-entropy with integer labels, fused and stable: per row, log Σ e^(z − max) − (z_label − max).
     /// The gradient is (softmax(z) − onehot(label)) / rows.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="cols"/> is less than 1 (a mean over nothing), or the outputs would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside the classes (named with its sample).</exception>
+    /// <exception cref="ArgumentException">The logits or a non-empty gradient is shorter than the outputs, or the labels than the rows.</exception>
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int rows, int cols)
     {
+        Outputs(logits.Length, nameof(logits), gradient.Length, rows, cols);
+        Sizes.Need(labels.Length, rows, nameof(labels), "{0} rows", rows);
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -43,8 +48,12 @@ public static class Losses
     /// Softmax cross-entropy with a target distribution per row (one-hot or soft labels):
     /// −Σ t·log softmax(z), mean over rows. The gradient is (softmax(z)·Σt − t) / rows, which is (softmax(z) − t) / rows when the targets sum to one.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="cols"/> is less than 1 (a mean over nothing), or the outputs would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">The logits, the targets or a non-empty gradient is shorter than the outputs.</exception>
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols)
     {
+        long count = Outputs(logits.Length, nameof(logits), gradient.Length, rows, cols);
+        Sizes.Need(targets.Length, count, nameof(targets), "{0} rows of {1}", rows, cols);
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -70,9 +79,12 @@ public static class Losses
     }
 
     /// <summary>Mean squared error over every element; gradient 2(y − t) / count.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="cols"/> is less than 1 (a mean over nothing), or the outputs would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">The outputs, the targets or a non-empty gradient is shorter than rows × cols.</exception>
     public static float MeanSquaredError(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols)
     {
-        int count = rows * cols;
+        int count = (int)Outputs(outputs.Length, nameof(outputs), gradient.Length, rows, cols);
+        Sizes.Need(targets.Length, count, nameof(targets), "{0} rows of {1}", rows, cols);
         double total = 0;
         float scale = 2f / count;
         for (int i = 0; i < count; i++)
@@ -88,9 +100,12 @@ public static class Losses
     /// Binary cross-entropy on logits, stable: max(z, 0) − z·t + log(1 + e^(−|z|)), mean over every element;
     /// gradient (σ(z) − t) / count.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="cols"/> is less than 1 (a mean over nothing), or the outputs would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">The logits, the targets or a non-empty gradient is shorter than rows × cols.</exception>
     public static float BinaryCrossEntropyWithLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int rows, int cols)
     {
-        int count = rows * cols;
+        int count = (int)Outputs(logits.Length, nameof(logits), gradient.Length, rows, cols);
+        Sizes.Need(targets.Length, count, nameof(targets), "{0} rows of {1}", rows, cols);
         double total = 0;
         for (int i = 0; i < count; i++)
         {
@@ -107,9 +122,13 @@ public static class Losses
     /// changes any state, so that a bad target rejects the call with nothing moved.
     /// </summary>
     /// <exception cref="ArgumentException">The targets are of the wrong kind or count for the loss.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A label is outside the classes (named with its sample).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside the classes (named with its sample), or <paramref name="rows"/> or
+    /// <paramref name="cols"/> is less than 1 or their product more than <see cref="int.MaxValue"/>, as <see cref="Compute"/> would refuse them.</exception>
     public static void CheckTargets(LossKind loss, Targets targets, int rows, int cols)
     {
+        Sizes.Positive(rows, nameof(rows));
+        Sizes.Positive(cols, nameof(cols));
+        Sizes.Product(rows, nameof(rows), cols, nameof(cols));
         CheckCount(loss, targets, rows, cols);
         if (targets.HasLabels) CheckLabels(targets.Labels, 0, rows, steps: 1, loss == LossKind.BinaryCrossEntropyWithLogits ? 2 : cols);
     }
@@ -119,11 +138,15 @@ public static class Losses
     /// sequences of <paramref name="steps"/> steps, of which only the labels of the true steps (<paramref name="lengths"/>) are
     /// read and so checked.
     /// </summary>
-    /// <exception cref="ArgumentException">The targets are of the wrong kind or count for the loss.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A label of a true step is outside the classes (named with its sample and step).</exception>
+    /// <exception cref="ArgumentException">The targets are of the wrong kind or count for the loss, or the lengths do not give one length a sequence.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label of a true step is outside the classes (named with its sample and step), a length is
+    /// outside 0 to the steps, a size is negative (or <paramref name="cols"/> less than 1), or the outputs would hold more than <see cref="int.MaxValue"/> floats.</exception>
     public static void CheckSequenceTargets(LossKind loss, Targets targets, int batch, int steps, int cols, ReadOnlySpan<int> lengths)
     {
-        int rows = checked(batch * steps);
+        int rows = (int)Sizes.Product(batch, nameof(batch), steps, nameof(steps));
+        Sizes.Positive(cols, nameof(cols));
+        Sizes.Product(batch, nameof(batch), steps, nameof(steps), cols, nameof(cols));
+        if (!lengths.IsEmpty) Guard.Lengths(lengths, batch, steps);
         CheckCount(loss, targets, rows, cols);
         if (!targets.HasLabels) return;
         for (int b = 0; b < batch; b++)
@@ -162,8 +185,12 @@ public static class Losses
     /// The loss a generated network trains with, over <paramref name="rows"/> rows of <paramref name="cols"/> outputs, with
     /// its targets checked: labels for softmax cross-entropy (or binary cross-entropy on one output), values otherwise.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="cols"/> is less than 1 (a mean over nothing), or the outputs would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside the classes.</exception>
+    /// <exception cref="ArgumentException">The targets are of the wrong kind or count for the loss, or the outputs or a non-empty gradient is shorter than rows × cols.</exception>
     public static float Compute(LossKind loss, ReadOnlySpan<float> outputs, Targets targets, Span<float> gradient, int rows, int cols)
     {
+        long count = Outputs(outputs.Length, nameof(outputs), gradient.Length, rows, cols);
         if (targets.HasLabels)
         {
             if (targets.Labels.Length != rows)
@@ -180,8 +207,8 @@ public static class Losses
                     throw new ArgumentException($"{loss} needs float targets ({cols} per sample), but class labels were given.", nameof(targets));
             }
         }
-        if (targets.Values.Length != rows * cols)
-            throw new ArgumentException($"A batch of {rows} samples of {cols} outputs needs {rows * cols} target values, but {targets.Values.Length} were given.", nameof(targets));
+        if (targets.Values.Length != count)
+            throw new ArgumentException($"A batch of {rows} samples of {cols} outputs needs {count} target values, but {targets.Values.Length} were given.", nameof(targets));
         return loss switch
         {
             LossKind.SoftmaxCrossEntropy => SoftmaxCrossEntropy(outputs, targets.Values, gradient, rows, cols),
@@ -194,15 +221,27 @@ public static class Losses
     /// <summary>
     /// <see cref="Compute"/> for outputs that are sequences of <paramref name="steps"/> rows per sample, of which only the
     /// first <paramref name="lengths"/>[s] of sample s count: the loss is the mean over the true steps alone, and the
-    /// padding steps' gradient is zero. Targets cover every step (those of padding steps are never read).
+    /// padding steps' gradient is zero. Targets cover every step (those of padding steps are never read). With no true
+    /// step at all (or no sequences) the loss is 0 and the gradient zero.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative (or <paramref name="cols"/> less than 1), the outputs would hold more than
+    /// <see cref="int.MaxValue"/> floats, a length is outside 0 to the steps, or a label is outside the classes.</exception>
+    /// <exception cref="ArgumentException">The lengths do not give one length a sequence, the targets are of the wrong kind or count, or the outputs
+    /// or a non-empty gradient is shorter than the sequences' outputs.</exception>
     public static float ComputeSequences(LossKind loss, ReadOnlySpan<float> outputs, Targets targets, Span<float> gradient, int batch, int steps, int cols, ReadOnlySpan<int> lengths)
     {
-        int rows = batch * steps;
-        if (targets.HasLabels ? targets.Labels.Length != rows : targets.Values.Length != rows * cols)
+        int rows = (int)Sizes.Product(batch, nameof(batch), steps, nameof(steps));
+        Sizes.Positive(cols, nameof(cols));
+        long count = Sizes.Product(batch, nameof(batch), steps, nameof(steps), cols, nameof(cols));
+        if (lengths.Length != batch)
+            throw new ArgumentException($"A batch of {batch} sequences needs {batch} lengths, but {lengths.Length} were given.", nameof(lengths));
+        Guard.Lengths(lengths, batch, steps);
+        Sizes.Need(outputs.Length, count, nameof(outputs), "{0} sequences of {1} steps of {2}", batch, steps, cols);
+        if (!gradient.IsEmpty) Sizes.Need(gradient.Length, count, nameof(gradient), "{0} sequences of {1} steps of {2}", batch, steps, cols);
+        if (targets.HasLabels ? targets.Labels.Length != rows : targets.Values.Length != count)
             throw new ArgumentException(targets.HasLabels
                 ? $"A batch of {batch} sequences of {steps} steps needs {rows} labels (padding steps included), but {targets.Labels.Length} were given."
-                : $"A batch of {batch} sequences of {steps} steps of {cols} outputs needs {rows * cols} target values (padding steps included), but {targets.Values.Length} were given.", nameof(targets));
+                : $"A batch of {batch} sequences of {steps} steps of {cols} outputs needs {count} target values (padding steps included), but {targets.Values.Length} were given.", nameof(targets));
         bool withGradient = !gradient.IsEmpty;
         if (withGradient) gradient.Slice(0, rows * cols).Clear();
         long valid = 0;
@@ -222,6 +261,17 @@ public static class Losses
             if (withGradient && length != valid) TensorPrimitives.Multiply(g, (float)((double)length / valid), g);
         }
         return (float)(total / valid);
+    }
+
+    // The sizes of a mean over rows × cols outputs, the outputs and a non-empty gradient: returns rows × cols.
+    private static long Outputs(int outputs, string outputsName, int gradient, int rows, int cols)
+    {
+        Sizes.Positive(rows, nameof(rows));
+        Sizes.Positive(cols, nameof(cols));
+        long count = Sizes.Product(rows, nameof(rows), cols, nameof(cols));
+        Sizes.Need(outputs, count, outputsName, "{0} rows of {1}", rows, cols);
+        if (gradient != 0) Sizes.Need(gradient, count, nameof(gradient), "{0} rows of {1}", rows, cols);
+        return count;
     }
 
     private static float BinaryCrossEntropyWithLabels(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int rows)

@@ -16,9 +16,11 @@ namespace GenNets.Kernels;
 public static class Pooling
 {
     /// <summary>Y = the maximum of each window. The first maximum in row-major order wins a tie, as in PyTorch.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the window size or stride is less than 1, the windows reach past the input, or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X or Y is shorter than its planes.</exception>
     public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, int planes, int height, int width, int size, int stride, int outHeight, int outWidth)
     {
-        Check(x.Length, y.Length, planes, height, width, outHeight, outWidth, "MaxPool2D");
+        Check(x.Length, nameof(x), y.Length, nameof(y), planes, height, width, size, stride, outHeight, outWidth);
         for (int p = 0; p < planes; p++)
         {
             var plane = x.Slice(p * height * width, height * width);
@@ -112,11 +114,13 @@ public static class Pooling
     /// the gradient only where its output is positive, so a window whose maximum is not positive routes nothing (the
     /// same values as a ReLU's backward after this one, without a pass of its own).
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the window size or stride is less than 1, the windows reach past the input, or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X or dX is shorter than the input planes, or Y or dY than the output planes.</exception>
     public static void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
         int planes, int height, int width, int size, int stride, int outHeight, int outWidth, bool relu = false)
     {
-        Check(x.Length, y.Length, planes, height, width, outHeight, outWidth, "MaxPool2D");
-        Check(dx.Length, dy.Length, planes, height, width, outHeight, outWidth, "MaxPool2D backward");
+        Check(x.Length, nameof(x), y.Length, nameof(y), planes, height, width, size, stride, outHeight, outWidth);
+        Check(dx.Length, nameof(dx), dy.Length, nameof(dy), planes, height, width, size, stride, outHeight, outWidth);
         // A 2×2 window of stride 2 writes each of its four gradients (the routed one or zero), so only the inputs no
         // window covers (an odd last row or column) need clearing; any other window adds into a cleared dX.
         bool pairs = size == 2 && stride == 2;
@@ -261,9 +265,11 @@ public static class Pooling
     }
 
     /// <summary>Y = the mean of each window.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the window size or stride is less than 1, the windows reach past the input, or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X or Y is shorter than its planes.</exception>
     public static void AverageForward(ReadOnlySpan<float> x, Span<float> y, int planes, int height, int width, int size, int stride, int outHeight, int outWidth)
     {
-        Check(x.Length, y.Length, planes, height, width, outHeight, outWidth, "AvgPool2D");
+        Check(x.Length, nameof(x), y.Length, nameof(y), planes, height, width, size, stride, outHeight, outWidth);
         float scale = 1f / (size * size);
         for (int p = 0; p < planes; p++)
         {
@@ -281,9 +287,11 @@ public static class Pooling
     }
 
     /// <summary>Spreads each output gradient evenly over its window. Overwrites dX.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the window size or stride is less than 1, the windows reach past the input, or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">dX is shorter than the input planes, or dY than the output planes.</exception>
     public static void AverageBackward(ReadOnlySpan<float> dy, Span<float> dx, int planes, int height, int width, int size, int stride, int outHeight, int outWidth)
     {
-        Check(dx.Length, dy.Length, planes, height, width, outHeight, outWidth, "AvgPool2D backward");
+        Check(dx.Length, nameof(dx), dy.Length, nameof(dy), planes, height, width, size, stride, outHeight, outWidth);
         dx.Slice(0, planes * height * width).Clear();
         float scale = 1f / (size * size);
         for (int p = 0; p < planes; p++)
@@ -303,19 +311,25 @@ public static class Pooling
     }
 
     /// <summary>Y[p] = the mean of plane p: [C, H, W] → [C] per sample.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="planes"/> is negative, <paramref name="area"/> less than 1 (a mean of nothing), or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X is shorter than its planes, or Y than one value a plane.</exception>
     public static void GlobalAverageForward(ReadOnlySpan<float> x, Span<float> y, int planes, int area)
     {
-        if (x.Length < planes * area || y.Length < planes)
-            throw new ArgumentException($"GlobalAvgPool over {planes} planes of {area}: X holds {x.Length} floats (need {planes * area}), Y {y.Length} (need {planes}).");
+        Sizes.Positive(area, nameof(area));
+        Sizes.Need(x.Length, Sizes.Product(planes, nameof(planes), area, nameof(area)), nameof(x), "{0} planes of {1}", planes, area);
+        Sizes.Need(y.Length, planes, nameof(y), "{0} planes", planes);
         for (int p = 0; p < planes; p++)
             y[p] = TensorPrimitives.Sum(x.Slice(p * area, area)) / area;
     }
 
     /// <summary>dX = dY[p] / area over every element of plane p.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="planes"/> is negative, <paramref name="area"/> less than 1, or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">dX is shorter than its planes, or dY than one value a plane.</exception>
     public static void GlobalAverageBackward(ReadOnlySpan<float> dy, Span<float> dx, int planes, int area)
     {
-        if (dx.Length < planes * area || dy.Length < planes)
-            throw new ArgumentException($"GlobalAvgPool backward over {planes} planes of {area}: dX holds {dx.Length} floats (need {planes * area}), dY {dy.Length} (need {planes}).");
+        Sizes.Positive(area, nameof(area));
+        Sizes.Need(dx.Length, Sizes.Product(planes, nameof(planes), area, nameof(area)), nameof(dx), "{0} planes of {1}", planes, area);
+        Sizes.Need(dy.Length, planes, nameof(dy), "{0} planes", planes);
         for (int p = 0; p < planes; p++)
             dx.Slice(p * area, area).Fill(dy[p] / area);
     }
@@ -382,13 +396,14 @@ public static class Pooling
     /// <paramref name="relu"/> set, <paramref name="y"/> (the pooled output) is that of a ReLU below the pooling, whose
     /// gradient passes only where it is positive. The same dX as <see cref="MaxBackward"/>. Overwrites dX.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the 2×2 windows reach past the input, or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">dX is shorter than the input planes, or dY, argmax or (with <paramref name="relu"/>) Y than the output planes.</exception>
     public static void MaxBackwardChosen(ReadOnlySpan<float> dy, ReadOnlySpan<float> argmax, ReadOnlySpan<float> y, Span<float> dx,
         int planes, int height, int width, int outHeight, int outWidth, bool relu = false)
     {
-        Check(dx.Length, dy.Length, planes, height, width, outHeight, outWidth, "MaxPool2D backward");
-        if (argmax.Length < planes * outHeight * outWidth || (relu && y.Length < planes * outHeight * outWidth) || height < 2 * outHeight || width < 2 * outWidth)
-            throw new ArgumentException($"MaxPool2D backward from argmax over {planes} planes of {height}×{width} → {outHeight}×{outWidth}: argmax holds {argmax.Length} floats, " +
-                $"Y {y.Length} (need {planes * outHeight * outWidth} each, Y only with relu); the windows must fit the input.");
+        long outputs = Check(dx.Length, nameof(dx), dy.Length, nameof(dy), planes, height, width, 2, 2, outHeight, outWidth);
+        Sizes.Need(argmax.Length, outputs, nameof(argmax), "{0} planes of {1}×{2} outputs", planes, outHeight, outWidth);
+        if (relu) Sizes.Need(y.Length, outputs, nameof(y), "{0} planes of {1}×{2} outputs", planes, outHeight, outWidth);
         if (height != 2 * outHeight || width != 2 * outWidth) dx.Slice(0, planes * height * width).Clear(); // inputs no window covers
         ref float incoming = ref MemoryMarshal.GetReference(dy);
         ref float chosen = ref MemoryMarshal.GetReference(argmax);
@@ -453,9 +468,25 @@ public static class Pooling
         }
     }
 
-    private static void Check(int x, int y, int planes, int height, int width, int outHeight, int outWidth, string what)
+    // The sizes, that the windows fit the input (the kernels read every window's rows and columns unchecked), and the
+    // input and output spans; returns the output's length.
+    private static long Check(int x, string xName, int y, string yName, int planes, int height, int width, int size, int stride, int outHeight, int outWidth)
     {
-        if (x < planes * height * width || y < planes * outHeight * outWidth)
-            throw new ArgumentException($"{what} over {planes} planes of {height}×{width} → {outHeight}×{outWidth}: the input holds {x} floats (need {planes * height * width}), the output {y} (need {planes * outHeight * outWidth}).");
+        Sizes.Positive(size, nameof(size));
+        Sizes.Positive(stride, nameof(stride));
+        Sizes.NotNegative(outHeight, nameof(outHeight));
+        Sizes.NotNegative(outWidth, nameof(outWidth));
+        long input = Sizes.Product(planes, nameof(planes), height, nameof(height), width, nameof(width));
+        long output = Sizes.Product(planes, nameof(planes), outHeight, nameof(outHeight), outWidth, nameof(outWidth));
+        if (outHeight > 0 && (long)(outHeight - 1) * stride + size > height) ThrowWindows(nameof(outHeight), outHeight, size, stride, height, "rows");
+        if (outWidth > 0 && (long)(outWidth - 1) * stride + size > width) ThrowWindows(nameof(outWidth), outWidth, size, stride, width, "columns");
+        Sizes.Need(x, input, xName, "{0} planes of {1}×{2}", planes, height, width);
+        Sizes.Need(y, output, yName, "{0} planes of {1}×{2} outputs", planes, outHeight, outWidth);
+        return output;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowWindows(string name, int outputs, int size, int stride, int inputs, string what) =>
+        throw new ArgumentOutOfRangeException(name, outputs,
+            $"{outputs} windows of {size}, {stride} apart, reach {(long)(outputs - 1) * stride + size} {what}, but the input has {inputs}.");
 }

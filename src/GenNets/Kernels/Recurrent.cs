@@ -14,6 +14,9 @@ namespace GenNets.Kernels;
 public sealed class RecurrentGeometry
 {
     /// <summary>Describes a recurrent layer over <paramref name="steps"/> steps of <paramref name="inputs"/> features with <paramref name="hidden"/> units.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cell"/> is not a recurrent cell, a size is less than 1, or the layer's
+    /// parameters, a sample's input, output or kept values, or the weights as the kernels lay them out would hold more than
+    /// <see cref="int.MaxValue"/> floats (the largest size is named).</exception>
     public RecurrentGeometry(LayerKind cell, int steps, int inputs, int hidden, bool returnSequences)
     {
         Gates = cell switch
@@ -23,8 +26,24 @@ public sealed class RecurrentGeometry
             LayerKind.GRU => 3,
             _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "A recurrent layer is SimpleRNN, LSTM or GRU."),
         };
-        if (steps <= 0 || inputs <= 0 || hidden <= 0)
-            throw new ArgumentException($"A recurrent layer needs positive sizes; got {steps} steps, {inputs} inputs, {hidden} units.");
+        Sizes.Positive(steps, nameof(steps));
+        Sizes.Positive(inputs, nameof(inputs));
+        Sizes.Positive(hidden, nameof(hidden));
+        // Every length below, and the kernels' per-sample arithmetic, in int: checked here once, in Int128 (where nothing wraps).
+        Int128 gh = (Int128)Gates * hidden, t = steps, i = inputs, h = hidden;
+        (Int128 Floats, string What)[] extents =
+        [
+            (gh * (i + h + 2), "The parameters"),
+            (t * i, "A sample's input"),
+            (t * h, "A sample's output"),
+            (t * i + 3 * (t + 1) * h + t * gh, "A sample's kept values"),
+            (i * gh + h * (gh + 16) + 2 * gh, "The weights as the kernels lay them out"),
+            (2 * i * gh + 64 * (2 * gh + 4 * h + i), "Backward's scratch for a window of steps"),
+        ];
+        foreach (var (floats, what) in extents)
+            if (floats > int.MaxValue)
+                throw new ArgumentOutOfRangeException(Sizes.Largest((steps, nameof(steps)), (inputs, nameof(inputs)), (hidden, nameof(hidden))),
+                    $"A {cell} layer of {steps} steps, {inputs} inputs and {hidden} units: {what} comes to {floats} floats, more than a span can hold ({int.MaxValue}).");
         Cell = cell;
         Steps = steps;
         Inputs = inputs;
@@ -87,18 +106,27 @@ public static class Recurrent
     /// ([batch][steps][units] or [batch][units]). In training, <paramref name="kept"/> (batch × <see cref="RecurrentGeometry.KeptPerSample"/>)
     /// receives what <see cref="Backward"/> needs; in inference pass an empty span. <paramref name="lengths"/>, when not empty,
     /// gives each sample's true number of steps: the steps after it are padding, which changes no state (the last state is
-    /// the state after the true last step), outputs zeros, and is never read.
+    /// the state after the true last step), outputs zeros, and is never read. A batch of 0 does nothing.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, the batch (or the scratch it needs) would hold more than
+    /// <see cref="int.MaxValue"/> floats, or a length is outside 0 to the steps.</exception>
+    /// <exception cref="ArgumentException">X, the parameters, Y or a non-empty <paramref name="kept"/> is shorter than the geometry and batch need,
+    /// or non-empty <paramref name="lengths"/> do not give one length a sample.</exception>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y, int batch, RecurrentGeometry g, Span<float> kept,
         ReadOnlySpan<int> lengths = default)
     {
+        ArgumentNullException.ThrowIfNull(g);
         int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
-        if (x.Length < batch * g.InputLength || y.Length < batch * g.OutputLength || parameters.Length < g.ParameterLength)
-            throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples: x holds {x.Length}, y {y.Length}, parameters {parameters.Length} floats.");
+        Sizes.Need(x.Length, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(x), "a batch of {0} inputs of {1}", batch, g.InputLength);
+        Sizes.Need(y.Length, Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g)), nameof(y), "a batch of {0} outputs of {1}", batch, g.OutputLength);
+        Sizes.Need(parameters.Length, g.ParameterLength, nameof(parameters), "the parameters of {0} units", H);
         Guard.Lengths(lengths, batch, T);
         bool training = !kept.IsEmpty;
-        if (training && kept.Length < batch * g.KeptPerSample)
-            throw new ArgumentException($"Recurrent {g.Cell} forward over {batch} samples keeps {batch * g.KeptPerSample} floats; {kept.Length} were given.");
+        if (training)
+            Sizes.Need(kept.Length, Sizes.Product(batch, nameof(batch), g.KeptPerSample, nameof(g)), nameof(kept), "a batch of {0} samples' kept values, {1} each,", batch, g.KeptPerSample);
+        // Inference's scratch: the input step-major, two states (and cells), a window's gates and a step's temporaries.
+        Sizes.Fits((long)batch * (T * I + 7L * H + 2L * GH) + (long)Window(T, batch) * batch * GH, nameof(batch), "The scratch of a forward pass");
         var wih = parameters.Slice(0, g.InputWeightLength);
         var whh = parameters.Slice(g.InputWeightLength, g.HiddenWeightLength);
         var bih = parameters.Slice(g.InputWeightLength + g.HiddenWeightLength, GH);
@@ -230,15 +258,27 @@ public static class Recurrent
     /// from <paramref name="dy"/> (the shape of y) writes the gradients of all four tensors into <paramref name="gradients"/>
     /// (laid out as the parameters, overwritten) and, unless <paramref name="dx"/> is empty, the input gradient. With the
     /// forward pass's <paramref name="lengths"/>, padding steps pass the gradient through unchanged and receive none.
+    /// A batch of 0 clears the gradients.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, the batch (or the scratch it needs) would hold more than
+    /// <see cref="int.MaxValue"/> floats, or a length is outside 0 to the steps.</exception>
+    /// <exception cref="ArgumentException">The parameters, <paramref name="kept"/>, dy, the gradients or a non-empty dx is shorter than the geometry
+    /// and batch need, or non-empty <paramref name="lengths"/> do not give one length a sample.</exception>
     public static void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> kept, ReadOnlySpan<float> dy, Span<float> dx, Span<float> gradients, int batch, RecurrentGeometry g,
         ReadOnlySpan<int> lengths = default)
     {
+        ArgumentNullException.ThrowIfNull(g);
         int T = g.Steps, I = g.Inputs, H = g.Hidden, GH = g.GateWidth;
-        if (kept.Length < batch * g.KeptPerSample || dy.Length < batch * g.OutputLength || gradients.Length < g.ParameterLength
-            || (!dx.IsEmpty && dx.Length < batch * g.InputLength))
-            throw new ArgumentException($"Recurrent {g.Cell} backward over {batch} samples: kept holds {kept.Length}, dy {dy.Length}, dx {dx.Length}, gradients {gradients.Length} floats.");
+        Sizes.Need(parameters.Length, g.ParameterLength, nameof(parameters), "the parameters of {0} units", H);
+        Sizes.Need(kept.Length, Sizes.Product(batch, nameof(batch), g.KeptPerSample, nameof(g)), nameof(kept), "a batch of {0} samples' kept values, {1} each,", batch, g.KeptPerSample);
+        Sizes.Need(dy.Length, Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g)), nameof(dy), "a batch of {0} outputs of {1}", batch, g.OutputLength);
+        Sizes.Need(gradients.Length, g.ParameterLength, nameof(gradients), "the parameters of {0} units", H);
+        if (!dx.IsEmpty)
+            Sizes.Need(dx.Length, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(dx), "a batch of {0} inputs of {1}", batch, g.InputLength);
         Guard.Lengths(lengths, batch, T);
+        // The scratch: a window's pre-activation gradients (two sets for a GRU), four rows of states, the window's dx.
+        Sizes.Fits((long)Window(T, batch) * batch * (2L * GH + I) + 4L * batch * H + 2L * I * GH, nameof(batch), "The scratch of a backward pass");
         var wih = parameters.Slice(0, g.InputWeightLength);
         var whh = parameters.Slice(g.InputWeightLength, g.HiddenWeightLength);
         var xs = kept.Slice(0, batch * T * I);
@@ -494,9 +534,13 @@ public static class Recurrent
     }
 
     /// <summary>Zeroes the padding steps of <paramref name="batch"/> sequences of <paramref name="steps"/> rows of <paramref name="width"/>; nothing without lengths.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the sequences would hold more than <see cref="int.MaxValue"/> floats, or a length is outside 0 to the steps.</exception>
+    /// <exception cref="ArgumentException">Y is shorter than the sequences, or the lengths do not give one length a sequence.</exception>
     public static void ClearPadding(Span<float> y, ReadOnlySpan<int> lengths, int batch, int steps, int width)
     {
         if (lengths.IsEmpty) return;
+        Sizes.Need(y.Length, Sizes.Product(batch, nameof(batch), steps, nameof(steps), width, nameof(width)), nameof(y), "{0} sequences of {1} steps of {2}", batch, steps, width);
+        Guard.Lengths(lengths, batch, steps);
         for (int b = 0; b < batch; b++)
             y.Slice((b * steps + lengths[b]) * width, (steps - lengths[b]) * width).Clear();
     }

@@ -11,8 +11,14 @@ namespace GenNets.Kernels;
 public static class Reference
 {
     /// <summary>C = A·Bᵀ (+ bias) for row-major A [m, k], B [n, k].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or a matrix would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">A, B or a non-empty bias is shorter than its matrix.</exception>
     public static double[] MultiplyTransposed(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> bias, int m, int n, int k)
     {
+        Sizes.Need(a.Length, Sizes.Product(m, nameof(m), k, nameof(k)), nameof(a), "A [{0}, {1}]", m, k);
+        Sizes.Need(b.Length, Sizes.Product(n, nameof(n), k, nameof(k)), nameof(b), "B [{0}, {1}]", n, k);
+        Sizes.Product(m, nameof(m), n, nameof(n));
+        if (!bias.IsEmpty) Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
         var c = new double[m * n];
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
@@ -25,8 +31,13 @@ public static class Reference
     }
 
     /// <summary>C = A·B for row-major A [m, k], B [k, n].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or a matrix would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">A or B is shorter than its matrix.</exception>
     public static double[] Multiply(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int m, int n, int k)
     {
+        Sizes.Need(a.Length, Sizes.Product(m, nameof(m), k, nameof(k)), nameof(a), "A [{0}, {1}]", m, k);
+        Sizes.Need(b.Length, Sizes.Product(k, nameof(k), n, nameof(n)), nameof(b), "B [{0}, {1}]", k, n);
+        Sizes.Product(m, nameof(m), n, nameof(n));
         var c = new double[m * n];
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
@@ -39,8 +50,10 @@ public static class Reference
     }
 
     /// <summary>y = f(z) elementwise (softmax per row of <paramref name="cols"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">For softmax, <paramref name="cols"/> is less than 1; or the activation is unknown.</exception>
     public static double[] Activate(Activation activation, ReadOnlySpan<double> z, int cols)
     {
+        if (activation == Activation.Softmax) Sizes.Positive(cols, nameof(cols));
         var y = new double[z.Length];
         for (int i = 0; i < z.Length; i++)
         {
@@ -68,8 +81,13 @@ public static class Reference
     }
 
     /// <summary>dz = dy·f′(z), with the full Jacobian for softmax.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">For softmax, <paramref name="cols"/> is less than 1; or the activation is unknown.</exception>
+    /// <exception cref="ArgumentException"><paramref name="y"/> or <paramref name="dy"/> is shorter than <paramref name="z"/>.</exception>
     public static double[] ActivateBackward(Activation activation, ReadOnlySpan<double> z, ReadOnlySpan<double> y, ReadOnlySpan<double> dy, int cols)
     {
+        if (activation == Activation.Softmax) Sizes.Positive(cols, nameof(cols));
+        Sizes.AsLong(y.Length, z.Length, nameof(y), "z");
+        Sizes.AsLong(dy.Length, z.Length, nameof(dy), "z");
         var dz = new double[z.Length];
         if (activation == Activation.Softmax)
         {
@@ -102,8 +120,17 @@ public static class Reference
     }
 
     /// <summary>The mean loss and its gradient with respect to the outputs, by definition (no fusion tricks).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is less than 1, the outputs would hold more than <see cref="int.MaxValue"/> values, or the loss is unknown.</exception>
+    /// <exception cref="ArgumentException">The outputs, the gradient, or the targets (the labels if given, else the values) are shorter than the loss reads.</exception>
     public static double Loss(LossKind loss, ReadOnlySpan<double> outputs, ReadOnlySpan<int> labels, ReadOnlySpan<double> values, int rows, int cols, Span<double> gradient)
     {
+        Sizes.Positive(rows, nameof(rows));
+        Sizes.Positive(cols, nameof(cols));
+        long count = Sizes.Product(rows, nameof(rows), cols, nameof(cols));
+        Sizes.Need(outputs.Length, count, nameof(outputs), "{0} rows of {1}", rows, cols);
+        Sizes.Need(gradient.Length, count, nameof(gradient), "{0} rows of {1}", rows, cols);
+        if (labels.IsEmpty || loss == LossKind.MeanSquaredError) Sizes.Need(values.Length, count, nameof(values), "{0} rows of {1}", rows, cols);
+        else Sizes.Need(labels.Length, loss == LossKind.SoftmaxCrossEntropy ? rows : count, nameof(labels), "{0} rows of {1}", rows, cols);
         double total = 0;
         switch (loss)
         {
@@ -145,8 +172,12 @@ public static class Reference
     }
 
     /// <summary>Y [batch, outC, outH, outW] = the cross-correlation of X [batch, inC, H, W] with W [outC, inC, kh, kw], plus bias, as PyTorch's Conv2d.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">X, the weights or the bias is shorter than the geometry and batch need.</exception>
     public static double[] Conv2D(ReadOnlySpan<double> x, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, int batch, Conv2DGeometry g)
     {
+        CheckConv2D(x.Length, weight.Length, bias.Length, nameof(bias), batch, g);
         var y = new double[batch * g.OutputLength];
         for (int n = 0; n < batch; n++)
             for (int o = 0; o < g.OutChannels; o++)
@@ -169,9 +200,15 @@ public static class Reference
     }
 
     /// <summary>The gradients of <see cref="Conv2D"/>: adds to <paramref name="weightGradient"/> and <paramref name="biasGradient"/>, returns dX.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than the geometry and batch need.</exception>
     public static double[] Conv2DBackward(ReadOnlySpan<double> x, ReadOnlySpan<double> weight, ReadOnlySpan<double> dy, int batch, Conv2DGeometry g,
         Span<double> weightGradient, Span<double> biasGradient)
     {
+        CheckConv2D(x.Length, weight.Length, biasGradient.Length, nameof(biasGradient), batch, g);
+        Sizes.Need(dy.Length, (long)batch * g.OutputLength, nameof(dy), "a batch of {0} outputs of {1}", batch, g.OutputLength);
+        Sizes.Need(weightGradient.Length, g.WeightLength, nameof(weightGradient), "weights [{0}, {1}]", g.OutChannels, g.Patch);
         var dx = new double[batch * g.InputLength];
         for (int n = 0; n < batch; n++)
             for (int o = 0; o < g.OutChannels; o++)
@@ -199,9 +236,11 @@ public static class Reference
     /// Pooling of <paramref name="planes"/> planes of H×W with size×size windows, <paramref name="stride"/> apart, no padding:
     /// the maximum (first one on a tie) or the mean of each window.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the window or stride less than 1, the window larger than the input, or the planes would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">X is shorter than its planes.</exception>
     public static double[] Pool(bool max, ReadOnlySpan<double> x, int planes, int height, int width, int size, int stride)
     {
-        int outH = (height - size) / stride + 1, outW = (width - size) / stride + 1;
+        var (outH, outW) = CheckPool(x.Length, planes, height, width, size, stride);
         var y = new double[planes * outH * outW];
         for (int p = 0; p < planes; p++)
             for (int oy = 0; oy < outH; oy++)
@@ -221,9 +260,12 @@ public static class Reference
     }
 
     /// <summary>The gradient of <see cref="Pool"/> with respect to its input: to the first maximum of each window, or spread evenly.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, the window or stride less than 1, the window larger than the input, or the planes would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">X is shorter than its planes, or dY than the output's.</exception>
     public static double[] PoolBackward(bool max, ReadOnlySpan<double> x, ReadOnlySpan<double> dy, int planes, int height, int width, int size, int stride)
     {
-        int outH = (height - size) / stride + 1, outW = (width - size) / stride + 1;
+        var (outH, outW) = CheckPool(x.Length, planes, height, width, size, stride);
+        Sizes.Need(dy.Length, (long)planes * outH * outW, nameof(dy), "{0} planes of {1}×{2} outputs", planes, outH, outW);
         var dx = new double[planes * height * width];
         for (int p = 0; p < planes; p++)
             for (int oy = 0; oy < outH; oy++)
@@ -249,8 +291,12 @@ public static class Reference
     /// <paramref name="lengths"/>, sample s runs its first lengths[s] steps only: its last state is the one after them, and
     /// its outputs at later steps are zero.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, the batch would hold more than <see cref="int.MaxValue"/> values, or a length is outside 0 to the steps.</exception>
+    /// <exception cref="ArgumentException">X or the parameters are shorter than the geometry and batch need, or non-empty lengths do not give one length a sample.</exception>
     public static double[] Recurrent(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, int batch, RecurrentGeometry g, ReadOnlySpan<int> lengths = default)
     {
+        CheckRecurrent(x.Length, parameters.Length, batch, g, lengths);
         var y = new double[batch * g.OutputLength];
         RecurrentPass(x, parameters, batch, g, lengths, y, default, default, default);
         return y;
@@ -260,12 +306,46 @@ public static class Reference
     /// Backpropagation through time for <see cref="Recurrent"/>: adds the parameters' gradients into <paramref name="gradient"/>
     /// (laid out as the parameters) and returns the input gradient.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, the batch would hold more than <see cref="int.MaxValue"/> values, or a length is outside 0 to the steps.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than the geometry and batch need, or non-empty lengths do not give one length a sample.</exception>
     public static double[] RecurrentBackward(ReadOnlySpan<double> x, ReadOnlySpan<double> parameters, ReadOnlySpan<double> dy, int batch, RecurrentGeometry g, Span<double> gradient,
         ReadOnlySpan<int> lengths = default)
     {
+        CheckRecurrent(x.Length, parameters.Length, batch, g, lengths);
+        Sizes.Need(dy.Length, (long)batch * g.OutputLength, nameof(dy), "a batch of {0} outputs of {1}", batch, g.OutputLength);
+        Sizes.Need(gradient.Length, g.ParameterLength, nameof(gradient), "the parameters of {0} units", g.Hidden);
         var dx = new double[batch * g.InputLength];
         RecurrentPass(x, parameters, batch, g, lengths, new double[batch * g.OutputLength], dy, gradient, dx);
         return dx;
+    }
+
+    private static void CheckConv2D(int x, int weight, int bias, string biasName, int batch, Conv2DGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        Sizes.Need(x, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(x), "a batch of {0} inputs of {1}", batch, g.InputLength);
+        Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g));
+        Sizes.Need(weight, g.WeightLength, nameof(weight), "weights [{0}, {1}]", g.OutChannels, g.Patch);
+        Sizes.Need(bias, g.OutChannels, biasName, "a bias of {0} filters", g.OutChannels);
+    }
+
+    private static (int OutHeight, int OutWidth) CheckPool(int x, int planes, int height, int width, int size, int stride)
+    {
+        Sizes.Positive(size, nameof(size));
+        Sizes.Positive(stride, nameof(stride));
+        Sizes.Need(x, Sizes.Product(planes, nameof(planes), height, nameof(height), width, nameof(width)), nameof(x), "{0} planes of {1}×{2}", planes, height, width);
+        if (size > height || size > width)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"A window of {size}×{size} does not fit a {height}×{width} input.");
+        return ((height - size) / stride + 1, (width - size) / stride + 1);
+    }
+
+    private static void CheckRecurrent(int x, int parameters, int batch, RecurrentGeometry g, ReadOnlySpan<int> lengths)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        Sizes.Need(x, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(x), "a batch of {0} inputs of {1}", batch, g.InputLength);
+        Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g));
+        Sizes.Need(parameters, g.ParameterLength, nameof(parameters), "the parameters of {0} units", g.Hidden);
+        Guard.Lengths(lengths, batch, g.Steps);
     }
 
     // Forward for each sample, keeping its states and gates; then, if dy is given, backward through time for it.
@@ -398,10 +478,14 @@ public static class Reference
     /// With <paramref name="lengths"/>, each sample's sequence is that many steps long (see <see cref="Recurrent"/>); a
     /// sequence output is zero on the padding steps, which the loss leaves out of its mean.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="layers"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is less than 1, or the batch's inputs would hold more than <see cref="int.MaxValue"/> values; or, from the layers' references, a size they refuse.</exception>
+    /// <exception cref="ArgumentException">There are no layers, or the inputs, the targets or the lengths are too short for the batch.</exception>
     public static double NetworkLoss(
         IReadOnlyList<LayerInfo> layers, LossKind loss, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch,
         ReadOnlySpan<int> labels, ReadOnlySpan<double> values, Span<double> gradient, ulong? dropoutSeed = null, long step = 0, ReadOnlySpan<int> lengths = default)
     {
+        CheckNetwork(layers, inputs.Length, batch);
         var (xs, zs, masks) = RunForward(layers, parameters, inputs, batch, dropoutSeed, step, lengths);
         double[] output = xs[^1];
         int outCols = layers[^1].OutputShape[^1];
@@ -432,8 +516,22 @@ public static class Reference
     }
 
     /// <summary>A whole network's outputs in inference mode (dropout off), in double precision.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="layers"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is less than 1, or the batch's inputs would hold more than <see cref="int.MaxValue"/> values; or, from the layers' references, a size they refuse.</exception>
+    /// <exception cref="ArgumentException">There are no layers, or the inputs or the lengths are too short for the batch.</exception>
     public static double[] NetworkOutputs(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ReadOnlySpan<int> lengths = default)
-        => RunForward(layers, parameters, inputs, batch, null, 0, lengths).Outputs[^1];
+    {
+        CheckNetwork(layers, inputs.Length, batch);
+        return RunForward(layers, parameters, inputs, batch, null, 0, lengths).Outputs[^1];
+    }
+
+    private static void CheckNetwork(IReadOnlyList<LayerInfo> layers, int inputs, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0) throw new ArgumentException("A network needs at least one layer.", nameof(layers));
+        Sizes.Positive(batch, nameof(batch));
+        Sizes.Need(inputs, Sizes.Product(batch, nameof(batch), layers[0].InputLength, nameof(layers)), nameof(inputs), "a batch of {0} inputs of {1}", batch, layers[0].InputLength);
+    }
 
     // A recurrent network whose output keeps the input's steps (its last recurrent layer's every state, and per-step
     // layers after it), as the generated code decides it.

@@ -126,7 +126,8 @@ public class ConvolutionTests
     {
         var g = Geometry([1, 4, 4, 2, 3, 3, 1, 1, 1]);
         var ex = Assert.Throws<ArgumentException>(() => Convolution.Forward(new float[16], new float[18], new float[2], new float[31], 1, g));
-        Assert.Contains("Y or dY 31 (need 32)", ex.Message);
+        Assert.Equal("y", ex.ParamName);
+        Assert.Contains("y holds 31 values, but a batch of 1 outputs of 32 needs 32.", ex.Message);
     }
 
     [Fact]

@@ -182,7 +182,8 @@ public class GemmTests
     public void MultiplyStrips_TooShortStrips_ThrowsWithSizes()
     {
         var ex = Assert.Throws<System.ArgumentException>(() => Gemm.MultiplyStrips(new float[6], new float[2], new float[16 * 3], new float[16], 5, 2, 3));
-        Assert.Contains("Y strips 16 (need 32)", ex.Message);
+        Assert.Equal("y", ex.ParamName);
+        Assert.Contains("y holds 16 values, but the strips of Y [5, 2] needs 32.", ex.Message);
     }
 
     [Fact]
@@ -198,6 +199,7 @@ public class GemmTests
     public void MultiplyTransposed_TooShortOutput_ThrowsWithSizes()
     {
         var ex = Assert.Throws<System.ArgumentException>(() => Gemm.MultiplyTransposed(new float[6], new float[6], default, new float[3], 2, 2, 3));
-        Assert.Contains("C 3", ex.Message);
+        Assert.Equal("c", ex.ParamName);
+        Assert.Contains("c holds 3 values, but C [2, 2] needs 4.", ex.Message);
     }
 }

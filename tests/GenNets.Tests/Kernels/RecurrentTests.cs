@@ -124,8 +124,9 @@ public class RecurrentTests
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentGeometry(LayerKind.Dense, 3, 2, 4, false));
         Assert.Contains("SimpleRNN, LSTM or GRU", e.Message);
-        var s = Assert.Throws<ArgumentException>(() => new RecurrentGeometry(LayerKind.GRU, 0, 2, 4, false));
-        Assert.Contains("0 steps", s.Message);
+        var s = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentGeometry(LayerKind.GRU, 0, 2, 4, false));
+        Assert.Equal("steps", s.ParamName);
+        Assert.Contains("at least 1, but is 0", s.Message);
     }
 
     [Fact]
@@ -133,7 +134,8 @@ public class RecurrentTests
     {
         var g = new RecurrentGeometry(LayerKind.LSTM, 3, 2, 4, false);
         var e = Assert.Throws<ArgumentException>(() => Recurrent.Forward(new float[12], new float[g.ParameterLength], new float[8], 2, g, new float[5]));
-        Assert.Contains($"keeps {2 * g.KeptPerSample} floats; 5 were given", e.Message);
+        Assert.Equal("kept", e.ParamName);
+        Assert.Contains($"kept holds 5 values, but a batch of 2 samples' kept values, {g.KeptPerSample} each, needs {2 * g.KeptPerSample}.", e.Message);
         Assert.Equal(g.ParameterLength, Enumerable.Sum([g.InputWeightLength, g.HiddenWeightLength, g.GateWidth, g.GateWidth]));
     }
 
