@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using GenNets.IO;
 using GenNets.Onnx.Protocol;
 
 namespace GenNets.Onnx;
@@ -27,27 +27,24 @@ public static class OnnxExport
 {
     private const long IrVersion = 8; // the IR of opsets 17 and 18
 
-    /// <summary>Writes the model to <paramref name="path"/> (a temporary file, then renamed over it).</summary>
+    /// <summary>
+    /// Writes the model to <paramref name="path"/> through a temporary file in the same directory renamed over it, so that a
+    /// failure leaves any earlier file as it was; a symbolic link is followed and stays a link, and an existing file keeps
+    /// its permissions (see <see cref="GenNets.IO.SafeFile"/>).
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The options ask for an opset below 17.</exception>
     /// <exception cref="NotSupportedException">A layer or activation has no ONNX mapping.</exception>
-    /// <exception cref="System.IO.IOException">The file cannot be written; an earlier file at <paramref name="path"/> is left as it was.</exception>
-    /// <exception cref="UnauthorizedAccessException">The folder or file may not be written.</exception>
+    /// <exception cref="System.IO.IOException"><paramref name="path"/> names something other than a regular file (a directory,
+    /// a device such as /dev/null, a pipe), or writing or renaming failed (including <see cref="DirectoryNotFoundException"/>
+    /// and <see cref="PathTooLongException"/>); the message names <paramref name="path"/>, and an earlier file there is left as it was.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory does not allow creating a file in it or renaming one over the target.</exception>
     public static void ExportOnnx(this INetwork network, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         byte[] bytes = network.ToOnnx(options);
-        string full = Path.GetFullPath(path);
-        string temporary = full + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp";
-        try
-        {
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        SafeFile.Replace(path, stream => stream.Write(bytes), "the ONNX model");
     }
 
     /// <summary>The model as bytes, ready for <c>InferenceSession</c> or any ONNX engine.</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
+using GenNets.IO;
 
 namespace GenNets.Data;
 
@@ -126,15 +127,18 @@ public static class Idx
 
     /// <summary>
     /// Writes an IDX file of unsigned bytes, gzip-compressed (smallest size) when the name ends in .gz. The file is written
-    /// beside its destination and moved into place when complete, so a failure leaves any earlier file as it was.
+    /// beside its destination and moved into place when complete, so a failure leaves any earlier file as it was; a
+    /// symbolic link is followed and stays a link, and an existing file keeps its permissions (see <see cref="SafeFile"/>).
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="path"/>, <paramref name="array"/>, its dimensions or its data is null.</exception>
     /// <exception cref="ArgumentException">
-    /// <paramref name="path"/> is empty, or <paramref name="array"/> has no dimensions, more than 255, a negative one,
-    /// or data whose length is not the product of its dimensions.
+    /// <paramref name="path"/> is empty or not a valid path, or <paramref name="array"/> has no dimensions, more than 255,
+    /// a negative one, or data whose length is not the product of its dimensions.
     /// </exception>
-    /// <exception cref="IOException">The file could not be written.</exception>
-    /// <exception cref="UnauthorizedAccessException">The file may not be written.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> names something other than a regular file (a directory, a
+    /// device such as /dev/null, a pipe), or writing or renaming failed (including <see cref="DirectoryNotFoundException"/>
+    /// and <see cref="PathTooLongException"/>); the message names <paramref name="path"/>, and any earlier file there is unchanged.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory does not allow creating a file in it or renaming one over the target.</exception>
     public static void Write(string path, IdxArray array)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -149,25 +153,26 @@ public static class Idx
         if (Product(dims, 0) != array.Data.Length)
             throw new ArgumentException($"The dimensions {string.Join("x", dims)} describe {(Product(dims, 0) is { } p ? p.ToString() : "more than " + long.MaxValue)} bytes but the data holds {array.Data.Length}.", nameof(array));
 
-        string temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
+        bool compress = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        SafeFile.Replace(path, file =>
         {
-            using (var file = File.Create(temporary))
-            using (Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.SmallestSize) : file)
+            if (!compress)
             {
-                Span<byte> header = stackalloc byte[4 + 4 * dims.Length];
-                header[2] = UnsignedByte;
-                header[3] = (byte)dims.Length;
-                for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.Slice(4 + 4 * i), dims[i]);
-                stream.Write(header);
-                stream.Write(array.Data);
+                WriteTo(file);
+                return;
             }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
+            using var gzip = new GZipStream(file, CompressionLevel.SmallestSize, leaveOpen: true);
+            WriteTo(gzip);
+        }, "an IDX file");
+
+        void WriteTo(Stream stream)
         {
-            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
+            Span<byte> header = stackalloc byte[4 + 4 * dims.Length];
+            header[2] = UnsignedByte;
+            header[3] = (byte)dims.Length;
+            for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.Slice(4 + 4 * i), dims[i]);
+            stream.Write(header);
+            stream.Write(array.Data);
         }
     }
 

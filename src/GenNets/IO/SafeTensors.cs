@@ -5,7 +5,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -165,12 +164,6 @@ public static class SafeTensors
 {
     /// <summary>The format's limit on the header's length in bytes.</summary>
     public const long MaxHeaderLength = 100_000_000;
-
-    /// <summary>Ending of the temporary files <see cref="Write"/> creates beside its target.</summary>
-    internal const string TemporarySuffix = ".gntmp";
-
-    /// <summary>A temporary file of a save still older than this, and not held open by its writer, is left over by a killed save.</summary>
-    internal static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(10);
 
     private static readonly Dictionary<string, int> ElementSizes = new(StringComparer.Ordinal)
     {
@@ -468,15 +461,9 @@ public static class SafeTensors
     /// flushed to disk, then renamed over it, so that a failed or killed save never destroys an earlier file.
     /// </summary>
     /// <remarks>
-    /// <para>A symbolic link is followed: the file it points to is replaced and the link stays a link. An existing file keeps
-    /// its Unix permissions. Anything at the path that is not a regular file (a directory, a device such as /dev/null, a pipe,
-    /// a socket) is refused.</para>
-    /// <para>The temporary file is named <c>.{h}.{r}.gntmp</c>, where <c>h</c> is the first 12 hex digits of the SHA-256 of
-    /// the target's file name (UTF-8) and <c>r</c> 8 random hex digits: 28 bytes whatever the target's name, so any name the
-    /// directory can hold works. It is removed when the save fails. A save killed outright leaves it behind; the next save
-    /// to the same target removes such files once they are older than 10 minutes and no process holds them open exclusively
-    /// (a save in progress holds its temporary file so, and keeps writing to it), so two processes saving the same file at
-    /// once never delete each other's temporary file.</para>
+    /// The file is replaced through <see cref="SafeFile.Replace"/>: a symbolic link is followed and stays a link, an existing
+    /// file keeps its Unix permissions, anything that is not a regular file (a directory, /dev/null, a pipe) is refused, and
+    /// the temporary file has a short name (so any name the directory can hold works) and is removed when the save fails.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> or <paramref name="tensors"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path; a tensor's shape does not match
@@ -491,75 +478,24 @@ public static class SafeTensors
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
         var header = BuildHeader(tensors, metadata);
-
-        string full;
-        try
+        SafeFile.Replace(path, stream =>
         {
-            full = Path.GetFullPath(path);
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException)
-        {
-            throw new ArgumentException($"'{path}' is not a valid path: {e.Message}", nameof(path), e);
-        }
-        string target = ResolveTarget(full, path);
-        var type = FileTypes.Of(target);
-        if (type is not (FileType.Missing or FileType.Regular or FileType.Inaccessible or FileType.Unknown))
-        {
-            string what = target == full ? "it" : $"it links to '{target}', which";
-            throw new IOException($"Cannot save weights to '{path}': {what} is {FileTypes.Describe(type)}, not a regular file; nothing was written.");
-        }
-        UnixFileMode? mode = null;
-        if (type == FileType.Regular && !OperatingSystem.IsWindows())
-        {
-            try { mode = File.GetUnixFileMode(target); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
-
-        string directory = Path.GetDirectoryName(target) ?? throw new IOException($"Cannot save weights to '{path}': it names a root, not a file.");
-        string prefix = TemporaryPrefix(Path.GetFileName(target));
-        RemoveStaleTemporaries(directory, prefix);
-
-        string? temporary = null;
-        string step = "a temporary file could not be created in '" + directory + "'";
-        bool moved = false;
-        try
-        {
-            using (var stream = CreateTemporary(directory, prefix, mode, out temporary))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            var buffer = new byte[4 * 4096];
+            foreach (var (_, _, data) in tensors)
             {
-                step = "writing failed";
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                var buffer = new byte[4 * 4096];
-                foreach (var (_, _, data) in tensors)
+                var span = data.Span;
+                for (int start = 0; start < span.Length; start += 4096)
                 {
-                    var span = data.Span;
-                    for (int start = 0; start < span.Length; start += 4096)
-                    {
-                        int n = Math.Min(4096, span.Length - start);
-                        for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(4 * i), span[start + i]);
-                        stream.Write(buffer, 0, 4 * n);
-                    }
+                    int n = Math.Min(4096, span.Length - start);
+                    for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(4 * i), span[start + i]);
+                    stream.Write(buffer, 0, 4 * n);
                 }
-                stream.Flush(flushToDisk: true);
             }
-            step = target == full ? "the written file could not be renamed over it" : $"the written file could not be renamed over '{target}'";
-            File.Move(temporary, target, overwrite: true);
-            moved = true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Rephrase(e, path, directory, temporary, step);
-        }
-        finally
-        {
-            if (!moved && temporary is not null)
-            {
-                try { File.Delete(temporary); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            }
-        }
+        }, "weights");
     }
 
     private static byte[] BuildHeader(IReadOnlyList<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata)
@@ -613,93 +549,5 @@ public static class SafeTensors
         if (header.Length > MaxHeaderLength)
             throw new ArgumentException($"The header would be {header.Length} bytes, more than the format's limit of {MaxHeaderLength}.", nameof(tensors));
         return header.ToArray();
-    }
-
-    /// <summary>The file a save to <paramref name="full"/> replaces: the final target of a symbolic link, else the path itself.</summary>
-    private static string ResolveTarget(string full, string path)
-    {
-        try
-        {
-            if (new FileInfo(full).LinkTarget is null) return full;
-            var final = File.ResolveLinkTarget(full, returnFinalTarget: true);
-            return final is null ? full : Path.GetFullPath(final.FullName);
-        }
-        catch (IOException e)
-        {
-            throw new IOException($"Cannot save weights to '{path}': its symbolic link cannot be followed ({e.Message}); nothing was written.", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new UnauthorizedAccessException($"Cannot save weights to '{path}': its symbolic link cannot be followed ({e.Message}); nothing was written.", e);
-        }
-    }
-
-    /// <summary>The start of the name of every temporary file a save to a file named <paramref name="fileName"/> creates.</summary>
-    internal static string TemporaryPrefix(string fileName)
-        => "." + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fileName)), 0, 6) + ".";
-
-    private static FileStream CreateTemporary(string directory, string prefix, UnixFileMode? mode, out string temporary)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            temporary = Path.Combine(directory, prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)) + TemporarySuffix);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (mode is { } m && !OperatingSystem.IsWindows()) options.UnixCreateMode = m;
-            FileStream stream;
-            try
-            {
-                stream = new FileStream(temporary, options);
-            }
-            catch (IOException) when (attempt < 8 && File.Exists(temporary))
-            {
-                continue;   // that random name is taken
-            }
-            if (mode is { } exact && !OperatingSystem.IsWindows())
-            {
-                try { File.SetUnixFileMode(stream.SafeFileHandle, exact); }   // exactly, whatever the umask
-                catch { stream.Dispose(); throw; }
-            }
-            return stream;
-        }
-    }
-
-    /// <summary>
-    /// Removes temporary files that killed saves to the same target left behind: named with <paramref name="prefix"/>, not
-    /// written to for <see cref="StaleAfter"/>, and not held open by a save in progress (which opens its file exclusively;
-    /// the probe opens it exclusively too, and deletes it on close). Best effort: anything in the way leaves the file.
-    /// </summary>
-    private static void RemoveStaleTemporaries(string directory, string prefix)
-    {
-        try
-        {
-            foreach (string candidate in Directory.EnumerateFiles(directory, prefix + "*" + TemporarySuffix))
-            {
-                string name = Path.GetFileName(candidate);
-                if (name.Length != prefix.Length + 8 + TemporarySuffix.Length || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-                try
-                {
-                    if (FileTypes.Of(candidate, followLinks: false) != FileType.Regular) continue;
-                    if (DateTime.UtcNow - File.GetLastWriteTimeUtc(candidate) < StaleAfter) continue;
-                    using var probe = new FileStream(candidate, FileMode.Open, FileAccess.Read, FileShare.None, 1, FileOptions.DeleteOnClose);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-    }
-
-    private static Exception Rephrase(Exception e, string path, string directory, string? temporary, string step)
-    {
-        string reason = e.Message;
-        if (temporary is not null)
-            reason = reason.Replace($" : '{temporary}'", "", StringComparison.Ordinal).Replace($" '{temporary}'", "", StringComparison.Ordinal).Replace(temporary, "the temporary file", StringComparison.Ordinal);
-        string message = $"Cannot save weights to '{path}': {step} ({reason.TrimEnd('.')}); nothing was changed.";
-        return e switch
-        {
-            UnauthorizedAccessException => new UnauthorizedAccessException(message + $" The save writes a temporary file in '{directory}' and renames it over the file, so that directory must allow both.", e),
-            DirectoryNotFoundException => new DirectoryNotFoundException($"Cannot save weights to '{path}': the directory '{directory}' does not exist; nothing was changed.", e),
-            PathTooLongException => new PathTooLongException($"Cannot save weights to '{path}': the path or the file name is too long for the file system; nothing was changed.", e),
-            _ => new IOException(message, e),
-        };
     }
 }
