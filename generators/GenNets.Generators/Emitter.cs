@@ -111,7 +111,10 @@ internal static class Emitter
             w.Line("private bool _withLengths; // whether the training batch in progress has lengths");
         }
         if (!plan.DenseOnly)
-            w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of parts 1.. of a split batch");
+        {
+            w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of the chunks going backward beside chunk 0 (one per thread)");
+            w.Line("private int _groupFirst, _groupCount; // the chunks going backward at the same time");
+        }
         w.Line();
         w.Line("// Training buffers, (re)allocated only when a larger batch than before arrives.");
         w.Line("private int _capacity;");
@@ -758,8 +761,6 @@ internal static class Emitter
         w.Line("_trainingBatch = batchSize;");
         w.Line("_step = ++_trainingSteps;");
         w.Line("int parts = _trainingParts = PartsFor(batchSize);");
-        if (!plan.DenseOnly)
-            w.Line("if (parts > 1 && _partGradients.Length < parts - 1) ReservePartGradients(parts - 1);");
         w.Line("if (parts == 1) TrainForward(inputs, 0, batchSize);");
         w.Line($"else {Pool}WorkerPool.Run(parts, _threads, this, s_forwardPart, inputs, default);");
         w.Close();
@@ -777,26 +778,35 @@ internal static class Emitter
         w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
         w.Line("return;");
         w.Close();
-        w.Line($"{Pool}WorkerPool.Run(parts, _threads, this, s_backwardPart, inputs, default);");
-        w.Line($"{Pool}WorkerPool.Run(parts, _threads, this, s_sumPart, default, default);");
+        w.Line("// The chunks go backward a group at a time, as many as there are threads, each into a gradient buffer of its own; then");
+        w.Line("// the group's buffers are added to _gradients in chunk order. The sum is chunk 0 + chunk 1 + ... in that order whatever");
+        w.Line("// the group's size, so the number of threads changes the memory and the speed, never the result.");
+        w.Line("int group = global::System.Math.Min(_threads, parts);");
+        w.Line("if (_partGradients.Length < group) ReservePartGradients(group);");
+        w.Open("for (_groupFirst = 0; _groupFirst < parts; _groupFirst += group)");
+        w.Line("_groupCount = global::System.Math.Min(group, parts - _groupFirst);");
+        w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_backwardPart, inputs, default);");
+        w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_sumPart, default, default);");
+        w.Close();
         w.Close();
         w.Line();
         EmitForwardPart(w, cls);
         w.Line($"private static readonly {Pool}PartAction s_backwardPart = static (network, part, parts, inputs, _) => (({cls})network).BackwardPart(part, parts, inputs);");
         w.Line($"private static readonly {Pool}PartAction s_sumPart = static (network, part, parts, _, _) => (({cls})network).SumPart(part, parts);");
         w.Line();
+        w.Line("// Chunk _groupFirst + member of the group in progress, into _gradients (chunk 0) or the member's own buffer.");
         w.Line(Generated);
-        w.Open($"private void BackwardPart(int part, int parts, {RoSpan} inputs)");
-        w.Line($"int batch = _trainingBatch, start = {Pool}WorkerPool.Start(batch, part, parts);");
-        w.Line($"TrainBackward(inputs, start, {Pool}WorkerPool.Start(batch, part + 1, parts) - start, part == 0 ? _gradients : _partGradients[part - 1]);");
+        w.Open($"private void BackwardPart(int member, int members, {RoSpan} inputs)");
+        w.Line("int chunk = _groupFirst + member, batch = _trainingBatch, start = " + $"{Pool}WorkerPool.Start(batch, chunk, _trainingParts);");
+        w.Line($"TrainBackward(inputs, start, {Pool}WorkerPool.Start(batch, chunk + 1, _trainingParts) - start, chunk == 0 ? _gradients : _partGradients[member]);");
         w.Close();
         w.Line();
-        w.Line("// Sums the parts' gradients into _gradients over one slice of the parameters, always in part order.");
+        w.Line("// Adds the group's chunk gradients to _gradients over one slice of the parameters, in chunk order.");
         w.Line(Generated);
-        w.Open("private void SumPart(int part, int parts)");
-        w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, part, parts), length = {Pool}WorkerPool.Start(ParameterCount, part + 1, parts) - start;");
+        w.Open("private void SumPart(int slice, int slices)");
+        w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, slice, slices), length = {Pool}WorkerPool.Start(ParameterCount, slice + 1, slices) - start;");
         w.Line($"{Span} total = new {Span}(_gradients, start, length);");
-        w.Line($"for (int p = 0; p < parts - 1; p++) global::System.Numerics.Tensors.TensorPrimitives.Add(total, new {RoSpan}(_partGradients[p], start, length), total);");
+        w.Line($"for (int member = _groupFirst == 0 ? 1 : 0; member < _groupCount; member++) global::System.Numerics.Tensors.TensorPrimitives.Add(total, new {RoSpan}(_partGradients[member], start, length), total);");
         w.Close();
         w.Line();
         w.Line(Generated);

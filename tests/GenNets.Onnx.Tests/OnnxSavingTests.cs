@@ -4,6 +4,8 @@ using System.Linq;
 using System.Text;
 using Xunit;
 
+using GenNets.Tests;
+
 namespace GenNets.Onnx.Tests;
 
 /// <summary>ExportOnnx replaces files as safely as saving weights does: long names, links, refusals, failures.</summary>
@@ -58,7 +60,7 @@ public sealed class OnnxSavingTests : IDisposable
             Assert.Equal("/dev/null", new FileInfo(PathOf("null.onnx")).LinkTarget);
             File.Delete(PathOf("null.onnx"));
         }
-        if (TryMakeNullDevice(PathOf("device.onnx")))
+        if (NullDevice.TryMake(PathOf("device.onnx")))
         {
             var device = Assert.Throws<IOException>(() => new PerPosition().ExportOnnx(PathOf("device.onnx")));
             Assert.Equal($"Cannot save the ONNX model to '{PathOf("device.onnx")}': it is a character device, not a regular file; nothing was written.", device.Message);
@@ -69,17 +71,6 @@ public sealed class OnnxSavingTests : IDisposable
         var dir = Assert.Throws<IOException>(() => new PerPosition().ExportOnnx(PathOf("dir.onnx")));
         Assert.Equal($"Cannot save the ONNX model to '{PathOf("dir.onnx")}': it is a directory, not a regular file; nothing was written.", dir.Message);
         Assert.Equal(["dir.onnx"], Entries());
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    private static extern int mknod(string path, uint mode, ulong device);
-
-    /// <summary>Creates a character device 1:3 (null) at <paramref name="path"/>; false where that is not allowed (not root, not Linux).</summary>
-    private static bool TryMakeNullDevice(string path)
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try { return mknod(path, 0x2000 | 0x1B6, (1 << 8) | 3) == 0; }
-        catch (EntryPointNotFoundException) { return false; }
     }
 
     [Fact]

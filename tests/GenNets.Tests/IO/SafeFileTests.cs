@@ -136,7 +136,7 @@ public sealed class SafeFileTests : IDisposable
             Assert.Equal("/dev/null", new FileInfo(PathOf("null.idx")).LinkTarget);
             File.Delete(PathOf("null.idx"));
         }
-        if (SafeFileNative.TryMakeNullDevice(PathOf("device.idx")))
+        if (NullDevice.TryMake(PathOf("device.idx")))
         {
             var device = Assert.Throws<IOException>(() => Idx.Write(PathOf("device.idx"), Array(1)));
             Assert.Equal($"Cannot save an IDX file to '{PathOf("device.idx")}': it is a character device, not a regular file; nothing was written.", device.Message);
@@ -170,19 +170,5 @@ public sealed class SafeFileTests : IDisposable
         string path = PathOf("no/such/d.idx");
         var ex = Assert.Throws<DirectoryNotFoundException>(() => Idx.Write(path, Array(1)));
         Assert.Equal($"Cannot save an IDX file to '{path}': the directory '{PathOf("no/such")}' does not exist; nothing was changed.", ex.Message);
-    }
-}
-
-internal static class SafeFileNative
-{
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    private static extern int mknod(string path, uint mode, ulong device);
-
-    /// <summary>Creates a character device 1:3 (null) at <paramref name="path"/>; false where that is not allowed (not root, not Linux).</summary>
-    public static bool TryMakeNullDevice(string path)
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try { return mknod(path, 0x2000 | 0x1B6, (1 << 8) | 3) == 0; }
-        catch (EntryPointNotFoundException) { return false; }
     }
 }

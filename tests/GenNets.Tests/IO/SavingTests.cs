@@ -77,12 +77,15 @@ public sealed class SavingTests : IDisposable
     [Fact]
     public void DeviceNode_IsRefused_AndNotReplaced()
     {
-        if (!File.Exists("/dev/null")) return;
-        var ex = Assert.Throws<IOException>(() => Save("/dev/null", seed: 1));
-        Assert.Equal("Cannot save weights to '/dev/null': it is a character device, not a regular file; nothing was written.", ex.Message);
-        // Still a device: reading it gives nothing and it refuses to be loaded as weights.
-        Assert.Contains("character device", Assert.Throws<IOException>(() => Load("/dev/null")).Message);
-        Assert.Empty(Directory.GetFiles("/dev", "*.gntmp"));
+        // A private null device in the test's folder, never the machine's /dev/null: a Save that broke this promise
+        // would otherwise replace a device the whole machine uses.
+        string device = PathOf("null");
+        if (!NullDevice.TryMake(device)) return; // not root, or not Linux
+        var ex = Assert.Throws<IOException>(() => Save(device, seed: 1));
+        Assert.Equal($"Cannot save weights to '{device}': it is a character device, not a regular file; nothing was written.", ex.Message);
+        // Still a device: it refuses to be loaded as weights, and nothing was left beside it.
+        Assert.Contains("character device", Assert.Throws<IOException>(() => Load(device)).Message);
+        Assert.Equal(["null"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName));
     }
 
     [Fact]
