@@ -696,6 +696,7 @@ internal static class Emitter
         w.Line("/// batch × <see cref=\"OutputSize\"/>, valid until the next training call. For a loss of your own: call this,");
         w.Line("/// compute the gradient of your loss with respect to the outputs, and pass it to <see cref=\"Backward\"/>.");
         w.Line("/// </summary>");
+        EmitForwardTrainingExceptions(w, plan);
         w.Line(Generated);
         w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize)");
         w.Line(plan.Recurrent ? "RunForward(inputs, batchSize, default);" : "RunForward(inputs, batchSize);");
@@ -708,6 +709,7 @@ internal static class Emitter
             w.Line("/// <see cref=\"ForwardTraining(global::System.ReadOnlySpan{float}, int)\"/> for sequences of the given lengths; the following");
             w.Line("/// <see cref=\"Backward\"/> uses them too (a sequence output's gradient on padding steps is ignored).");
             w.Line("/// </summary>");
+            EmitForwardTrainingExceptions(w, plan);
             w.Line(Generated);
             w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize, {ReadOnlyIntSpan} lengths)");
             w.Line("RunForward(inputs, batchSize, lengths);");
@@ -720,6 +722,8 @@ internal static class Emitter
         w.Line("/// Backward through every layer for the batch of the last <see cref=\"ForwardTraining\"/>, given the same");
         w.Line("/// <paramref name=\"inputs\"/> and the gradient of the loss with respect to the outputs: overwrites <see cref=\"Gradients\"/>.");
         w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No <see cref=\"ForwardTraining\"/> call came first.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> or <paramref name=\"outputGradient\"/> do not hold that call's batch.</exception>");
         w.Line(Generated);
         w.Open($"public void Backward({RoSpan} inputs, {RoSpan} outputGradient)");
         w.Line("int batch = _trainingBatch;");
@@ -1152,6 +1156,13 @@ internal static class Emitter
         w.Close();
         w.Line();
         EmitReserve(w, net, plan);
+    }
+
+    // The exceptions ForwardTraining documents: those of its inputs, batch size and lengths.
+    private static void EmitForwardTrainingExceptions(IndentedWriter w, Plan plan)
+    {
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1 or too large for the training buffers" + (plan.Recurrent ? ", or a length is outside 0 to the declared steps." : ".") + "</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> do not hold <paramref name=\"batchSize\"/> samples" + (plan.Recurrent ? ", or there is not one length per sample." : ".") + "</exception>");
     }
 
     // The exceptions a training call documents: those of its argument checks, and for a step those of the update.
