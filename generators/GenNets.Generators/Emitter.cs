@@ -26,6 +26,9 @@ internal static class Emitter
     /// stackalloc is zeroed on every call, which for a convolutional network's 50 KB costs more than it saves.
     /// </summary>
     private const int StackScratchLimit = 2 * 1024;
+    // Samples in a chunk, at least, for networks whose gradients are summed chunk by chunk: fewer, larger chunks keep the
+    // recurrent products efficient and the sums few; a batch of 64 is two chunks.
+    private const int ChunkSamples = 32;
     // Samples a batch inference call takes at a time at most (a multiple of the 16-sample strip): its scratch stays bounded.
     private const int InferenceBlockRows = 1024;
 
@@ -400,8 +403,21 @@ internal static class Emitter
         w.Line("set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"Threads must be at least 1.\");");
         w.Close();
         w.Line();
-        w.Line("// The chunks a batch is cut into: by its size and the network's work per sample, never by the number of threads.");
-        w.Line($"private static int PartsFor(int batch) => {Pool}WorkerPool.ChunksFor(batch, ForwardFlopsPerSample);");
+        if (plan.DenseOnly)
+        {
+            // A dense network's sums over the batch never cross a chunk: backward splits the outputs, not the samples, and a
+            // sample's forward is the same bits in any chunk of 16 or more samples (the strip kernel's lanes are independent).
+            w.Line("// The parts a batch is split into: its chunks (by its size and the network's work per sample), merged down to the");
+            w.Line("// threads. Merging changes no result here: backward splits the layers' outputs, not the samples, and a sample's");
+            w.Line("// forward is the same bits in any part of 16 or more samples.");
+            w.Line($"private int PartsFor(int batch) => global::System.Math.Min({Pool}WorkerPool.ChunksFor(batch, ForwardFlopsPerSample), _threads);");
+        }
+        else
+        {
+            w.Line("// The chunks a batch is cut into, 32 samples at least: by its size and the network's work per sample, never by the");
+            w.Line("// number of threads, since the chunks' gradients are summed in chunk order.");
+            w.Line($"private static int PartsFor(int batch) => {Pool}WorkerPool.ChunksFor(batch, ForwardFlopsPerSample, minSamples: {ChunkSamples});");
+        }
         w.Line();
 
         // Hidden values alternate between two halves of the scratch ("ping" and "pong").

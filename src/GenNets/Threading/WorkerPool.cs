@@ -50,16 +50,17 @@ public static unsafe class WorkerPool
 
     /// <summary>
     /// How many chunks to cut a batch of <paramref name="batch"/> samples into: at most <see cref="MaxChunks"/>, each of at
-    /// least <see cref="MinSamplesPerChunk"/> samples (when the batch has that many) and <see cref="MinFlopsPerPart"/> of work.
+    /// least <paramref name="minSamples"/> samples (when the batch has that many) and <see cref="MinFlopsPerPart"/> of work.
     /// The answer depends on the batch and the network alone, never on the number of threads: threads take whole chunks,
     /// and whatever sums over a batch sums the chunks' parts in chunk order, so a result is the same bits on any machine.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is below 1 or <paramref name="flopsPerSample"/> below 0.</exception>
-    public static int ChunksFor(int batch, long flopsPerSample)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="minSamples"/> is below 1, or <paramref name="flopsPerSample"/> below 0.</exception>
+    public static int ChunksFor(int batch, long flopsPerSample, int minSamples = MinSamplesPerChunk)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "A batch has at least one sample.");
+        if (minSamples < 1) throw new ArgumentOutOfRangeException(nameof(minSamples), minSamples, "A chunk has at least one sample.");
         if (flopsPerSample < 0) throw new ArgumentOutOfRangeException(nameof(flopsPerSample), flopsPerSample, "A sample's work cannot be negative.");
-        long bySize = batch / MinSamplesPerChunk;
+        long bySize = batch / minSamples;
         long byWork = flopsPerSample > long.MaxValue / batch ? long.MaxValue : batch * flopsPerSample / MinFlopsPerPart;
         return (int)Math.Max(1, Math.Min(Math.Min(bySize, byWork), MaxChunks));
     }

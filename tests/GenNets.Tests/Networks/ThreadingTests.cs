@@ -44,6 +44,8 @@ public class ThreadingTests
         Assert.Equal(4, WorkerPool.ChunksFor(Batch, FashionMlp.ForwardFlopsPerSample)); // 16 samples a chunk
         Assert.Equal(1, WorkerPool.ChunksFor(1, FashionMlp.ForwardFlopsPerSample));
         Assert.Equal(1, WorkerPool.ChunksFor(Batch, 10)); // too little work to share
+        Assert.Equal(2, WorkerPool.ChunksFor(Batch, FashionCnn.ForwardFlopsPerSample, minSamples: 32)); // networks that sum chunk gradients
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.ChunksFor(Batch, 1, minSamples: 0));
         Assert.Equal(WorkerPool.MaxChunks, WorkerPool.ChunksFor(int.MaxValue, long.MaxValue));
         Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.ChunksFor(0, 1));
         Assert.Equal(int.MaxValue, WorkerPool.Start(int.MaxValue, 15, 15));
