@@ -73,7 +73,7 @@ public static class Program
     private static Result Train(string cell, int length, Options options)
     {
         var network = Networks.Create(cell, length, options.Seed);
-        var optimizer = new Adam(options.LearningRate);
+        var optimizer = new Adam(options.LearningRate) { MaxGradientNorm = options.Clip };
         int batch = options.BatchSize, inputSize = network.InputSize;
         var x = new float[batch * inputSize];
         var y = new float[batch];
@@ -84,10 +84,8 @@ public static class Program
         for (int step = 0; step < options.Steps; step++)
         {
             Fill(x, y, batch, length, ref random);
-            float loss = network.ComputeGradients(x, y, batch);
-            if (!float.IsFinite(loss)) throw new ArgumentException($"{cell} over {length} steps diverged at step {step + 1} (loss {loss}); lower --lr.");
-            GradientClipping.ClipByNorm(network.Gradients, options.Clip);
-            optimizer.Step(network);
+            try { network.TrainStep(x, y, batch, optimizer); } // clipped by the optimizer, applied whole or not at all
+            catch (TrainingDivergedException e) { throw new TrainingDivergedException($"{cell} over {length} steps diverged at step {step + 1}: {e.Message} Lower --lr.", e.Tensor, e); }
         }
         clock.Stop();
         return new Result(cell, length, network.ParameterCount, TestError(network, testX, testY), clock.Elapsed);
