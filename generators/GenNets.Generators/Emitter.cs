@@ -101,7 +101,7 @@ internal static class Emitter
         // ---- Fields ----
         w.Line("private readonly float[] _parameters = new float[ParameterCount];");
         w.Line("private readonly float[] _gradients = new float[ParameterCount];");
-        w.Line("private readonly ulong _dropoutSeed;");
+        w.Line("private ulong _dropoutSeed;");
         w.Line("private long _trainingSteps;");
         w.Line("private int _trainingBatch;");
         w.Line("private int _sweeps; // single-sample calls so far; its parity picks the sweep direction (a benign race between threads)");
@@ -247,8 +247,11 @@ internal static class Emitter
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::GenNets.ParameterTensor> ParameterTensors => s_tensors;");
         w.Line("/// <inheritdoc/>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::GenNets.LayerInfo> Layers => s_layers;");
-        w.Line("/// <summary>The seed of the dropout masks, for reproducing a training step elsewhere.</summary>");
-        w.Line("public ulong DropoutSeed => _dropoutSeed;");
+        w.Line("/// <summary>The seed of the dropout masks (drawn from the constructor's seed), for reproducing a training step elsewhere; a checkpoint saves it and a resumed run sets it back.</summary>");
+        w.Open("public ulong DropoutSeed");
+        w.Line("get => _dropoutSeed;");
+        w.Line("set => _dropoutSeed = value;");
+        w.Close();
         if (plan.Recurrent)
         {
             w.Line("/// <summary>The declared steps of a sequence.</summary>");
@@ -259,9 +262,14 @@ internal static class Emitter
         }
         w.Line("/// <summary>");
         w.Line("/// Training passes taken: <see cref=\"ComputeGradients\"/> and <see cref=\"ForwardTraining\"/> calls, and the <see cref=\"TrainStep\"/>");
-        w.Line("/// calls that were applied (a rejected or diverged step does not count). It numbers the dropout masks.");
+        w.Line("/// calls that were applied (a rejected or diverged step does not count). It numbers the dropout masks, so a checkpoint");
+        w.Line("/// saves it and a resumed run sets it back.");
         w.Line("/// </summary>");
-        w.Line("public long TrainingSteps => _trainingSteps;");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is negative.</exception>");
+        w.Open("public long TrainingSteps");
+        w.Line("get => _trainingSteps;");
+        w.Line("set => _trainingSteps = value >= 0 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"Training steps cannot be negative.\");");
+        w.Close();
         w.Line();
 
         cancellationToken.ThrowIfCancellationRequested();

@@ -49,13 +49,7 @@ public static class Program
         clock.Stop();
         Console.WriteLine($"\ntrained {options.Epochs} epochs in {clock.Elapsed.TotalSeconds:F1} s; final test accuracy {history[^1].ValidationAccuracy:P2}\n");
 
-        var confusion = new ConfusionMatrix(10);
-        Span<float> logits = stackalloc float[FashionMlp.OutputSize];
-        for (int i = 0; i < test.Count; i++)
-        {
-            model.Forward(test.GetFeatures(i), logits);
-            confusion.Add(test.Labels![i], System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits));
-        }
+        var confusion = trainer.Evaluate(test).Confusion!;
         Console.WriteLine("Confusion matrix on the test set (rows: actual class, columns: predicted):");
         Console.WriteLine(confusion.Format(FashionMnist.ClassNames));
 

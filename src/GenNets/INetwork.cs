@@ -45,6 +45,16 @@ public interface INetwork
     /// <summary>The named tensors inside <see cref="Parameters"/>.</summary>
     IReadOnlyList<ParameterTensor> ParameterTensors { get; }
 
+    /// <summary>The seed of the dropout masks (from the constructor's seed); a checkpoint saves it and a resumed run sets it back.</summary>
+    ulong DropoutSeed { get; set; }
+
+    /// <summary>
+    /// Training passes taken (applied steps, and <see cref="ComputeGradients"/> calls); it numbers the dropout masks, so a
+    /// checkpoint saves it and a resumed run sets it back.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value set is negative.</exception>
+    long TrainingSteps { get; set; }
+
     /// <summary>The layers, in order.</summary>
     IReadOnlyList<LayerInfo> Layers { get; }
 

@@ -75,7 +75,37 @@ public sealed class ConfusionMatrix
         return column == 0 ? 0 : (double)this[c, c] / column;
     }
 
-    /// <summary>The matrix as aligned text: rows are actual classes, columns predicted (by index), with per-class recall.</summary>
+    /// <summary>
+    /// The harmonic mean of <see cref="Precision"/> and <see cref="Recall"/> of class <paramref name="c"/>: 2PR / (P + R), and 0
+    /// when both are 0 (as scikit-learn's <c>f1_score</c> with <c>zero_division=0</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="c"/> is outside 0 to <see cref="Classes"/> − 1.</exception>
+    public double F1(int c)
+    {
+        double p = Precision(c), r = Recall(c);
+        return p + r == 0 ? 0 : 2 * p * r / (p + r);
+    }
+
+    /// <summary>The mean of <see cref="Precision"/> over the classes (macro average).</summary>
+    public double MacroPrecision => Mean(Precision);
+
+    /// <summary>The mean of <see cref="Recall"/> over the classes (macro average).</summary>
+    public double MacroRecall => Mean(Recall);
+
+    /// <summary>The mean of <see cref="F1"/> over the classes (macro average, as scikit-learn's <c>average='macro'</c>).</summary>
+    public double MacroF1 => Mean(F1);
+
+    private double Mean(Func<int, double> metric)
+    {
+        double sum = 0;
+        for (int c = 0; c < Classes; c++) sum += metric(c);
+        return sum / Classes;
+    }
+
+    /// <summary>
+    /// The matrix as aligned text: rows are actual classes, columns predicted (by index), with each class's precision, recall and
+    /// F1, then the accuracy and the macro averages.
+    /// </summary>
     public string Format(IReadOnlyList<string>? classNames = null)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -86,14 +116,16 @@ public sealed class ConfusionMatrix
         var sb = new StringBuilder();
         sb.Append(' ', nameWidth);
         for (int p = 0; p < Classes; p++) sb.Append(p.ToString(inv).PadLeft(cell));
-        sb.Append("   recall\n");
+        sb.Append("  precision  recall      F1\n");
         for (int a = 0; a < Classes; a++)
         {
             sb.Append((a.ToString(inv) + " " + Name(classNames, a)).PadRight(nameWidth));
             for (int p = 0; p < Classes; p++) sb.Append(this[a, p].ToString(inv).PadLeft(cell));
-            sb.Append(Recall(a).ToString("P1", inv).PadLeft(9)).Append('\n');
+            sb.Append(Precision(a).ToString("P1", inv).PadLeft(11)).Append(Recall(a).ToString("P1", inv).PadLeft(8)).Append(F1(a).ToString("F3", inv).PadLeft(8)).Append('\n');
         }
-        sb.Append("accuracy ").Append(Accuracy.ToString("P2", inv)).Append(" of ").Append(Total.ToString("N0", inv));
+        sb.Append("accuracy ").Append(Accuracy.ToString("P2", inv)).Append(" of ").Append(Total.ToString("N0", inv))
+          .Append("; macro precision ").Append(MacroPrecision.ToString("P2", inv)).Append(", recall ").Append(MacroRecall.ToString("P2", inv))
+          .Append(", F1 ").Append(MacroF1.ToString("F3", inv));
         return sb.ToString();
     }
 

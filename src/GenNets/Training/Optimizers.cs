@@ -135,6 +135,27 @@ public abstract class Optimizer
     /// <summary>Forgets all state, as a newly created optimizer.</summary>
     public virtual void Reset() => StepCount = 0;
 
+    /// <summary>
+    /// The per-parameter state buffers, by PyTorch's names (<c>momentum_buffer</c>; <c>exp_avg</c>, <c>exp_avg_sq</c>), each with the
+    /// parameter buffer's layout; empty for an optimizer that keeps none. A checkpoint saves and restores them.
+    /// </summary>
+    protected virtual IEnumerable<(string Name, float[] Values)> NamedState() => [];
+
+    /// <summary>The state buffers for <paramref name="parameterCount"/> parameters, allocated if this optimizer has taken no step yet.</summary>
+    internal IReadOnlyList<(string Name, float[] Values)> CheckpointState(int parameterCount)
+    {
+        EnsureState(parameterCount);
+        return [.. NamedState()];
+    }
+
+    /// <summary>Sets the step count and learning rate a checkpoint recorded (the buffers are restored in place).</summary>
+    internal void RestoreCounters(long stepCount, float learningRate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
+        LearningRate = learningRate;
+        StepCount = stepCount;
+    }
+
     /// <summary>Allocates per-parameter state the first time, or checks its size.</summary>
     protected abstract void EnsureState(int parameterCount);
 
@@ -178,6 +199,12 @@ public sealed class Sgd : Optimizer
     protected override void EnsureState(int parameterCount)
     {
         if (Momentum > 0) State(ref _velocity, parameterCount);
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, float[] Values)> NamedState()
+    {
+        if (_velocity is not null) yield return ("momentum_buffer", _velocity);
     }
 
     /// <inheritdoc/>
@@ -265,6 +292,13 @@ public class Adam : Optimizer
     {
         State(ref _m, parameterCount);
         State(ref _v, parameterCount);
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, float[] Values)> NamedState()
+    {
+        if (_m is not null) yield return ("exp_avg", _m);
+        if (_v is not null) yield return ("exp_avg_sq", _v);
     }
 
     /// <inheritdoc/>

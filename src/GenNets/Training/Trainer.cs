@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
 using System.Numerics.Tensors;
 using System.Threading;
 using GenNets.Data;
@@ -8,35 +11,29 @@ using GenNets.Kernels;
 
 namespace GenNets.Training;
 
-/// <summary>Where training stands: reported after every batch, and with <see cref="Completed"/> set at the end of each epoch.</summary>
-/// <param name="Epoch">The epoch, from 1.</param>
-/// <param name="Epochs">Epochs in the run.</param>
-/// <param name="Batch">Batches done in this epoch.</param>
-/// <param name="Batches">Batches per epoch.</param>
-/// <param name="Loss">Mean training loss over this epoch's batches so far.</param>
-/// <param name="Completed">The epoch's results, once the epoch (and its validation) is over.</param>
-public readonly record struct TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, float Loss, EpochResult? Completed);
-
-/// <summary>What one epoch achieved.</summary>
-/// <param name="Epoch">The epoch, from 1.</param>
-/// <param name="TrainLoss">Mean training loss over the epoch's batches (dropout on).</param>
-/// <param name="TrainAccuracy">Fraction of training samples classified right during the epoch, for labelled data.</param>
-/// <param name="ValidationLoss">Mean loss on the validation set, if one was given.</param>
-/// <param name="ValidationAccuracy">Accuracy on the validation set, if it is labelled.</param>
-/// <param name="LearningRate">The learning rate used in the epoch.</param>
-/// <param name="Elapsed">Wall time of the epoch's training (validation excluded).</param>
-public sealed record EpochResult(int Epoch, float TrainLoss, float? TrainAccuracy, float? ValidationLoss, float? ValidationAccuracy, float LearningRate, TimeSpan Elapsed);
-
-/// <summary>The loss and, for labelled data, accuracy of a network on a data set.</summary>
-public readonly record struct Evaluation(float Loss, float? Accuracy, int Count);
-
 /// <summary>
-/// Trains a generated network: epochs of seeded, shuffled mini-batches, an optimizer step per batch,
-/// validation after each epoch, progress through <see cref="IProgress{T}"/>, and a guard that stops
-/// with a clear message, weights intact, when anything becomes NaN or infinite.
+/// Trains a generated network, as Keras's <c>fit</c> or PyTorch Lightning's <c>Trainer</c> would: epochs of seeded, shuffled
+/// mini-batches, one all-or-nothing <see cref="INetwork.TrainStep"/> per batch, validation after each epoch, progress through
+/// <see cref="IProgress{T}"/> (<see cref="ConsoleProgressBar"/> draws it), a learning-rate schedule and warm-up, early
+/// stopping with the best weights restored, and checkpoints from which a stopped run resumes bit for bit.
 /// </summary>
+/// <example>
+/// <code>
+/// var trainer = new Trainer&lt;FashionMlp&gt;(model, new Adam(1e-3f))
+/// {
+///     Schedule = new CosineSchedule(), WarmupSteps = 200,
+///     EarlyStopping = new EarlyStopping(patience: 3), CheckpointPath = "run.ckpt",
+/// };
+/// foreach (var epoch in trainer.Epochs(train, epochs: 20, batchSize: 64, validation: test))   // each epoch as it ends
+///     Console.WriteLine($"{epoch.Epoch}: {epoch.ValidationAccuracy:P2}");
+/// </code>
+/// </example>
 public sealed class Trainer<TNetwork> where TNetwork : INetwork
 {
+    private readonly List<EpochResult> _history = [];
+    private RunState? _resumed; // what Resume read, for the next run to go on from
+    private int _warmupSteps;
+
     /// <summary>Creates a trainer for <paramref name="network"/> with <paramref name="optimizer"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="optimizer"/> is null.</exception>
     public Trainer(TNetwork network, Optimizer optimizer)
@@ -51,20 +48,67 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// <summary>The optimizer.</summary>
     public Optimizer Optimizer { get; }
 
-    /// <summary>Optional learning-rate schedule, applied at the start of each epoch.</summary>
+    /// <summary>Optional learning-rate schedule: a factor of the base rate for each epoch.</summary>
     public LearningRateSchedule? Schedule { get; init; }
 
     /// <summary>
-    /// Trains for <paramref name="epochs"/> epochs and returns each epoch's results. The shuffle order is fixed by
-    /// <paramref name="seed"/>: the same seed, data and network seed give bit-identical weights, at any number of threads.
-    /// A batch size larger than the data set trains on the whole set as one batch.
+    /// Steps over which the learning rate rises linearly from 1/<see cref="WarmupSteps"/> of its scheduled value to all of it:
+    /// the optimizer's step n (from 0) uses (n + 1)/<see cref="WarmupSteps"/> of the rate. 0 (the default): no warm-up.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int WarmupSteps
+    {
+        get => _warmupSteps;
+        init => _warmupSteps = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Warm-up steps cannot be negative.");
+    }
+
+    /// <summary>Stops training when a validation metric stops improving (needs a validation set); null: train every epoch.</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>
+    /// When set, a checkpoint is written here at the end of every epoch (weights, optimizer state, counters, the history and
+    /// the early-stopping state; replaced safely). <see cref="Resume"/> reads it back.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>The epochs of the current (or last) run so far, those before a resume included.</summary>
+    public IReadOnlyList<EpochResult> History => _history;
+
+    /// <summary>True when the last run was stopped by <see cref="EarlyStopping"/>.</summary>
+    public bool StoppedEarly { get; private set; }
+
+    /// <summary>The epoch whose weights early stopping kept (with <see cref="Training.EarlyStopping.RestoreBestWeights"/>), once a run has one.</summary>
+    public int? BestEpoch { get; private set; }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs (or until early stopping) and returns every epoch's results. The shuffle
+    /// order is fixed by <paramref name="seed"/>: the same seed, data and network seed give bit-identical weights, at any
+    /// number of threads. A batch size larger than the data set trains on the whole set as one batch. After
+    /// <see cref="Resume"/>, the run goes on from the checkpoint's epoch to <paramref name="epochs"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1.</exception>
-    /// <exception cref="ArgumentException">A data set does not fit the network (features, targets, labels, lengths), or the training set is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1, or fewer epochs than a resumed checkpoint has done.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network (features, targets, labels, lengths), the training set is empty, or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
+    /// <exception cref="InvalidOperationException">Early stopping watches a metric the validation does not have (or there is no validation set).</exception>
     /// <exception cref="TrainingDivergedException">A loss or gradient became NaN or infinite; the weights are those of the last good step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the weights are those of the last step.</exception>
+    /// <exception cref="IOException">A checkpoint could not be written (the previous one is intact).</exception>
     public IReadOnlyList<EpochResult> Fit(Dataset train, int epochs, int batchSize, Dataset? validation = null,
+        IProgress<TrainingProgress>? progress = null, int seed = 0, CancellationToken cancellationToken = default)
+    {
+        foreach (var _ in Epochs(train, epochs, batchSize, validation, progress, seed, cancellationToken)) { }
+        return [.. _history];
+    }
+
+    /// <summary>
+    /// <see cref="Fit"/> one epoch at a time: each epoch is trained when the enumeration asks for it, and its results come out
+    /// as soon as it ends, so that <c>foreach (var epoch in trainer.Epochs(…))</c> prints as training goes. Arguments are
+    /// checked at once; nothing is trained until the enumeration starts.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1, or fewer epochs than a resumed checkpoint has done.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network, the training set is empty, or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
+    public IEnumerable<EpochResult> Epochs(Dataset train, int epochs, int batchSize, Dataset? validation = null,
         IProgress<TrainingProgress>? progress = null, int seed = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -73,74 +117,124 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         CheckCompatible(train, nameof(train));
         if (validation is not null) CheckCompatible(validation, nameof(validation));
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
-
-        var net = Network;
-        int inSize = net.InputSize, outSize = net.OutputSize;
         batchSize = Math.Min(batchSize, train.Count); // no batch is larger than the set, so the buffers below fit in memory as the set does
-        int batches = (train.Count + batchSize - 1) / batchSize;
-        var order = new int[train.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        var x = new float[batchSize * inSize];
-        int perSample = Math.Max(1, train.LabelsPerSample); // labels per sample: one, or one per step
-        var labels = train.Labels is null ? null : new int[batchSize * perSample];
-        var values = train.Targets is null ? null : new float[batchSize * train.TargetSize];
-        var lengths = train.Lengths is null ? null : new int[batchSize];
-        var sequences = net as ISequenceNetwork;
-        var shuffle = new SeededRandom((ulong)seed);
-        net.Reserve(batchSize);
-        var results = new List<EpochResult>(epochs);
-
-        for (int epoch = 0; epoch < epochs; epoch++)
+        if (_resumed is { } r)
         {
-            if (Schedule is not null) Optimizer.LearningRate = Optimizer.BaseLearningRate * Schedule.Factor(epoch, epochs);
-            shuffle.Shuffle(order);
-            var clock = Stopwatch.StartNew();
-            double lossSum = 0;
-            long correct = 0, counted = 0;
-            for (int b = 0; b < batches; b++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int start = b * batchSize, n = Math.Min(batchSize, train.Count - start);
-                for (int s = 0; s < n; s++)
-                {
-                    int idx = order[start + s];
-                    train.Features.AsSpan(idx * inSize, inSize).CopyTo(x.AsSpan(s * inSize));
-                    if (lengths is not null) lengths[s] = train.Lengths![idx];
-                    if (labels is not null) train.Labels.AsSpan(idx * perSample, perSample).CopyTo(labels.AsSpan(s * perSample));
-                    else train.Targets.AsSpan(idx * train.TargetSize, train.TargetSize).CopyTo(values.AsSpan(s * train.TargetSize));
-                }
-                Targets targets = labels is not null ? Targets.FromLabels(labels.AsSpan(0, n * perSample)) : Targets.FromValues(values.AsSpan(0, n * train.TargetSize));
-                float loss;
-                try
-                {
-                    // The network applies the whole update, or (on a NaN or infinity) none of it.
-                    loss = lengths is not null
-                        ? sequences!.TrainStep(x.AsSpan(0, n * inSize), targets, n, lengths.AsSpan(0, n), Optimizer)
-                        : net.TrainStep(x.AsSpan(0, n * inSize), targets, n, Optimizer);
-                }
-                catch (TrainingDivergedException e)
-                {
-                    throw Diverged(e, epoch + 1, b + 1, x.AsSpan(0, n * inSize));
-                }
-                lossSum += loss;
-                if (labels is not null && outSize > 1)
-                    // Accuracy as seen in training (dropout on), like Keras reports it: no extra pass.
-                    CountCorrect(net.TrainingOutputs, labels.AsSpan(0, n * perSample), n, perSample, outSize / perSample,
-                        lengths is null ? default : lengths.AsSpan(0, n), ref correct, ref counted);
-                progress?.Report(new TrainingProgress(epoch + 1, epochs, b + 1, batches, (float)(lossSum / (b + 1)), null));
-            }
-            clock.Stop();
-            Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batchSize, 256));
-            var result = new EpochResult(epoch + 1, (float)(lossSum / batches),
-                labels is not null && outSize > 1 && counted > 0 ? (float)correct / counted : null,
-                val?.Loss, val?.Accuracy, Optimizer.LearningRate, clock.Elapsed);
-            results.Add(result);
-            progress?.Report(new TrainingProgress(epoch + 1, epochs, batches, batches, result.TrainLoss, result));
+            if (r.Seed != seed || r.BatchSize != batchSize || r.TrainCount != train.Count)
+                throw new ArgumentException($"The checkpoint was written by a run with seed {r.Seed}, batch size {r.BatchSize} and {r.TrainCount} training samples; " +
+                    $"this one has seed {seed}, batch size {batchSize} and {train.Count}. Resume with the same ones to go on where it stopped.", nameof(train));
+            if (epochs < r.EpochsDone)
+                throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"The checkpoint has {r.EpochsDone} epochs done already.");
         }
-        return results;
+        return Run(train, epochs, batchSize, validation, progress, seed, cancellationToken);
     }
 
-    /// <summary>Mean loss and (for labelled data with more than one output) accuracy of the network in inference mode.</summary>
+    /// <summary>
+    /// Reads a checkpoint that <see cref="CheckpointPath"/> made into the network and the optimizer, with the history and the
+    /// early-stopping state: the next <see cref="Fit"/> or <see cref="Epochs"/> with the same data, seed and batch size goes on
+    /// from where it stopped and ends with the same weights, bit for bit, as a run that never stopped. Everything is checked
+    /// before anything changes. (A restored epoch's <see cref="EpochResult.Validation"/> keeps its loss, accuracy, MAE and R²,
+    /// not its confusion matrix.)
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException">The path is not a regular file, or reading it failed.</exception>
+    /// <exception cref="InvalidDataException">The file is not a trainer's checkpoint of this network and this kind of optimizer.</exception>
+    public void Resume(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        RunState? state = null;
+        Checkpoint.Load(path, Network, Optimizer, (meta, extra) => state = RunState.Parse(path, meta, extra, Network.ParameterCount));
+        _resumed = state;
+    }
+
+    // The run itself: a non-iterator caller has checked the arguments, so that they are checked when Epochs is called.
+    private IEnumerable<EpochResult> Run(Dataset train, int epochs, int batchSize, Dataset? validation,
+        IProgress<TrainingProgress>? progress, int seed, CancellationToken cancellationToken)
+    {
+        var state = _resumed ?? new RunState(seed, batchSize, train.Count);
+        _resumed = null;
+        _history.Clear();
+        _history.AddRange(state.History);
+        StoppedEarly = state.Stopped;
+        BestEpoch = state.BestEpoch;
+        var batches = new Batches(Network, train, batchSize, seed);
+        for (int e = 0; e < state.EpochsDone; e++) batches.Shuffle(); // the shuffles of the epochs done: the same order from here on
+        for (int epoch = state.EpochsDone; epoch < epochs && !state.Stopped; epoch++)
+        {
+            var result = TrainEpoch(batches, epoch, epochs, validation, progress, cancellationToken);
+            _history.Add(result);
+            state.EpochsDone = epoch + 1;
+            state.History.Add(result);
+            if (EarlyStopping is { } stopping) Watch(stopping, result, state, last: epoch + 1 == epochs);
+            if (CheckpointPath is not null) state.Save(CheckpointPath, Network, Optimizer);
+            progress?.Report(new TrainingProgress(epoch + 1, epochs, batches.Count, batches.Count, result.TrainLoss, result));
+            yield return result;
+        }
+    }
+
+    // One epoch: shuffle, a step per batch, then the validation.
+    private EpochResult TrainEpoch(Batches batches, int epoch, int epochs, Dataset? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var net = Network;
+        float factor = Schedule?.Factor(epoch, epochs) ?? 1f;
+        if (Schedule is not null || WarmupSteps > 0) Optimizer.LearningRate = Optimizer.BaseLearningRate * factor;
+        batches.Shuffle();
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        long correct = 0, counted = 0;
+        int outSize = net.OutputSize;
+        for (int b = 0; b < batches.Count; b++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = batches.Fill(b);
+            if (WarmupSteps > 0 && Optimizer.StepCount < WarmupSteps)
+                Optimizer.LearningRate = Optimizer.BaseLearningRate * factor * (Optimizer.StepCount + 1) / WarmupSteps;
+            else if (WarmupSteps > 0)
+                Optimizer.LearningRate = Optimizer.BaseLearningRate * factor;
+            float loss;
+            try
+            {
+                // The network applies the whole update, or (on a NaN or infinity) none of it.
+                loss = batches.Step(n, Optimizer);
+            }
+            catch (TrainingDivergedException e)
+            {
+                throw Diverged(e, epoch + 1, b + 1, batches.Inputs(n));
+            }
+            lossSum += loss;
+            if (batches.Labels is { } labels && outSize > 1)
+                // Accuracy as seen in training (dropout on), like Keras reports it: no extra pass.
+                CountCorrect(net.TrainingOutputs, labels.AsSpan(0, n * batches.PerSample), n, batches.PerSample, outSize / batches.PerSample,
+                    batches.Lengths is { } l ? l.AsSpan(0, n) : default, ref correct, ref counted);
+            progress?.Report(new TrainingProgress(epoch + 1, epochs, b + 1, batches.Count, (float)(lossSum / (b + 1)), null));
+        }
+        clock.Stop();
+        Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batches.Size, 256));
+        return new EpochResult(epoch + 1, (float)(lossSum / batches.Count),
+            batches.Labels is not null && outSize > 1 && counted > 0 ? (float)correct / counted : null,
+            val?.Loss, val?.Accuracy, Optimizer.LearningRate, clock.Elapsed, val);
+    }
+
+    // Early stopping's bookkeeping after an epoch: the best value and weights, the epochs without improvement, and the stop.
+    private void Watch(EarlyStopping stopping, EpochResult result, RunState state, bool last)
+    {
+        float value = stopping.Value(result);
+        if (stopping.Improves(value, state.Best))
+        {
+            state.Best = value;
+            state.BestEpoch = result.Epoch;
+            state.Wait = 0;
+            if (stopping.RestoreBestWeights) state.BestWeights = Network.Parameters.ToArray();
+        }
+        else if (++state.Wait >= stopping.Patience)
+            state.Stopped = StoppedEarly = true;
+        if ((state.Stopped || last) && stopping.RestoreBestWeights && state.BestWeights is { } best && state.BestEpoch != result.Epoch)
+            best.CopyTo(Network.Parameters);
+        BestEpoch = stopping.RestoreBestWeights ? state.BestEpoch : null;
+    }
+
+    /// <summary>The metrics of the network on <paramref name="data"/> in inference mode (see <see cref="Evaluation(INetwork, Dataset, int)"/>).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The data set does not fit the network.</exception>
@@ -151,7 +245,10 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         return Evaluation(Network, data, batchSize);
     }
 
-    /// <summary>Mean loss and accuracy of <paramref name="network"/> on <paramref name="data"/>, in inference mode.</summary>
+    /// <summary>
+    /// The metrics of <paramref name="network"/> on <paramref name="data"/>, in inference mode: the mean loss; for class labels
+    /// the accuracy and the confusion matrix (precision, recall, F1); for float targets the mean absolute error and R².
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="data"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The data set's sizes do not fit the network.</exception>
@@ -166,18 +263,20 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         batchSize = Math.Max(1, Math.Min(batchSize, data.Count)); // no batch is larger than the set
         var outputs = new float[batchSize * outSize];
         double lossSum = 0, weightSum = 0;
-        long correct = 0, counted = 0;
         int perSample = Math.Max(1, data.LabelsPerSample);
         int cols = network.Layers[^1].OutputShape[^1]; // one loss row per position of the output, as training has it
+        int rowsPerSample = outSize / cols;
+        var sums = new MetricSums(cols, data.Labels is not null);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
             var o = outputs.AsSpan(0, n * outSize);
             ReadOnlySpan<int> labels = data.Labels is null ? default : data.Labels.AsSpan(start * perSample, n * perSample);
             ReadOnlySpan<float> values = data.Targets is null ? default : data.Targets.AsSpan(start * outSize, n * outSize);
+            ReadOnlySpan<int> lengths = default;
             if (data.Lengths is not null && network is ISequenceNetwork sequences)
             {
-                var lengths = data.Lengths.AsSpan(start, n);
+                lengths = data.Lengths.AsSpan(start, n);
                 sequences.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n, lengths);
                 if (sequences.OutputsSequences)
                 {
@@ -187,20 +286,18 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                     var targets = labels.IsEmpty ? Targets.FromValues(values) : Targets.FromLabels(labels);
                     lossSum += (double)Losses.ComputeSequences(network.Loss, o, targets, default, n, sequences.Steps, outSize / sequences.Steps, lengths) * valid;
                     weightSum += valid;
-                    if (!labels.IsEmpty && outSize / sequences.Steps > 1)
-                        CountCorrect(o, labels, n, perSample, outSize / perSample, lengths, ref correct, ref counted);
+                    sums.Add(o, labels, values, n, rowsPerSample, lengths);
                     continue;
                 }
             }
             else
                 network.Forward(data.Features.AsSpan(start * inSize, n * inSize), o, n);
-            lossSum += (double)BatchLoss(network.Loss, o, labels, values, n * (outSize / cols), cols) * n;
+            lossSum += (double)BatchLoss(network.Loss, o, labels, values, n * rowsPerSample, cols) * n;
             weightSum += n;
-            if (!labels.IsEmpty && outSize / perSample > 1)
-                CountCorrect(o, labels, n, perSample, outSize / perSample, default, ref correct, ref counted);
+            sums.Add(o, labels, values, n, rowsPerSample, default);
         }
-        float? accuracy = data.Labels is not null && outSize / perSample > 1 && counted > 0 ? (float)correct / counted : null;
-        return new Evaluation(weightSum > 0 ? (float)(lossSum / weightSum) : 0f, accuracy, data.Count);
+        float? accuracy = sums.Confusion is { Total: > 0 } c ? (float)c.Accuracy : null;
+        return new Evaluation(weightSum > 0 ? (float)(lossSum / weightSum) : 0f, accuracy, data.Count, sums.Confusion, sums.MeanAbsoluteError, sums.R2);
     }
 
     // Counts the rows (one per sample, or one per step of a per-step output) whose largest output is the label; the
@@ -302,22 +399,4 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     }
 
 
-}
-
-/// <summary>Gradient-norm clipping, as PyTorch's <c>clip_grad_norm_</c> over all parameters.</summary>
-public static class GradientClipping
-{
-    /// <summary>
-    /// Scales <paramref name="gradients"/> so that their Euclidean norm is at most <paramref name="maxNorm"/>; returns the
-    /// norm they had. Gradients already within the norm are left as they are.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not a positive finite number.</exception>
-    public static float ClipByNorm(Span<float> gradients, float maxNorm)
-    {
-        if (!(maxNorm > 0) || !float.IsFinite(maxNorm))
-            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum norm must be a positive finite number.");
-        float norm = TensorPrimitives.Norm(gradients);
-        if (norm > maxNorm) TensorPrimitives.Multiply(gradients, maxNorm / norm, gradients);
-        return norm;
-    }
 }
