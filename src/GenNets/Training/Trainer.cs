@@ -88,11 +88,11 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1, or fewer epochs than a resumed checkpoint has done.</exception>
-    /// <exception cref="ArgumentException">A data set does not fit the network (features, targets, labels, lengths), the training set is empty, or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
-    /// <exception cref="InvalidOperationException">Early stopping watches a metric the validation does not have (or there is no validation set).</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network (features, targets, labels, lengths), the training set is empty, early stopping watches a metric the validation set cannot give (or there is none), or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
     /// <exception cref="TrainingDivergedException">A loss or gradient became NaN or infinite; the weights are those of the last good step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the weights are those of the last step.</exception>
     /// <exception cref="IOException">A checkpoint could not be written (the previous one is intact).</exception>
+    /// <exception cref="InvalidOperationException">Early stopping watches R², which a validation set with a column of equal targets does not define.</exception>
     public IReadOnlyList<EpochResult> Fit(Dataset train, int epochs, int batchSize, Dataset? validation = null,
         IProgress<TrainingProgress>? progress = null, int seed = 0, CancellationToken cancellationToken = default)
     {
@@ -107,7 +107,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1, or fewer epochs than a resumed checkpoint has done.</exception>
-    /// <exception cref="ArgumentException">A data set does not fit the network, the training set is empty, or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network, the training set is empty, early stopping watches a metric the validation set cannot give (or there is none), or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
     public IEnumerable<EpochResult> Epochs(Dataset train, int epochs, int batchSize, Dataset? validation = null,
         IProgress<TrainingProgress>? progress = null, int seed = 0, CancellationToken cancellationToken = default)
     {
@@ -117,6 +117,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         CheckCompatible(train, nameof(train));
         if (validation is not null) CheckCompatible(validation, nameof(validation));
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
+        if (EarlyStopping is { } stopping) CheckWatchable(stopping, validation);
         batchSize = Math.Min(batchSize, train.Count); // no batch is larger than the set, so the buffers below fit in memory as the set does
         if (_resumed is { } r)
         {
@@ -214,6 +215,18 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         return new EpochResult(epoch + 1, (float)(lossSum / batches.Count),
             batches.Labels is not null && outSize > 1 && counted > 0 ? (float)correct / counted : null,
             val?.Loss, val?.Accuracy, Optimizer.LearningRate, clock.Elapsed, val);
+    }
+
+    // Early stopping needs a validation set that has the metric it watches.
+    private void CheckWatchable(EarlyStopping stopping, Dataset? validation)
+    {
+        bool labels = validation?.Labels is not null, classes = labels && Network.Layers[^1].OutputShape[^1] > 1;
+        string? missing = validation is null ? "a validation set"
+            : stopping.Metric == EarlyStoppingMetric.ValidationAccuracy && !classes ? "a validation set of class labels, and more than one output"
+            : stopping.Metric is EarlyStoppingMetric.ValidationMeanAbsoluteError or EarlyStoppingMetric.ValidationR2 && labels ? "a validation set of float targets"
+            : null;
+        if (missing is not null)
+            throw new ArgumentException($"Early stopping watches {stopping.Metric}, which needs {missing}.", nameof(validation));
     }
 
     // Early stopping's bookkeeping after an epoch: the best value and weights, the epochs without improvement, and the stop.

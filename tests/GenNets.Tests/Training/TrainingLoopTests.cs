@@ -175,8 +175,10 @@ public sealed class TrainingLoopTests : IDisposable
     public void EarlyStopping_WithoutAValidationSet_SaysWhy()
     {
         var trainer = new Trainer<FashionLikeNet>(new FashionLikeNet(), new Adam()) { EarlyStopping = new EarlyStopping() };
-        var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(Blobs(32, 1), 2, 16));
-        Assert.Contains("no validation set", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => trainer.Epochs(Blobs(32, 1), 2, 16)); // at the call, before any training
+        Assert.Equal("Early stopping watches ValidationLoss, which needs a validation set. (Parameter 'validation')", e.Message);
+        var r2 = new Trainer<FashionLikeNet>(new FashionLikeNet(), new Adam()) { EarlyStopping = new EarlyStopping(EarlyStoppingMetric.ValidationR2) };
+        Assert.Contains("needs a validation set of float targets", Assert.Throws<ArgumentException>(() => r2.Epochs(Blobs(32, 1), 2, 16, validation: Blobs(8, 2))).Message);
     }
 
     [Fact]
