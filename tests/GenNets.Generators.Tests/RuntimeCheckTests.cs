@@ -71,6 +71,46 @@ public class RuntimeCheckTests
     }
 
     [Fact]
+    public void RuntimeOfAnotherContract_WhoseTypesFitThePlaceholder_GetsIt_SoCodeUsingTheNetworkCompiles()
+    {
+        // This repository's runtime, compiled from source with the next contract number: a later release.
+        string root = Path.Combine(GeneratorHarness.RepositoryRoot(), "src", "GenNets");
+        var trees = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(f => File.ReadAllText(f))
+            .Select(text => text.Replace($"public const int Version = {RuntimeContract.Expected};", $"public const int Version = {RuntimeContract.Expected + 1};"))
+            .Append("[assembly: System.Reflection.AssemblyInformationalVersion(\"9.9.0\")]")
+            .Select(text => CSharpSyntaxTree.ParseText(text, GeneratorHarness.ParseOptions))
+            .ToList();
+        Assert.Contains(trees, t => t.ToString().Contains($"public const int Version = {RuntimeContract.Expected + 1};", StringComparison.Ordinal));
+        var later = CSharpCompilation.Create("GenNets", trees, GeneratorHarness.Framework.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
+
+        var (output, result) = Run(GeneratorHarness.CompileAgainst([later.ToMetadataReference()], SnapshotTests.Mlp, """
+            namespace Samples;
+            public static class User
+            {
+                public static float Use()
+                {
+                    var n = new FashionMlp(1);
+                    n.Forward(new float[FashionMlp.InputSize], new float[FashionMlp.OutputSize]);
+                    GenNets.INetwork network = n;
+                    return n.Parameters[0] + network.ParameterCount + FashionMlp.Layer0WeightOffset;
+                }
+            }
+            """));
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(DiagnosticIds.RuntimeMismatch, diagnostic.Id);
+        Assert.Contains($"runtime GenNets.dll 9.9.0 has contract {RuntimeContract.Expected + 1};", Message(diagnostic));
+        string generated = Assert.Single(result.GeneratedTrees).ToString();
+        Assert.Contains("The declaration of this network has errors", generated); // the placeholder, not the network's code
+        Assert.DoesNotContain("GenNets.Kernels", generated);
+        var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, GeneratorHarness.Describe(errors));
+    }
+
+    [Fact]
     public void RuntimeOlderThanTheContract_GetsGN0040WithContractNone()
     {
         var (_, result) = Run(GeneratorHarness.CompileAgainst([FakeRuntime(null, "0.9.1")], Network));
