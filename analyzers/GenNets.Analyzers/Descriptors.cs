@@ -14,11 +14,8 @@ internal static class Descriptors
     private const string Layers = "GenNets.Layers";
     private const string Loss = "GenNets.Loss";
 
-    /// <summary>docs/diagnostics.md in the repository: each diagnostic's help link is its section there (the heading "## GN0001" has the anchor "#gn0001").</summary>
-    public const string HelpBase = "https://github.com/gennets/gennets/blob/main/docs/diagnostics.md";
-
-    /// <summary>The help link of diagnostic <paramref name="id"/>.</summary>
-    public static string HelpLink(string id) => HelpBase + "#" + id.ToLowerInvariant();
+    /// <summary>The help link of diagnostic <paramref name="id"/>: its section of docs/diagnostics.md.</summary>
+    public static string HelpLink(string id) => DiagnosticIds.HelpLink(id);
 
     private static DiagnosticDescriptor Make(string id, string title, string message, string category, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
@@ -144,7 +141,9 @@ internal static class Descriptors
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
-        NegativePadding, NonFiniteValue, DerivedNetwork, MemberCollision, LongSimpleRnn, EveryStateKept);
+        NegativePadding, NonFiniteValue, DerivedNetwork, MemberCollision, LongSimpleRnn, EveryStateKept,
+        // Reported by the generator, which checks the runtime it writes code against; listed here so that the table is whole.
+        RuntimeContract.Mismatch, RuntimeContract.Missing);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = All.ToDictionary(d => d.Id);
 

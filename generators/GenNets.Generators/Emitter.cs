@@ -14,7 +14,8 @@ namespace GenNets.Generators;
 /// </summary>
 internal static class Emitter
 {
-    private const string Generated = "[global::System.CodeDom.Compiler.GeneratedCode(\"GenNets.Generators\", \"1.0.0\")]";
+    // The generator's own version, so that a generated file says which GenNets wrote it.
+    private static readonly string Generated = $"[global::System.CodeDom.Compiler.GeneratedCode(\"GenNets.Generators\", {Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(RuntimeContract.GeneratorVersion, quote: true)})]";
     private const string Kernels = "global::GenNets.Kernels.";
     private const string Pool = "global::GenNets.Threading.";
     private const string RoSpan = "global::System.ReadOnlySpan<float>";

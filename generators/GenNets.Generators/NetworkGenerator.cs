@@ -9,9 +9,10 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace GenNets.Generators;
 
 /// <summary>
-/// Generates each network's members from its attributes. Diagnostics are the analyzers' job: this
+/// Generates each network's members from its attributes. Diagnostics of the declarations are the analyzers' job: this
 /// generator quietly emits a placeholder for an invalid network, so that the user sees the GN
-/// diagnostics and not a cascade of "member not found" errors.
+/// diagnostics and not a cascade of "member not found" errors. It reports only what it alone can tell: that the
+/// runtime the project references is not the one its code is written for (GN0040), or is missing (GN0041).
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class NetworkGenerator : IIncrementalGenerator
@@ -29,12 +30,53 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             .Where(static m => m is not null)
             .WithTrackingName(TrackingNames.Models);
 
-        context.RegisterSourceOutput(models, static (spc, model) =>
+        // The runtime the generated code will call: read on every compilation, but equal (so cached downstream) until
+        // the references change. Generated code is written only against the contract this generator knows.
+        var runtime = context.CompilationProvider
+            .Select(static (compilation, ct) => RuntimeCheck.Read(compilation, ct))
+            .WithTrackingName(TrackingNames.Runtime);
+
+        context.RegisterSourceOutput(models.Combine(runtime), static (spc, pair) =>
         {
-            var source = Emitter.Emit(model!, spc.CancellationToken);
-            spc.AddSource(model!.Spec.HintName, source);
+            var (model, runtime) = (pair.Left!, pair.Right);
+            if (runtime.Matches)
+            {
+                spc.AddSource(model.Spec.HintName, Emitter.Emit(model, spc.CancellationToken));
+                return;
+            }
+            // Another contract: the network's code would call kernels that are not there, or not the same. GN0040 says so;
+            // a placeholder keeps the code that uses the network compiling, if even the placeholder compiles against that runtime.
+            if (runtime.PlaceholderFits(Placeholder.FamilyOf(model.Spec)))
+                spc.AddSource(model.Spec.HintName, Emitter.Emit(model with { Network = null }, spc.CancellationToken));
         });
+
+        // GN0040 on each network class, when the runtime is not the one the generated code is written for. A site changes
+        // with every edit of its file; with the runtime right, none passes the filter, so nothing downstream runs again.
+        var mismatched = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                NetworkParser.InputAttributeName,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, _) => NetworkSite.Of((ClassDeclarationSyntax)ctx.TargetNode))
+            .Combine(runtime)
+            .Where(static pair => pair.Right is { Referenced: true, Matches: false });
+        context.RegisterSourceOutput(mismatched, static (spc, pair) => spc.ReportDiagnostic(Mismatch(pair.Left, pair.Right)));
+
+        // GN0041 (or GN0040 for a GenNets.dll without the attributes) on each class whose [Input] binds to nothing while
+        // GenNets layers sit beside it: the generator runs, but the attributes' assembly is not the runtime it knows.
+        // With the runtime referenced, [Input] binds, and no site is made.
+        var unresolved = context.SyntaxProvider
+            .CreateSyntaxProvider(static (node, _) => RuntimeCheck.IsInputAttribute(node), static (ctx, ct) => RuntimeCheck.UnresolvedNetwork(ctx, ct))
+            .Where(static site => site is not null)
+            .Combine(runtime)
+            .Where(static pair => !pair.Right.Matches);
+        context.RegisterSourceOutput(unresolved, static (spc, pair) => spc.ReportDiagnostic(pair.Right.Referenced
+            ? Mismatch(pair.Left!, pair.Right)
+            : Diagnostic.Create(RuntimeContract.Missing, pair.Left!.Location, pair.Left.ClassName, RuntimeContract.GeneratorVersion)));
     }
+
+    private static Diagnostic Mismatch(NetworkSite site, RuntimeInfo runtime)
+        => Diagnostic.Create(RuntimeContract.Mismatch, site.Location, site.ClassName, RuntimeContract.GeneratorVersion,
+            RuntimeContract.Expected, runtime.Version, runtime.Contract?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
 
     private static GenerationModel? BuildModel(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -71,4 +113,5 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
 public static class TrackingNames
 {
     public const string Models = "GenNets.Models";
+    public const string Runtime = "GenNets.Runtime";
 }

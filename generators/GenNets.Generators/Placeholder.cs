@@ -94,6 +94,13 @@ internal static class Placeholder
             }
     }
 
+    /// <summary>
+    /// A source file holding the placeholder of a small network of <paramref name="family"/>, in a namespace of its own:
+    /// compiled against a runtime, it tells whether the placeholders of that family would compile against it.
+    /// </summary>
+    public static string ProbeSource(NetworkFamily family)
+        => Emitter.Emit(new GenerationModel(Canonical(family) with { Namespace = "GenNetsPlaceholderProbe" }, null), default);
+
     private sealed record Member(string Name, string Text, bool ExplicitInterface, bool Constant);
 
     private sealed record Template(string BaseList, ImmutableArray<Member> Members);

@@ -62,17 +62,21 @@ internal static class AnalyzerHarness
     public static CSharpCompilation Compile(string source)
         => Empty.Value.AddSyntaxTrees(CSharpSyntaxTree.ParseText(source, ParseOptions, path: "Test.cs"));
 
-    private static Compilation Generate(string source)
+    private static Compilation Generate(string source, string? editorConfig = null)
     {
+        var compilation = editorConfig is null ? Compile(source) : EditorConfig.Apply(Compile(source), editorConfig);
         CSharpGeneratorDriver.Create([new NetworkGenerator().AsSourceGenerator()], parseOptions: ParseOptions)
-            .RunGeneratorsAndUpdateCompilation(Compile(source), out var withGenerated, out _);
+            .RunGeneratorsAndUpdateCompilation(compilation, out var withGenerated, out _);
         return withGenerated;
     }
 
     /// <summary>Generator, then analyzer: every diagnostic the user would see, GN and compiler alike (one pass over the compilation).</summary>
-    public static async Task<ImmutableArray<Diagnostic>> Diagnose(string source)
+    public static Task<ImmutableArray<Diagnostic>> Diagnose(string source) => Diagnose(source, null);
+
+    /// <summary>As <see cref="Diagnose(string)"/>, with <paramref name="editorConfig"/> as the project's .editorconfig (null for none).</summary>
+    public static async Task<ImmutableArray<Diagnostic>> Diagnose(string source, string? editorConfig)
     {
-        var all = await Generate(source).WithAnalyzers([new NetworkAnalyzer()]).GetAllDiagnosticsAsync(CancellationToken.None);
+        var all = await Generate(source, editorConfig).WithAnalyzers([new NetworkAnalyzer()]).GetAllDiagnosticsAsync(CancellationToken.None);
         var crashes = all.Where(d => d.Id == "AD0001").ToList();
         Assert.True(crashes.Count == 0, string.Join("\n", crashes));
         return all;

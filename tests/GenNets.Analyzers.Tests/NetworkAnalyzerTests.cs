@@ -502,6 +502,59 @@ public class NetworkAnalyzerTests
         """, "Layer 1 (SimpleRNN) returns its state at each of the 20 steps, and layer 3 (Flatten) joins all of them into one vector of 80");
 }
 
+/// <summary>A user sets a GN diagnostic's severity in .editorconfig or a global analyzer config, as for the compiler's own.</summary>
+public class SeverityConfigTests
+{
+    private const string Huge = """
+        using GenNets;
+        [Input(10000)] [Dense(8000)]
+        public partial class Huge { }
+        """;
+
+    [Theory]
+    [InlineData(null, DiagnosticSeverity.Warning)]
+    [InlineData("none", null)]
+    [InlineData("silent", DiagnosticSeverity.Hidden)]
+    [InlineData("suggestion", DiagnosticSeverity.Info)]
+    [InlineData("error", DiagnosticSeverity.Error)]
+    public async Task WarningGN0010_TakesTheSeverityOfTheEditorConfig(string? setting, DiagnosticSeverity? expected)
+    {
+        string? config = setting is null ? null : $"root = true\n\n[*.cs]\ndotnet_diagnostic.GN0010.severity = {setting}\n";
+        var reported = (await AnalyzerHarness.Diagnose(Huge, config)).Where(d => d.Id == "GN0010").ToList();
+        if (expected is null) Assert.Empty(reported);
+        else Assert.Equal(expected, Assert.Single(reported).Severity);
+    }
+
+    [Fact]
+    public async Task EditorConfigSection_AppliesOnlyToTheFilesItMatches()
+    {
+        var reported = await AnalyzerHarness.Diagnose(Huge, "root = true\n\n[Other*.cs]\ndotnet_diagnostic.GN0010.severity = none\n");
+        Assert.Equal(DiagnosticSeverity.Warning, Assert.Single(reported, d => d.Id == "GN0010").Severity);
+    }
+
+    [Theory]
+    [InlineData("none", null)]
+    [InlineData("error", DiagnosticSeverity.Error)]
+    public async Task WarningGN0010_TakesTheSeverityOfAGlobalConfig(string setting, DiagnosticSeverity? expected)
+    {
+        var reported = (await AnalyzerHarness.Diagnose(Huge, $"is_global = true\ndotnet_diagnostic.GN0010.severity = {setting}\n")).Where(d => d.Id == "GN0010").ToList();
+        if (expected is null) Assert.Empty(reported);
+        else Assert.Equal(expected, Assert.Single(reported).Severity);
+    }
+
+    [Fact]
+    public async Task ErrorGN0005_CanBeLoweredToAWarning_AndCodeUsingThePlaceholderCompiles()
+    {
+        var diagnostics = await AnalyzerHarness.Diagnose("""
+            using GenNets;
+            [Input(3)] [Dense(0)]
+            public partial class Empty { public static int Size => InputSize; }
+            """, "root = true\n\n[*.cs]\ndotnet_diagnostic.GN0005.severity = warning\n");
+        Assert.Equal(DiagnosticSeverity.Warning, Assert.Single(diagnostics, d => d.Id == "GN0005").Severity);
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+}
+
 /// <summary>Every diagnostic's help link leads to its own section of docs/diagnostics.md.</summary>
 public class HelpLinkTests
 {

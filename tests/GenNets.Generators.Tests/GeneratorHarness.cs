@@ -14,14 +14,16 @@ namespace GenNets.Generators.Tests;
 /// </summary>
 internal static class GeneratorHarness
 {
-    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
-    {
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+    /// <summary>The running framework's assemblies, without GenNets.dll.</summary>
+    public static readonly Lazy<ImmutableArray<MetadataReference>> Framework = new(() =>
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(p => Path.GetFileName(p) is var f && (f.StartsWith("System.", StringComparison.Ordinal) || f is "mscorlib.dll" or "netstandard.dll"))
-            .Append(typeof(GenNets.INetwork).Assembly.Location)
-            .Distinct();
-        return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
-    });
+            .Distinct()
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray());
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+        Framework.Value.Add(MetadataReference.CreateFromFile(typeof(GenNets.INetwork).Assembly.Location)));
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
@@ -32,6 +34,14 @@ internal static class GeneratorHarness
 
     public static CSharpCompilation Compile(params string[] sources)
         => Empty.Value.AddSyntaxTrees(sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")));
+
+    /// <summary>
+    /// A compilation of <paramref name="sources"/> against the framework and <paramref name="runtime"/> in place of
+    /// this repository's GenNets.dll (none, for a project that lacks the runtime).
+    /// </summary>
+    public static CSharpCompilation CompileAgainst(IEnumerable<MetadataReference> runtime, params string[] sources)
+        => Empty.Value.WithReferences(Framework.Value.AddRange(runtime))
+            .AddSyntaxTrees(sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")));
 
     public static GeneratorDriver Driver(bool trackSteps = false)
         => CSharpGeneratorDriver.Create(

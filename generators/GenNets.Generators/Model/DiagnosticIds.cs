@@ -41,6 +41,16 @@ internal static class DiagnosticIds
     public const string LongSimpleRnn = "GN0030";
     public const string EveryStateKept = "GN0031";
 
+    // GN0040–GN0049: the build itself (the generator reports these, not the analyzer).
+    public const string RuntimeMismatch = "GN0040";
+    public const string RuntimeMissing = "GN0041";
+
+    /// <summary>docs/diagnostics.md in the repository: each diagnostic's help link is its section there (the heading "## GN0001" has the anchor "#gn0001").</summary>
+    private const string HelpBase = "https://github.com/gennets/gennets/blob/main/docs/diagnostics.md";
+
+    /// <summary>The help link of diagnostic <paramref name="id"/>.</summary>
+    public static string HelpLink(string id) => HelpBase + "#" + id.ToLowerInvariant();
+
     /// <summary>Steps above which a SimpleRNN draws GN0030.</summary>
     public const int LongSequenceSteps = 100;
 
