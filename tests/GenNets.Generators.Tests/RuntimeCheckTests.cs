@@ -123,7 +123,7 @@ public class RuntimeCheckTests
     [Fact]
     public void EveryNetworkClass_GetsItsOwnGN0040()
     {
-        var (_, result) = Run(GeneratorHarness.CompileAgainst([FakeRuntime("2")],
+        var (_, result) = Run(GeneratorHarness.CompileAgainst([FakeRuntime("99")],
             "using GenNets; namespace A { [Input(4)] [Dense(3)] public partial class One { } [Input(2)] [Dense(1)] public partial class Two { } }"));
         Assert.Equal(["GN0040 One", "GN0040 Two"], result.Diagnostics.Select(d => d.Id + " " + d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)).OrderBy(s => s));
     }
