@@ -7,7 +7,6 @@ using GenNetsApp;
 //   dotnet run -c Release                            synthetic data: points inside or outside a circle
 //   dotnet run -c Release -- --csv points.csv        your own rows of x,y,label (with a header row)
 //   dotnet run -c Release -- --epochs 50
-// Run in Release: a Debug build trains several times slower.
 string? csv = null;
 int epochs = 20;
 for (int i = 0; i < args.Length; i++)
