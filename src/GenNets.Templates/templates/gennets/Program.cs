@@ -29,9 +29,11 @@ try
 
     var model = new Classifier(seed: 42);
     Console.WriteLine(model.Summary());
-    var trainer = new Trainer<Classifier>(model, new Adam(0.01f));
-    var history = trainer.Fit(train, epochs, batchSize: 32, validation, progress: new EpochReport(), seed: 42);
-    Console.WriteLine($"trained {epochs} epochs: loss {history[0].TrainLoss:F4} -> {history[^1].TrainLoss:F4}");
+    // A progress bar per epoch and a line of results as each ends; the best epoch's weights are kept.
+    var trainer = new Trainer<Classifier>(model, new Adam(0.01f)) { EarlyStopping = new EarlyStopping(patience: 5) };
+    var history = trainer.Fit(train, epochs, batchSize: 32, validation, progress: new ConsoleProgressBar(), seed: 42);
+    Console.WriteLine($"trained {history.Count} epochs: loss {history[0].TrainLoss:F4} -> {history[^1].TrainLoss:F4}" +
+        (trainer.StoppedEarly ? $"; stopped early, keeping epoch {trainer.BestEpoch}" : ""));
 
     model.Save("model.safetensors");
     var reloaded = new Classifier(seed: 0);
@@ -61,14 +63,4 @@ static Dataset Circle(int count, int seed)
         labels[i] = x * x + y * y < 0.49f ? 1 : 0;
     }
     return Dataset.WithLabels(features, 2, labels);
-}
-
-// One line per epoch, as it ends (the trainer also reports each batch, with Completed left null).
-sealed class EpochReport : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress value)
-    {
-        if (value.Completed is { } e)
-            Console.WriteLine($"epoch {e.Epoch}/{value.Epochs}  loss {e.TrainLoss:F4}  validation accuracy {e.ValidationAccuracy:P1}  {e.Elapsed.TotalMilliseconds:F0} ms");
-    }
 }
