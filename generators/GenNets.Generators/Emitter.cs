@@ -373,13 +373,15 @@ internal static class Emitter
             w.Line();
         }
         w.Line("// Part `part` of `parts` of a batch: a contiguous run of samples, fixed by the batch size and the part count, taken");
-        w.Line($"// {InferenceBlockRows} samples at a time at most, so that the scratch stays bounded whatever the batch.");
+        w.Line($"// {InferenceBlockRows} samples at a time at most, so that the scratch stays bounded whatever the batch. The blocks are of");
+        w.Line("// equal sizes, so that a part of many samples never leaves a short block to a kernel that rounds otherwise.");
         w.Line(Generated);
         w.Open(plan.Recurrent ? $"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs, {ReadOnlyIntSpan} lengths)" : $"private void InferPart(int part, int parts, {RoSpan} inputs, {Span} outputs)");
         w.Line("int batch = inputs.Length / InputSize;");
-        w.Line($"int end = {Pool}WorkerPool.Start(batch, part + 1, parts);");
-        w.Open($"for (int start = {Pool}WorkerPool.Start(batch, part, parts); start < end; start += {InferenceBlockRows})");
-        w.Line($"int rows = global::System.Math.Min({InferenceBlockRows}, end - start);");
+        w.Line($"int partStart = {Pool}WorkerPool.Start(batch, part, parts), partRows = {Pool}WorkerPool.Start(batch, part + 1, parts) - partStart;");
+        w.Line($"int blocks = partRows / {InferenceBlockRows} + (partRows % {InferenceBlockRows} == 0 ? 0 : 1); // of as equal sizes as can be: none is left with a few samples");
+        w.Open("for (int block = 0; block < blocks; block++)");
+        w.Line($"int start = partStart + {Pool}WorkerPool.Start(partRows, block, blocks), rows = partStart + {Pool}WorkerPool.Start(partRows, block + 1, blocks) - start;");
         if (plan.StripFeatures > 0)
         {
             string stripRows = plan.StripPositions == 1 ? "rows" : $"rows * {plan.StripPositions}";

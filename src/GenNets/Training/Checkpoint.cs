@@ -113,6 +113,9 @@ public static class Checkpoint
                 file.ReadAsFloat(found, copy);
                 staged.Add((values, copy));
             }
+        foreach (var t in file.Tensors)
+            if (t.Name.StartsWith("optimizer.", StringComparison.Ordinal) && !state.Any(b => "optimizer." + b.Name == t.Name))
+                problems.Add($"it holds '{t.Name}', which this {optimizer.GetType().Name} does not keep (another momentum, or another kind of optimizer?)");
         if (problems.Count > 0) throw Bad(path, string.Join("; ", problems));
         var extra = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var t in file.Tensors)

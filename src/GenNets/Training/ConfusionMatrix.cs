@@ -86,20 +86,31 @@ public sealed class ConfusionMatrix
         return p + r == 0 ? 0 : 2 * p * r / (p + r);
     }
 
-    /// <summary>The mean of <see cref="Precision"/> over the classes (macro average).</summary>
+    /// <summary>The mean of <see cref="Precision"/> over the classes that occur (macro average; see <see cref="MacroF1"/>).</summary>
     public double MacroPrecision => Mean(Precision);
 
-    /// <summary>The mean of <see cref="Recall"/> over the classes (macro average).</summary>
+    /// <summary>The mean of <see cref="Recall"/> over the classes that occur (macro average; see <see cref="MacroF1"/>).</summary>
     public double MacroRecall => Mean(Recall);
 
-    /// <summary>The mean of <see cref="F1"/> over the classes (macro average, as scikit-learn's <c>average='macro'</c>).</summary>
+    /// <summary>
+    /// The mean of <see cref="F1"/> over the classes that occur as an actual or a predicted class, as scikit-learn's
+    /// <c>average='macro'</c> (whose labels are those in the true values and the predictions); 0 when nothing was counted.
+    /// </summary>
     public double MacroF1 => Mean(F1);
 
     private double Mean(Func<int, double> metric)
     {
         double sum = 0;
-        for (int c = 0; c < Classes; c++) sum += metric(c);
-        return sum / Classes;
+        int occurring = 0;
+        for (int c = 0; c < Classes; c++)
+        {
+            long seen = 0;
+            for (int k = 0; k < Classes; k++) seen += _counts[c * Classes + k] + _counts[k * Classes + c];
+            if (seen == 0) continue;
+            sum += metric(c);
+            occurring++;
+        }
+        return occurring == 0 ? 0 : sum / occurring;
     }
 
     /// <summary>

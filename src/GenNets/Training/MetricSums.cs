@@ -5,14 +5,14 @@ namespace GenNets.Training;
 
 /// <summary>
 /// Sums from which an <see cref="Evaluation"/>'s metrics come, added to batch by batch: a confusion matrix for class labels,
-/// and for float targets the absolute errors and, per output column, the sums R² needs (in double, so that a large set
-/// loses nothing to rounding).
+/// and for float targets the absolute errors and, per output column, what R² needs: the residuals and the targets' spread
+/// about their mean, updated one value at a time (Welford), in double, so that targets far from zero lose nothing.
 /// </summary>
 internal sealed class MetricSums
 {
     private readonly int _cols;
     private readonly ConfusionMatrix? _confusion;
-    private readonly double[]? _sum, _sumSquares, _residual;
+    private readonly double[]? _mean, _spread, _residual; // per column: the targets' running mean and Σ(t − mean)² (Welford), Σ(t − y)²
     private double _absolute;
     private long _rows;
 
@@ -26,8 +26,8 @@ internal sealed class MetricSums
         }
         else
         {
-            _sum = new double[cols];
-            _sumSquares = new double[cols];
+            _mean = new double[cols];
+            _spread = new double[cols];
             _residual = new double[cols];
         }
     }
@@ -48,15 +48,15 @@ internal sealed class MetricSums
                 _rows++;
                 if (_confusion is not null)
                     _confusion.Add(labels[row], TensorPrimitives.IndexOfMax(y));
-                else if (_sum is not null)
+                else if (_mean is not null)
                 {
                     var t = values.Slice(row * _cols, _cols);
                     for (int c = 0; c < _cols; c++)
                     {
-                        double target = t[c], error = target - y[c];
+                        double target = t[c], error = target - y[c], delta = target - _mean[c];
                         _absolute += Math.Abs(error);
-                        _sum[c] += target;
-                        _sumSquares![c] += target * target;
+                        _mean[c] += delta / _rows;
+                        _spread![c] += delta * (target - _mean[c]);
                         _residual![c] += error * error;
                     }
                 }
@@ -68,20 +68,19 @@ internal sealed class MetricSums
     public ConfusionMatrix? Confusion => _confusion;
 
     /// <summary>The mean absolute error over every value, for float targets.</summary>
-    public float? MeanAbsoluteError => _sum is null || _rows == 0 ? null : (float)(_absolute / (_rows * _cols));
+    public float? MeanAbsoluteError => _mean is null || _rows == 0 ? null : (float)(_absolute / (_rows * _cols));
 
     /// <summary>R² per column averaged over the columns, for float targets; null when a column's targets are all equal.</summary>
     public float? R2
     {
         get
         {
-            if (_sum is null || _rows == 0) return null;
+            if (_mean is null || _rows == 0) return null;
             double total = 0;
             for (int c = 0; c < _cols; c++)
             {
-                double mean = _sum[c] / _rows, spread = _sumSquares![c] - _rows * mean * mean;
-                if (!(spread > 1e-12 * Math.Max(1, _sumSquares[c]))) return null;
-                total += 1 - _residual![c] / spread;
+                if (!(_spread![c] > 0)) return null; // every target of the column equal: R² is not defined
+                total += 1 - _residual![c] / _spread[c];
             }
             return (float)(total / _cols);
         }

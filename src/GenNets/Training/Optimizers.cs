@@ -89,7 +89,7 @@ public abstract class Optimizer
 
     private IReadOnlyList<ParameterTensor>? _tensors; // the layout of the step in progress
     private static readonly PartAction UpdatePart = static (state, part, parts, gradients, parameters) =>
-        ((Optimizer)state).UpdateRange(parameters, gradients, parameters.Length * part / parts, parameters.Length * (part + 1) / parts);
+        ((Optimizer)state).UpdateRange(parameters, gradients, WorkerPool.Start(parameters.Length, part, parts), WorkerPool.Start(parameters.Length, part + 1, parts));
 
     /// <summary>
     /// Applies one update to <paramref name="parameters"/> from <paramref name="gradients"/>, laid out as <paramref name="tensors"/>:

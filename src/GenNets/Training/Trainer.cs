@@ -119,6 +119,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
         if (EarlyStopping is { } stopping) CheckWatchable(stopping, validation);
         batchSize = Math.Min(batchSize, train.Count); // no batch is larger than the set, so the buffers below fit in memory as the set does
+        Network.Reserve(batchSize); // a batch too large for the network's buffers is refused here, not when training starts
         if (_resumed is { } r)
         {
             if (r.Seed != seed || r.BatchSize != batchSize || r.TrainCount != train.Count)
@@ -158,7 +159,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         _history.Clear();
         _history.AddRange(state.History);
         StoppedEarly = state.Stopped;
-        BestEpoch = state.BestEpoch;
+        BestEpoch = EarlyStopping is { RestoreBestWeights: true } ? state.BestEpoch : null;
         var batches = new Batches(Network, train, batchSize, seed);
         for (int e = 0; e < state.EpochsDone; e++) batches.Shuffle(); // the shuffles of the epochs done: the same order from here on
         for (int epoch = state.EpochsDone; epoch < epochs && !state.Stopped; epoch++)
@@ -179,7 +180,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     {
         var net = Network;
         float factor = Schedule?.Factor(epoch, epochs) ?? 1f;
-        if (Schedule is not null || WarmupSteps > 0) Optimizer.LearningRate = Optimizer.BaseLearningRate * factor;
+        if (Schedule is not null || WarmupSteps > 0) SetLearningRate(factor);
         batches.Shuffle();
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
@@ -189,10 +190,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = batches.Fill(b);
-            if (WarmupSteps > 0 && Optimizer.StepCount < WarmupSteps)
-                Optimizer.LearningRate = Optimizer.BaseLearningRate * factor * (Optimizer.StepCount + 1) / WarmupSteps;
-            else if (WarmupSteps > 0)
-                Optimizer.LearningRate = Optimizer.BaseLearningRate * factor;
+            if (WarmupSteps > 0) SetLearningRate(Optimizer.StepCount < WarmupSteps ? factor * (Optimizer.StepCount + 1) / WarmupSteps : factor);
             float loss;
             try
             {
@@ -204,7 +202,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
                 throw Diverged(e, epoch + 1, b + 1, batches.Inputs(n));
             }
             lossSum += loss;
-            if (batches.Labels is { } labels && outSize > 1)
+            if (batches.Labels is { } labels && outSize / batches.PerSample > 1)
                 // Accuracy as seen in training (dropout on), like Keras reports it: no extra pass.
                 CountCorrect(net.TrainingOutputs, labels.AsSpan(0, n * batches.PerSample), n, batches.PerSample, outSize / batches.PerSample,
                     batches.Lengths is { } l ? l.AsSpan(0, n) : default, ref correct, ref counted);
@@ -213,9 +211,12 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         clock.Stop();
         Evaluation? val = validation is null ? null : Evaluate(validation, Math.Max(batches.Size, 256));
         return new EpochResult(epoch + 1, (float)(lossSum / batches.Count),
-            batches.Labels is not null && outSize > 1 && counted > 0 ? (float)correct / counted : null,
+            counted > 0 ? (float)correct / counted : null,
             val?.Loss, val?.Accuracy, Optimizer.LearningRate, clock.Elapsed, val);
     }
+
+    // The base rate times a factor; a schedule that decays below what a float holds keeps the smallest positive rate.
+    private void SetLearningRate(float factor) => Optimizer.LearningRate = Math.Max(Optimizer.BaseLearningRate * factor, float.Epsilon);
 
     // Early stopping needs a validation set that has the metric it watches.
     private void CheckWatchable(EarlyStopping stopping, Dataset? validation)
@@ -253,8 +254,6 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// <exception cref="ArgumentException">The data set does not fit the network.</exception>
     public Evaluation Evaluate(Dataset data, int batchSize = 256)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        CheckCompatible(data, nameof(data));
         return Evaluation(Network, data, batchSize);
     }
 
@@ -270,9 +269,8 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+        CheckCompatible(network, data, nameof(data));
         int inSize = network.InputSize, outSize = network.OutputSize;
-        if (data.FeatureSize != inSize)
-            throw new ArgumentException($"The network takes {inSize} input values per sample but the data set has {data.FeatureSize}.", nameof(data));
         batchSize = Math.Max(1, Math.Min(batchSize, data.Count)); // no batch is larger than the set
         var outputs = new float[batchSize * outSize];
         double lossSum = 0, weightSum = 0;
@@ -347,9 +345,11 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         return Losses.BinaryCrossEntropyWithLogits(outputs, t, default, rows, 1);
     }
 
-    private void CheckCompatible(Dataset data, string name)
+    private void CheckCompatible(Dataset data, string name) => CheckCompatible(Network, data, name);
+
+    // A data set fits a network when its features, targets (labels or values, per sample or per step) and lengths do.
+    private static void CheckCompatible(INetwork net, Dataset data, string name)
     {
-        var net = Network;
         if (data.Lengths is not null)
         {
             if (net is not ISequenceNetwork sequences)

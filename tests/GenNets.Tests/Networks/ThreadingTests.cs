@@ -87,6 +87,26 @@ public class ThreadingTests
     };
 
     [Theory]
+    [InlineData(1025)]
+    [InlineData(1030)]
+    [InlineData(2060)]
+    public void LargeBatchInference_GivesTheSameBits_AtAnyThreadCount(int batch)
+    {
+        // Inference takes a part 1,024 samples at a time at most: blocks of equal sizes, so no thread count leaves a block
+        // too short for the strip kernel (which the row kernel would round otherwise).
+        var x = Check.Random(batch * FashionMlp.InputSize, 40);
+        float[] Infer(int threads)
+        {
+            var outputs = new float[batch * FashionMlp.OutputSize];
+            new FashionMlp(seed: 41) { Threads = threads }.Forward(x, outputs, batch);
+            return outputs;
+        }
+        var one = Infer(1);
+        foreach (int threads in new[] { 2, 3, 4, 16 })
+            Assert.True(one.AsSpan().SequenceEqual(Infer(threads)), $"batch {batch}: outputs differ between 1 and {threads} threads");
+    }
+
+    [Theory]
     [MemberData(nameof(NetworksAndThreads))]
     public void Training_GivesTheSameBits_AtAnyThreadCount(string name, int threads)
     {

@@ -85,4 +85,18 @@ public class OptimizerTests
         sgd.Step(new float[6], new float[6], Layout);
         Assert.Throws<InvalidOperationException>(() => sgd.Step(new float[3], new float[3], [new ParameterTensor("x", "l", 0, [3], true)]));
     }
+
+    [Fact]
+    public void AStepSplitOverManyThreads_UpdatesEveryParameter_OfABigBuffer()
+    {
+        // 35 million parameters in 64 parts: part × length passes 2³¹, where a split computed in 32 bits went negative
+        // and left the last parts' parameters unchanged while counting the step.
+        const int count = 35_000_000;
+        var parameters = new float[count];
+        var gradients = new float[count];
+        gradients.AsSpan().Fill(1f);
+        var sgd = new Sgd(1f) { Threads = 64 };
+        sgd.Step(parameters, gradients, [new ParameterTensor("w", "layer 0", 0, [count], Decays: false)]);
+        Assert.Equal(-1, parameters.AsSpan().IndexOfAnyExcept(-1f));
+    }
 }

@@ -244,6 +244,54 @@ public sealed class TrainingLoopTests : IDisposable
     }
 
     [Fact]
+    public void TrainAccuracy_IsNotReported_ForOneLogitPerStep()
+    {
+        // One binary logit per position: there is no class to take the largest of, so no accuracy (as validation has none).
+        var x = Check.Random(20 * 12, 30);
+        var data = Dataset.WithStepLabels(x, 12, Enumerable.Repeat(1, 20 * 4).ToArray(), steps: 4);
+        var history = new Trainer<StepLogits>(new StepLogits(seed: 1), new Adam(1e-2f)).Fit(data, 3, 10, validation: data);
+        Assert.All(history, e => Assert.Null(e.TrainAccuracy));
+        Assert.All(history, e => Assert.Null(e.ValidationAccuracy));
+    }
+
+    [Fact]
+    public void Evaluation_OfADataSetThatDoesNotFit_IsRefused()
+    {
+        var net = new Regressor(seed: 1);
+        var wide = Dataset.WithTargets(new float[3 * 13], 13, new float[3 * 8], 8);
+        var e = Assert.Throws<ArgumentException>(() => Trainer<Regressor>.Evaluation(net, wide));
+        Assert.Contains("2 outputs", e.Message);
+        Assert.Contains("8 targets", e.Message);
+    }
+
+    [Fact]
+    public void MacroAverages_TakeTheClassesThatOccur_AsScikitLearnDoes()
+    {
+        // Ten classes, but only 0 and 1 occur: the macro F1 is the mean of those two, not a tenth of their sum.
+        var m = new ConfusionMatrix(10);
+        m.Add(0, 0); m.Add(0, 1); m.Add(1, 1); m.Add(1, 1);
+        Assert.Equal((m.F1(0) + m.F1(1)) / 2, m.MacroF1, 12);
+        Assert.Equal((1.0 + 2.0 / 3) / 2, m.MacroPrecision, 12);
+        Assert.Equal(0, new ConfusionMatrix(3).MacroF1);
+    }
+
+    [Fact]
+    public void Checkpoint_OfSgdWithMomentum_IsRefusedBySgdWithout()
+    {
+        var data = Blobs(32, 31);
+        var net = new FashionLikeNet(seed: 1);
+        var withMomentum = new Sgd(0.1f, momentum: 0.9f);
+        new Trainer<FashionLikeNet>(net, withMomentum).Fit(data, 1, 16);
+        string path = Path.Combine(_dir, "m.ckpt");
+        Checkpoint.Save(path, net, withMomentum);
+        var copy = new FashionLikeNet(seed: 2);
+        var before = copy.Parameters.ToArray();
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, copy, new Sgd(0.1f)));
+        Assert.Contains("'optimizer.momentum_buffer'", e.Message);
+        Assert.True(before.AsSpan().SequenceEqual(copy.Parameters));
+    }
+
+    [Fact]
     public void ConsoleProgressBar_PrintsOneLinePerEpoch_WhenNotInteractive()
     {
         var output = new StringWriter();
@@ -256,3 +304,9 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Contains("val F1", lines[2]);
     }
 }
+
+// One binary logit per step of a sequence: per-position binary classification.
+[Input(4, 3)]
+[Dense(1)]
+[Loss(LossKind.BinaryCrossEntropyWithLogits)]
+public partial class StepLogits { }
