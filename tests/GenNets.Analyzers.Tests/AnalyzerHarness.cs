@@ -64,7 +64,7 @@ internal static class AnalyzerHarness
 
     private static Compilation Generate(string source, string? editorConfig = null)
     {
-        var compilation = editorConfig is null ? Compile(source) : EditorConfig.Apply(Compile(source), editorConfig);
+        var compilation = editorConfig is null ? Compile(source) : Generators.Tests.EditorConfig.Apply(Compile(source), editorConfig);
         CSharpGeneratorDriver.Create([new NetworkGenerator().AsSourceGenerator()], parseOptions: ParseOptions)
             .RunGeneratorsAndUpdateCompilation(compilation, out var withGenerated, out _);
         return withGenerated;

@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis;
 namespace GenNets.Generators.Tests;
 
 /// <summary>
-/// An .editorconfig applied the way the compiler applies one: parsed by Roslyn's own AnalyzerConfig, its
+/// (Shared by the generator and analyzer tests.) An .editorconfig applied the way the compiler applies one: parsed by Roslyn's own AnalyzerConfig, its
 /// <c>dotnet_diagnostic.ID.severity</c> entries given to the compilation per source file.
 /// </summary>
 internal sealed class EditorConfig : SyntaxTreeOptionsProvider
@@ -15,10 +15,13 @@ internal sealed class EditorConfig : SyntaxTreeOptionsProvider
 
     private EditorConfig(AnalyzerConfigSet set) => _set = set;
 
-    /// <summary>The compilation's options with <paramref name="text"/> as the .editorconfig at the root of its source files.</summary>
+    /// <summary>
+    /// The compilation's options with <paramref name="text"/> as the .editorconfig at the root of its source files (or,
+    /// when it says <c>is_global = true</c>, as a global analyzer config).
+    /// </summary>
     public static TCompilation Apply<TCompilation>(TCompilation compilation, string text) where TCompilation : Compilation
     {
-        var config = AnalyzerConfig.Parse(text, "/.editorconfig");
+        var config = AnalyzerConfig.Parse(text, text.Contains("is_global = true") ? "/.globalconfig" : "/.editorconfig");
         var options = compilation.Options.WithSyntaxTreeOptionsProvider(new EditorConfig(AnalyzerConfigSet.Create(ImmutableArray.Create(config))));
         return (TCompilation)compilation.WithOptions(options);
     }
