@@ -133,7 +133,7 @@ public static class Program
     private static void Print(Dictionary<(string, int, string), double> r, double peak1, double peak2)
     {
         Console.WriteLine();
-        Console.WriteLine($"FP32 peak measured in this run: {peak1.ToString("F1", Inv)} GFLOP/s on 1 thread, {peak2.ToString("F1", Inv)} on 2");
+        Console.WriteLine($"FP32 peak measured in this run with {PeakBenchmark.Width} (the widest this CPU accelerates): {peak1.ToString("F1", Inv)} GFLOP/s on 1 thread, {peak2.ToString("F1", Inv)} on 2");
         Console.WriteLine();
         Console.WriteLine("| network | measure | threads | GenNets | ONNX Runtime | GenNets speed-up | GenNets GFLOP/s | share of peak |");
         Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
