@@ -68,7 +68,7 @@ public sealed class Conv2DGeometry
         Int128 patch = (Int128)inChannels * kernelHeight * kernelWidth, positions = (Int128)outHeight * outWidth;
         Int128 wide = (outHeight * paddedWidth + 15) / 16 * 16;
         Int128 padded = inChannels * paddedHeight * paddedWidth + wide + kernelWidth + 16;
-        Int128 turnedStride = outChannels + 16; // Gemm.PaddedStride(outChannels) is at most outChannels + 15
+        Int128 turnedStride = outChannels + 32; // Gemm.PaddedStride(outChannels) is at most outChannels + 31
         (Int128 Floats, string What)[] extents =
         [
             ((Int128)inChannels * height * width, "An input sample"),

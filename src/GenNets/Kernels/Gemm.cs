@@ -37,6 +37,19 @@ public static class Gemm
         Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
         if (!bias.IsEmpty) Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
 
+        if (Vector512.IsHardwareAccelerated) MultiplyTransposed<Width512, Vector512<float>>(a, b, c, m, n, k, reverse, accumulate);
+        else if (Vector256.IsHardwareAccelerated) MultiplyTransposed<Width256, Vector256<float>>(a, b, c, m, n, k, reverse, accumulate);
+        else MultiplyTransposed<Width128, Vector128<float>>(a, b, c, m, n, k, reverse, accumulate);
+
+        if (!bias.IsEmpty)
+            for (int i = 0; i < m; i++)
+                System.Numerics.Tensors.TensorPrimitives.Add(c.Slice(i * n, n), bias.Slice(0, n), c.Slice(i * n, n));
+    }
+
+    // C (+)= A·Bᵀ at one vector width, sizes already checked (the tests call each width).
+    internal static void MultiplyTransposed<TWidth, TVector>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool reverse, bool accumulate)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
@@ -53,48 +66,46 @@ public static class Gemm
             ref float b2 = ref Unsafe.Add(ref b0, 2 * k);
             ref float b3 = ref Unsafe.Add(ref b0, 3 * k);
             for (; i + 2 <= m; i += 2)
-                Dot2x4(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref ra, (i + 1) * k), ref b0, ref b1, ref b2, ref b3, k, ref Unsafe.Add(ref rc, i * n + j), n, accumulate);
+                Dot2x4<TWidth, TVector>(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref ra, (i + 1) * k), ref b0, ref b1, ref b2, ref b3, k, ref Unsafe.Add(ref rc, i * n + j), n, accumulate);
             if (i < m)
-                Dot1x4(ref Unsafe.Add(ref ra, i * k), ref b0, ref b1, ref b2, ref b3, k, ref Unsafe.Add(ref rc, i * n + j), accumulate);
+                Dot1x4<TWidth, TVector>(ref Unsafe.Add(ref ra, i * k), ref b0, ref b1, ref b2, ref b3, k, ref Unsafe.Add(ref rc, i * n + j), accumulate);
         }
         for (int j = 4 * blocks; j < n; j++)
             for (int i = 0; i < m; i++)
             {
-                float dot = Dot1x1(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k);
+                float dot = Dot1x1<TWidth, TVector>(ref Unsafe.Add(ref ra, i * k), ref Unsafe.Add(ref rb, j * k), k);
                 Unsafe.Add(ref rc, i * n + j) = accumulate ? Unsafe.Add(ref rc, i * n + j) + dot : dot;
             }
-
-        if (!bias.IsEmpty)
-            for (int i = 0; i < m; i++)
-                System.Numerics.Tensors.TensorPrimitives.Add(c.Slice(i * n, n), bias.Slice(0, n), c.Slice(i * n, n));
     }
 
     // Two rows of A against four rows of B: eight accumulators, six loads per eight FMAs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot2x4(ref float a0, ref float a1, ref float b0, ref float b1, ref float b2, ref float b3, int k, ref float c, int ldc, bool accumulate)
+    private static void Dot2x4<TWidth, TVector>(ref float a0, ref float a1, ref float b0, ref float b1, ref float b2, ref float b3, int k, ref float c, int ldc, bool accumulate)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        nuint p = 0, end = (nuint)(k - k % Lanes);
-        for (; p < end; p += Lanes)
+        TVector c00 = TWidth.Zero, c01 = TWidth.Zero, c02 = TWidth.Zero, c03 = TWidth.Zero;
+        TVector c10 = TWidth.Zero, c11 = TWidth.Zero, c12 = TWidth.Zero, c13 = TWidth.Zero;
+        int lanes = TWidth.Count;
+        nuint p = 0, end = (nuint)(k - k % lanes);
+        for (; p < end; p += (nuint)lanes)
         {
-            var x0 = Vector256.LoadUnsafe(ref a0, p);
-            var x1 = Vector256.LoadUnsafe(ref a1, p);
-            var w = Vector256.LoadUnsafe(ref b0, p);
-            c00 = Vector256.FusedMultiplyAdd(x0, w, c00);
-            c10 = Vector256.FusedMultiplyAdd(x1, w, c10);
-            w = Vector256.LoadUnsafe(ref b1, p);
-            c01 = Vector256.FusedMultiplyAdd(x0, w, c01);
-            c11 = Vector256.FusedMultiplyAdd(x1, w, c11);
-            w = Vector256.LoadUnsafe(ref b2, p);
-            c02 = Vector256.FusedMultiplyAdd(x0, w, c02);
-            c12 = Vector256.FusedMultiplyAdd(x1, w, c12);
-            w = Vector256.LoadUnsafe(ref b3, p);
-            c03 = Vector256.FusedMultiplyAdd(x0, w, c03);
-            c13 = Vector256.FusedMultiplyAdd(x1, w, c13);
+            var x0 = TWidth.Load(ref a0, p);
+            var x1 = TWidth.Load(ref a1, p);
+            var w = TWidth.Load(ref b0, p);
+            c00 = TWidth.MultiplyAdd(x0, w, c00);
+            c10 = TWidth.MultiplyAdd(x1, w, c10);
+            w = TWidth.Load(ref b1, p);
+            c01 = TWidth.MultiplyAdd(x0, w, c01);
+            c11 = TWidth.MultiplyAdd(x1, w, c11);
+            w = TWidth.Load(ref b2, p);
+            c02 = TWidth.MultiplyAdd(x0, w, c02);
+            c12 = TWidth.MultiplyAdd(x1, w, c12);
+            w = TWidth.Load(ref b3, p);
+            c03 = TWidth.MultiplyAdd(x0, w, c03);
+            c13 = TWidth.MultiplyAdd(x1, w, c13);
         }
-        float s00 = Vector256.Sum(c00), s01 = Vector256.Sum(c01), s02 = Vector256.Sum(c02), s03 = Vector256.Sum(c03);
-        float s10 = Vector256.Sum(c10), s11 = Vector256.Sum(c11), s12 = Vector256.Sum(c12), s13 = Vector256.Sum(c13);
+        float s00 = TWidth.Sum(c00), s01 = TWidth.Sum(c01), s02 = TWidth.Sum(c02), s03 = TWidth.Sum(c03);
+        float s10 = TWidth.Sum(c10), s11 = TWidth.Sum(c11), s12 = TWidth.Sum(c12), s13 = TWidth.Sum(c13);
         for (int q = (int)end; q < k; q++)
         {
             float x0 = Unsafe.Add(ref a0, q), x1 = Unsafe.Add(ref a1, q);
@@ -107,33 +118,35 @@ public static class Gemm
 
     // One row of A against four rows of B, unrolled twice along k so eight FMA chains stay in flight.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot1x4(ref float a0, ref float b0, ref float b1, ref float b2, ref float b3, int k, ref float c, bool accumulate)
+    private static void Dot1x4<TWidth, TVector>(ref float a0, ref float b0, ref float b1, ref float b2, ref float b3, int k, ref float c, bool accumulate)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
-        nuint p = 0, end2 = (nuint)(k - k % (2 * Lanes)), end = (nuint)(k - k % Lanes);
-        for (; p < end2; p += 2 * Lanes)
+        TVector c0 = TWidth.Zero, c1 = TWidth.Zero, c2 = TWidth.Zero, c3 = TWidth.Zero;
+        TVector d0 = TWidth.Zero, d1 = TWidth.Zero, d2 = TWidth.Zero, d3 = TWidth.Zero;
+        int lanes = TWidth.Count;
+        nuint p = 0, end2 = (nuint)(k - k % (2 * lanes)), end = (nuint)(k - k % lanes), step = (nuint)lanes;
+        for (; p < end2; p += 2 * step)
         {
-            var x = Vector256.LoadUnsafe(ref a0, p);
-            var y = Vector256.LoadUnsafe(ref a0, p + Lanes);
-            c0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b0, p), c0);
-            c1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b1, p), c1);
-            c2 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b2, p), c2);
-            c3 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b3, p), c3);
-            d0 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b0, p + Lanes), d0);
-            d1 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b1, p + Lanes), d1);
-            d2 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b2, p + Lanes), d2);
-            d3 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref b3, p + Lanes), d3);
+            var x = TWidth.Load(ref a0, p);
+            var y = TWidth.Load(ref a0, p + step);
+            c0 = TWidth.MultiplyAdd(x, TWidth.Load(ref b0, p), c0);
+            c1 = TWidth.MultiplyAdd(x, TWidth.Load(ref b1, p), c1);
+            c2 = TWidth.MultiplyAdd(x, TWidth.Load(ref b2, p), c2);
+            c3 = TWidth.MultiplyAdd(x, TWidth.Load(ref b3, p), c3);
+            d0 = TWidth.MultiplyAdd(y, TWidth.Load(ref b0, p + step), d0);
+            d1 = TWidth.MultiplyAdd(y, TWidth.Load(ref b1, p + step), d1);
+            d2 = TWidth.MultiplyAdd(y, TWidth.Load(ref b2, p + step), d2);
+            d3 = TWidth.MultiplyAdd(y, TWidth.Load(ref b3, p + step), d3);
         }
-        for (; p < end; p += Lanes)
+        for (; p < end; p += step)
         {
-            var x = Vector256.LoadUnsafe(ref a0, p);
-            c0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b0, p), c0);
-            c1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b1, p), c1);
-            c2 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b2, p), c2);
-            c3 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref b3, p), c3);
+            var x = TWidth.Load(ref a0, p);
+            c0 = TWidth.MultiplyAdd(x, TWidth.Load(ref b0, p), c0);
+            c1 = TWidth.MultiplyAdd(x, TWidth.Load(ref b1, p), c1);
+            c2 = TWidth.MultiplyAdd(x, TWidth.Load(ref b2, p), c2);
+            c3 = TWidth.MultiplyAdd(x, TWidth.Load(ref b3, p), c3);
         }
-        float s0 = Vector256.Sum(c0 + d0), s1 = Vector256.Sum(c1 + d1), s2 = Vector256.Sum(c2 + d2), s3 = Vector256.Sum(c3 + d3);
+        float s0 = TWidth.Sum(TWidth.Add(c0, d0)), s1 = TWidth.Sum(TWidth.Add(c1, d1)), s2 = TWidth.Sum(TWidth.Add(c2, d2)), s3 = TWidth.Sum(TWidth.Add(c3, d3));
         for (int q = (int)end; q < k; q++)
         {
             float x = Unsafe.Add(ref a0, q);
@@ -156,13 +169,15 @@ public static class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot1x1(ref float a0, ref float b0, int k)
+    private static float Dot1x1<TWidth, TVector>(ref float a0, ref float b0, int k)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        Vector256<float> acc = default;
-        nuint p = 0, end = (nuint)(k - k % Lanes);
-        for (; p < end; p += Lanes)
-            acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a0, p), Vector256.LoadUnsafe(ref b0, p), acc);
-        float s = Vector256.Sum(acc);
+        TVector acc = TWidth.Zero;
+        int lanes = TWidth.Count;
+        nuint p = 0, end = (nuint)(k - k % lanes);
+        for (; p < end; p += (nuint)lanes)
+            acc = TWidth.MultiplyAdd(TWidth.Load(ref a0, p), TWidth.Load(ref b0, p), acc);
+        float s = TWidth.Sum(acc);
         for (int q = (int)end; q < k; q++) s += Unsafe.Add(ref a0, q) * Unsafe.Add(ref b0, q);
         return s;
     }
@@ -201,29 +216,59 @@ public static class Gemm
         Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
         if (!bias.IsEmpty) Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
 
+        // The widest vectors take the columns they can; the narrower ones the rest, so that a width of 8 or 24 columns
+        // does not fall to the scalar loop on a machine with 16-float registers.
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated) j = MultiplyAccumulate<Width512, Vector512<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
+        if (Vector256.IsHardwareAccelerated) j = MultiplyAccumulate<Width256, Vector256<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
+        j = MultiplyAccumulate<Width128, Vector128<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
+        ScalarColumns(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
+    }
+
+    // C's columns from `first` on at one width, as many as fill whole vectors; returns where it stopped. Sizes already
+    // checked (the tests call each width, and the scalar loop for the rest).
+    internal static int MultiplyAccumulate<TWidth, TVector>(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
+        Span<float> c, int m, int n, int kk, bool accumulate, int first)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
         // The accumulators' starting values: C itself, the bias, or zero.
         bool hasBias = !accumulate && !bias.IsEmpty;
         ref float rbias = ref MemoryMarshal.GetReference(bias);
-
-        // A column block of B (kk rows of 16 floats) stays hot while every six rows of C pass.
-        int j = 0;
-        for (; j + 2 * Lanes <= n; j += 2 * Lanes)
+        int lanes = TWidth.Count, j = first;
+        if (m == 1)
         {
-            for (int i = 0; i < m; i += 6)
-                Axpy6x16(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, i * n + j), n, kk, accumulate, Math.Min(6, m - i),
-                    hasBias, ref Unsafe.Add(ref rbias, j));
+            // One row (a recurrent step of one sequence): eight vectors of columns at a time, each an FMA chain of its own.
+            for (; j + 8 * lanes <= n; j += 8 * lanes)
+                AxpyRow8<TWidth, TVector>(ref ra, colStride, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, j), kk, accumulate, hasBias, ref Unsafe.Add(ref rbias, j));
         }
-        for (; j + Lanes <= n; j += Lanes)
-            for (int i = 0; i < m; i++)
-                Axpy1xV(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, i * n + j), kk, 1, accumulate,
-                    hasBias, ref Unsafe.Add(ref rbias, j));
-        for (; j < n; j++)
+        // A column block of B (kk rows of two vectors) stays hot while every six rows of C pass. A lone last vector is
+        // taken as a pair of two equal ones (the same values computed and stored twice).
+        for (; j + lanes <= n; j += 2 * lanes)
+        {
+            nint second = j + 2 * lanes <= n ? lanes : 0;
+            for (int i = 0; i < m; i += 6)
+                Axpy6x2<TWidth, TVector>(ref ra, i, rowStride, colStride, ref Unsafe.Add(ref rb, j), ldb, second, ref Unsafe.Add(ref rc, i * n + j), n, second, kk, accumulate,
+                    Math.Min(6, m - i), hasBias, ref Unsafe.Add(ref rbias, j), second);
+            if (second == 0) return j + lanes;
+        }
+        return j;
+    }
+
+    // The columns from `first` on one at a time.
+    private static void ScalarColumns(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
+        Span<float> c, int m, int n, int kk, bool accumulate, int first)
+    {
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        bool hasBias = !accumulate && !bias.IsEmpty;
+        for (int j = first; j < n; j++)
             for (int i = 0; i < m; i++)
             {
-                float s = accumulate ? Unsafe.Add(ref rc, i * n + j) : hasBias ? Unsafe.Add(ref rbias, j) : 0f;
+                float s = accumulate ? Unsafe.Add(ref rc, i * n + j) : hasBias ? bias[j] : 0f;
                 for (int p = 0; p < kk; p++)
                     s += Unsafe.Add(ref ra, i * rowStride + p * colStride) * Unsafe.Add(ref rb, p * ldb + j);
                 Unsafe.Add(ref rc, i * n + j) = s;
@@ -232,108 +277,143 @@ public static class Gemm
 
     /// <summary>
     /// A row stride of at least <paramref name="width"/> floats for a matrix laid out to be B of <see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>:
-    /// rounded up to whole vectors, plus half a cache line when that lands on a multiple of 256 bytes.
+    /// rounded up to whole cache lines (16 floats), so that no vector load of a row splits a line, plus one more line
+    /// when that lands on a multiple of 256 bytes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="width"/> is negative, or too large for its padded stride to be an <see cref="int"/>.</exception>
     public static int PaddedStride(int width)
     {
         Sizes.NotNegative(width, nameof(width));
-        Sizes.Fits((long)width + 2 * Lanes, nameof(width), "A padded row stride");
-        int stride = (width + Lanes - 1) / Lanes * Lanes;
-        return stride % 64 == 0 ? stride + Lanes : stride;
+        long stride = ((long)width + CacheLine - 1) / CacheLine * CacheLine;
+        if (stride % 64 == 0) stride += CacheLine;
+        Sizes.Fits(stride, nameof(width), "A padded row stride");
+        return (int)stride;
     }
 
-    // Six rows of C by 16 columns: twelve accumulators, two loads and six broadcasts per twelve FMAs. With fewer
-    // than six rows left, the missing ones repeat the last (equal values stored twice), so every FMA chain stays independent.
+    private const int CacheLine = 16; // floats in 64 bytes
+
+    // Six rows of C by two vectors of columns (the second `second` floats after the first in B, in C and in the bias):
+    // twelve accumulators, two loads and six broadcasts per twelve FMAs. With 512-bit vectors that is 32 columns, or two
+    // strips side by side. With fewer than six rows left, the missing ones repeat the last (equal values stored twice),
+    // so every FMA chain stays independent.
     // The loop keeps two moving offsets and the rows' offsets in registers; C's row addresses are found again after it
     // (kept live across the loop, they made the JIT spill three pointers that every step reloaded: 74 → 83 GFLOP/s).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy6x16(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int ldc, int kk, bool accumulate, int rows,
-        bool hasBias, ref float bias)
+    private static void Axpy6x2<TWidth, TVector>(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, nint bSecond, ref float c, int ldc, nint cSecond,
+        int kk, bool accumulate, int rows, bool hasBias, ref float bias, nint biasSecond)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int last = rows - 1;
-        Axpy6x16Rows(ref Unsafe.Add(ref a, i * rowStride), Math.Min(1, last) * rowStride, Math.Min(2, last) * rowStride, Math.Min(3, last) * rowStride,
-            Math.Min(4, last) * rowStride, Math.Min(5, last) * rowStride, colStride, ref b, ldb, ref c, ldc, kk, accumulate, rows, hasBias, ref bias);
+        Axpy6x2Rows<TWidth, TVector>(ref Unsafe.Add(ref a, i * rowStride), Math.Min(1, last) * rowStride, Math.Min(2, last) * rowStride, Math.Min(3, last) * rowStride,
+            Math.Min(4, last) * rowStride, Math.Min(5, last) * rowStride, colStride, ref b, ldb, bSecond, ref c, ldc, cSecond, kk, accumulate, rows, hasBias, ref bias, biasSecond);
     }
 
     // The same, with A's six rows at a0 and at offsets o1 to o5 from it (a missing row's offset is the last row's).
     // Not inlined: in the callers' loops the registers their variables hold would be spilled from this one's.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Axpy6x16Rows(ref float a0, nint o1, nint o2, nint o3, nint o4, nint o5, int colStride, ref float b, int ldb, ref float c, int ldc, int kk,
-        bool accumulate, int rows, bool hasBias, ref float bias)
+    private static void Axpy6x2Rows<TWidth, TVector>(ref float a0, nint o1, nint o2, nint o3, nint o4, nint o5, int colStride, ref float b, int ldb, nint bSecond,
+        ref float c, int ldc, nint cSecond, int kk, bool accumulate, int rows, bool hasBias, ref float bias, nint biasSecond)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int last = rows - 1;
-        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        nuint cs = (nuint)cSecond;
+        TVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate)
         {
-            c00 = Vector256.LoadUnsafe(ref c); c01 = Vector256.LoadUnsafe(ref c, 8);
+            c00 = TWidth.Load(ref c); c01 = TWidth.Load(ref c, cs);
             ref float r = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
-            c10 = Vector256.LoadUnsafe(ref r); c11 = Vector256.LoadUnsafe(ref r, 8);
+            c10 = TWidth.Load(ref r); c11 = TWidth.Load(ref r, cs);
             r = ref Unsafe.Add(ref c, Math.Min(2, last) * ldc);
-            c20 = Vector256.LoadUnsafe(ref r); c21 = Vector256.LoadUnsafe(ref r, 8);
+            c20 = TWidth.Load(ref r); c21 = TWidth.Load(ref r, cs);
             r = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
-            c30 = Vector256.LoadUnsafe(ref r); c31 = Vector256.LoadUnsafe(ref r, 8);
+            c30 = TWidth.Load(ref r); c31 = TWidth.Load(ref r, cs);
             r = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
-            c40 = Vector256.LoadUnsafe(ref r); c41 = Vector256.LoadUnsafe(ref r, 8);
+            c40 = TWidth.Load(ref r); c41 = TWidth.Load(ref r, cs);
             r = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
-            c50 = Vector256.LoadUnsafe(ref r); c51 = Vector256.LoadUnsafe(ref r, 8);
+            c50 = TWidth.Load(ref r); c51 = TWidth.Load(ref r, cs);
         }
         else if (hasBias)
         {
-            c00 = c10 = c20 = c30 = c40 = c50 = Vector256.LoadUnsafe(ref bias);
-            c01 = c11 = c21 = c31 = c41 = c51 = Vector256.LoadUnsafe(ref bias, 8);
+            c00 = c10 = c20 = c30 = c40 = c50 = TWidth.Load(ref bias);
+            c01 = c11 = c21 = c31 = c41 = c51 = TWidth.Load(ref bias, (nuint)biasSecond);
         }
         else
         {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = default;
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = TWidth.Zero;
         }
         // The references move after the loop's test, never past the last step: moved once more they could point
         // beyond the array (A read transposed steps a whole row), which a managed reference must not.
         nint step = colStride, ldbn = ldb;
+        nuint bs = (nuint)bSecond;
         ref float ap = ref a0;
         ref float bp = ref b;
         for (int p = kk; p > 0;)
         {
-            var w0 = Vector256.LoadUnsafe(ref bp);
-            var w1 = Vector256.LoadUnsafe(ref bp, 8);
-            var x = Vector256.Create(ap); c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
-            x = Vector256.Create(Unsafe.Add(ref ap, o1)); c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
-            x = Vector256.Create(Unsafe.Add(ref ap, o2)); c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
-            x = Vector256.Create(Unsafe.Add(ref ap, o3)); c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
-            x = Vector256.Create(Unsafe.Add(ref ap, o4)); c40 = Vector256.FusedMultiplyAdd(x, w0, c40); c41 = Vector256.FusedMultiplyAdd(x, w1, c41);
-            x = Vector256.Create(Unsafe.Add(ref ap, o5)); c50 = Vector256.FusedMultiplyAdd(x, w0, c50); c51 = Vector256.FusedMultiplyAdd(x, w1, c51);
+            var w0 = TWidth.Load(ref bp);
+            var w1 = TWidth.Load(ref bp, bs);
+            var x = TWidth.Broadcast(ap); c00 = TWidth.MultiplyAdd(x, w0, c00); c01 = TWidth.MultiplyAdd(x, w1, c01);
+            x = TWidth.Broadcast(Unsafe.Add(ref ap, o1)); c10 = TWidth.MultiplyAdd(x, w0, c10); c11 = TWidth.MultiplyAdd(x, w1, c11);
+            x = TWidth.Broadcast(Unsafe.Add(ref ap, o2)); c20 = TWidth.MultiplyAdd(x, w0, c20); c21 = TWidth.MultiplyAdd(x, w1, c21);
+            x = TWidth.Broadcast(Unsafe.Add(ref ap, o3)); c30 = TWidth.MultiplyAdd(x, w0, c30); c31 = TWidth.MultiplyAdd(x, w1, c31);
+            x = TWidth.Broadcast(Unsafe.Add(ref ap, o4)); c40 = TWidth.MultiplyAdd(x, w0, c40); c41 = TWidth.MultiplyAdd(x, w1, c41);
+            x = TWidth.Broadcast(Unsafe.Add(ref ap, o5)); c50 = TWidth.MultiplyAdd(x, w0, c50); c51 = TWidth.MultiplyAdd(x, w1, c51);
             if (--p == 0) break;
             ap = ref Unsafe.Add(ref ap, step);
             bp = ref Unsafe.Add(ref bp, ldbn);
         }
-        // The missing rows alias the last, so the rows are stored last first: row `last` gets its own values last.
+        // The missing rows alias the last, so the rows are stored last first: row `last` gets its own values last. The
+        // second vector is stored before the first, which it equals when it is the first (cSecond 0).
         ref float row = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
-        c50.StoreUnsafe(ref row); c51.StoreUnsafe(ref row, 8);
+        TWidth.Store(c51, ref row, cs); TWidth.Store(c50, ref row);
         row = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
-        c40.StoreUnsafe(ref row); c41.StoreUnsafe(ref row, 8);
+        TWidth.Store(c41, ref row, cs); TWidth.Store(c40, ref row);
         row = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
-        c30.StoreUnsafe(ref row); c31.StoreUnsafe(ref row, 8);
+        TWidth.Store(c31, ref row, cs); TWidth.Store(c30, ref row);
         row = ref Unsafe.Add(ref c, Math.Min(2, last) * ldc);
-        c20.StoreUnsafe(ref row); c21.StoreUnsafe(ref row, 8);
+        TWidth.Store(c21, ref row, cs); TWidth.Store(c20, ref row);
         row = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
-        c10.StoreUnsafe(ref row); c11.StoreUnsafe(ref row, 8);
-        c00.StoreUnsafe(ref c); c01.StoreUnsafe(ref c, 8);
+        TWidth.Store(c11, ref row, cs); TWidth.Store(c10, ref row);
+        TWidth.Store(c01, ref c, cs); TWidth.Store(c00, ref c);
     }
 
-    // One row of C by `vectors` (1 to 4) vectors of columns.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy1xV(ref float a, int i, int rowStride, int colStride, ref float b, int ldb, ref float c, int kk, int vectors, bool accumulate,
-        bool hasBias, ref float bias)
+    // One row of C by eight vectors of columns: eight FMA chains, eight loads and one broadcast per eight FMAs. Each
+    // output is its start plus the products in order of p, as in Axpy6x2, so a row gets the same bits either way.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AxpyRow8<TWidth, TVector>(ref float a, int colStride, ref float b, int ldb, ref float c, int kk, bool accumulate, bool hasBias, ref float bias)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        ref float a0 = ref Unsafe.Add(ref a, i * rowStride);
-        for (int v = 0; v < vectors; v++)
+        nuint l = (nuint)TWidth.Count;
+        TVector s0, s1, s2, s3, s4, s5, s6, s7;
+        if (accumulate || hasBias)
         {
-            nuint o = (nuint)(v * Lanes);
-            Vector256<float> acc = accumulate ? Vector256.LoadUnsafe(ref c, o) : hasBias ? Vector256.LoadUnsafe(ref bias, o) : default;
-            for (int p = 0; p < kk; p++)
-                acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, p * colStride)), Vector256.LoadUnsafe(ref Unsafe.Add(ref b, p * ldb), o), acc);
-            acc.StoreUnsafe(ref c, o);
+            ref float start = ref accumulate ? ref c : ref bias;
+            s0 = TWidth.Load(ref start); s1 = TWidth.Load(ref start, l); s2 = TWidth.Load(ref start, 2 * l); s3 = TWidth.Load(ref start, 3 * l);
+            s4 = TWidth.Load(ref start, 4 * l); s5 = TWidth.Load(ref start, 5 * l); s6 = TWidth.Load(ref start, 6 * l); s7 = TWidth.Load(ref start, 7 * l);
         }
+        else
+        {
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = TWidth.Zero;
+        }
+        nint step = colStride, ldbn = ldb;
+        ref float ap = ref a;
+        ref float bp = ref b;
+        for (int p = kk; p > 0;)
+        {
+            var x = TWidth.Broadcast(ap);
+            s0 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp), s0);
+            s1 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, l), s1);
+            s2 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 2 * l), s2);
+            s3 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 3 * l), s3);
+            s4 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 4 * l), s4);
+            s5 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 5 * l), s5);
+            s6 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 6 * l), s6);
+            s7 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 7 * l), s7);
+            if (--p == 0) break;
+            ap = ref Unsafe.Add(ref ap, step);
+            bp = ref Unsafe.Add(ref bp, ldbn);
+        }
+        TWidth.Store(s0, ref c); TWidth.Store(s1, ref c, l); TWidth.Store(s2, ref c, 2 * l); TWidth.Store(s3, ref c, 3 * l);
+        TWidth.Store(s4, ref c, 4 * l); TWidth.Store(s5, ref c, 5 * l); TWidth.Store(s6, ref c, 6 * l); TWidth.Store(s7, ref c, 7 * l);
     }
 
     [ThreadStatic] private static float[]? t_strips;
@@ -476,33 +556,57 @@ public static class Gemm
         Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
         Sizes.Need(x.Length, StripLength(rows, k), nameof(x), "the strips of X [{0}, {1}]", rows, k);
         Sizes.Need(y.Length, StripLength(rows, n), nameof(y), "the strips of Y [{0}, {1}]", rows, n);
+        if (Vector512.IsHardwareAccelerated) MultiplyStrips<Width512, Vector512<float>>(w, bias, x, y, rows, n, k);
+        else if (Vector256.IsHardwareAccelerated) MultiplyStrips<Width256, Vector256<float>>(w, bias, x, y, rows, n, k);
+        else MultiplyStrips<Width128, Vector128<float>>(w, bias, x, y, rows, n, k);
+    }
+
+    // The strips' product at one width, sizes already checked.
+    internal static void MultiplyStrips<TWidth, TVector>(ReadOnlySpan<float> w, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, Span<float> y, int rows, int n, int k)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         ref float rw = ref MemoryMarshal.GetReference(w);
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float ry = ref MemoryMarshal.GetReference(y);
         int strips = (rows + StripWidth - 1) / StripWidth;
+        int lanes = TWidth.Count, perStrip = StripWidth / lanes;
 
         // Every output starts as its bias; the kernels add the products to it.
         for (int s = 0; s < strips; s++)
             for (int j = 0; j < n; j++)
             {
-                var b = Vector256.Create(bias[j]);
-                b.StoreUnsafe(ref ry, (nuint)((s * n + j) * StripWidth));
-                b.StoreUnsafe(ref ry, (nuint)((s * n + j) * StripWidth + Lanes));
+                var b = TWidth.Broadcast(bias[j]);
+                for (int o = 0; o < StripWidth; o += lanes)
+                    TWidth.Store(b, ref ry, (nuint)((s * n + j) * StripWidth + o));
             }
 
         // Up to four strips (64 samples) at a time, over at most StripDepth·4/group features (256 KB, half of L2): six
-        // rows of W stay in L1 while the strips stream past them from L2, so W is read from memory once per group.
+        // rows of W stay in L1 while the strips stream past them from L2, so W is read from memory once per group. The
+        // kernel takes two of the group's vectors side by side: with 512-bit vectors, two strips (a lone last one twice).
         for (int s0 = 0; s0 < strips; s0 += StripGroup)
         {
             int group = Math.Min(StripGroup, strips - s0);
             int depth = StripDepth * StripGroup / group;
+            int vectors = group * perStrip;
             for (int j = 0; j < n; j += 6)
                 for (int p0 = 0; p0 < k; p0 += depth)
                 {
                     int kk = Math.Min(depth, k - p0);
-                    for (int s = s0; s < s0 + group; s++)
-                        Axpy6x16(ref Unsafe.Add(ref rw, j * k + p0), 0, k, 1, ref Unsafe.Add(ref rx, (s * k + p0) * StripWidth), StripWidth,
-                            ref Unsafe.Add(ref ry, (s * n + j) * StripWidth), StripWidth, kk, accumulate: true, Math.Min(6, n - j), false, ref Unsafe.NullRef<float>());
+                    for (int v = 0; v < vectors; v += 2)
+                    {
+                        // Vector v of the group is strip s0 + v / perStrip, at column v % perStrip · lanes of it.
+                        int s = s0 + v / perStrip, column = v % perStrip * lanes;
+                        int xAt = (s * k + p0) * StripWidth + column, yAt = (s * n + j) * StripWidth + column;
+                        int xSecond = 0, ySecond = 0;
+                        if (v + 1 < vectors)
+                        {
+                            int s1 = s0 + (v + 1) / perStrip, column1 = (v + 1) % perStrip * lanes;
+                            xSecond = (s1 * k + p0) * StripWidth + column1 - xAt;
+                            ySecond = (s1 * n + j) * StripWidth + column1 - yAt;
+                        }
+                        Axpy6x2<TWidth, TVector>(ref Unsafe.Add(ref rw, j * k + p0), 0, k, 1, ref Unsafe.Add(ref rx, xAt), StripWidth, xSecond,
+                            ref Unsafe.Add(ref ry, yAt), StripWidth, ySecond, kk, accumulate: true, Math.Min(6, n - j), false, ref Unsafe.NullRef<float>(), 0);
+                    }
                 }
         }
     }
@@ -552,9 +656,9 @@ public static class Gemm
             }
     }
 
-    // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Axpy6x16. Not
+    // Six rows of A against 16 columns of the shifted rows of B; missing rows repeat the last, as in Axpy6x2. Not
     // inlined, with two moving pointers (A's column, the offset table) and C's rows found again after the loop, for
-    // the reason Axpy6x16Rows gives (inlined, two of A's row pointers were reloaded from the stack at every step).
+    // the reason Axpy6x2Rows gives (inlined, two of A's row pointers were reloaded from the stack at every step).
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Indirect6x16(ref float a, int k, ref float b, ref int offsets, ref float c, int ldc, int rows, bool fromBias, ref float bias)
     {
@@ -666,6 +770,15 @@ public static class Gemm
         Sizes.Need(offsets.Length, k, nameof(offsets), "B's k = {0} rows", k);
         Sizes.Need(c.Length, Sizes.Product(m, nameof(m), k, nameof(k)), nameof(c), "C [{0}, {1}]", m, k);
         Sizes.Need(b.Length, Reach(offsets.Slice(0, k), n), nameof(b), "B's rows, by the offsets, with n = {0}", n);
+        if (Vector512.IsHardwareAccelerated) MultiplyTransposedIndirect<Width512, Vector512<float>>(a, b, offsets, c, m, k, n, accumulate);
+        else if (Vector256.IsHardwareAccelerated) MultiplyTransposedIndirect<Width256, Vector256<float>>(a, b, offsets, c, m, k, n, accumulate);
+        else MultiplyTransposedIndirect<Width128, Vector128<float>>(a, b, offsets, c, m, k, n, accumulate);
+    }
+
+    // The same at one width, sizes already checked.
+    internal static void MultiplyTransposedIndirect<TWidth, TVector>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, Span<float> c, int m, int k, int n, bool accumulate)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
@@ -678,14 +791,14 @@ public static class Gemm
             ref float b3 = ref Unsafe.Add(ref rb, offsets[p0 + 3]);
             int i = 0;
             for (; i + 2 <= m; i += 2)
-                Dot2x4(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref ra, (i + 1) * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), k, accumulate);
+                Dot2x4<TWidth, TVector>(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref ra, (i + 1) * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), k, accumulate);
             if (i < m)
-                Dot1x4(ref Unsafe.Add(ref ra, i * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), accumulate);
+                Dot1x4<TWidth, TVector>(ref Unsafe.Add(ref ra, i * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), accumulate);
         }
         for (; p0 < k; p0++)
             for (int i = 0; i < m; i++)
             {
-                float dot = Dot1x1(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref rb, offsets[p0]), n);
+                float dot = Dot1x1<TWidth, TVector>(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref rb, offsets[p0]), n);
                 Unsafe.Add(ref rc, i * k + p0) = accumulate ? Unsafe.Add(ref rc, i * k + p0) + dot : dot;
             }
     }
@@ -709,17 +822,32 @@ public static class Gemm
         Sizes.Need(b.Length, kk == 0 || n == 0 ? 0 : (long)(kk - 1) * ldb + n, nameof(b), "B [{0}, {1}] with its rows ldb apart", kk, n);
         Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
         Sizes.Need(a.Length, Reach(offsets.Slice(0, m), kk), nameof(a), "A's rows, by the offsets, with kk = {0}", kk);
+        if (Vector512.IsHardwareAccelerated) MultiplyShiftedRows<Width512, Vector512<float>>(a, offsets, b, ldb, c, m, n, kk, accumulate);
+        else if (Vector256.IsHardwareAccelerated) MultiplyShiftedRows<Width256, Vector256<float>>(a, offsets, b, ldb, c, m, n, kk, accumulate);
+        else MultiplyShiftedRows<Width128, Vector128<float>>(a, offsets, b, ldb, c, m, n, kk, accumulate);
+    }
+
+    // The same at one width, sizes already checked: six rows by two vectors of columns at a time (n is a multiple of
+    // 16; with 512-bit vectors a lone last one is taken twice).
+    internal static void MultiplyShiftedRows<TWidth, TVector>(ReadOnlySpan<float> a, ReadOnlySpan<int> offsets, ReadOnlySpan<float> b, int ldb, Span<float> c, int m, int n, int kk, bool accumulate)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
-        for (int j = 0; j < n; j += StripWidth)
+        int lanes = TWidth.Count;
+        for (int j = 0; j < n; j += 2 * lanes)
+        {
+            nint second = j + 2 * lanes <= n ? lanes : 0;
             for (int i = 0; i < m; i += 6)
             {
                 int rows = Math.Min(6, m - i), last = rows - 1, at = offsets[i];
-                Axpy6x16Rows(ref Unsafe.Add(ref ra, at), offsets[i + Math.Min(1, last)] - at, offsets[i + Math.Min(2, last)] - at, offsets[i + Math.Min(3, last)] - at,
-                    offsets[i + Math.Min(4, last)] - at, offsets[i + Math.Min(5, last)] - at, 1, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, i * n + j), n, kk,
-                    accumulate, rows, false, ref Unsafe.NullRef<float>());
+                Axpy6x2Rows<TWidth, TVector>(ref Unsafe.Add(ref ra, at), offsets[i + Math.Min(1, last)] - at, offsets[i + Math.Min(2, last)] - at, offsets[i + Math.Min(3, last)] - at,
+                    offsets[i + Math.Min(4, last)] - at, offsets[i + Math.Min(5, last)] - at, 1, ref Unsafe.Add(ref rb, j), ldb, second, ref Unsafe.Add(ref rc, i * n + j), n, second, kk,
+                    accumulate, rows, false, ref Unsafe.NullRef<float>(), 0);
             }
+            if (second == 0) break;
+        }
     }
 
     /// <summary>sums[j] = Σᵢ A[i, j] for row-major A [rows, cols]: the bias gradient of a dense layer.</summary>
