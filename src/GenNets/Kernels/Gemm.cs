@@ -16,7 +16,7 @@ namespace GenNets.Kernels;
 /// </list>
 /// The plain loops they must agree with are in <see cref="Reference"/>.
 /// </summary>
-public static class Gemm
+public static partial class Gemm
 {
     private const int Lanes = 8; // floats in a Vector256
 
