@@ -216,19 +216,27 @@ public static partial class Gemm
         Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
         if (!bias.IsEmpty) Sizes.Need(bias.Length, n, nameof(bias), "a bias of n = {0}", n);
 
+        MultiplyAccumulateChecked(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, reverse: false);
+    }
+
+    // The product, arguments checked. With `reverse` set, a single row's column blocks are taken from the right (the
+    // result is the same to the bit): a recurrent step alternates it.
+    internal static void MultiplyAccumulateChecked(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
+        Span<float> c, int m, int n, int kk, bool accumulate, bool reverse)
+    {
         // The widest vectors take the columns they can; the narrower ones the rest, so that a width of 8 or 24 columns
         // does not fall to the scalar loop on a machine with 16-float registers.
         int j = 0;
-        if (Vector512.IsHardwareAccelerated) j = MultiplyAccumulate<Width512, Vector512<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
-        if (Vector256.IsHardwareAccelerated) j = MultiplyAccumulate<Width256, Vector256<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
-        j = MultiplyAccumulate<Width128, Vector128<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
+        if (Vector512.IsHardwareAccelerated) j = MultiplyAccumulate<Width512, Vector512<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j, reverse);
+        if (Vector256.IsHardwareAccelerated) j = MultiplyAccumulate<Width256, Vector256<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j, reverse);
+        j = MultiplyAccumulate<Width128, Vector128<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j, reverse);
         ScalarColumns(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate, j);
     }
 
     // C's columns from `first` on at one width, as many as fill whole vectors; returns where it stopped. Sizes already
     // checked (the tests call each width, and the scalar loop for the rest).
     internal static int MultiplyAccumulate<TWidth, TVector>(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
-        Span<float> c, int m, int n, int kk, bool accumulate, int first)
+        Span<float> c, int m, int n, int kk, bool accumulate, int first, bool reverse = false)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         ref float ra = ref MemoryMarshal.GetReference(a);
@@ -240,9 +248,26 @@ public static partial class Gemm
         int lanes = TWidth.Count, j = first;
         if (m == 1)
         {
-            // One row (a recurrent step of one sequence): eight vectors of columns at a time, each an FMA chain of its own.
-            for (; j + 8 * lanes <= n; j += 8 * lanes)
-                AxpyRow8<TWidth, TVector>(ref ra, colStride, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, j), kk, accumulate, hasBias, ref Unsafe.Add(ref rbias, j));
+            // One row (a recurrent step of one sequence): eight vectors of columns at a time, each an FMA chain of its own,
+            // then four, then pairs. Reversed, the chunks are taken from the right: a caller that alternates finds the
+            // columns of B it read last still in L1 (a step of a 64-unit LSTM reads 64 KB of weights; L1 holds 48).
+            int end = j + (n - j) / lanes * lanes, chunk = 8 * lanes, chunks = (end - j) / chunk;
+            if (reverse)
+            {
+                int start = end - chunks * chunk;
+                for (int q = chunks - 1; q >= 0; q--)
+                    AxpyRow8<TWidth, TVector>(ref ra, colStride, ref Unsafe.Add(ref rb, start + q * chunk), ldb, ref Unsafe.Add(ref rc, start + q * chunk), kk, accumulate, hasBias,
+                        ref Unsafe.Add(ref rbias, start + q * chunk));
+                RowColumns<TWidth, TVector>(ref ra, colStride, ref rb, ldb, ref rc, kk, accumulate, hasBias, ref rbias, j, start);
+            }
+            else
+            {
+                for (int q = 0; q < chunks; q++)
+                    AxpyRow8<TWidth, TVector>(ref ra, colStride, ref Unsafe.Add(ref rb, j + q * chunk), ldb, ref Unsafe.Add(ref rc, j + q * chunk), kk, accumulate, hasBias,
+                        ref Unsafe.Add(ref rbias, j + q * chunk));
+                RowColumns<TWidth, TVector>(ref ra, colStride, ref rb, ldb, ref rc, kk, accumulate, hasBias, ref rbias, j + chunks * chunk, end);
+            }
+            return end;
         }
         // A column block of B (kk rows of two vectors) stays hot while every six rows of C pass. A lone last vector is
         // taken as a pair of two equal ones (the same values computed and stored twice).
@@ -374,6 +399,57 @@ public static partial class Gemm
         row = ref Unsafe.Add(ref c, Math.Min(1, last) * ldc);
         TWidth.Store(c11, ref row, cs); TWidth.Store(c10, ref row);
         TWidth.Store(c01, ref c, cs); TWidth.Store(c00, ref c);
+    }
+
+    // One row's columns from `from` to `to` (whole vectors): four vectors at a time, then pairs (a lone last vector twice).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowColumns<TWidth, TVector>(ref float ra, int colStride, ref float rb, int ldb, ref float rc, int kk, bool accumulate, bool hasBias, ref float rbias,
+        int from, int to)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int lanes = TWidth.Count, j = from;
+        for (; j + 4 * lanes <= to; j += 4 * lanes)
+            AxpyRow4<TWidth, TVector>(ref ra, colStride, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref rc, j), kk, accumulate, hasBias, ref Unsafe.Add(ref rbias, j));
+        for (; j < to; j += 2 * lanes)
+        {
+            nint second = j + 2 * lanes <= to ? lanes : 0;
+            Axpy6x2<TWidth, TVector>(ref ra, 0, 0, colStride, ref Unsafe.Add(ref rb, j), ldb, second, ref Unsafe.Add(ref rc, j), 0, second, kk, accumulate, 1, hasBias,
+                ref Unsafe.Add(ref rbias, j), second);
+            if (second == 0) break;
+        }
+    }
+
+    // One row of C by four vectors of columns, as AxpyRow8.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AxpyRow4<TWidth, TVector>(ref float a, int colStride, ref float b, int ldb, ref float c, int kk, bool accumulate, bool hasBias, ref float bias)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        nuint l = (nuint)TWidth.Count;
+        TVector s0, s1, s2, s3;
+        if (accumulate || hasBias)
+        {
+            ref float start = ref accumulate ? ref c : ref bias;
+            s0 = TWidth.Load(ref start); s1 = TWidth.Load(ref start, l); s2 = TWidth.Load(ref start, 2 * l); s3 = TWidth.Load(ref start, 3 * l);
+        }
+        else
+        {
+            s0 = s1 = s2 = s3 = TWidth.Zero;
+        }
+        nint step = colStride, ldbn = ldb;
+        ref float ap = ref a;
+        ref float bp = ref b;
+        for (int p = kk; p > 0;)
+        {
+            var x = TWidth.Broadcast(ap);
+            s0 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp), s0);
+            s1 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, l), s1);
+            s2 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 2 * l), s2);
+            s3 = TWidth.MultiplyAdd(x, TWidth.Load(ref bp, 3 * l), s3);
+            if (--p == 0) break;
+            ap = ref Unsafe.Add(ref ap, step);
+            bp = ref Unsafe.Add(ref bp, ldbn);
+        }
+        TWidth.Store(s0, ref c); TWidth.Store(s1, ref c, l); TWidth.Store(s2, ref c, 2 * l); TWidth.Store(s3, ref c, 3 * l);
     }
 
     // One row of C by eight vectors of columns: eight FMA chains, eight loads and one broadcast per eight FMAs. Each

@@ -154,12 +154,13 @@ public static class Recurrent
         hp = hp.Slice(0, batch * hpWidth);
 
         // The weights as the products take them: W_ih transposed ([I, GH], for the broadcast kernel over steps × samples
-        // rows); W_hh transposed too for a batch of six or more, while a smaller one (one sample's matrix-vector product)
-        // reads W_hh's rows as they are, with the dot kernel. The tanh gates are sigmoids too: tanh(x) = 2σ(2x) − 1, the
+        // rows); W_hh transposed too for one sample (whose step is one row against eight vectors of columns at a time) and
+        // for a batch of six or more, while two to five samples read W_hh's rows as they are, with the dot kernel (the
+        // six-row kernel would compute their rows more than once). The tanh gates are sigmoids too: tanh(x) = 2σ(2x) − 1, the
         // doubling folded into the sigmoid pass, so every gate of a step goes through one kind of pass.
         // The transposed W_hh's rows are padded (see Gemm.PaddedStride): 1 KB apart, a block of their columns would fall
         // into four of L1's sets and not stay there while the batch's rows pass (forward product 66 → 79 GFLOP/s).
-        bool broadcast = batch >= 6;
+        bool broadcast = batch >= 6 || batch == 1;
         int ldh = broadcast ? Gemm.PaddedStride(GH) : H;
         var prepared = Scratch.Get(ref t_weights, I * GH + (broadcast ? H * ldh : 0) + GH);
         var wihT = prepared.Slice(0, I * GH);
@@ -201,11 +202,11 @@ public static class Recurrent
             // W_hh·hₜ₋₁: onto the gates, or for a GRU into hp with b_hh.
             if (!gru)
             {
-                if (broadcast) Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, ldh, default, a, batch, GH, H, accumulate: true);
+                if (broadcast) Gemm.MultiplyAccumulateChecked(hPrev, H, 1, whhP, ldh, default, a, batch, GH, H, accumulate: true, reverse: (t & 1) == 1);
                 else Gemm.MultiplyTransposed(hPrev, whhP, default, a, batch, GH, H, accumulate: true);
             }
             else if (broadcast)
-                Gemm.MultiplyAccumulate(hPrev, H, 1, whhP, ldh, bhh, hp, batch, GH, H, accumulate: false);
+                Gemm.MultiplyAccumulateChecked(hPrev, H, 1, whhP, ldh, bhh, hp, batch, GH, H, accumulate: false, reverse: (t & 1) == 1);
             else
                 Gemm.MultiplyTransposed(hPrev, whhP, bhh, hp, batch, GH, H);
             switch (g.Cell)
@@ -432,31 +433,40 @@ public static class Recurrent
     // LSTM, after the sigmoid pass over i, f, σ(2·g_pre), o: g = 2σ − 1 (kept), c = f⊙cₜ₋₁ + i⊙g, and 2c for the tanh.
     private static void LstmCell(Span<float> a, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> twiceC, int batch, int H)
     {
-        int GH = 4 * H;
+        if (Vector512.IsHardwareAccelerated) LstmCell<Width512, Vector512<float>>(a, cPrev, c, twiceC, batch, H);
+        else if (Vector256.IsHardwareAccelerated) LstmCell<Width256, Vector256<float>>(a, cPrev, c, twiceC, batch, H);
+        else LstmCell<Width128, Vector128<float>>(a, cPrev, c, twiceC, batch, H);
+    }
+
+    internal static void LstmCell<TWidth, TVector>(Span<float> a, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> twiceC, int batch, int H)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int GH = 4 * H, lanes = TWidth.Count;
+        var two = TWidth.Broadcast(2f);
+        var minusOne = TWidth.Broadcast(-1f);
         for (int b = 0; b < batch; b++)
         {
-            var row = a.Slice(b * GH, GH);
-            var i = row.Slice(0, H);
-            var f = row.Slice(H, H);
-            var gg = row.Slice(2 * H, H);
-            var cp = cPrev.Slice(b * H, H);
-            var cb = c.Slice(b * H, H);
-            var c2 = twiceC.Slice(b * H, H);
+            ref float i = ref a[b * GH];
+            ref float f = ref Unsafe.Add(ref i, H);
+            ref float gg = ref Unsafe.Add(ref i, 2 * H);
+            ref float cp = ref Unsafe.AsRef(in cPrev[b * H]);
+            ref float cb = ref c[b * H];
+            ref float c2 = ref twiceC[b * H];
             int j = 0;
-            if (Vector256.IsHardwareAccelerated)
-                for (; j + 8 <= H; j += 8)
-                {
-                    var gj = Vector256.FusedMultiplyAdd(Vector256.Create(2f), Vector256.Create(gg.Slice(j, 8)), Vector256.Create(-1f));
-                    gj.CopyTo(gg.Slice(j, 8));
-                    var cj = Vector256.FusedMultiplyAdd(Vector256.Create(f.Slice(j, 8)), Vector256.Create(cp.Slice(j, 8)), Vector256.Create(i.Slice(j, 8)) * gj);
-                    cj.CopyTo(cb.Slice(j, 8));
-                    (cj + cj).CopyTo(c2.Slice(j, 8));
-                }
+            for (; j + lanes <= H; j += lanes)
+            {
+                nuint k = (nuint)j;
+                var gj = TWidth.MultiplyAdd(two, TWidth.Load(ref gg, k), minusOne);
+                TWidth.Store(gj, ref gg, k);
+                var cj = TWidth.MultiplyAdd(TWidth.Load(ref f, k), TWidth.Load(ref cp, k), TWidth.Multiply(TWidth.Load(ref i, k), gj));
+                TWidth.Store(cj, ref cb, k);
+                TWidth.Store(TWidth.Add(cj, cj), ref c2, k);
+            }
             for (; j < H; j++)
             {
-                float gj = gg[j] = 2f * gg[j] - 1f;
-                float cj = cb[j] = MathF.FusedMultiplyAdd(f[j], cp[j], i[j] * gj);
-                c2[j] = cj + cj;
+                float gj = Unsafe.Add(ref gg, j) = MathF.FusedMultiplyAdd(2f, Unsafe.Add(ref gg, j), -1f);
+                float cj = Unsafe.Add(ref cb, j) = MathF.FusedMultiplyAdd(Unsafe.Add(ref f, j), Unsafe.Add(ref cp, j), Unsafe.Add(ref i, j) * gj);
+                Unsafe.Add(ref c2, j) = cj + cj;
             }
         }
     }
@@ -464,17 +474,25 @@ public static class Recurrent
     // LSTM: h = o⊙tanh(c), with tanh(c) = 2σ(2c) − 1 from the sigmoid pass.
     private static void LstmOutput(ReadOnlySpan<float> a, ReadOnlySpan<float> sigmoidTwiceC, Span<float> h, int batch, int H)
     {
-        int GH = 4 * H;
+        if (Vector512.IsHardwareAccelerated) LstmOutput<Width512, Vector512<float>>(a, sigmoidTwiceC, h, batch, H);
+        else if (Vector256.IsHardwareAccelerated) LstmOutput<Width256, Vector256<float>>(a, sigmoidTwiceC, h, batch, H);
+        else LstmOutput<Width128, Vector128<float>>(a, sigmoidTwiceC, h, batch, H);
+    }
+
+    internal static void LstmOutput<TWidth, TVector>(ReadOnlySpan<float> a, ReadOnlySpan<float> sigmoidTwiceC, Span<float> h, int batch, int H)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int GH = 4 * H, lanes = TWidth.Count;
+        var two = TWidth.Broadcast(2f);
+        var minusOne = TWidth.Broadcast(-1f);
         for (int b = 0; b < batch; b++)
         {
             ref float o = ref Unsafe.AsRef(in a[b * GH + 3 * H]);
             ref float u = ref Unsafe.AsRef(in sigmoidTwiceC[b * H]);
             ref float hb = ref h[b * H];
             int j = 0;
-            if (Vector256.IsHardwareAccelerated)
-                for (; j + 8 <= H; j += 8)
-                    (Vector256.LoadUnsafe(ref o, (nuint)j) * Vector256.FusedMultiplyAdd(Vector256.Create(2f), Vector256.LoadUnsafe(ref u, (nuint)j), Vector256.Create(-1f)))
-                        .StoreUnsafe(ref hb, (nuint)j);
+            for (; j + lanes <= H; j += lanes)
+                TWidth.Store(TWidth.Multiply(TWidth.Load(ref o, (nuint)j), TWidth.MultiplyAdd(two, TWidth.Load(ref u, (nuint)j), minusOne)), ref hb, (nuint)j);
             for (; j < H; j++) Unsafe.Add(ref hb, j) = Unsafe.Add(ref o, j) * MathF.FusedMultiplyAdd(2f, Unsafe.Add(ref u, j), -1f);
         }
     }
@@ -508,7 +526,17 @@ public static class Recurrent
     // GRU: n = 2σ − 1 (kept in the n block), hₜ = n + z⊙(hₜ₋₁ − n).
     private static void GruState(Span<float> a, ReadOnlySpan<float> sigmoidCandidate, ReadOnlySpan<float> hPrev, Span<float> h, int batch, int H)
     {
-        int GH = 3 * H;
+        if (Vector512.IsHardwareAccelerated) GruState<Width512, Vector512<float>>(a, sigmoidCandidate, hPrev, h, batch, H);
+        else if (Vector256.IsHardwareAccelerated) GruState<Width256, Vector256<float>>(a, sigmoidCandidate, hPrev, h, batch, H);
+        else GruState<Width128, Vector128<float>>(a, sigmoidCandidate, hPrev, h, batch, H);
+    }
+
+    internal static void GruState<TWidth, TVector>(Span<float> a, ReadOnlySpan<float> sigmoidCandidate, ReadOnlySpan<float> hPrev, Span<float> h, int batch, int H)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int GH = 3 * H, lanes = TWidth.Count;
+        var two = TWidth.Broadcast(2f);
+        var minusOne = TWidth.Broadcast(-1f);
         for (int b = 0; b < batch; b++)
         {
             ref float z = ref a[b * GH + H];
@@ -517,14 +545,13 @@ public static class Recurrent
             ref float hp = ref Unsafe.AsRef(in hPrev[b * H]);
             ref float hb = ref h[b * H];
             int j = 0;
-            if (Vector256.IsHardwareAccelerated)
-                for (; j + 8 <= H; j += 8)
-                {
-                    nuint k = (nuint)j;
-                    var nj = Vector256.FusedMultiplyAdd(Vector256.Create(2f), Vector256.LoadUnsafe(ref u, k), Vector256.Create(-1f));
-                    nj.StoreUnsafe(ref n, k);
-                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref z, k), Vector256.LoadUnsafe(ref hp, k) - nj, nj).StoreUnsafe(ref hb, k);
-                }
+            for (; j + lanes <= H; j += lanes)
+            {
+                nuint k = (nuint)j;
+                var nj = TWidth.MultiplyAdd(two, TWidth.Load(ref u, k), minusOne);
+                TWidth.Store(nj, ref n, k);
+                TWidth.Store(TWidth.MultiplyAdd(TWidth.Load(ref z, k), TWidth.Subtract(TWidth.Load(ref hp, k), nj), nj), ref hb, k);
+            }
             for (; j < H; j++)
             {
                 float nj = Unsafe.Add(ref n, j) = MathF.FusedMultiplyAdd(2f, Unsafe.Add(ref u, j), -1f);
@@ -553,11 +580,27 @@ public static class Recurrent
             if (t >= lengths[b]) rows.Slice(b * width, width).Clear();
     }
 
-    // t[k, r] = m[r, k] for an r×k matrix m; t's rows `stride` apart (by default, packed).
+    // t[k, r] = m[r, k] for an r×k matrix m; t's rows `stride` apart (by default, packed). Blocks of 8×8 go through
+    // registers where the CPU has AVX (a sample's W_hh is transposed at every call, so this is on the one-sequence path).
     private static void Transpose(ReadOnlySpan<float> m, Span<float> t, int rows, int cols, int stride = 0)
     {
         if (stride == 0) stride = rows;
-        for (int r = 0; r < rows; r++)
+        int r0 = 0;
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            ref float rm = ref MemoryMarshal.GetReference(m);
+            ref float rt = ref MemoryMarshal.GetReference(t);
+            for (; r0 + 8 <= rows; r0 += 8)
+            {
+                int k0 = 0;
+                for (; k0 + 8 <= cols; k0 += 8)
+                    Gemm.Transpose8x8(ref Unsafe.Add(ref rm, r0 * cols + k0), cols, ref Unsafe.Add(ref rt, k0 * stride + r0), stride);
+                for (int r = r0; r < r0 + 8; r++)
+                    for (int k = k0; k < cols; k++)
+                        t[k * stride + r] = m[r * cols + k];
+            }
+        }
+        for (int r = r0; r < rows; r++)
             for (int k = 0; k < cols; k++)
                 t[k * stride + r] = m[r * cols + k];
     }
@@ -567,6 +610,15 @@ public static class Recurrent
     private static void LstmCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> sigmoidTwiceC, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> dh,
         Span<float> dc, Span<float> dRow, int H)
     {
+        if (Vector512.IsHardwareAccelerated) LstmCellBackward<Width512, Vector512<float>>(gates, sigmoidTwiceC, cPrev, dh, dc, dRow, H);
+        else if (Vector256.IsHardwareAccelerated) LstmCellBackward<Width256, Vector256<float>>(gates, sigmoidTwiceC, cPrev, dh, dc, dRow, H);
+        else LstmCellBackward<Width128, Vector128<float>>(gates, sigmoidTwiceC, cPrev, dh, dc, dRow, H);
+    }
+
+    internal static void LstmCellBackward<TWidth, TVector>(ReadOnlySpan<float> gates, ReadOnlySpan<float> sigmoidTwiceC, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> dh,
+        Span<float> dc, Span<float> dRow, int H)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         ref float rg = ref MemoryMarshal.GetReference(gates);
         ref float ru = ref MemoryMarshal.GetReference(sigmoidTwiceC);
         ref float rc = ref MemoryMarshal.GetReference(cPrev);
@@ -574,26 +626,24 @@ public static class Recurrent
         ref float rdc = ref MemoryMarshal.GetReference(dc);
         ref float rd = ref MemoryMarshal.GetReference(dRow);
         nuint h = (nuint)H;
-        int j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        int j = 0, lanes = TWidth.Count;
+        var one = TWidth.Broadcast(1f);
+        var two = TWidth.Broadcast(2f);
+        for (; j + lanes <= H; j += lanes)
         {
-            var one = Vector256.Create(1f);
-            for (; j + 8 <= H; j += 8)
-            {
-                nuint k = (nuint)j;
-                var i = Vector256.LoadUnsafe(ref rg, k);
-                var f = Vector256.LoadUnsafe(ref rg, h + k);
-                var gg = Vector256.LoadUnsafe(ref rg, 2 * h + k);
-                var o = Vector256.LoadUnsafe(ref rg, 3 * h + k);
-                var tc = Vector256.LoadUnsafe(ref ru, k) * 2f - one;
-                var d = Vector256.LoadUnsafe(ref rh, k);
-                var dcv = Vector256.FusedMultiplyAdd(d * o, one - tc * tc, Vector256.LoadUnsafe(ref rdc, k));
-                (dcv * gg * i * (one - i)).StoreUnsafe(ref rd, k);
-                (dcv * Vector256.LoadUnsafe(ref rc, k) * f * (one - f)).StoreUnsafe(ref rd, h + k);
-                (dcv * i * (one - gg * gg)).StoreUnsafe(ref rd, 2 * h + k);
-                (d * tc * o * (one - o)).StoreUnsafe(ref rd, 3 * h + k);
-                (dcv * f).StoreUnsafe(ref rdc, k);
-            }
+            nuint k = (nuint)j;
+            var i = TWidth.Load(ref rg, k);
+            var f = TWidth.Load(ref rg, h + k);
+            var gg = TWidth.Load(ref rg, 2 * h + k);
+            var o = TWidth.Load(ref rg, 3 * h + k);
+            var tc = TWidth.Subtract(TWidth.Multiply(TWidth.Load(ref ru, k), two), one);
+            var d = TWidth.Load(ref rh, k);
+            var dcv = TWidth.MultiplyAdd(TWidth.Multiply(d, o), TWidth.Subtract(one, TWidth.Multiply(tc, tc)), TWidth.Load(ref rdc, k));
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Multiply(dcv, gg), i), TWidth.Subtract(one, i)), ref rd, k);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Multiply(dcv, TWidth.Load(ref rc, k)), f), TWidth.Subtract(one, f)), ref rd, h + k);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(dcv, i), TWidth.Subtract(one, TWidth.Multiply(gg, gg))), ref rd, 2 * h + k);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Multiply(d, tc), o), TWidth.Subtract(one, o)), ref rd, 3 * h + k);
+            TWidth.Store(TWidth.Multiply(dcv, f), ref rdc, k);
         }
         for (; j < H; j++)
         {
@@ -613,6 +663,15 @@ public static class Recurrent
     private static void GruCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hn, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dh,
         Span<float> dRow, Span<float> dHidden, Span<float> dhPrev, int H)
     {
+        if (Vector512.IsHardwareAccelerated) GruCellBackward<Width512, Vector512<float>>(gates, hn, hPrev, dh, dRow, dHidden, dhPrev, H);
+        else if (Vector256.IsHardwareAccelerated) GruCellBackward<Width256, Vector256<float>>(gates, hn, hPrev, dh, dRow, dHidden, dhPrev, H);
+        else GruCellBackward<Width128, Vector128<float>>(gates, hn, hPrev, dh, dRow, dHidden, dhPrev, H);
+    }
+
+    internal static void GruCellBackward<TWidth, TVector>(ReadOnlySpan<float> gates, ReadOnlySpan<float> hn, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dh,
+        Span<float> dRow, Span<float> dHidden, Span<float> dhPrev, int H)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         ref float rg = ref MemoryMarshal.GetReference(gates);
         ref float rn = ref MemoryMarshal.GetReference(hn);
         ref float rp = ref MemoryMarshal.GetReference(hPrev);
@@ -621,28 +680,25 @@ public static class Recurrent
         ref float rdh = ref MemoryMarshal.GetReference(dHidden);
         ref float rdp = ref MemoryMarshal.GetReference(dhPrev);
         nuint h = (nuint)H;
-        int j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        int j = 0, lanes = TWidth.Count;
+        var one = TWidth.Broadcast(1f);
+        for (; j + lanes <= H; j += lanes)
         {
-            var one = Vector256.Create(1f);
-            for (; j + 8 <= H; j += 8)
-            {
-                nuint k = (nuint)j;
-                var r = Vector256.LoadUnsafe(ref rg, k);
-                var z = Vector256.LoadUnsafe(ref rg, h + k);
-                var n = Vector256.LoadUnsafe(ref rg, 2 * h + k);
-                var d = Vector256.LoadUnsafe(ref rh, k);
-                var dan = d * (one - z) * (one - n * n);
-                var dar = dan * Vector256.LoadUnsafe(ref rn, k) * r * (one - r);
-                var daz = d * (Vector256.LoadUnsafe(ref rp, k) - n) * z * (one - z);
-                dar.StoreUnsafe(ref rd, k);
-                daz.StoreUnsafe(ref rd, h + k);
-                dan.StoreUnsafe(ref rd, 2 * h + k);
-                dar.StoreUnsafe(ref rdh, k);
-                daz.StoreUnsafe(ref rdh, h + k);
-                (dan * r).StoreUnsafe(ref rdh, 2 * h + k);
-                (d * z).StoreUnsafe(ref rdp, k);
-            }
+            nuint k = (nuint)j;
+            var r = TWidth.Load(ref rg, k);
+            var z = TWidth.Load(ref rg, h + k);
+            var n = TWidth.Load(ref rg, 2 * h + k);
+            var d = TWidth.Load(ref rh, k);
+            var dan = TWidth.Multiply(TWidth.Multiply(d, TWidth.Subtract(one, z)), TWidth.Subtract(one, TWidth.Multiply(n, n)));
+            var dar = TWidth.Multiply(TWidth.Multiply(TWidth.Multiply(dan, TWidth.Load(ref rn, k)), r), TWidth.Subtract(one, r));
+            var daz = TWidth.Multiply(TWidth.Multiply(TWidth.Multiply(d, TWidth.Subtract(TWidth.Load(ref rp, k), n)), z), TWidth.Subtract(one, z));
+            TWidth.Store(dar, ref rd, k);
+            TWidth.Store(daz, ref rd, h + k);
+            TWidth.Store(dan, ref rd, 2 * h + k);
+            TWidth.Store(dar, ref rdh, k);
+            TWidth.Store(daz, ref rdh, h + k);
+            TWidth.Store(TWidth.Multiply(dan, r), ref rdh, 2 * h + k);
+            TWidth.Store(TWidth.Multiply(d, z), ref rdp, k);
         }
         for (; j < H; j++)
         {

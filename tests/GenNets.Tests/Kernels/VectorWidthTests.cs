@@ -17,7 +17,7 @@ public class VectorWidthTests
     {
         var data = new TheoryData<int, int, int, int>();
         foreach (int bits in new[] { 128, 256, 512 })
-            foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 7, 9), (1, 130, 64), (2, 17, 33), (5, 33, 17), (7, 15, 40), (13, 48, 31), (64, 256, 70) })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 7, 9), (1, 130, 64), (1, 192, 64), (1, 100, 5), (2, 17, 33), (5, 33, 17), (7, 15, 40), (13, 48, 31), (64, 256, 70) })
                 data.Add(bits, m, n, k);
         return data;
     }
@@ -115,6 +115,36 @@ public class VectorWidthTests
         }
         Gemm.UnpackStrips(result, y, m, n);
         Check.Close(Reference.MultiplyTransposed(Check.ToDouble(x), Check.ToDouble(w), Check.ToDouble(bias), m, n, k), y, 1e-5, 1e-5 * k, $"Y at {bits} bits");
+    }
+
+    [Theory]
+    [InlineData(128)]
+    [InlineData(256)]
+    [InlineData(512)]
+    public void MultiplyAccumulate_OneRowReversed_GivesTheSameBits(int bits)
+    {
+        // A recurrent step of one sequence alternates the order of its column blocks; each column must not change a bit.
+        foreach (int n in new[] { 16, 64, 100, 192, 256, 300 })
+        {
+            const int k = 64;
+            float[] a = Check.Random(k, 31), b = Check.Random(k * n, 32), bias = Check.Random(n, 33);
+            var forward = new float[n];
+            var reversed = new float[n];
+            foreach (var (c, reverse) in new[] { (forward, false), (reversed, true) })
+            {
+                int done = bits switch
+                {
+                    512 => Gemm.MultiplyAccumulate<Width512, Vector512<float>>(a, k, 1, b, n, bias, c, 1, n, k, accumulate: false, first: 0, reverse),
+                    256 => Gemm.MultiplyAccumulate<Width256, Vector256<float>>(a, k, 1, b, n, bias, c, 1, n, k, accumulate: false, first: 0, reverse),
+                    _ => Gemm.MultiplyAccumulate<Width128, Vector128<float>>(a, k, 1, b, n, bias, c, 1, n, k, accumulate: false, first: 0, reverse),
+                };
+                Assert.Equal(n - n % (bits / 32), done);
+            }
+            Assert.Equal(forward, reversed);
+            var expected = Reference.Multiply(Check.ToDouble(a), Check.ToDouble(b), 1, n, k);
+            for (int j = 0; j < n - n % (bits / 32); j++)
+                Assert.True(Math.Abs(expected[j] + bias[j] - forward[j]) <= 1e-5 + 1e-5 * k, $"column {j} of {n} at {bits} bits");
+        }
     }
 
     [Fact]
