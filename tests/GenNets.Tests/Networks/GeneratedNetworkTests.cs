@@ -256,8 +256,10 @@ public class GeneratedNetworkTests
                     else net.Forward(x.AsSpan(0, samples * 784), mine, samples);
             actual[t] = mine;
         });
+        // Odd threads run the batch kernel, whose sums go in another order than one sample's: rounding apart (more so
+        // where multiply-adds are not fused), while a race would give garbage.
         for (int t = 0; t < 8; t++)
-            Check.Close(Check.ToDouble(expected), actual[t], 1e-5, 1e-6, $"thread {t}");
+            Check.Close(Check.ToDouble(expected), actual[t], 1e-5, 1e-5, $"thread {t}");
     }
 
     [Fact]
