@@ -9,10 +9,10 @@ namespace GenNets.Tests.Kernels;
 
 /// <summary>
 /// Every vector width's instantiation of the element-wise kernels (activations forward and backward, the optimizers'
-/// updates) against the plain reference or the formula in double precision, on this machine whatever width it would
-/// choose: a width it lacks runs in software, slowly but with the same arithmetic. The lengths leave a partial last
-/// vector at every width (0, 1, 7, 15, 17, 33, 100), and a span cut into parts must give the bits of the whole, as a
-/// split over threads does.
+/// updates, dropout's mask, the squared errors) against the plain reference or the formula in double precision, on this
+/// machine whatever width it would choose: a width it lacks runs in software, slowly but with the same arithmetic. The
+/// lengths leave a partial last vector at every width (0, 1, 7, 15, 17, 33, 100), and a span cut into parts must give the
+/// bits of the whole, as a split over threads does.
 /// </summary>
 public class ElementwiseWidthTests
 {
@@ -312,5 +312,80 @@ public class ElementwiseWidthTests
             Assert.Equal(q, qc);
             Assert.Equal(u, uc);
         }
+    }
+    private static void DropoutForward(int bits, ReadOnlySpan<float> x, Span<float> y, Span<float> mask, float keepScale, uint threshold, ulong first)
+    {
+        switch (bits)
+        {
+            case 512: Dropout.Forward<Width512, Vector512<float>>(x, y, mask, keepScale, threshold, first); break;
+            case 256: Dropout.Forward<Width256, Vector256<float>>(x, y, mask, keepScale, threshold, first); break;
+            default: Dropout.Forward<Width128, Vector128<float>>(x, y, mask, keepScale, threshold, first); break;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndLengths))]
+    public void DropoutForward_AtEveryWidth_DrawsTheHashsMaskExactly(int bits, int n)
+    {
+        // The definition, element by element: dropped when the top 24 bits of Mix(first + i) fall below p·2²⁴. A first
+        // near 2⁶⁴ wraps within the vector.
+        foreach (var (probability, first) in new[] { (0.3f, 12345UL), (0.5f, ulong.MaxValue - 5), (0f, 7UL), (0.999f, 1UL << 40) })
+        {
+            float keepScale = 1f / (1f - probability);
+            uint threshold = (uint)(probability * (1 << 24));
+            var x = Check.Random(n, 23, 3f);
+            float[] y = Padded(new float[n]), mask = Padded(new float[n]);
+            DropoutForward(bits, x, y.AsSpan(0, n), mask.AsSpan(0, n), keepScale, threshold, first);
+            for (int i = 0; i < n; i++)
+            {
+                float m = (uint)(SeededRandom.Mix(first + (ulong)i) >> 40) < threshold ? 0f : keepScale;
+                Assert.True(mask[i] == m && y[i] == x[i] * m, $"element {i} at {bits} bits, p = {probability}: mask {mask[i]}, y {y[i]}; expected {m}, {x[i] * m}");
+            }
+            UntouchedPast(y, n, "y");
+            UntouchedPast(mask, n, "mask");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndLengths))]
+    public void DropoutForward_AtEveryWidth_DropsAboutItsProbabilityInPlace(int bits, int n)
+    {
+        // In place over x, as the generated code may call it; over many elements the share dropped is near p.
+        const float P = 0.25f;
+        int count = 1000 + n;
+        var x = Enumerable.Repeat(2f, count).ToArray();
+        var mask = new float[count];
+        DropoutForward(bits, x, x, mask, 1f / (1f - P), (uint)(P * (1 << 24)), 99);
+        int dropped = mask.Count(m => m == 0f);
+        Assert.InRange(dropped, (int)(count * P) - 60, (int)(count * P) + 60);
+        for (int i = 0; i < count; i++) Assert.Equal(2f * mask[i], x[i]);
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndLengths))]
+    public void SquaredErrors_AtEveryWidth_MatchTheSumAndGradient(int bits, int n)
+    {
+        float[] o = Check.Random(n, 24, 3f), t = Check.Random(n, 25, 3f), g = Padded(new float[n]);
+        double expectedTotal = 0;
+        var expectedGradient = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double d = (double)o[i] - t[i];
+            expectedTotal += d * d;
+            expectedGradient[i] = 2 * d / n;
+        }
+        foreach (bool withGradient in new[] { true, false })
+        {
+            var gradient = withGradient ? g.AsSpan(0, n) : default;
+            double total = bits switch
+            {
+                512 => Losses.SquaredErrors<Width512, Vector512<float>>(o, t, gradient),
+                256 => Losses.SquaredErrors<Width256, Vector256<float>>(o, t, gradient),
+                _ => Losses.SquaredErrors<Width128, Vector128<float>>(o, t, gradient),
+            };
+            Assert.True(Math.Abs(total - expectedTotal) <= 2.5e-7 * expectedTotal, $"Σ(o − t)² at {bits} bits: {total}, expected {expectedTotal}");
+        }
+        Check.Close(expectedGradient, g.AsSpan(0, n), 3e-7, 1e-12, $"MSE gradient at {bits} bits");
+        UntouchedPast(g, n, "gradient");
     }
 }
