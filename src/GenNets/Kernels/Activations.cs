@@ -12,10 +12,18 @@ namespace GenNets.Kernels;
 /// determines the derivative (ReLU, LeakyReLU, Sigmoid, Tanh, Softmax) and the input <c>z</c> where
 /// it does not (GELU), and writes dz = dy·f′; it may run in place over dy.
 /// </summary>
+/// <remarks>
+/// The kernels written here run at the widest vector width the CPU accelerates (<see cref="VectorWidths"/>). The elements
+/// past the last whole vector go through the same vector code, on a zero-padded copy, so that every element is computed
+/// the same way wherever it falls: a span split into parts (over threads, say) gives the bits of the whole.
+/// </remarks>
 public static class Activations
 {
     /// <summary>PyTorch's default negative slope for LeakyReLU.</summary>
     public const float LeakySlope = 0.01f;
+
+    /// <summary>Floats in the widest register (Vector512): the size of each operand's copy for a partial last vector.</summary>
+    internal const int WidestLanes = 16;
 
     /// <summary>y = max(0, z).</summary>
     /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="z"/>.</exception>
@@ -30,16 +38,35 @@ public static class Activations
     public static void ReLUBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
         Backward(y.Length, nameof(y), dy, dz);
+        if (Vector512.IsHardwareAccelerated) ReLUBackward<Width512, Vector512<float>>(y, dy, dz);
+        else if (Vector256.IsHardwareAccelerated) ReLUBackward<Width256, Vector256<float>>(y, dy, dz);
+        else ReLUBackward<Width128, Vector128<float>>(y, dy, dz);
+    }
+
+    /// <summary><see cref="ReLUBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> at one width, over y's length (unchecked).</summary>
+    internal static void ReLUBackward<TWidth, TVector>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = y.Length, i = 0;
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
-        int n = y.Length, i = 0;
-        for (; i + 8 <= n; i += 8)
-        {
-            var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref ry, (nuint)i), Vector256<float>.Zero);
-            (Vector256.LoadUnsafe(ref rdy, (nuint)i) & mask).StoreUnsafe(ref rdz, (nuint)i);
-        }
-        for (; i < n; i++) Unsafe.Add(ref rdz, i) = Unsafe.Add(ref ry, i) > 0f ? Unsafe.Add(ref rdy, i) : 0f;
+        for (; i + TWidth.Count <= n; i += TWidth.Count) ReLUBackwardBlock<TWidth, TVector>(ref ry, ref rdy, ref rdz, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[3 * L];
+        y.Slice(i).CopyTo(t);
+        dy.Slice(i, n - i).CopyTo(t.Slice(L));
+        ReLUBackwardBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], 0);
+        t.Slice(2 * L, n - i).CopyTo(dz.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ReLUBackwardBlock<TWidth, TVector>(ref float y, ref float dy, ref float dz, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var mask = TWidth.GreaterThan(TWidth.Load(ref y, i), TWidth.Zero);
+        TWidth.Store(TWidth.And(TWidth.Load(ref dy, i), mask), ref dz, i);
     }
 
     /// <summary>y = z for z &gt; 0, 0.01·z otherwise.</summary>
@@ -47,16 +74,33 @@ public static class Activations
     public static void LeakyReLU(ReadOnlySpan<float> z, Span<float> y)
     {
         Forward(z, y);
+        if (Vector512.IsHardwareAccelerated) LeakyReLU<Width512, Vector512<float>>(z, y);
+        else if (Vector256.IsHardwareAccelerated) LeakyReLU<Width256, Vector256<float>>(z, y);
+        else LeakyReLU<Width128, Vector128<float>>(z, y);
+    }
+
+    /// <summary><see cref="LeakyReLU(ReadOnlySpan{float}, Span{float})"/> at one width, over z's length (unchecked).</summary>
+    internal static void LeakyReLU<TWidth, TVector>(ReadOnlySpan<float> z, Span<float> y)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = z.Length, i = 0;
         ref float rz = ref MemoryMarshal.GetReference(z);
         ref float ry = ref MemoryMarshal.GetReference(y);
-        int n = z.Length, i = 0;
-        var slope = Vector256.Create(LeakySlope);
-        for (; i + 8 <= n; i += 8)
-        {
-            var v = Vector256.LoadUnsafe(ref rz, (nuint)i);
-            Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, v * slope).StoreUnsafe(ref ry, (nuint)i);
-        }
-        for (; i < n; i++) { float v = Unsafe.Add(ref rz, i); Unsafe.Add(ref ry, i) = v > 0f ? v : LeakySlope * v; }
+        for (; i + TWidth.Count <= n; i += TWidth.Count) LeakyReLUBlock<TWidth, TVector>(ref rz, ref ry, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[2 * L];
+        z.Slice(i).CopyTo(t);
+        LeakyReLUBlock<TWidth, TVector>(ref t[0], ref t[L], 0);
+        t.Slice(L, n - i).CopyTo(y.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LeakyReLUBlock<TWidth, TVector>(ref float z, ref float y, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var v = TWidth.Load(ref z, i);
+        TWidth.Store(TWidth.Select(TWidth.GreaterThan(v, TWidth.Zero), v, TWidth.Multiply(v, TWidth.Broadcast(LeakySlope))), ref y, i);
     }
 
     /// <summary>dz = dy where y &gt; 0, 0.01·dy otherwise (y and z share their sign).</summary>
@@ -64,17 +108,36 @@ public static class Activations
     public static void LeakyReLUBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
         Backward(y.Length, nameof(y), dy, dz);
+        if (Vector512.IsHardwareAccelerated) LeakyReLUBackward<Width512, Vector512<float>>(y, dy, dz);
+        else if (Vector256.IsHardwareAccelerated) LeakyReLUBackward<Width256, Vector256<float>>(y, dy, dz);
+        else LeakyReLUBackward<Width128, Vector128<float>>(y, dy, dz);
+    }
+
+    /// <summary><see cref="LeakyReLUBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> at one width, over y's length (unchecked).</summary>
+    internal static void LeakyReLUBackward<TWidth, TVector>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = y.Length, i = 0;
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
-        int n = y.Length, i = 0;
-        var slope = Vector256.Create(LeakySlope);
-        for (; i + 8 <= n; i += 8)
-        {
-            var g = Vector256.LoadUnsafe(ref rdy, (nuint)i);
-            Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref ry, (nuint)i), Vector256<float>.Zero), g, g * slope).StoreUnsafe(ref rdz, (nuint)i);
-        }
-        for (; i < n; i++) { float g = Unsafe.Add(ref rdy, i); Unsafe.Add(ref rdz, i) = Unsafe.Add(ref ry, i) > 0f ? g : LeakySlope * g; }
+        for (; i + TWidth.Count <= n; i += TWidth.Count) LeakyReLUBackwardBlock<TWidth, TVector>(ref ry, ref rdy, ref rdz, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[3 * L];
+        y.Slice(i).CopyTo(t);
+        dy.Slice(i, n - i).CopyTo(t.Slice(L));
+        LeakyReLUBackwardBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], 0);
+        t.Slice(2 * L, n - i).CopyTo(dz.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LeakyReLUBackwardBlock<TWidth, TVector>(ref float y, ref float dy, ref float dz, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var g = TWidth.Load(ref dy, i);
+        var positive = TWidth.GreaterThan(TWidth.Load(ref y, i), TWidth.Zero);
+        TWidth.Store(TWidth.Select(positive, g, TWidth.Multiply(g, TWidth.Broadcast(LeakySlope))), ref dz, i);
     }
 
     /// <summary>y = 1 / (1 + e^(−z)); nothing for an empty z, as every element-wise activation here.</summary>
@@ -87,10 +150,11 @@ public static class Activations
     }
 
     /// <summary>
-    /// x ← 1 / (1 + e^(−x)) in place, in one Vector256 pass: e^(−x) from Cephes' degree-5 polynomial on the argument reduced
-    /// by ln 2, scaled by 2^n through the exponent bits, the argument clamped so that nothing overflows. Within 2e-7 of the
-    /// exact value everywhere (tested); several times faster than a general exponential, which is what a recurrent
-    /// layer's every step waits on.
+    /// x ← 1 / (1 + e^(−x)) in place, in one pass at the widest accelerated vector width: e^(−x) from Cephes' degree-5
+    /// polynomial on the argument reduced by ln 2, scaled by 2^n through the exponent bits, the argument clamped so that
+    /// nothing overflows. Within 2e-7 of the exact value everywhere (tested); several times faster than a general
+    /// exponential, which is what a recurrent layer's every step waits on. Every element, the last few included, takes the
+    /// same vector arithmetic, so a span's parts give the bits of the whole.
     /// </summary>
     public static void SigmoidInPlace(Span<float> x) => SigmoidInPlace(x, 1f);
 
@@ -101,35 +165,47 @@ public static class Activations
     /// </summary>
     public static void SigmoidInPlace(Span<float> x, float scale)
     {
-        ref float r = ref MemoryMarshal.GetReference(x);
+        if (Vector512.IsHardwareAccelerated) SigmoidInPlace<Width512, Vector512<float>>(x, scale);
+        else if (Vector256.IsHardwareAccelerated) SigmoidInPlace<Width256, Vector256<float>>(x, scale);
+        else SigmoidInPlace<Width128, Vector128<float>>(x, scale);
+    }
+
+    /// <summary><see cref="SigmoidInPlace(Span{float}, float)"/> at one width.</summary>
+    internal static void SigmoidInPlace<TWidth, TVector>(Span<float> x, float scale)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
         int n = x.Length, i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var minus = Vector256.Create(-scale);
-            for (; i + 8 <= n; i += 8)
-                SigmoidOfMinus(Vector256.LoadUnsafe(ref r, (nuint)i) * minus).StoreUnsafe(ref r, (nuint)i);
-        }
-        for (; i < n; i++) Unsafe.Add(ref r, i) = 1f / (1f + MathF.Exp(-scale * Unsafe.Add(ref r, i)));
+        ref float r = ref MemoryMarshal.GetReference(x);
+        var minus = TWidth.Broadcast(-scale);
+        for (; i + TWidth.Count <= n; i += TWidth.Count)
+            TWidth.Store(SigmoidOfMinus<TWidth, TVector>(TWidth.Multiply(TWidth.Load(ref r, (nuint)i), minus)), ref r, (nuint)i);
+        if (i == n) return;
+        Span<float> t = stackalloc float[WidestLanes];
+        x.Slice(i).CopyTo(t);
+        TWidth.Store(SigmoidOfMinus<TWidth, TVector>(TWidth.Multiply(TWidth.Load(ref t[0]), minus)), ref t[0]);
+        t.Slice(0, n - i).CopyTo(x.Slice(i));
     }
 
     // 1 / (1 + e^t) for t = −x: σ(x).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> SigmoidOfMinus(Vector256<float> t)
+    private static TVector SigmoidOfMinus<TWidth, TVector>(TVector t)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         // t in [−87.3, 87.3]: e^t stays a normal float, and so does the result.
-        t = Vector256.Min(Vector256.Max(t, Vector256.Create(-87.3f)), Vector256.Create(87.3f));
-        var k = Vector256.Round(t * Vector256.Create(1.44269504088896341f)); // t / ln 2, to the nearest integer
-        var f = Vector256.FusedMultiplyAdd(k, Vector256.Create(-0.693359375f), t);    // t − k·ln 2, in two parts
-        f = Vector256.FusedMultiplyAdd(k, Vector256.Create(2.12194440e-4f), f);
-        var p = Vector256.Create(1.9875691500e-4f);
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1.3981999507e-3f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(8.3334519073e-3f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(4.1665795894e-2f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1.6666665459e-1f));
-        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(5.0000001201e-1f));
-        p = Vector256.FusedMultiplyAdd(p, f * f, f + Vector256<float>.One);              // e^f
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle(); // 2^k
-        return Vector256<float>.One / (Vector256<float>.One + p * scale);
+        t = TWidth.Min(TWidth.Max(t, TWidth.Broadcast(-87.3f)), TWidth.Broadcast(87.3f));
+        var k = TWidth.Round(TWidth.Multiply(t, TWidth.Broadcast(1.44269504088896341f))); // t / ln 2, to the nearest integer
+        // t − k·ln 2, in two parts: k·0.693359375 is exact (|k| ≤ 126, nine significant bits), fused or not.
+        var f = TWidth.MultiplyAdd(k, TWidth.Broadcast(-0.693359375f), t);
+        f = TWidth.MultiplyAdd(k, TWidth.Broadcast(2.12194440e-4f), f);
+        var p = TWidth.Broadcast(1.9875691500e-4f);
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(1.3981999507e-3f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(8.3334519073e-3f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(4.1665795894e-2f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(1.6666665459e-1f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(5.0000001201e-1f));
+        var one = TWidth.Broadcast(1f);
+        p = TWidth.MultiplyAdd(p, TWidth.Multiply(f, f), TWidth.Add(f, one)); // e^f
+        return TWidth.Divide(one, TWidth.Add(one, TWidth.Multiply(p, TWidth.PowerOfTwo(k)))); // e^t = e^f·2^k
     }
 
     /// <summary>dz = dy·y·(1 − y).</summary>
@@ -137,16 +213,35 @@ public static class Activations
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
         Backward(y.Length, nameof(y), dy, dz);
+        if (Vector512.IsHardwareAccelerated) SigmoidBackward<Width512, Vector512<float>>(y, dy, dz);
+        else if (Vector256.IsHardwareAccelerated) SigmoidBackward<Width256, Vector256<float>>(y, dy, dz);
+        else SigmoidBackward<Width128, Vector128<float>>(y, dy, dz);
+    }
+
+    /// <summary><see cref="SigmoidBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> at one width, over y's length (unchecked).</summary>
+    internal static void SigmoidBackward<TWidth, TVector>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = y.Length, i = 0;
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
-        int n = y.Length, i = 0;
-        for (; i + 8 <= n; i += 8)
-        {
-            var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
-            (Vector256.LoadUnsafe(ref rdy, (nuint)i) * v * (Vector256<float>.One - v)).StoreUnsafe(ref rdz, (nuint)i);
-        }
-        for (; i < n; i++) { float v = Unsafe.Add(ref ry, i); Unsafe.Add(ref rdz, i) = Unsafe.Add(ref rdy, i) * v * (1f - v); }
+        for (; i + TWidth.Count <= n; i += TWidth.Count) SigmoidBackwardBlock<TWidth, TVector>(ref ry, ref rdy, ref rdz, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[3 * L];
+        y.Slice(i).CopyTo(t);
+        dy.Slice(i, n - i).CopyTo(t.Slice(L));
+        SigmoidBackwardBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], 0);
+        t.Slice(2 * L, n - i).CopyTo(dz.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SigmoidBackwardBlock<TWidth, TVector>(ref float y, ref float dy, ref float dz, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var v = TWidth.Load(ref y, i);
+        TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref dy, i), v), TWidth.Subtract(TWidth.Broadcast(1f), v)), ref dz, i);
     }
 
     /// <summary>
@@ -172,32 +267,45 @@ public static class Activations
         }
     }
 
-    // Where |z| < 0.25, y = z + z·s·(c3 + s·(c5 + s·(c7 + s·(c9 + s·c11)))) with s = z².
+    // Where |z| < 0.25, y = z + z·s·(c3 + s·(c5 + s·(c7 + s·(c9 + s·c11)))) with s = z², at the widest accelerated width.
     private static void TanhNearZero(ReadOnlySpan<float> z, Span<float> y)
     {
-        const float C3 = -1f / 3, C5 = 2f / 15, C7 = -17f / 315, C9 = 62f / 2835, C11 = -1382f / 155925, Limit = 0.25f;
+        if (Vector512.IsHardwareAccelerated) TanhNearZero<Width512, Vector512<float>>(z, y);
+        else if (Vector256.IsHardwareAccelerated) TanhNearZero<Width256, Vector256<float>>(z, y);
+        else TanhNearZero<Width128, Vector128<float>>(z, y);
+    }
+
+    /// <summary>The small-argument correction of <see cref="Tanh"/> at one width: y ← the series where |z| &lt; 0.25, over z's length (unchecked).</summary>
+    internal static void TanhNearZero<TWidth, TVector>(ReadOnlySpan<float> z, Span<float> y)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = z.Length, i = 0;
         ref float rz = ref MemoryMarshal.GetReference(z);
         ref float ry = ref MemoryMarshal.GetReference(y);
-        int n = z.Length, i = 0;
-        for (; i + 8 <= n; i += 8)
-        {
-            var v = Vector256.LoadUnsafe(ref rz, (nuint)i);
-            var s = v * v;
-            var p = Vector256.FusedMultiplyAdd(Vector256.Create(C11), s, Vector256.Create(C9));
-            p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(C7));
-            p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(C5));
-            p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(C3));
-            var series = Vector256.FusedMultiplyAdd(v * s, p, v);
-            var near = Vector256.LessThan(Vector256.Abs(v), Vector256.Create(Limit));
-            Vector256.ConditionalSelect(near, series, Vector256.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
-        }
-        for (; i < n; i++)
-        {
-            float v = Unsafe.Add(ref rz, i);
-            if (!(MathF.Abs(v) < Limit)) continue;
-            float s = v * v;
-            Unsafe.Add(ref ry, i) = MathF.FusedMultiplyAdd(v * s, (((C11 * s + C9) * s + C7) * s + C5) * s + C3, v);
-        }
+        for (; i + TWidth.Count <= n; i += TWidth.Count) TanhNearZeroBlock<TWidth, TVector>(ref rz, ref ry, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[2 * L];
+        z.Slice(i).CopyTo(t);
+        y.Slice(i, n - i).CopyTo(t.Slice(L));
+        TanhNearZeroBlock<TWidth, TVector>(ref t[0], ref t[L], 0);
+        t.Slice(L, n - i).CopyTo(y.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TanhNearZeroBlock<TWidth, TVector>(ref float z, ref float y, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        const float C3 = -1f / 3, C5 = 2f / 15, C7 = -17f / 315, C9 = 62f / 2835, C11 = -1382f / 155925, Limit = 0.25f;
+        var v = TWidth.Load(ref z, i);
+        var s = TWidth.Multiply(v, v);
+        var p = TWidth.MultiplyAdd(TWidth.Broadcast(C11), s, TWidth.Broadcast(C9));
+        p = TWidth.MultiplyAdd(p, s, TWidth.Broadcast(C7));
+        p = TWidth.MultiplyAdd(p, s, TWidth.Broadcast(C5));
+        p = TWidth.MultiplyAdd(p, s, TWidth.Broadcast(C3));
+        var series = TWidth.MultiplyAdd(TWidth.Multiply(v, s), p, v);
+        var near = TWidth.LessThan(TWidth.Abs(v), TWidth.Broadcast(Limit));
+        TWidth.Store(TWidth.Select(near, series, TWidth.Load(ref y, i)), ref y, i);
     }
 
     /// <summary>dz = dy·(1 − y²).</summary>
@@ -205,16 +313,35 @@ public static class Activations
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
         Backward(y.Length, nameof(y), dy, dz);
+        if (Vector512.IsHardwareAccelerated) TanhBackward<Width512, Vector512<float>>(y, dy, dz);
+        else if (Vector256.IsHardwareAccelerated) TanhBackward<Width256, Vector256<float>>(y, dy, dz);
+        else TanhBackward<Width128, Vector128<float>>(y, dy, dz);
+    }
+
+    /// <summary><see cref="TanhBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> at one width, over y's length (unchecked).</summary>
+    internal static void TanhBackward<TWidth, TVector>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = y.Length, i = 0;
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rdy = ref MemoryMarshal.GetReference(dy);
         ref float rdz = ref MemoryMarshal.GetReference(dz);
-        int n = y.Length, i = 0;
-        for (; i + 8 <= n; i += 8)
-        {
-            var v = Vector256.LoadUnsafe(ref ry, (nuint)i);
-            (Vector256.LoadUnsafe(ref rdy, (nuint)i) * (Vector256<float>.One - v * v)).StoreUnsafe(ref rdz, (nuint)i);
-        }
-        for (; i < n; i++) { float v = Unsafe.Add(ref ry, i); Unsafe.Add(ref rdz, i) = Unsafe.Add(ref rdy, i) * (1f - v * v); }
+        for (; i + TWidth.Count <= n; i += TWidth.Count) TanhBackwardBlock<TWidth, TVector>(ref ry, ref rdy, ref rdz, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[3 * L];
+        y.Slice(i).CopyTo(t);
+        dy.Slice(i, n - i).CopyTo(t.Slice(L));
+        TanhBackwardBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], 0);
+        t.Slice(2 * L, n - i).CopyTo(dz.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TanhBackwardBlock<TWidth, TVector>(ref float y, ref float dy, ref float dz, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var v = TWidth.Load(ref y, i);
+        TWidth.Store(TWidth.Multiply(TWidth.Load(ref dy, i), TWidth.Subtract(TWidth.Broadcast(1f), TWidth.Multiply(v, v))), ref dz, i);
     }
 
     /// <summary>y = z·Φ(z) with the exact normal CDF Φ (PyTorch's default GELU). Must not run in place: backward needs z.</summary>

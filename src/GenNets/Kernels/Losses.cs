@@ -1,5 +1,8 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GenNets.Kernels;
 
@@ -85,15 +88,47 @@ public static class Losses
     {
         int count = (int)Outputs(outputs.Length, nameof(outputs), gradient.Length, rows, cols);
         Sizes.Need(targets.Length, count, nameof(targets), "{0} rows of {1}", rows, cols);
-        double total = 0;
-        float scale = 2f / count;
-        for (int i = 0; i < count; i++)
-        {
-            float d = outputs[i] - targets[i];
-            total += (double)d * d;
-            if (!gradient.IsEmpty) gradient[i] = scale * d;
-        }
+        var o = outputs.Slice(0, count);
+        var g = gradient.IsEmpty ? gradient : gradient.Slice(0, count);
+        double total = Vector512.IsHardwareAccelerated ? SquaredErrors<Width512, Vector512<float>>(o, targets, g)
+            : Vector256.IsHardwareAccelerated ? SquaredErrors<Width256, Vector256<float>>(o, targets, g)
+            : SquaredErrors<Width128, Vector128<float>>(o, targets, g);
         return (float)(total / count);
+    }
+
+    /// <summary>
+    /// Σ (o − t)² over the outputs' length at one width, in double precision from the float differences (each square is
+    /// exact); writes 2(o − t) / count to a non-empty gradient of the outputs' length. Unchecked.
+    /// </summary>
+    internal static double SquaredErrors<TWidth, TVector>(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> gradient)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = outputs.Length, i = 0;
+        bool withGradient = !gradient.IsEmpty;
+        float scale = 2f / n;
+        ref float ro = ref MemoryMarshal.GetReference(outputs);
+        ref float rt = ref MemoryMarshal.GetReference(targets);
+        ref float rg = ref MemoryMarshal.GetReference(gradient);
+        double total = 0;
+        for (; i + TWidth.Count <= n; i += TWidth.Count)
+            total += SquaredErrorBlock<TWidth, TVector>(ref ro, ref rt, ref rg, (nuint)i, scale, withGradient);
+        if (i == n) return total;
+        const int L = Activations.WidestLanes;
+        Span<float> t = stackalloc float[3 * L]; // zero past the end: a difference of 0 adds nothing
+        outputs.Slice(i).CopyTo(t);
+        targets.Slice(i, n - i).CopyTo(t.Slice(L));
+        total += SquaredErrorBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], 0, scale, withGradient);
+        if (withGradient) t.Slice(2 * L, n - i).CopyTo(gradient.Slice(i));
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double SquaredErrorBlock<TWidth, TVector>(ref float outputs, ref float targets, ref float gradient, nuint i, float scale, bool withGradient)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var d = TWidth.Subtract(TWidth.Load(ref outputs, i), TWidth.Load(ref targets, i));
+        if (withGradient) TWidth.Store(TWidth.Multiply(TWidth.Broadcast(scale), d), ref gradient, i);
+        return TWidth.DotAsDouble(d, d);
     }
 
     /// <summary>

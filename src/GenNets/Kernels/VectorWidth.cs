@@ -35,6 +35,19 @@ internal interface IVectorWidth<TVector> where TVector : struct
     static abstract TVector GreaterThan(TVector a, TVector b);
     static abstract TVector And(TVector a, TVector b);
     static abstract float Sum(TVector value);
+    static abstract TVector Divide(TVector a, TVector b);
+    /// <summary>The square root, correctly rounded.</summary>
+    static abstract TVector Sqrt(TVector value);
+    static abstract TVector Abs(TVector value);
+    static abstract TVector LessThan(TVector a, TVector b);
+    /// <summary>To the nearest integer, ties to even.</summary>
+    static abstract TVector Round(TVector value);
+    /// <summary>2^k for lanes holding an integer k in [−126, 127], built in the exponent bits.</summary>
+    static abstract TVector PowerOfTwo(TVector k);
+    /// <summary>Σ (double)a·(double)b over the lanes, in double precision: the products are exact.</summary>
+    static abstract double DotAsDouble(TVector a, TVector b);
+    /// <summary>Lane j: the top 24 bits of <see cref="SeededRandom.Mix"/>(first + j) (wrapping), as a float (exact).</summary>
+    static abstract TVector MixedBits24(ulong first);
 }
 
 /// <summary>512-bit registers (AVX-512): 16 floats.</summary>
@@ -59,6 +72,32 @@ internal readonly struct Width512 : IVectorWidth<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> GreaterThan(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> value) => Vector512.Sqrt(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> LessThan(Vector512<float> a, Vector512<float> b) => Vector512.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> PowerOfTwo(Vector512<float> k) =>
+        Vector512.ShiftLeft(Vector512.ConvertToInt32(k) + Vector512.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double DotAsDouble(Vector512<float> a, Vector512<float> b)
+    {
+        var (aLow, aHigh) = Vector512.Widen(a);
+        var (bLow, bHigh) = Vector512.Widen(b);
+        return Vector512.Sum(aLow * bLow + aHigh * bHigh);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MixedBits24(ulong first)
+    {
+        var low = Vector512.ShiftRightLogical(Mix(Vector512.Create(first) + Vector512<ulong>.Indices), 40);
+        var high = Vector512.ShiftRightLogical(Mix(Vector512.Create(first + (ulong)Vector512<ulong>.Count) + Vector512<ulong>.Indices), 40);
+        return Vector512.ConvertToSingle(Vector512.Narrow(low, high).AsInt32());
+    }
+    // SeededRandom.Mix in every lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector512<ulong> Mix(Vector512<ulong> z)
+    {
+        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * Vector512.Create(0xBF58476D1CE4E5B9UL);
+        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * Vector512.Create(0x94D049BB133111EBUL);
+        return z ^ Vector512.ShiftRightLogical(z, 31);
+    }
 }
 
 /// <summary>256-bit registers (AVX2): 8 floats.</summary>
@@ -82,6 +121,32 @@ internal readonly struct Width256 : IVectorWidth<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> GreaterThan(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> value) => Vector256.Sqrt(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> value) => Vector256.Abs(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> LessThan(Vector256<float> a, Vector256<float> b) => Vector256.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> PowerOfTwo(Vector256<float> k) =>
+        Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double DotAsDouble(Vector256<float> a, Vector256<float> b)
+    {
+        var (aLow, aHigh) = Vector256.Widen(a);
+        var (bLow, bHigh) = Vector256.Widen(b);
+        return Vector256.Sum(aLow * bLow + aHigh * bHigh);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MixedBits24(ulong first)
+    {
+        var low = Vector256.ShiftRightLogical(Mix(Vector256.Create(first) + Vector256<ulong>.Indices), 40);
+        var high = Vector256.ShiftRightLogical(Mix(Vector256.Create(first + (ulong)Vector256<ulong>.Count) + Vector256<ulong>.Indices), 40);
+        return Vector256.ConvertToSingle(Vector256.Narrow(low, high).AsInt32());
+    }
+    // SeededRandom.Mix in every lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector256<ulong> Mix(Vector256<ulong> z)
+    {
+        z = (z ^ Vector256.ShiftRightLogical(z, 30)) * Vector256.Create(0xBF58476D1CE4E5B9UL);
+        z = (z ^ Vector256.ShiftRightLogical(z, 27)) * Vector256.Create(0x94D049BB133111EBUL);
+        return z ^ Vector256.ShiftRightLogical(z, 31);
+    }
 }
 
 /// <summary>128-bit registers (SSE, or ARM64's AdvSimd): 4 floats. Also the path when no wider one is accelerated.</summary>
@@ -105,6 +170,32 @@ internal readonly struct Width128 : IVectorWidth<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThan(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sqrt(Vector128<float> value) => Vector128.Sqrt(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> PowerOfTwo(Vector128<float> k) =>
+        Vector128.ShiftLeft(Vector128.ConvertToInt32(k) + Vector128.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double DotAsDouble(Vector128<float> a, Vector128<float> b)
+    {
+        var (aLow, aHigh) = Vector128.Widen(a);
+        var (bLow, bHigh) = Vector128.Widen(b);
+        return Vector128.Sum(aLow * bLow + aHigh * bHigh);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MixedBits24(ulong first)
+    {
+        var low = Vector128.ShiftRightLogical(Mix(Vector128.Create(first) + Vector128<ulong>.Indices), 40);
+        var high = Vector128.ShiftRightLogical(Mix(Vector128.Create(first + (ulong)Vector128<ulong>.Count) + Vector128<ulong>.Indices), 40);
+        return Vector128.ConvertToSingle(Vector128.Narrow(low, high).AsInt32());
+    }
+    // SeededRandom.Mix in every lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector128<ulong> Mix(Vector128<ulong> z)
+    {
+        z = (z ^ Vector128.ShiftRightLogical(z, 30)) * Vector128.Create(0xBF58476D1CE4E5B9UL);
+        z = (z ^ Vector128.ShiftRightLogical(z, 27)) * Vector128.Create(0x94D049BB133111EBUL);
+        return z ^ Vector128.ShiftRightLogical(z, 31);
+    }
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using GenNets.Kernels;
 using GenNets.Threading;
 
 namespace GenNets.Training;
@@ -219,32 +220,46 @@ public sealed class Sgd : Optimizer
             return;
         }
         var v = _velocity.AsSpan(offset, p.Length);
-        float mu = Momentum;
+        if (Vector512.IsHardwareAccelerated) MomentumUpdate<Width512, Vector512<float>>(p, g, v, lr, Momentum, decay, Nesterov);
+        else if (Vector256.IsHardwareAccelerated) MomentumUpdate<Width256, Vector256<float>>(p, g, v, lr, Momentum, decay, Nesterov);
+        else MomentumUpdate<Width128, Vector128<float>>(p, g, v, lr, Momentum, decay, Nesterov);
+    }
+
+    /// <summary>
+    /// The momentum update at one width, over p's length (unchecked; g and v at least as long): g′ = g + λ·p; v ← μ·v + g′;
+    /// p ← p − lr·v, or p − lr·(g′ + μ·v) for Nesterov. The elements past the last whole vector take the same vector
+    /// arithmetic on a zero-padded copy, so that a buffer split into parts (over threads) gives the bits of the whole.
+    /// </summary>
+    internal static void MomentumUpdate<TWidth, TVector>(Span<float> p, ReadOnlySpan<float> g, Span<float> v, float lr, float mu, float decay, bool nesterov)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = p.Length, i = 0;
         ref float rp = ref MemoryMarshal.GetReference(p);
         ref float rg = ref MemoryMarshal.GetReference(g);
         ref float rv = ref MemoryMarshal.GetReference(v);
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vmu = Vector256.Create(mu);
-            var vdecay = Vector256.Create(decay);
-            var vlr = Vector256.Create(lr);
-            for (; i + 8 <= p.Length; i += 8)
-            {
-                var pi = Vector256.LoadUnsafe(ref rp, (nuint)i);
-                var gi = Vector256.FusedMultiplyAdd(vdecay, pi, Vector256.LoadUnsafe(ref rg, (nuint)i));
-                var vi = Vector256.FusedMultiplyAdd(vmu, Vector256.LoadUnsafe(ref rv, (nuint)i), gi);
-                vi.StoreUnsafe(ref rv, (nuint)i);
-                var step = Nesterov ? Vector256.FusedMultiplyAdd(vmu, vi, gi) : vi;
-                Vector256.FusedMultiplyAdd(-vlr, step, pi).StoreUnsafe(ref rp, (nuint)i);
-            }
-        }
-        for (; i < p.Length; i++)
-        {
-            float gi = MathF.FusedMultiplyAdd(decay, p[i], g[i]);
-            float vi = v[i] = MathF.FusedMultiplyAdd(mu, v[i], gi);
-            p[i] = MathF.FusedMultiplyAdd(-lr, Nesterov ? MathF.FusedMultiplyAdd(mu, vi, gi) : vi, p[i]);
-        }
+        for (; i + TWidth.Count <= n; i += TWidth.Count) MomentumBlock<TWidth, TVector>(ref rp, ref rg, ref rv, (nuint)i, lr, mu, decay, nesterov);
+        if (i == n) return;
+        const int L = Activations.WidestLanes;
+        Span<float> t = stackalloc float[3 * L];
+        p.Slice(i).CopyTo(t);
+        g.Slice(i, n - i).CopyTo(t.Slice(L));
+        v.Slice(i, n - i).CopyTo(t.Slice(2 * L));
+        MomentumBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], 0, lr, mu, decay, nesterov);
+        t.Slice(0, n - i).CopyTo(p.Slice(i));
+        t.Slice(2 * L, n - i).CopyTo(v.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MomentumBlock<TWidth, TVector>(ref float p, ref float g, ref float v, nuint i, float lr, float mu, float decay, bool nesterov)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var vmu = TWidth.Broadcast(mu);
+        var pi = TWidth.Load(ref p, i);
+        var gi = TWidth.MultiplyAdd(TWidth.Broadcast(decay), pi, TWidth.Load(ref g, i));
+        var vi = TWidth.MultiplyAdd(vmu, TWidth.Load(ref v, i), gi);
+        TWidth.Store(vi, ref v, i);
+        var step = nesterov ? TWidth.MultiplyAdd(vmu, vi, gi) : vi;
+        TWidth.Store(TWidth.MultiplyAdd(TWidth.Broadcast(-lr), step, pi), ref p, i);
     }
 
     /// <inheritdoc/>
@@ -310,36 +325,60 @@ public class Adam : Optimizer
         float c1 = 1f / (1f - MathF.Pow(b1, StepCount));
         float c2 = 1f / (1f - MathF.Pow(b2, StepCount));
         // Decoupled (AdamW): p ← p·(1 − lr·λ) before the step. L2 (Adam): g ← g + λ·p.
-        float shrink = Decoupled ? 1f - lr * decay : 1f;
-        float l2 = Decoupled ? 0f : decay;
+        var k = new AdamConstants(b1, b2, eps, lr * c1, c2, Decoupled ? 1f - lr * decay : 1f, Decoupled ? 0f : decay);
+        if (Vector512.IsHardwareAccelerated) AdamUpdate<Width512, Vector512<float>>(p, g, m, v, k);
+        else if (Vector256.IsHardwareAccelerated) AdamUpdate<Width256, Vector256<float>>(p, g, m, v, k);
+        else AdamUpdate<Width128, Vector128<float>>(p, g, m, v, k);
+    }
+
+    /// <summary>
+    /// The constants of one Adam step: the betas and epsilon, the learning rate times the first moment's bias correction
+    /// (<paramref name="StepSize"/>), the second moment's correction, the factor weights shrink by first (AdamW) and the
+    /// L2 decay added to the gradient (Adam).
+    /// </summary>
+    internal readonly record struct AdamConstants(float Beta1, float Beta2, float Epsilon, float StepSize, float Correction2, float Shrink, float L2);
+
+    /// <summary>
+    /// The Adam update at one width, over p's length (unchecked; g, m and v at least as long): g′ = g + L2·p;
+    /// m ← β₁·m + (1 − β₁)·g′; v ← β₂·v + (1 − β₂)·g′²; p ← p·shrink − step·m / (√(v·c₂) + ε). The elements past the
+    /// last whole vector take the same vector arithmetic on a zero-padded copy, so that a buffer split into parts (over
+    /// threads) gives the bits of the whole.
+    /// </summary>
+    internal static void AdamUpdate<TWidth, TVector>(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, AdamConstants k)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = p.Length, i = 0;
         ref float rp = ref MemoryMarshal.GetReference(p);
         ref float rg = ref MemoryMarshal.GetReference(g);
         ref float rm = ref MemoryMarshal.GetReference(m);
         ref float rv = ref MemoryMarshal.GetReference(v);
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> vb1 = Vector256.Create(b1), vb2 = Vector256.Create(b2), va1 = Vector256.Create(1 - b1), va2 = Vector256.Create(1 - b2);
-            Vector256<float> vc1 = Vector256.Create(lr * c1), vc2 = Vector256.Create(c2), veps = Vector256.Create(eps);
-            Vector256<float> vshrink = Vector256.Create(shrink), vl2 = Vector256.Create(l2);
-            for (; i + 8 <= p.Length; i += 8)
-            {
-                var pi = Vector256.LoadUnsafe(ref rp, (nuint)i);
-                var gi = Vector256.FusedMultiplyAdd(vl2, pi, Vector256.LoadUnsafe(ref rg, (nuint)i));
-                var mi = Vector256.FusedMultiplyAdd(vb1, Vector256.LoadUnsafe(ref rm, (nuint)i), va1 * gi);
-                var vi = Vector256.FusedMultiplyAdd(vb2, Vector256.LoadUnsafe(ref rv, (nuint)i), va2 * gi * gi);
-                mi.StoreUnsafe(ref rm, (nuint)i);
-                vi.StoreUnsafe(ref rv, (nuint)i);
-                (pi * vshrink - vc1 * mi / (Vector256.Sqrt(vi * vc2) + veps)).StoreUnsafe(ref rp, (nuint)i);
-            }
-        }
-        for (; i < p.Length; i++)
-        {
-            float gi = MathF.FusedMultiplyAdd(l2, p[i], g[i]);
-            float mi = m[i] = MathF.FusedMultiplyAdd(b1, m[i], (1 - b1) * gi);
-            float vi = v[i] = MathF.FusedMultiplyAdd(b2, v[i], (1 - b2) * gi * gi);
-            p[i] = p[i] * shrink - lr * c1 * mi / (MathF.Sqrt(vi * c2) + eps);
-        }
+        for (; i + TWidth.Count <= n; i += TWidth.Count) AdamBlock<TWidth, TVector>(ref rp, ref rg, ref rm, ref rv, (nuint)i, k);
+        if (i == n) return;
+        const int L = Activations.WidestLanes;
+        Span<float> t = stackalloc float[4 * L];
+        p.Slice(i).CopyTo(t);
+        g.Slice(i, n - i).CopyTo(t.Slice(L));
+        m.Slice(i, n - i).CopyTo(t.Slice(2 * L));
+        v.Slice(i, n - i).CopyTo(t.Slice(3 * L));
+        AdamBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], ref t[3 * L], 0, k);
+        t.Slice(0, n - i).CopyTo(p.Slice(i));
+        t.Slice(2 * L, n - i).CopyTo(m.Slice(i));
+        t.Slice(3 * L, n - i).CopyTo(v.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AdamBlock<TWidth, TVector>(ref float p, ref float g, ref float m, ref float v, nuint i, AdamConstants k)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var pi = TWidth.Load(ref p, i);
+        var gi = TWidth.MultiplyAdd(TWidth.Broadcast(k.L2), pi, TWidth.Load(ref g, i));
+        var mi = TWidth.MultiplyAdd(TWidth.Broadcast(k.Beta1), TWidth.Load(ref m, i), TWidth.Multiply(TWidth.Broadcast(1 - k.Beta1), gi));
+        var vi = TWidth.MultiplyAdd(TWidth.Broadcast(k.Beta2), TWidth.Load(ref v, i), TWidth.Multiply(TWidth.Multiply(TWidth.Broadcast(1 - k.Beta2), gi), gi));
+        TWidth.Store(mi, ref m, i);
+        TWidth.Store(vi, ref v, i);
+        var denominator = TWidth.Add(TWidth.Sqrt(TWidth.Multiply(vi, TWidth.Broadcast(k.Correction2))), TWidth.Broadcast(k.Epsilon));
+        var step = TWidth.Divide(TWidth.Multiply(TWidth.Broadcast(k.StepSize), mi), denominator);
+        TWidth.Store(TWidth.Subtract(TWidth.Multiply(pi, TWidth.Broadcast(k.Shrink)), step), ref p, i);
     }
 
     /// <inheritdoc/>
