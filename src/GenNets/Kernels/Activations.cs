@@ -192,7 +192,8 @@ public static class Activations
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         // t in [−87.3, 87.3]: e^t stays a normal float, and so does the result.
-        t = TWidth.Min(TWidth.Max(t, TWidth.Broadcast(-87.3f)), TWidth.Broadcast(87.3f));
+        // t second, so that a NaN passes through the hardware's min and max (which return their second operand then).
+        t = TWidth.Min(TWidth.Broadcast(87.3f), TWidth.Max(TWidth.Broadcast(-87.3f), t));
         var k = TWidth.Round(TWidth.Multiply(t, TWidth.Broadcast(1.44269504088896341f))); // t / ln 2, to the nearest integer
         // t − k·ln 2, in two parts: k·0.693359375 is exact (|k| ≤ 126, nine significant bits), fused or not.
         var f = TWidth.MultiplyAdd(k, TWidth.Broadcast(-0.693359375f), t);
@@ -205,7 +206,7 @@ public static class Activations
         p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(5.0000001201e-1f));
         var one = TWidth.Broadcast(1f);
         p = TWidth.MultiplyAdd(p, TWidth.Multiply(f, f), TWidth.Add(f, one)); // e^f
-        return TWidth.Divide(one, TWidth.Add(one, TWidth.Multiply(p, TWidth.PowerOfTwo(k)))); // e^t = e^f·2^k
+        return TWidth.Reciprocal(TWidth.Add(one, TWidth.Multiply(p, TWidth.PowerOfTwo(k)))); // e^t = e^f·2^k; 1 + e^t is in [1, 2¹²⁷)
     }
 
     /// <summary>dz = dy·y·(1 − y).</summary>

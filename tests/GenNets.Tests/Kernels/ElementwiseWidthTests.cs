@@ -139,6 +139,20 @@ public class ElementwiseWidthTests
 
     [Theory]
     [MemberData(nameof(Widths))]
+    public void SigmoidInPlace_AtEveryWidth_PassesNaNAndSaturatesAtTheExtremes(int bits)
+    {
+        // A NaN must come out NaN (a diverging network must not look finite), infinities and huge values saturate to
+        // 0 and 1, and the smallest normal reciprocal in the range is still right.
+        float[] x = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e30f, -1e30f, 87.3f, -87.3f, 100f, -100f, 0f, -0f, float.NaN, 3f, -3f, 20f, -20f, float.NaN];
+        var y = (float[])x.Clone();
+        SigmoidInPlace(bits, y, 1f);
+        for (int i = 0; i < x.Length; i++)
+            if (float.IsNaN(x[i])) Assert.True(float.IsNaN(y[i]), $"σ(NaN) at {bits} bits gave {y[i]} (element {i})");
+            else Assert.True(Math.Abs(y[i] - 1 / (1 + Math.Exp(-(double)x[i]))) <= 2e-7, $"σ({x[i]}) at {bits} bits gave {y[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
     public void SigmoidInPlace_AtEveryWidth_GivesTheSameBitsOverAnyCut(int bits)
     {
         // A recurrent layer may call it on a part of its rows: a value must not depend on where it falls.
