@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Configs;
@@ -133,6 +134,7 @@ public static class Program
     private static void Print(Dictionary<(string, int, string), double> r, double peak1, double peak2)
     {
         Console.WriteLine();
+        Console.WriteLine($"CPU: {CpuName()}; GenNets' kernels use {GenNets.Kernels.VectorWidths.Description}");
         Console.WriteLine($"FP32 peak measured in this run with {PeakBenchmark.Width} (the widest this CPU accelerates): {peak1.ToString("F1", Inv)} GFLOP/s on 1 thread, {peak2.ToString("F1", Inv)} on 2");
         Console.WriteLine();
         Console.WriteLine("| network | measure | threads | GenNets | ONNX Runtime | GenNets speed-up | GenNets GFLOP/s | share of peak |");
@@ -159,5 +161,22 @@ public static class Program
             Console.WriteLine($"\nMLP, 1 thread: one sample {(gi / 1e3).ToString("F2", Inv)} µs vs {(ni / 1e3).ToString("F2", Inv)} µs straightforward C# ({(ni / gi).ToString("F2", Inv)}×)");
         if (r.TryGetValue(("MLP", 1, "NaiveTrainStep"), out double nt) && r.TryGetValue(("MLP", 1, "GenNetsTrainStep"), out double gt))
             Console.WriteLine($"MLP, 1 thread: training step {(gt / 1e3).ToString("F0", Inv)} µs vs {(nt / 1e3).ToString("F0", Inv)} µs straightforward C# ({(nt / gt).ToString("F2", Inv)}×)");
+    }
+
+    // The CPU as the OS names it (Linux: /proc/cpuinfo's model name, family and model), else the architecture.
+    private static string CpuName()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                var lines = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToArray();
+                string Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + "\t", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+                return $"{Field("model name")} (family {Field("cpu family")}, model {Field("model")}), {Environment.ProcessorCount} logical CPUs";
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return $"{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} logical CPUs";
     }
 }
