@@ -148,7 +148,7 @@ public static class Convolution
 
     // ForwardPooled, channels-last: for a vector of filters at a time, each output position's values are one vector, the
     // sum over the taps of (the input there, broadcast) × (the taps' weights for the vector's filters), so the weights are
-    // loaded once a tap for eight positions and no output is stored before it is pooled. Two pooled outputs (2 × 4
+    // loaded once a tap for several positions and no output is stored before it is pooled. Two pooled outputs (2 × 4
     // positions, eight accumulators) at a time, or one (four positions) for blocks of two vectors; a pooled row is kept
     // channels-last and turned into the block's planes by 8×8 transposes. Each output is its bias plus the products in
     // order of the taps, as in Gemm.MultiplyIndirect: the same bits. Called at the width ChannelsLast chose.
