@@ -218,9 +218,9 @@ public static class Convolution
         ref float line, ref float choices, nuint at, bool relu, bool keep)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var maximum = TWidth.Max(TWidth.Max(topLeft, bottomLeft), TWidth.Max(topRight, bottomRight));
+        var maximum = TWidth.MaxNative(TWidth.MaxNative(topLeft, bottomLeft), TWidth.MaxNative(topRight, bottomRight));
         if (keep) TWidth.Store(Chosen<TWidth, TVector>(topLeft, topRight, bottomLeft, maximum), ref choices, at);
-        if (relu) maximum = TWidth.Max(TWidth.Zero, maximum); // max(0, NaN) is the NaN
+        if (relu) maximum = TWidth.MaxNative(TWidth.Zero, maximum); // max(0, NaN) is the NaN: the second operand
         TWidth.Store(maximum, ref line, at);
     }
 

@@ -73,6 +73,7 @@ public static class Pooling
     // MaxPairs at one width, for at least a vector of outputs (the tests call each width): the column maxima of the two
     // rows, then the maxima of their even and odd columns. No branch on the data (random data would mispredict the
     // comparisons of a scalar loop about half the time).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void MaxPairs<TWidth, TVector>(ref float top, ref float bottom, ref float line, int count, bool relu)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
@@ -81,10 +82,10 @@ public static class Pooling
         {
             if (o + lanes > count) o = count - lanes;
             nuint at = (nuint)(2 * o), next = at + (nuint)lanes;
-            var v0 = TWidth.Max(TWidth.Load(ref top, at), TWidth.Load(ref bottom, at));
-            var v1 = TWidth.Max(TWidth.Load(ref top, next), TWidth.Load(ref bottom, next));
-            var pairs = TWidth.Max(TWidth.Even(v0, v1), TWidth.Odd(v0, v1));
-            if (relu) pairs = TWidth.Max(TWidth.Zero, pairs); // max(0, NaN) is the NaN
+            var v0 = TWidth.MaxNative(TWidth.Load(ref top, at), TWidth.Load(ref bottom, at));
+            var v1 = TWidth.MaxNative(TWidth.Load(ref top, next), TWidth.Load(ref bottom, next));
+            var pairs = TWidth.MaxNative(TWidth.Even(v0, v1), TWidth.Odd(v0, v1));
+            if (relu) pairs = TWidth.MaxNative(TWidth.Zero, pairs); // max(0, NaN) is the NaN: the second operand
             TWidth.Store(pairs, ref line, (nuint)o);
             if (o + lanes == count) return;
         }
@@ -179,6 +180,7 @@ public static class Pooling
     // RoutePairs at one width, for at least a vector of outputs (the tests call each width): the window's four inputs
     // gathered as even and odd columns, the gradient taken by the first that equals the maximum (what is left going on
     // to the next), and the four gradients interleaved back into the two rows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void RoutePairs<TWidth, TVector>(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient,
         int count, bool relu)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
@@ -299,6 +301,7 @@ public static class Pooling
 
     // MaxPairsChosen at one width, for at least a vector of outputs (the tests call each width); the maximum as MaxPairs
     // takes it, a vector of outputs at a time, the last overlapping the one before.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void MaxPairsChosen<TWidth, TVector>(ref float top, ref float bottom, ref float line, ref float choice, int count, bool relu)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
@@ -311,11 +314,11 @@ public static class Pooling
             var b0 = TWidth.Load(ref bottom, at); var b1 = TWidth.Load(ref bottom, next);
             var topEven = TWidth.Even(t0, t1); var topOdd = TWidth.Odd(t0, t1);
             var bottomEven = TWidth.Even(b0, b1); var bottomOdd = TWidth.Odd(b0, b1);
-            var m = TWidth.Max(TWidth.Max(topEven, bottomEven), TWidth.Max(topOdd, bottomOdd));
+            var m = TWidth.MaxNative(TWidth.MaxNative(topEven, bottomEven), TWidth.MaxNative(topOdd, bottomOdd));
             var chosen = TWidth.Select(TWidth.Equal(bottomEven, m), TWidth.Broadcast(2f), TWidth.Broadcast(3f));
             chosen = TWidth.Select(TWidth.Equal(topOdd, m), TWidth.Broadcast(1f), chosen);
             chosen = TWidth.Select(TWidth.Equal(topEven, m), TWidth.Zero, chosen);
-            if (relu) m = TWidth.Max(TWidth.Zero, m);
+            if (relu) m = TWidth.MaxNative(TWidth.Zero, m);
             TWidth.Store(m, ref line, (nuint)o);
             TWidth.Store(chosen, ref choice, (nuint)o);
             if (o + lanes == count) return;
@@ -371,6 +374,7 @@ public static class Pooling
     }
 
     // ChosenPairs at one width, for at least a vector of outputs (the tests call each width).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ChosenPairs<TWidth, TVector>(ref float chosen, ref float incoming, ref float kept, ref float upper, ref float lower, int count, bool relu)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
