@@ -76,10 +76,10 @@ public sealed class Conv2DGeometry
             (outChannels * patch, "The weights"),
             (patch * positions, "The unfolded input"),
             (2 * padded, "The padded input (twice, for the folded input gradient)"),
-            (outChannels * wide + 8, "The wide output"),
+            (outChannels * wide + Convolution.Room, "The wide output"),
             (patch * wide, "The wide unfolded gradient"),
             (wide * turnedStride + patch * outChannels + 2 * outChannels, "The turned output gradient"),
-            (outChannels * patch + 2 * (Int128)(outWidth / 2) * 16, "The channels-last weights"),
+            (outChannels * patch + 2 * (Int128)(outWidth / 2) * 32, "The channels-last weights"),
         ];
         foreach (var (floats, what) in extents)
             if (floats > int.MaxValue)

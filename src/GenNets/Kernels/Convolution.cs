@@ -10,8 +10,8 @@ namespace GenNets.Kernels;
 /// <summary>
 /// 2-D convolution on CHW samples, as PyTorch's <c>Conv2d</c> (cross-correlation, weight [outC, inC, kh, kw]).
 /// Each sample's input is unfolded (im2col) into a [inC·kh·kw, outH·outW] matrix in a per-thread buffer, and the
-/// three products are the batched matrix kernels: forward Y = W·cols on the 6×16 broadcast kernel (six filters
-/// × 16 output positions), weight gradient dW += dY·colsᵀ on the dot-product kernel, input gradient
+/// three products are the batched matrix kernels: forward Y = W·cols on the broadcast kernel (six filters × two
+/// vectors of output positions), weight gradient dW += dY·colsᵀ on the dot-product kernel, input gradient
 /// dcols = Wᵀ·dY folded back (col2im). The naive twins are in <see cref="Reference"/>.
 /// </summary>
 public static class Convolution
@@ -23,6 +23,9 @@ public static class Convolution
     [ThreadStatic] private static float[]? t_flipped;
     [ThreadStatic] private static float[]? t_pooled;
     [ThreadStatic] private static float[]? t_routed;
+
+    // Floats of room after the wide output, for CopyRows's last vector: one 512-bit vector.
+    internal const int Room = 16;
 
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
@@ -70,15 +73,21 @@ public static class Convolution
         Sizes.Need(bias.Length, outC, nameof(bias), "a bias of {0} filters", outC);
         if (!argmax.IsEmpty) Sizes.Need(argmax.Length, (long)batch * pooled, nameof(argmax), "a batch of {0} pooled outputs of {1}", batch, pooled);
         bool shifted = g.RowOffsets is not null && !g.IsPointwise, keep = !argmax.IsEmpty;
-        if (shifted && ChannelsLastPools(g))
+        var (lanes, vectors) = shifted ? ChannelsLast(g) : (0, 0);
+        if (lanes == Vector512<float>.Count)
         {
-            ForwardPooledChannelsLast(x, weight, bias, y, batch, g, relu, argmax);
+            ForwardPooledChannelsLast<Width512, Vector512<float>>(x, weight, bias, y, batch, g, relu, argmax, vectors);
+            return;
+        }
+        if (lanes == Vector256<float>.Count)
+        {
+            ForwardPooledChannelsLast<Width256, Vector256<float>>(x, weight, bias, y, batch, g, relu, argmax, vectors);
             return;
         }
         Span<float> unpooled = shifted ? default : Scratch.Get(ref t_pooled, g.OutputLength);
         var padded = shifted ? Scratch.Get(ref t_padded, g.PaddedLength) : default;
         int wide = g.WidePositions;
-        var outputs = shifted ? Scratch.Get(ref t_wide, outC * wide + 8) : default;
+        var outputs = shifted ? Scratch.Get(ref t_wide, outC * wide + Room) : default;
         for (int n = 0; n < batch; n++)
         {
             var sample = y.Slice(n * pooled, pooled);
@@ -115,30 +124,42 @@ public static class Convolution
         }
     }
 
-    // Whether ForwardPooled takes a stride-1 convolution channels-last: whole blocks of filters, a patch small enough that
-    // the filter-major product is dominated by its per-block loads and stores (a first layer, nine or 27 taps), and
-    // pooled rows of at least 8 (turned back by 8×8 transposes). Measured with 3×3 kernels against the filter-major path
+    // The width and the vectors of filters a block (one or two) at which ForwardPooled takes a stride-1 convolution
+    // channels-last, or (0, 0) if it takes it filter-major: whole blocks of filters, a patch small enough that the
+    // filter-major product is dominated by its per-block loads and stores (a first layer, nine or 27 taps), and pooled
+    // rows of at least 8 (turned back by 8×8 transposes, so a vector of at least 8 filters). The widest accelerated
+    // vector whose blocks the filters fill. Measured with 256-bit vectors and 3×3 kernels against the filter-major path
     // (same run, minimum of 15–31 rounds, two to five runs each), blocks of 8 filters: 1→8 on 28×28 faster (98 → 79 and
     // 132 → 109 µs for 32 samples), 2→8 even (146 / 142 µs), 3→16 slower (374 → 409 µs); blocks of 16: 1→16 and 3→16
-    // on 28×28 faster (204 → 163, 356 → 280 µs), 8→16 on 14×14 and 32→64 even (patches of 72 and 288 taps).
-    private static bool ChannelsLastPools(Conv2DGeometry g) =>
-        Fma.IsSupported && Avx2.IsSupported && g.OutWidth / 2 >= 8 && (WideBlocks(g) || g.OutChannels % 8 == 0 && g.Patch <= 12);
+    // on 28×28 faster (204 → 163, 356 → 280 µs), 8→16 on 14×14 and 32→64 even (patches of 72 and 288 taps). The same
+    // limits on the patch hold for one vector and for two at 512 bits.
+    private static (int Lanes, int Vectors) ChannelsLast(Conv2DGeometry g)
+    {
+        if (!Avx.IsSupported || g.OutWidth / 2 < 8) return (0, 0);
+        int vectors = Vector512.IsHardwareAccelerated ? ChannelsLastFits(g, Vector512<float>.Count) : 0;
+        if (vectors > 0) return (Vector512<float>.Count, vectors);
+        vectors = Vector256.IsHardwareAccelerated ? ChannelsLastFits(g, Vector256<float>.Count) : 0;
+        return vectors > 0 ? (Vector256<float>.Count, vectors) : (0, 0);
+    }
 
-    // Channels-last in blocks of 16 filters (else of 8).
-    private static bool WideBlocks(Conv2DGeometry g) => g.OutChannels % 16 == 0 && g.Patch <= 36;
+    // Vectors of `lanes` filters a channels-last block: two for patches of up to 36 taps, one for up to 12, else none.
+    private static int ChannelsLastFits(Conv2DGeometry g, int lanes) =>
+        g.OutChannels % (2 * lanes) == 0 && g.Patch <= 36 ? 2 : g.OutChannels % lanes == 0 && g.Patch <= 12 ? 1 : 0;
 
-    // ForwardPooled, channels-last: for 8 filters at a time, each output position's 8 values are one vector, the sum over
-    // the taps of (the input there, broadcast) × (the taps' weights for the 8 filters), so the weights are loaded once a
-    // tap for eight positions and no output is stored before it is pooled. Two pooled outputs (2 × 4 positions, eight
-    // accumulators) at a time; a pooled row is kept channels-last and turned into the 8 planes by 8×8 transposes. Each
-    // output is its bias plus the products in order of the taps, as in Gemm.MultiplyIndirect: the same bits.
-    private static void ForwardPooledChannelsLast(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu,
-        Span<float> argmax)
+    // ForwardPooled, channels-last: for a vector of filters at a time, each output position's values are one vector, the
+    // sum over the taps of (the input there, broadcast) × (the taps' weights for the vector's filters), so the weights are
+    // loaded once a tap for several positions and no output is stored before it is pooled. Two pooled outputs (2 × 4
+    // positions, eight accumulators) at a time, or one (four positions) for blocks of two vectors; a pooled row is kept
+    // channels-last and turned into the block's planes by 8×8 transposes. Each output is its bias plus the products in
+    // order of the taps, as in Gemm.MultiplyIndirect: the same bits. Called at the width ChannelsLast chose.
+    internal static void ForwardPooledChannelsLast<TWidth, TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch,
+        Conv2DGeometry g, bool relu, Span<float> argmax, int vectors)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int outC = g.OutChannels, patch = g.Patch, ph = g.OutHeight / 2, pw = g.OutWidth / 2, plane = ph * pw, pooled = outC * plane, wp = g.PaddedWidth;
         bool keep = !argmax.IsEmpty;
-        bool threeByThree = g.InChannels == 1 && g.KernelHeight == 3 && g.KernelWidth == 3; // PooledRow8 takes it row by row
-        int width = WideBlocks(g) ? 16 : 8; // filters a block
+        bool threeByThree = g.InChannels == 1 && g.KernelHeight == 3 && g.KernelWidth == 3; // PooledRow takes it row by row
+        int width = vectors * TWidth.Count; // filters a block
         var padded = Scratch.Get(ref t_padded, g.PaddedLength);
         // [filter block][tap][filters of the block], then one pooled row channels-last and its argmax, each [pw][filters of the block]
         var work = Scratch.Get(ref t_pooled, outC * patch + 2 * pw * width);
@@ -164,8 +185,8 @@ public static class Convolution
                 for (int r = 0; r < ph; r++)
                 {
                     ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(padded), 2 * r * wp);
-                    if (width == 16) PooledRow16(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref choices);
-                    else PooledRow8(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref choices, threeByThree);
+                    if (vectors == 2) PooledRowPair<TWidth, TVector>(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref choices);
+                    else PooledRow<TWidth, TVector>(ref row, wp, ref offsets, patch, ref w, ref b, ref rl, pw, relu, keep, ref choices, threeByThree);
                     for (int half = 0; half < width; half += 8)
                         for (int c = 0; ; c += 8)
                         {
@@ -182,132 +203,143 @@ public static class Convolution
 
     // Which of a window's four outputs (top left, top right, bottom left, bottom right) is its maximum: the first equal.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Chosen(Vector256<float> topLeft, Vector256<float> topRight, Vector256<float> bottomLeft, Vector256<float> maximum)
+    private static TVector Chosen<TWidth, TVector>(TVector topLeft, TVector topRight, TVector bottomLeft, TVector maximum)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var choice = Vector256.ConditionalSelect(Vector256.Equals(bottomLeft, maximum), Vector256.Create(2f), Vector256.Create(3f));
-        choice = Vector256.ConditionalSelect(Vector256.Equals(topRight, maximum), Vector256.Create(1f), choice);
-        return Vector256.ConditionalSelect(Vector256.Equals(topLeft, maximum), Vector256<float>.Zero, choice);
+        var choice = TWidth.Select(TWidth.Equal(bottomLeft, maximum), TWidth.Broadcast(2f), TWidth.Broadcast(3f));
+        choice = TWidth.Select(TWidth.Equal(topRight, maximum), TWidth.Broadcast(1f), choice);
+        return TWidth.Select(TWidth.Equal(topLeft, maximum), TWidth.Zero, choice);
     }
 
-    // Stores a 2×2 window's maximum for 8 filters at line[at] (through max(0, ·) with relu) and, with keep, which of the
-    // four was the maximum at choices[at]. As Pooling.MaxPairs: the column maxima first, then the pair's.
+    // Stores a 2×2 window's maximum for a vector of filters at line[at] (through max(0, ·) with relu) and, with keep,
+    // which of the four was the maximum at choices[at]. As Pooling.MaxPairs: the column maxima first, then the pair's.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreWindow(Vector256<float> topLeft, Vector256<float> topRight, Vector256<float> bottomLeft, Vector256<float> bottomRight,
+    private static void StoreWindow<TWidth, TVector>(TVector topLeft, TVector topRight, TVector bottomLeft, TVector bottomRight,
         ref float line, ref float choices, nuint at, bool relu, bool keep)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var maximum = Avx.Max(Avx.Max(topLeft, bottomLeft), Avx.Max(topRight, bottomRight));
-        if (keep) Chosen(topLeft, topRight, bottomLeft, maximum).StoreUnsafe(ref choices, at);
-        if (relu) maximum = Avx.Max(Vector256<float>.Zero, maximum); // max(0, NaN) is the NaN: the second operand
-        maximum.StoreUnsafe(ref line, at);
+        var maximum = TWidth.Max(TWidth.Max(topLeft, bottomLeft), TWidth.Max(topRight, bottomRight));
+        if (keep) TWidth.Store(Chosen<TWidth, TVector>(topLeft, topRight, bottomLeft, maximum), ref choices, at);
+        if (relu) maximum = TWidth.Max(TWidth.Zero, maximum); // max(0, NaN) is the NaN: the second operand
+        TWidth.Store(maximum, ref line, at);
     }
 
-    // One row of pooled outputs for 16 filters, channels-last: line[16·o + f]. One window (four positions × two blocks
-    // of 8 filters, eight accumulators) at a time: per tap, two loads of weights and four broadcasts for eight FMAs.
+    // One row of pooled outputs for two vectors of filters, channels-last: line[2L·o + f] for L floats a vector. One
+    // window (four positions × two vectors of filters, eight accumulators) at a time: per tap, two loads of weights and
+    // four broadcasts for eight FMAs.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PooledRow16(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
+    private static void PooledRowPair<TWidth, TVector>(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
         bool keep, ref float choices)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var start0 = Vector256.LoadUnsafe(ref bias);
-        var start1 = Vector256.LoadUnsafe(ref bias, 8);
+        int lanes = TWidth.Count;
+        var start0 = TWidth.Load(ref bias);
+        var start1 = TWidth.Load(ref bias, (nuint)lanes);
         for (int o = 0; o < pw; o++)
         {
             ref float upper = ref Unsafe.Add(ref top, 2 * o);
             ref float lower = ref Unsafe.Add(ref upper, wp);
-            Vector256<float> u0 = start0, u1 = start0, l0 = start0, l1 = start0, v0 = start1, v1 = start1, m0 = start1, m1 = start1;
+            TVector u0 = start0, u1 = start0, l0 = start0, l1 = start0, v0 = start1, v1 = start1, m0 = start1, m1 = start1;
             ref float w = ref weights;
             ref int op = ref offsets;
             for (int t = patch; t > 0; t--)
             {
-                var tap0 = Vector256.LoadUnsafe(ref w);
-                var tap1 = Vector256.LoadUnsafe(ref w, 8);
+                var tap0 = TWidth.Load(ref w);
+                var tap1 = TWidth.Load(ref w, (nuint)lanes);
                 nint at = op;
                 ref float p = ref Unsafe.Add(ref upper, at);
                 ref float q = ref Unsafe.Add(ref lower, at);
-                var x = Vector256.Create(p); u0 = Vector256.FusedMultiplyAdd(x, tap0, u0); v0 = Vector256.FusedMultiplyAdd(x, tap1, v0);
-                x = Vector256.Create(Unsafe.Add(ref p, 1)); u1 = Vector256.FusedMultiplyAdd(x, tap0, u1); v1 = Vector256.FusedMultiplyAdd(x, tap1, v1);
-                x = Vector256.Create(q); l0 = Vector256.FusedMultiplyAdd(x, tap0, l0); m0 = Vector256.FusedMultiplyAdd(x, tap1, m0);
-                x = Vector256.Create(Unsafe.Add(ref q, 1)); l1 = Vector256.FusedMultiplyAdd(x, tap0, l1); m1 = Vector256.FusedMultiplyAdd(x, tap1, m1);
-                w = ref Unsafe.Add(ref w, 16);
+                var x = TWidth.Broadcast(p); u0 = TWidth.MultiplyAdd(x, tap0, u0); v0 = TWidth.MultiplyAdd(x, tap1, v0);
+                x = TWidth.Broadcast(Unsafe.Add(ref p, 1)); u1 = TWidth.MultiplyAdd(x, tap0, u1); v1 = TWidth.MultiplyAdd(x, tap1, v1);
+                x = TWidth.Broadcast(q); l0 = TWidth.MultiplyAdd(x, tap0, l0); m0 = TWidth.MultiplyAdd(x, tap1, m0);
+                x = TWidth.Broadcast(Unsafe.Add(ref q, 1)); l1 = TWidth.MultiplyAdd(x, tap0, l1); m1 = TWidth.MultiplyAdd(x, tap1, m1);
+                w = ref Unsafe.Add(ref w, 2 * lanes);
                 op = ref Unsafe.Add(ref op, 1);
             }
-            StoreWindow(u0, u1, l0, l1, ref line, ref choices, (nuint)(16 * o), relu, keep);
-            StoreWindow(v0, v1, m0, m1, ref line, ref choices, (nuint)(16 * o + 8), relu, keep);
+            StoreWindow<TWidth, TVector>(u0, u1, l0, l1, ref line, ref choices, (nuint)(2 * lanes * o), relu, keep);
+            StoreWindow<TWidth, TVector>(v0, v1, m0, m1, ref line, ref choices, (nuint)(2 * lanes * o + lanes), relu, keep);
         }
     }
 
-    // One row of pooled outputs for 8 filters, channels-last: line[8·o + f] = max over the 2×2 window o of filter f's
-    // outputs, through max(0, ·) with relu. `top` is the padded input at the window row's first position. A 3×3 kernel
-    // on one channel goes a kernel row at a time (TapRow): half the broadcasts, which compete with the FMAs for the
-    // vector pipes (64 images of the benchmark's first layer: 175 → 130 and 226 → 163 µs, same run).
+    // One row of pooled outputs for a vector of filters, channels-last: line[L·o + f] = max over the 2×2 window o of
+    // filter f's outputs, through max(0, ·) with relu, for L floats a vector. `top` is the padded input at the window
+    // row's first position. A 3×3 kernel on one channel goes a kernel row at a time (TapRow): half the broadcasts, which
+    // compete with the FMAs for the vector pipes (64 images of the benchmark's first layer, 256-bit vectors: 175 → 130
+    // and 226 → 163 µs, same run).
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PooledRow8(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
+    private static void PooledRow<TWidth, TVector>(ref float top, int wp, ref int offsets, int patch, ref float weights, ref float bias, ref float line, int pw, bool relu,
         bool keep, ref float choices, bool threeByThree)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var start = Vector256.LoadUnsafe(ref bias);
+        int lanes = TWidth.Count;
+        var start = TWidth.Load(ref bias);
         for (int o = 0; ; o += 2)
         {
             if (o + 2 > pw) o = pw - 2;
             ref float upper = ref Unsafe.Add(ref top, 2 * o);
             ref float lower = ref Unsafe.Add(ref upper, wp);
-            Vector256<float> u0 = start, u1 = start, u2 = start, u3 = start, l0 = start, l1 = start, l2 = start, l3 = start;
+            TVector u0 = start, u1 = start, u2 = start, u3 = start, l0 = start, l1 = start, l2 = start, l3 = start;
             ref float w = ref weights;
             ref int op = ref offsets;
             if (threeByThree)
             {
                 // One channel, 3×3: each output row takes its three input rows in turn, every input broadcast once a row.
-                ref float w3 = ref Unsafe.Add(ref weights, 24);
-                ref float w6 = ref Unsafe.Add(ref weights, 48);
-                TapRow(ref upper, ref weights, ref u0, ref u1, ref u2, ref u3);
-                TapRow(ref lower, ref weights, ref l0, ref l1, ref l2, ref l3);
-                TapRow(ref lower, ref w3, ref u0, ref u1, ref u2, ref u3);
-                TapRow(ref Unsafe.Add(ref lower, wp), ref w3, ref l0, ref l1, ref l2, ref l3);
-                TapRow(ref Unsafe.Add(ref lower, wp), ref w6, ref u0, ref u1, ref u2, ref u3);
-                TapRow(ref Unsafe.Add(ref lower, 2 * wp), ref w6, ref l0, ref l1, ref l2, ref l3);
+                ref float w3 = ref Unsafe.Add(ref weights, 3 * lanes);
+                ref float w6 = ref Unsafe.Add(ref weights, 6 * lanes);
+                TapRow<TWidth, TVector>(ref upper, ref weights, ref u0, ref u1, ref u2, ref u3);
+                TapRow<TWidth, TVector>(ref lower, ref weights, ref l0, ref l1, ref l2, ref l3);
+                TapRow<TWidth, TVector>(ref lower, ref w3, ref u0, ref u1, ref u2, ref u3);
+                TapRow<TWidth, TVector>(ref Unsafe.Add(ref lower, wp), ref w3, ref l0, ref l1, ref l2, ref l3);
+                TapRow<TWidth, TVector>(ref Unsafe.Add(ref lower, wp), ref w6, ref u0, ref u1, ref u2, ref u3);
+                TapRow<TWidth, TVector>(ref Unsafe.Add(ref lower, 2 * wp), ref w6, ref l0, ref l1, ref l2, ref l3);
             }
             else
             for (int t = patch; t > 0; t--)
             {
-                var tap = Vector256.LoadUnsafe(ref w);
+                var tap = TWidth.Load(ref w);
                 nint at = op;
                 ref float p = ref Unsafe.Add(ref upper, at);
                 ref float q = ref Unsafe.Add(ref lower, at);
-                u0 = Vector256.FusedMultiplyAdd(Vector256.Create(p), tap, u0);
-                u1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref p, 1)), tap, u1);
-                u2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref p, 2)), tap, u2);
-                u3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref p, 3)), tap, u3);
-                l0 = Vector256.FusedMultiplyAdd(Vector256.Create(q), tap, l0);
-                l1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, 1)), tap, l1);
-                l2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, 2)), tap, l2);
-                l3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, 3)), tap, l3);
-                w = ref Unsafe.Add(ref w, 8);
+                u0 = TWidth.MultiplyAdd(TWidth.Broadcast(p), tap, u0);
+                u1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref p, 1)), tap, u1);
+                u2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref p, 2)), tap, u2);
+                u3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref p, 3)), tap, u3);
+                l0 = TWidth.MultiplyAdd(TWidth.Broadcast(q), tap, l0);
+                l1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q, 1)), tap, l1);
+                l2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q, 2)), tap, l2);
+                l3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q, 3)), tap, l3);
+                w = ref Unsafe.Add(ref w, lanes);
                 op = ref Unsafe.Add(ref op, 1);
             }
-            StoreWindow(u0, u1, l0, l1, ref line, ref choices, (nuint)(8 * o), relu, keep);
-            StoreWindow(u2, u3, l2, l3, ref line, ref choices, (nuint)(8 * o + 8), relu, keep);
+            StoreWindow<TWidth, TVector>(u0, u1, l0, l1, ref line, ref choices, (nuint)(lanes * o), relu, keep);
+            StoreWindow<TWidth, TVector>(u2, u3, l2, l3, ref line, ref choices, (nuint)(lanes * o + lanes), relu, keep);
             if (o + 2 == pw) return;
         }
     }
 
-    // Four outputs of a row (s0 to s3, 8 filters each) += one input row (six inputs from `row`) times one kernel row
-    // (three taps' weights for 8 filters, from `w`): six broadcasts for twelve FMAs, each output's three taps in order.
+    // Four outputs of a row (s0 to s3, a vector of filters each) += one input row (six inputs from `row`) times one kernel
+    // row (three taps' weights for the vector's filters, from `w`, a vector apart): six broadcasts for twelve FMAs, each
+    // output's three taps in order.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TapRow(ref float row, ref float w, ref Vector256<float> s0, ref Vector256<float> s1, ref Vector256<float> s2, ref Vector256<float> s3)
+    private static void TapRow<TWidth, TVector>(ref float row, ref float w, ref TVector s0, ref TVector s1, ref TVector s2, ref TVector s3)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var w0 = Vector256.LoadUnsafe(ref w);
-        var w1 = Vector256.LoadUnsafe(ref w, 8);
-        var w2 = Vector256.LoadUnsafe(ref w, 16);
-        var x = Vector256.Create(row);
-        s0 = Vector256.FusedMultiplyAdd(x, w0, s0);
-        x = Vector256.Create(Unsafe.Add(ref row, 1));
-        s0 = Vector256.FusedMultiplyAdd(x, w1, s0); s1 = Vector256.FusedMultiplyAdd(x, w0, s1);
-        x = Vector256.Create(Unsafe.Add(ref row, 2));
-        s0 = Vector256.FusedMultiplyAdd(x, w2, s0); s1 = Vector256.FusedMultiplyAdd(x, w1, s1); s2 = Vector256.FusedMultiplyAdd(x, w0, s2);
-        x = Vector256.Create(Unsafe.Add(ref row, 3));
-        s1 = Vector256.FusedMultiplyAdd(x, w2, s1); s2 = Vector256.FusedMultiplyAdd(x, w1, s2); s3 = Vector256.FusedMultiplyAdd(x, w0, s3);
-        x = Vector256.Create(Unsafe.Add(ref row, 4));
-        s2 = Vector256.FusedMultiplyAdd(x, w2, s2); s3 = Vector256.FusedMultiplyAdd(x, w1, s3);
-        x = Vector256.Create(Unsafe.Add(ref row, 5));
-        s3 = Vector256.FusedMultiplyAdd(x, w2, s3);
+        nuint lanes = (nuint)TWidth.Count;
+        var w0 = TWidth.Load(ref w);
+        var w1 = TWidth.Load(ref w, lanes);
+        var w2 = TWidth.Load(ref w, 2 * lanes);
+        var x = TWidth.Broadcast(row);
+        s0 = TWidth.MultiplyAdd(x, w0, s0);
+        x = TWidth.Broadcast(Unsafe.Add(ref row, 1));
+        s0 = TWidth.MultiplyAdd(x, w1, s0); s1 = TWidth.MultiplyAdd(x, w0, s1);
+        x = TWidth.Broadcast(Unsafe.Add(ref row, 2));
+        s0 = TWidth.MultiplyAdd(x, w2, s0); s1 = TWidth.MultiplyAdd(x, w1, s1); s2 = TWidth.MultiplyAdd(x, w0, s2);
+        x = TWidth.Broadcast(Unsafe.Add(ref row, 3));
+        s1 = TWidth.MultiplyAdd(x, w2, s1); s2 = TWidth.MultiplyAdd(x, w1, s2); s3 = TWidth.MultiplyAdd(x, w0, s3);
+        x = TWidth.Broadcast(Unsafe.Add(ref row, 4));
+        s2 = TWidth.MultiplyAdd(x, w2, s2); s3 = TWidth.MultiplyAdd(x, w1, s3);
+        x = TWidth.Broadcast(Unsafe.Add(ref row, 5));
+        s3 = TWidth.MultiplyAdd(x, w2, s3);
     }
 
     // Strided and 1×1 convolutions: each sample unfolded (unless 1×1), then one product.
@@ -441,7 +473,7 @@ public static class Convolution
     {
         var padded = Scratch.Get(ref t_padded, g.PaddedLength);
         int wide = g.WidePositions;
-        var outputs = Scratch.Get(ref t_wide, g.OutChannels * wide + 8); // a vector of room for CopyRows
+        var outputs = Scratch.Get(ref t_wide, g.OutChannels * wide + Room); // a vector of room for CopyRows
         for (int n = 0; n < batch; n++)
         {
             Pad(x.Slice(n * g.InputLength, g.InputLength), padded, g, clear: n == 0);
@@ -462,9 +494,13 @@ public static class Convolution
         // sums and load the shifted rows unaligned (32→64 filters on 14×14, 64 samples: 13.1 → 9.9 ms without dX).
         int outC = g.OutChannels, ldt = Gemm.PaddedStride(outC);
         bool turned = outC % Gemm.StripWidth == 0 && patch >= 16;
-        // A patch of at most nine taps (a first layer, one channel 3×3) in blocks of 8 filters: channels-last, the taps'
-        // sums in registers and the bias gradient with them (SmallPatchGradients).
-        bool small = !turned && Fma.IsSupported && Avx2.IsSupported && outC % 8 == 0 && patch <= 9 && g.OutWidth >= 8;
+        // A patch of at most nine taps (a first layer, one channel 3×3) in blocks of a vector of filters (16 or 8, the
+        // widest accelerated vector the filters fill): channels-last, the taps' sums in registers and the bias gradient
+        // with them (SmallPatchGradients).
+        int smallLanes = turned || patch > 9 || g.OutWidth < 8 ? 0
+            : Vector512.IsHardwareAccelerated && outC % Vector512<float>.Count == 0 ? Vector512<float>.Count
+            : Vector256.IsHardwareAccelerated && outC % Vector256<float>.Count == 0 ? Vector256<float>.Count : 0;
+        bool small = smallLanes > 0;
         var transposed = turned || small ? Scratch.Get(ref t_turned, wide * ldt + patch * outC + 2 * outC) : default;
         var dyT = turned || small ? transposed.Slice(0, wide * ldt) : default;
         var dWT = turned || small ? transposed.Slice(wide * ldt, patch * outC) : default;
@@ -484,7 +520,7 @@ public static class Convolution
         var padded = Scratch.Get(ref t_padded, (folding ? 2 : 1) * g.PaddedLength);
         var input = padded.Slice(0, g.PaddedLength);
         var inputPadded = folding ? padded.Slice(g.PaddedLength, g.PaddedLength) : default;
-        var gradients = wideGradients ? Scratch.Get(ref t_wide, outC * wide + 8) : default;
+        var gradients = wideGradients ? Scratch.Get(ref t_wide, outC * wide + Room) : default;
         var columns = folding ? Scratch.Get(ref t_columns, patch * wide) : default;
         gradients.Clear(); // the dropped columns stay zero, so they add nothing below
         for (int n = 0; n < batch; n++)
@@ -503,9 +539,8 @@ public static class Convolution
             if (small)
             {
                 TurnToWide(dy, dyT, ldt, g);
-                for (int block = 0; block < outC; block += 8)
-                    SmallPatchGradients(ref MemoryMarshal.GetReference(input), g.RowOffsets!, patch, ref Unsafe.Add(ref MemoryMarshal.GetReference(dyT), block), ldt, wide,
-                        ref Unsafe.Add(ref MemoryMarshal.GetReference(dWT), block * patch), ref Unsafe.Add(ref MemoryMarshal.GetReference(biasSums), block));
+                if (smallLanes == Vector512<float>.Count) SmallPatchGradients<Width512, Vector512<float>>(input, g.RowOffsets!, patch, dyT, ldt, wide, dWT, biasSums, outC);
+                else SmallPatchGradients<Width256, Vector256<float>>(input, g.RowOffsets!, patch, dyT, ldt, wide, dWT, biasSums, outC);
             }
             else
                 for (int c = 0; c < outC; c++)
@@ -524,15 +559,12 @@ public static class Convolution
             // dcols [patch, wide] = Wᵀ · dY, then each row goes back to the run of the padded input it was read from.
             Gemm.MultiplyAccumulate(weight, 1, patch, gradients, columns, patch, wide, g.OutChannels, accumulate: false);
             inputPadded.Clear();
-            ref float folded = ref MemoryMarshal.GetReference(inputPadded);
-            ref float rows = ref MemoryMarshal.GetReference(columns);
             for (int p = 0; p < patch; p++)
             {
-                ref float target = ref Unsafe.Add(ref folded, g.RowOffsets![p]);
-                ref float row = ref Unsafe.Add(ref rows, p * wide);
-                for (nuint i = 0; i < (nuint)wide; i += 8) // wide is a multiple of 16
-                    (Vector256.LoadUnsafe(ref target, i) + Vector256.LoadUnsafe(ref row, i)).StoreUnsafe(ref target, i);
+                var target = inputPadded.Slice(g.RowOffsets![p], wide);
+                TensorPrimitives.Add(target, columns.Slice(p * wide, wide), target);
             }
+            ref float folded = ref MemoryMarshal.GetReference(inputPadded);
             var dx = inputGradient.Slice(n * g.InputLength, g.InputLength);
             CopyBlock(ref Unsafe.Add(ref folded, g.PadTop * g.PaddedWidth + g.PadLeft), g.PaddedHeight * g.PaddedWidth, g.PaddedWidth,
                 ref MemoryMarshal.GetReference(dx), g.Height * g.Width, g.Width, g.InChannels, g.Height, g.Width);
@@ -546,7 +578,7 @@ public static class Convolution
             {
                 biasGradient[c] = biasSums[c];
                 for (int p = 0; p < patch; p++)
-                    weightGradient[c * patch + p] = dWT[(c / 8 * patch + p) * 8 + c % 8];
+                    weightGradient[c * patch + p] = dWT[(c / smallLanes * patch + p) * smallLanes + c % smallLanes];
             }
         if (inputGradient.IsEmpty || flipped is null) return;
         var kernel = Scratch.Get(ref t_flipped, g.WeightLength + g.InChannels);
@@ -556,13 +588,26 @@ public static class Convolution
         ForwardShifted(outputGradient, kernel, zeros, inputGradient, batch, flipped, relu: false);
     }
 
-    // The weight and bias gradients of 8 filters over one sample, channels-last, for a patch of at most nine taps:
-    // weights[t·8 + f] += Σ over positions p of input[offsets[t] + p] · dYᵀ[p, f], bias[f] += Σ dYᵀ[p, f], with dYᵀ in
-    // the wide layout (rows `ld` apart, zero at the dropped positions). Nine accumulators, one a tap, stay in
-    // registers over all positions; a patch of fewer taps repeats its last (summed, never stored). The order of the
-    // sums is not the filter-major kernel's, so the last bits may differ from it.
+    // The weight and bias gradients over one sample, channels-last, for a patch of at most nine taps, a vector of
+    // filters at a time (outC a multiple of the lanes): for the filters f of a block, weights[(block·patch + t)·L + f] +=
+    // Σ over positions p of input[offsets[t] + p] · dYᵀ[p, f] and bias[f] += Σ dYᵀ[p, f], with dYᵀ in the wide layout
+    // (rows `ld` apart, zero at the dropped positions). Each filter's sums are the same at any width.
+    internal static void SmallPatchGradients<TWidth, TVector>(ReadOnlySpan<float> input, int[] offsets, int patch, ReadOnlySpan<float> dyT, int ld, int wide,
+        Span<float> weights, Span<float> bias, int outC)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int lanes = TWidth.Count;
+        for (int block = 0; block < outC; block += lanes)
+            SmallPatchBlock<TWidth, TVector>(ref MemoryMarshal.GetReference(input), offsets, patch, ref Unsafe.Add(ref MemoryMarshal.GetReference(dyT), block), ld, wide,
+                ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), block * patch), ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), block));
+    }
+
+    // One block of SmallPatchGradients: weights[t·L + f] and bias[f] for the block's L filters. Nine accumulators, one a
+    // tap, stay in registers over all positions; a patch of fewer taps repeats its last (summed, never stored). The
+    // order of the sums is not the filter-major kernel's, so the last bits may differ from it.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void SmallPatchGradients(ref float input, int[] offsets, int patch, ref float dyT, int ld, int wide, ref float weights, ref float bias)
+    private static void SmallPatchBlock<TWidth, TVector>(ref float input, int[] offsets, int patch, ref float dyT, int ld, int wide, ref float weights, ref float bias)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int last = patch - 1;
         ref float r0 = ref Unsafe.Add(ref input, offsets[0]);
@@ -574,38 +619,43 @@ public static class Convolution
         ref float r6 = ref Unsafe.Add(ref input, offsets[Math.Min(6, last)]);
         ref float r7 = ref Unsafe.Add(ref input, offsets[Math.Min(7, last)]);
         ref float r8 = ref Unsafe.Add(ref input, offsets[Math.Min(8, last)]);
-        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default, sb = default;
+        TVector s0 = TWidth.Zero, s1 = TWidth.Zero, s2 = TWidth.Zero, s3 = TWidth.Zero, s4 = TWidth.Zero, s5 = TWidth.Zero, s6 = TWidth.Zero, s7 = TWidth.Zero,
+            s8 = TWidth.Zero, sb = TWidth.Zero;
         ref float d = ref dyT;
         for (nint p = 0; p < wide; p++)
         {
-            var g = Vector256.LoadUnsafe(ref d);
-            s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r0, p)), g, s0);
-            s1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r1, p)), g, s1);
-            s2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r2, p)), g, s2);
-            s3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r3, p)), g, s3);
-            s4 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r4, p)), g, s4);
-            s5 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r5, p)), g, s5);
-            s6 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r6, p)), g, s6);
-            s7 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r7, p)), g, s7);
-            s8 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref r8, p)), g, s8);
-            sb += g;
+            var g = TWidth.Load(ref d);
+            s0 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, p)), g, s0);
+            s1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r1, p)), g, s1);
+            s2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r2, p)), g, s2);
+            s3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r3, p)), g, s3);
+            s4 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r4, p)), g, s4);
+            s5 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r5, p)), g, s5);
+            s6 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r6, p)), g, s6);
+            s7 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r7, p)), g, s7);
+            s8 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r8, p)), g, s8);
+            sb = TWidth.Add(sb, g);
             d = ref Unsafe.Add(ref d, ld);
         }
-        AddTo(ref weights, 0, s0);
-        if (patch > 1) AddTo(ref weights, 1, s1);
-        if (patch > 2) AddTo(ref weights, 2, s2);
-        if (patch > 3) AddTo(ref weights, 3, s3);
-        if (patch > 4) AddTo(ref weights, 4, s4);
-        if (patch > 5) AddTo(ref weights, 5, s5);
-        if (patch > 6) AddTo(ref weights, 6, s6);
-        if (patch > 7) AddTo(ref weights, 7, s7);
-        if (patch > 8) AddTo(ref weights, 8, s8);
-        AddTo(ref bias, 0, sb);
+        AddTo<TWidth, TVector>(ref weights, 0, s0);
+        if (patch > 1) AddTo<TWidth, TVector>(ref weights, 1, s1);
+        if (patch > 2) AddTo<TWidth, TVector>(ref weights, 2, s2);
+        if (patch > 3) AddTo<TWidth, TVector>(ref weights, 3, s3);
+        if (patch > 4) AddTo<TWidth, TVector>(ref weights, 4, s4);
+        if (patch > 5) AddTo<TWidth, TVector>(ref weights, 5, s5);
+        if (patch > 6) AddTo<TWidth, TVector>(ref weights, 6, s6);
+        if (patch > 7) AddTo<TWidth, TVector>(ref weights, 7, s7);
+        if (patch > 8) AddTo<TWidth, TVector>(ref weights, 8, s8);
+        AddTo<TWidth, TVector>(ref bias, 0, sb);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddTo(ref float target, int vector, Vector256<float> value) =>
-        (Vector256.LoadUnsafe(ref target, (nuint)(8 * vector)) + value).StoreUnsafe(ref target, (nuint)(8 * vector));
+    private static void AddTo<TWidth, TVector>(ref float target, int vector, TVector value)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        nuint at = (nuint)(TWidth.Count * vector);
+        TWidth.Store(TWidth.Add(TWidth.Load(ref target, at), value), ref target, at);
+    }
 
     /// <summary>
     /// The kernel of <see cref="Conv2DGeometry.InputGradient"/>: W'[c, f, i, j] = W[f, c, K − 1 − i, K − 1 − j], into
@@ -657,18 +707,26 @@ public static class Convolution
     // planes × rows lines of `width` floats: line r of plane p from source[p·planeStride + r·rowStride], packed into
     // target, through max(0, ·) if `relu`. Lines go in whole vectors: a line's last vector runs into the lines after
     // it, which overwrite it; a line whose vectors would run past the end of the target is copied exactly. The source
-    // has a whole vector of room past every line (the wide layout is padded).
+    // has a whole vector of room past every line (the wide layout is padded, by Room after its last line).
     private static void CopyRows(ref float source, int planeStride, int rowStride, Span<float> target, int planes, int rows, int width, bool relu)
     {
-        ref float t = ref MemoryMarshal.GetReference(target);
-        int lines = planes * rows, vectors = (width + 7) / 8;
-        if (target.Length < lines * width) throw new ArgumentException($"CopyRows: the target holds {target.Length} floats, not {lines * width}.");
-        var zero = Vector256<float>.Zero;
+        if (target.Length < planes * rows * width) throw new ArgumentException($"CopyRows: the target holds {target.Length} floats, not {planes * rows * width}.");
+        if (Vector512.IsHardwareAccelerated) CopyRows<Width512, Vector512<float>>(ref source, planeStride, rowStride, ref MemoryMarshal.GetReference(target), planes, rows, width, relu);
+        else if (Vector256.IsHardwareAccelerated) CopyRows<Width256, Vector256<float>>(ref source, planeStride, rowStride, ref MemoryMarshal.GetReference(target), planes, rows, width, relu);
+        else CopyRows<Width128, Vector128<float>>(ref source, planeStride, rowStride, ref MemoryMarshal.GetReference(target), planes, rows, width, relu);
+    }
+
+    // CopyRows at one width, the target's length checked.
+    private static void CopyRows<TWidth, TVector>(ref float source, int planeStride, int rowStride, ref float target, int planes, int rows, int width, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int lanes = TWidth.Count, lines = planes * rows, vectors = (width + lanes - 1) / lanes;
+        var zero = TWidth.Zero;
         for (int line = 0; line < lines; line++)
         {
             ref float from = ref Unsafe.Add(ref source, line / rows * planeStride + line % rows * rowStride);
-            ref float to = ref Unsafe.Add(ref t, line * width);
-            if (line * width + 8 * vectors > lines * width)
+            ref float to = ref Unsafe.Add(ref target, line * width);
+            if (line * width + lanes * vectors > lines * width)
             {
                 for (int i = 0; i < width; i++)
                     Unsafe.Add(ref to, i) = relu ? MathF.Max(Unsafe.Add(ref from, i), 0f) : Unsafe.Add(ref from, i);
@@ -676,8 +734,8 @@ public static class Convolution
             }
             for (int v = 0; v < vectors; v++)
             {
-                var value = Vector256.LoadUnsafe(ref from, (nuint)(8 * v));
-                (relu ? Vector256.Max(value, zero) : value).StoreUnsafe(ref to, (nuint)(8 * v));
+                var value = TWidth.Load(ref from, (nuint)(lanes * v));
+                TWidth.Store(relu ? TWidth.Max(value, zero) : value, ref to, (nuint)(lanes * v));
             }
         }
     }

@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GenNets.Kernels;
 
@@ -27,7 +26,7 @@ public static class Pooling
             var output = y.Slice(p * outHeight * outWidth, outHeight * outWidth);
             if (size == 2 && stride == 2)
             {
-                // The common case: two input rows give one output row, eight outputs at a time without a branch
+                // The common case: two input rows give one output row, a vector of outputs at a time without a branch
                 // (random data would mispredict the comparisons of a scalar loop about half the time).
                 ref float source = ref MemoryMarshal.GetReference(plane);
                 ref float target = ref MemoryMarshal.GetReference(output);
@@ -52,59 +51,44 @@ public static class Pooling
         }
     }
 
-    // line[o] = max(top[2o], top[2o + 1], bottom[2o], bottom[2o + 1]) for o < count. Eight outputs at a time, then four;
-    // a row's last outputs are done by a vector that overlaps the previous one (writing the same values again), so a
-    // row of 14 or 7 outputs has no scalar tail.
+    // line[o] = max(top[2o], top[2o + 1], bottom[2o], bottom[2o + 1]) for o < count, through max(0, ·) with relu. A
+    // vector of outputs at a time, at the widest accelerated width whose vector the row fills (16, 8 or 4 outputs); a
+    // row's last outputs are done by a vector that overlaps the previous one (writing the same values again), so a row
+    // of 14 or 7 outputs has no scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void MaxPairs(ref float top, ref float bottom, ref float line, int count, bool relu = false)
     {
-        int o = 0;
-        if (Avx2.IsSupported && count >= 8)
-        {
-            for (; ; o += 8)
+        if (Vector512.IsHardwareAccelerated && count >= Vector512<float>.Count) MaxPairs<Width512, Vector512<float>>(ref top, ref bottom, ref line, count, relu);
+        else if (Vector256.IsHardwareAccelerated && count >= Vector256<float>.Count) MaxPairs<Width256, Vector256<float>>(ref top, ref bottom, ref line, count, relu);
+        else if (Vector128.IsHardwareAccelerated && count >= Vector128<float>.Count) MaxPairs<Width128, Vector128<float>>(ref top, ref bottom, ref line, count, relu);
+        else
+            for (int o = 0; o < count; o++)
             {
-                if (o + 8 > count) o = count - 8;
-                MaxPairs8(ref top, ref bottom, ref line, o, relu);
-                if (o + 8 == count) return;
+                float a = MathF.Max(Unsafe.Add(ref top, 2 * o), Unsafe.Add(ref top, 2 * o + 1));
+                float b = MathF.Max(Unsafe.Add(ref bottom, 2 * o), Unsafe.Add(ref bottom, 2 * o + 1));
+                Unsafe.Add(ref line, o) = relu ? MathF.Max(MathF.Max(a, b), 0f) : MathF.Max(a, b);
             }
-        }
-        if (Sse.IsSupported && count >= 4)
-        {
-            for (; ; o += 4)
-            {
-                if (o + 4 > count) o = count - 4;
-                MaxPairs4(ref top, ref bottom, ref line, o, relu);
-                if (o + 4 == count) return;
-            }
-        }
-        for (; o < count; o++)
-        {
-            float a = MathF.Max(Unsafe.Add(ref top, 2 * o), Unsafe.Add(ref top, 2 * o + 1));
-            float b = MathF.Max(Unsafe.Add(ref bottom, 2 * o), Unsafe.Add(ref bottom, 2 * o + 1));
-            Unsafe.Add(ref line, o) = relu ? MathF.Max(MathF.Max(a, b), 0f) : MathF.Max(a, b);
-        }
     }
 
-    // Outputs o to o + 7: vertical maxima of 16 columns, then the maxima of adjacent pairs: Shuffle gathers the even
-    // and the odd columns (in 128-bit lanes), and Permute4x64 puts the four pairs of results back in order.
+    // MaxPairs at one width, for at least a vector of outputs (the tests call each width): the column maxima of the two
+    // rows, then the maxima of their even and odd columns. No branch on the data (random data would mispredict the
+    // comparisons of a scalar loop about half the time).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxPairs8(ref float top, ref float bottom, ref float line, int o, bool relu)
+    internal static void MaxPairs<TWidth, TVector>(ref float top, ref float bottom, ref float line, int count, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var v0 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o)));
-        var v1 = Avx.Max(Vector256.LoadUnsafe(ref top, (nuint)(2 * o + 8)), Vector256.LoadUnsafe(ref bottom, (nuint)(2 * o + 8)));
-        var pairs = Avx.Max(Avx.Shuffle(v0, v1, 0b10_00_10_00), Avx.Shuffle(v0, v1, 0b11_01_11_01));
-        if (relu) pairs = Avx.Max(Vector256<float>.Zero, pairs); // max(0, NaN) is the NaN: the second operand
-        Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref line, (nuint)o);
-    }
-
-    // Outputs o to o + 3, the same with 128-bit vectors (whose shuffle leaves the outputs in order).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxPairs4(ref float top, ref float bottom, ref float line, int o, bool relu)
-    {
-        var v0 = Sse.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * o)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * o)));
-        var v1 = Sse.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * o + 4)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * o + 4)));
-        var pairs = Sse.Max(Sse.Shuffle(v0, v1, 0b10_00_10_00), Sse.Shuffle(v0, v1, 0b11_01_11_01));
-        (relu ? Sse.Max(Vector128<float>.Zero, pairs) : pairs).StoreUnsafe(ref line, (nuint)o);
+        int lanes = TWidth.Count;
+        for (int o = 0; ; o += lanes)
+        {
+            if (o + lanes > count) o = count - lanes;
+            nuint at = (nuint)(2 * o), next = at + (nuint)lanes;
+            var v0 = TWidth.Max(TWidth.Load(ref top, at), TWidth.Load(ref bottom, at));
+            var v1 = TWidth.Max(TWidth.Load(ref top, next), TWidth.Load(ref bottom, next));
+            var pairs = TWidth.Max(TWidth.Even(v0, v1), TWidth.Odd(v0, v1));
+            if (relu) pairs = TWidth.Max(TWidth.Zero, pairs); // max(0, NaN) is the NaN: the second operand
+            TWidth.Store(pairs, ref line, (nuint)o);
+            if (o + lanes == count) return;
+        }
     }
 
     /// <summary>
@@ -166,102 +150,65 @@ public static class Pooling
     }
 
     // MaxBackward for one row of 2×2 windows, stride 2: each output's gradient goes to the first of its four inputs equal
-    // to the kept maximum, the other three get zero. Eight outputs at a time, then four, the last vector overlapping the
-    // one before (writing the same values again), as in MaxPairs; the conditional moves of the scalar rest were branches
-    // to the JIT, mispredicted on real data (15 ns an output).
+    // to the kept maximum, the other three get zero. A vector of outputs at a time, the last vector overlapping the one
+    // before (writing the same values again), as in MaxPairs; the conditional moves of the scalar rest were branches to
+    // the JIT, mispredicted on real data (15 ns an output).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoutePairs(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int count,
         bool relu)
     {
-        int o = 0;
-        if (Avx2.IsSupported && count >= 8)
-        {
-            for (; ; o += 8)
+        if (Vector512.IsHardwareAccelerated && count >= Vector512<float>.Count)
+            RoutePairs<Width512, Vector512<float>>(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, count, relu);
+        else if (Vector256.IsHardwareAccelerated && count >= Vector256<float>.Count)
+            RoutePairs<Width256, Vector256<float>>(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, count, relu);
+        else if (Vector128.IsHardwareAccelerated && count >= Vector128<float>.Count)
+            RoutePairs<Width128, Vector128<float>>(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, count, relu);
+        else
+            for (int o = 0; o < count; o++)
             {
-                if (o + 8 > count) o = count - 8;
-                Route8(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o, relu);
-                if (o + 8 == count) return;
+                int at = 2 * o;
+                float m = Unsafe.Add(ref kept, o), g = !relu || m > 0 ? Unsafe.Add(ref incoming, o) : 0f;
+                bool a = Unsafe.Add(ref top, at) == m, b = !a && Unsafe.Add(ref top, at + 1) == m;
+                bool c = !(a || b) && Unsafe.Add(ref bottom, at) == m, d = !(a || b || c);
+                Unsafe.Add(ref topGradient, at) = a ? g : 0f;
+                Unsafe.Add(ref topGradient, at + 1) = b ? g : 0f;
+                Unsafe.Add(ref bottomGradient, at) = c ? g : 0f;
+                Unsafe.Add(ref bottomGradient, at + 1) = d ? g : 0f;
             }
-        }
-        if (Sse.IsSupported && count >= 4)
+    }
+
+    // RoutePairs at one width, for at least a vector of outputs (the tests call each width): the window's four inputs
+    // gathered as even and odd columns, the gradient taken by the first that equals the maximum (what is left going on
+    // to the next), and the four gradients interleaved back into the two rows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RoutePairs<TWidth, TVector>(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient,
+        int count, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int lanes = TWidth.Count;
+        var zero = TWidth.Zero;
+        for (int o = 0; ; o += lanes)
         {
-            for (; ; o += 4)
-            {
-                if (o + 4 > count) o = count - 4;
-                Route4(ref top, ref bottom, ref kept, ref incoming, ref topGradient, ref bottomGradient, o, relu);
-                if (o + 4 == count) return;
-            }
+            if (o + lanes > count) o = count - lanes;
+            nuint at = (nuint)(2 * o), next = at + (nuint)lanes;
+            var t0 = TWidth.Load(ref top, at); var t1 = TWidth.Load(ref top, next);
+            var b0 = TWidth.Load(ref bottom, at); var b1 = TWidth.Load(ref bottom, next);
+            var m = TWidth.Load(ref kept, (nuint)o);
+            var g = TWidth.Load(ref incoming, (nuint)o);
+            if (relu) g = TWidth.And(g, TWidth.GreaterThan(m, zero));
+            var hit = TWidth.Equal(TWidth.Even(t0, t1), m);
+            var a = TWidth.And(g, hit);
+            g = TWidth.Select(hit, zero, g);
+            hit = TWidth.Equal(TWidth.Odd(t0, t1), m);
+            var b = TWidth.And(g, hit);
+            g = TWidth.Select(hit, zero, g);
+            hit = TWidth.Equal(TWidth.Even(b0, b1), m);
+            var c = TWidth.And(g, hit);
+            var d = TWidth.Select(hit, zero, g);
+            TWidth.Store(TWidth.ZipLower(a, b), ref topGradient, at); TWidth.Store(TWidth.ZipUpper(a, b), ref topGradient, next);
+            TWidth.Store(TWidth.ZipLower(c, d), ref bottomGradient, at); TWidth.Store(TWidth.ZipUpper(c, d), ref bottomGradient, next);
+            if (o + lanes == count) return;
         }
-        for (; o < count; o++)
-        {
-            int at = 2 * o;
-            float m = Unsafe.Add(ref kept, o), g = !relu || m > 0 ? Unsafe.Add(ref incoming, o) : 0f;
-            bool a = Unsafe.Add(ref top, at) == m, b = !a && Unsafe.Add(ref top, at + 1) == m;
-            bool c = !(a || b) && Unsafe.Add(ref bottom, at) == m, d = !(a || b || c);
-            Unsafe.Add(ref topGradient, at) = a ? g : 0f;
-            Unsafe.Add(ref topGradient, at + 1) = b ? g : 0f;
-            Unsafe.Add(ref bottomGradient, at) = c ? g : 0f;
-            Unsafe.Add(ref bottomGradient, at + 1) = d ? g : 0f;
-        }
-    }
-
-    // Outputs o to o + 7 of a row of 2×2 windows.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Route8(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o,
-        bool relu)
-    {
-        nuint at = (nuint)(2 * o);
-        var t0 = Vector256.LoadUnsafe(ref top, at); var t1 = Vector256.LoadUnsafe(ref top, at + 8);
-        var b0 = Vector256.LoadUnsafe(ref bottom, at); var b1 = Vector256.LoadUnsafe(ref bottom, at + 8);
-        // Even and odd columns, in the order Shuffle leaves them: outputs 0, 1, 4, 5 | 2, 3, 6, 7.
-        var topEven = Avx.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Avx.Shuffle(t0, t1, 0b11_01_11_01);
-        var bottomEven = Avx.Shuffle(b0, b1, 0b10_00_10_00);
-        var m = Shuffled(Vector256.LoadUnsafe(ref kept, (nuint)o));
-        var g = Shuffled(Vector256.LoadUnsafe(ref incoming, (nuint)o));
-        if (relu) g &= Vector256.GreaterThan(m, Vector256<float>.Zero);
-        var a = Vector256.Equals(topEven, m);
-        var b = Vector256.AndNot(Vector256.Equals(topOdd, m), a);
-        var taken = a | b;
-        var c = Vector256.AndNot(Vector256.Equals(bottomEven, m), taken);
-        var d = ~(taken | c);
-        Interleave(ref topGradient, at, Shuffled(g & a), Shuffled(g & b));
-        Interleave(ref bottomGradient, at, Shuffled(g & c), Shuffled(g & d));
-    }
-
-    // Outputs o to o + 3, with 128-bit vectors (in order after the shuffle; UnpackLow/High interleave them back).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Route4(ref float top, ref float bottom, ref float kept, ref float incoming, ref float topGradient, ref float bottomGradient, int o,
-        bool relu)
-    {
-        nuint at = (nuint)(2 * o);
-        var t0 = Vector128.LoadUnsafe(ref top, at); var t1 = Vector128.LoadUnsafe(ref top, at + 4);
-        var b0 = Vector128.LoadUnsafe(ref bottom, at); var b1 = Vector128.LoadUnsafe(ref bottom, at + 4);
-        var m = Vector128.LoadUnsafe(ref kept, (nuint)o);
-        var g = Vector128.LoadUnsafe(ref incoming, (nuint)o);
-        if (relu) g &= Vector128.GreaterThan(m, Vector128<float>.Zero);
-        var a = Vector128.Equals(Sse.Shuffle(t0, t1, 0b10_00_10_00), m);
-        var b = Vector128.AndNot(Vector128.Equals(Sse.Shuffle(t0, t1, 0b11_01_11_01), m), a);
-        var taken = a | b;
-        var c = Vector128.AndNot(Vector128.Equals(Sse.Shuffle(b0, b1, 0b10_00_10_00), m), taken);
-        var d = ~(taken | c);
-        Sse.UnpackLow(g & a, g & b).StoreUnsafe(ref topGradient, at);
-        Sse.UnpackHigh(g & a, g & b).StoreUnsafe(ref topGradient, at + 4);
-        Sse.UnpackLow(g & c, g & d).StoreUnsafe(ref bottomGradient, at);
-        Sse.UnpackHigh(g & c, g & d).StoreUnsafe(ref bottomGradient, at + 4);
-    }
-
-    // Swaps the middle two 64-bit blocks: natural order ↔ the order of Shuffle's even and odd columns (its own inverse).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Shuffled(Vector256<float> v) => Avx2.Permute4x64(v.AsDouble(), 0b11_01_10_00).AsSingle();
-
-    // Writes 16 columns: even[i] to column 2i and odd[i] to column 2i + 1.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Interleave(ref float row, nuint at, Vector256<float> even, Vector256<float> odd)
-    {
-        var low = Avx.UnpackLow(even, odd);   // columns 0-3 | 8-11
-        var high = Avx.UnpackHigh(even, odd); // columns 4-7 | 12-15
-        Avx.Permute2x128(low, high, 0x20).StoreUnsafe(ref row, at);
-        Avx.Permute2x128(low, high, 0x31).StoreUnsafe(ref row, at + 8);
     }
 
     /// <summary>Y = the mean of each window.</summary>
@@ -339,53 +286,42 @@ public static class Pooling
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void MaxPairsChosen(ref float top, ref float bottom, ref float line, ref float choice, int count, bool relu)
     {
-        int o = 0;
-        if (Avx2.IsSupported && count >= 8)
-        {
-            for (; ; o += 8)
+        if (Vector512.IsHardwareAccelerated && count >= Vector512<float>.Count) MaxPairsChosen<Width512, Vector512<float>>(ref top, ref bottom, ref line, ref choice, count, relu);
+        else if (Vector256.IsHardwareAccelerated && count >= Vector256<float>.Count) MaxPairsChosen<Width256, Vector256<float>>(ref top, ref bottom, ref line, ref choice, count, relu);
+        else if (Vector128.IsHardwareAccelerated && count >= Vector128<float>.Count) MaxPairsChosen<Width128, Vector128<float>>(ref top, ref bottom, ref line, ref choice, count, relu);
+        else
+            for (int o = 0; o < count; o++)
             {
-                if (o + 8 > count) o = count - 8;
-                nuint at = (nuint)(2 * o);
-                var t0 = Vector256.LoadUnsafe(ref top, at); var t1 = Vector256.LoadUnsafe(ref top, at + 8);
-                var b0 = Vector256.LoadUnsafe(ref bottom, at); var b1 = Vector256.LoadUnsafe(ref bottom, at + 8);
-                // Outputs in Shuffle's order (0, 1, 4, 5 | 2, 3, 6, 7), put back in order by Shuffled; the maximum as MaxPairs8 takes it.
-                var topEven = Avx.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Avx.Shuffle(t0, t1, 0b11_01_11_01);
-                var bottomEven = Avx.Shuffle(b0, b1, 0b10_00_10_00); var bottomOdd = Avx.Shuffle(b0, b1, 0b11_01_11_01);
-                var m = Avx.Max(Avx.Max(topEven, bottomEven), Avx.Max(topOdd, bottomOdd));
-                var chosen = Vector256.ConditionalSelect(Vector256.Equals(bottomEven, m), Vector256.Create(2f), Vector256.Create(3f));
-                chosen = Vector256.ConditionalSelect(Vector256.Equals(topOdd, m), Vector256.Create(1f), chosen);
-                chosen = Vector256.ConditionalSelect(Vector256.Equals(topEven, m), Vector256<float>.Zero, chosen);
-                if (relu) m = Avx.Max(Vector256<float>.Zero, m);
-                Shuffled(m).StoreUnsafe(ref line, (nuint)o);
-                Shuffled(chosen).StoreUnsafe(ref choice, (nuint)o);
-                if (o + 8 == count) return;
+                float a = Unsafe.Add(ref top, 2 * o), b = Unsafe.Add(ref top, 2 * o + 1), c = Unsafe.Add(ref bottom, 2 * o), d = Unsafe.Add(ref bottom, 2 * o + 1);
+                float m = MathF.Max(MathF.Max(a, c), MathF.Max(b, d));
+                Unsafe.Add(ref choice, o) = a == m ? 0f : b == m ? 1f : c == m ? 2f : 3f;
+                Unsafe.Add(ref line, o) = relu ? MathF.Max(m, 0f) : m;
             }
-        }
-        if (Sse41.IsSupported && count >= 4)
+    }
+
+    // MaxPairsChosen at one width, for at least a vector of outputs (the tests call each width); the maximum as MaxPairs
+    // takes it, a vector of outputs at a time, the last overlapping the one before.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void MaxPairsChosen<TWidth, TVector>(ref float top, ref float bottom, ref float line, ref float choice, int count, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int lanes = TWidth.Count;
+        for (int o = 0; ; o += lanes)
         {
-            for (; ; o += 4)
-            {
-                if (o + 4 > count) o = count - 4;
-                nuint at = (nuint)(2 * o);
-                var t0 = Vector128.LoadUnsafe(ref top, at); var t1 = Vector128.LoadUnsafe(ref top, at + 4);
-                var b0 = Vector128.LoadUnsafe(ref bottom, at); var b1 = Vector128.LoadUnsafe(ref bottom, at + 4);
-                var topEven = Sse.Shuffle(t0, t1, 0b10_00_10_00); var topOdd = Sse.Shuffle(t0, t1, 0b11_01_11_01);
-                var bottomEven = Sse.Shuffle(b0, b1, 0b10_00_10_00); var bottomOdd = Sse.Shuffle(b0, b1, 0b11_01_11_01);
-                var m = Sse.Max(Sse.Max(topEven, bottomEven), Sse.Max(topOdd, bottomOdd));
-                var chosen = Vector128.ConditionalSelect(Vector128.Equals(bottomEven, m), Vector128.Create(2f), Vector128.Create(3f));
-                chosen = Vector128.ConditionalSelect(Vector128.Equals(topOdd, m), Vector128.Create(1f), chosen);
-                chosen = Vector128.ConditionalSelect(Vector128.Equals(topEven, m), Vector128<float>.Zero, chosen);
-                (relu ? Sse.Max(Vector128<float>.Zero, m) : m).StoreUnsafe(ref line, (nuint)o);
-                chosen.StoreUnsafe(ref choice, (nuint)o);
-                if (o + 4 == count) return;
-            }
-        }
-        for (; o < count; o++)
-        {
-            float a = Unsafe.Add(ref top, 2 * o), b = Unsafe.Add(ref top, 2 * o + 1), c = Unsafe.Add(ref bottom, 2 * o), d = Unsafe.Add(ref bottom, 2 * o + 1);
-            float m = MathF.Max(MathF.Max(a, c), MathF.Max(b, d));
-            Unsafe.Add(ref choice, o) = a == m ? 0f : b == m ? 1f : c == m ? 2f : 3f;
-            Unsafe.Add(ref line, o) = relu ? MathF.Max(m, 0f) : m;
+            if (o + lanes > count) o = count - lanes;
+            nuint at = (nuint)(2 * o), next = at + (nuint)lanes;
+            var t0 = TWidth.Load(ref top, at); var t1 = TWidth.Load(ref top, next);
+            var b0 = TWidth.Load(ref bottom, at); var b1 = TWidth.Load(ref bottom, next);
+            var topEven = TWidth.Even(t0, t1); var topOdd = TWidth.Odd(t0, t1);
+            var bottomEven = TWidth.Even(b0, b1); var bottomOdd = TWidth.Odd(b0, b1);
+            var m = TWidth.Max(TWidth.Max(topEven, bottomEven), TWidth.Max(topOdd, bottomOdd));
+            var chosen = TWidth.Select(TWidth.Equal(bottomEven, m), TWidth.Broadcast(2f), TWidth.Broadcast(3f));
+            chosen = TWidth.Select(TWidth.Equal(topOdd, m), TWidth.Broadcast(1f), chosen);
+            chosen = TWidth.Select(TWidth.Equal(topEven, m), TWidth.Zero, chosen);
+            if (relu) m = TWidth.Max(TWidth.Zero, m);
+            TWidth.Store(m, ref line, (nuint)o);
+            TWidth.Store(chosen, ref choice, (nuint)o);
+            if (o + lanes == count) return;
         }
     }
 
@@ -418,53 +354,45 @@ public static class Pooling
         }
     }
 
-    // One row of windows: output o's gradient to column 2o or 2o + 1 of the upper or lower row, as argmax says. Eight
-    // outputs at a time, then four, the last vector overlapping the one before, as in RoutePairs.
+    // One row of windows: output o's gradient to column 2o or 2o + 1 of the upper or lower row, as argmax says. A vector
+    // of outputs at a time, the last overlapping the one before, as in RoutePairs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ChosenPairs(ref float chosen, ref float incoming, ref float kept, ref float upper, ref float lower, int count, bool relu)
     {
-        int o = 0;
-        if (Avx.IsSupported && count >= 8)
-        {
-            for (; ; o += 8)
+        if (Vector512.IsHardwareAccelerated && count >= Vector512<float>.Count) ChosenPairs<Width512, Vector512<float>>(ref chosen, ref incoming, ref kept, ref upper, ref lower, count, relu);
+        else if (Vector256.IsHardwareAccelerated && count >= Vector256<float>.Count) ChosenPairs<Width256, Vector256<float>>(ref chosen, ref incoming, ref kept, ref upper, ref lower, count, relu);
+        else if (Vector128.IsHardwareAccelerated && count >= Vector128<float>.Count) ChosenPairs<Width128, Vector128<float>>(ref chosen, ref incoming, ref kept, ref upper, ref lower, count, relu);
+        else
+            for (int o = 0; o < count; o++)
             {
-                if (o + 8 > count) o = count - 8;
-                var c = Vector256.LoadUnsafe(ref chosen, (nuint)o);
-                var g = Vector256.LoadUnsafe(ref incoming, (nuint)o);
-                if (relu) g &= Vector256.GreaterThan(Vector256.LoadUnsafe(ref kept, (nuint)o), Vector256<float>.Zero);
-                nuint at = (nuint)(2 * o);
-                Interleave(ref upper, at, g & Vector256.Equals(c, Vector256<float>.Zero), g & Vector256.Equals(c, Vector256.Create(1f)));
-                Interleave(ref lower, at, g & Vector256.Equals(c, Vector256.Create(2f)), g & Vector256.Equals(c, Vector256.Create(3f)));
-                if (o + 8 == count) return;
+                float c = Unsafe.Add(ref chosen, o), g = !relu || Unsafe.Add(ref kept, o) > 0 ? Unsafe.Add(ref incoming, o) : 0f;
+                Unsafe.Add(ref upper, 2 * o) = c == 0f ? g : 0f;
+                Unsafe.Add(ref upper, 2 * o + 1) = c == 1f ? g : 0f;
+                Unsafe.Add(ref lower, 2 * o) = c == 2f ? g : 0f;
+                Unsafe.Add(ref lower, 2 * o + 1) = c == 3f ? g : 0f;
             }
-        }
-        if (Sse.IsSupported && count >= 4)
+    }
+
+    // ChosenPairs at one width, for at least a vector of outputs (the tests call each width).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ChosenPairs<TWidth, TVector>(ref float chosen, ref float incoming, ref float kept, ref float upper, ref float lower, int count, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int lanes = TWidth.Count;
+        for (int o = 0; ; o += lanes)
         {
-            for (; ; o += 4)
-            {
-                if (o + 4 > count) o = count - 4;
-                var c = Vector128.LoadUnsafe(ref chosen, (nuint)o);
-                var g = Vector128.LoadUnsafe(ref incoming, (nuint)o);
-                if (relu) g &= Vector128.GreaterThan(Vector128.LoadUnsafe(ref kept, (nuint)o), Vector128<float>.Zero);
-                nuint at = (nuint)(2 * o);
-                var a = g & Vector128.Equals(c, Vector128<float>.Zero);
-                var b = g & Vector128.Equals(c, Vector128.Create(1f));
-                Sse.UnpackLow(a, b).StoreUnsafe(ref upper, at);
-                Sse.UnpackHigh(a, b).StoreUnsafe(ref upper, at + 4);
-                a = g & Vector128.Equals(c, Vector128.Create(2f));
-                b = g & Vector128.Equals(c, Vector128.Create(3f));
-                Sse.UnpackLow(a, b).StoreUnsafe(ref lower, at);
-                Sse.UnpackHigh(a, b).StoreUnsafe(ref lower, at + 4);
-                if (o + 4 == count) return;
-            }
-        }
-        for (; o < count; o++)
-        {
-            float c = Unsafe.Add(ref chosen, o), g = !relu || Unsafe.Add(ref kept, o) > 0 ? Unsafe.Add(ref incoming, o) : 0f;
-            Unsafe.Add(ref upper, 2 * o) = c == 0f ? g : 0f;
-            Unsafe.Add(ref upper, 2 * o + 1) = c == 1f ? g : 0f;
-            Unsafe.Add(ref lower, 2 * o) = c == 2f ? g : 0f;
-            Unsafe.Add(ref lower, 2 * o + 1) = c == 3f ? g : 0f;
+            if (o + lanes > count) o = count - lanes;
+            var c = TWidth.Load(ref chosen, (nuint)o);
+            var g = TWidth.Load(ref incoming, (nuint)o);
+            if (relu) g = TWidth.And(g, TWidth.GreaterThan(TWidth.Load(ref kept, (nuint)o), TWidth.Zero));
+            nuint at = (nuint)(2 * o), next = at + (nuint)lanes;
+            var a = TWidth.And(g, TWidth.Equal(c, TWidth.Zero));
+            var b = TWidth.And(g, TWidth.Equal(c, TWidth.Broadcast(1f)));
+            TWidth.Store(TWidth.ZipLower(a, b), ref upper, at); TWidth.Store(TWidth.ZipUpper(a, b), ref upper, next);
+            a = TWidth.And(g, TWidth.Equal(c, TWidth.Broadcast(2f)));
+            b = TWidth.And(g, TWidth.Equal(c, TWidth.Broadcast(3f)));
+            TWidth.Store(TWidth.ZipLower(a, b), ref lower, at); TWidth.Store(TWidth.ZipUpper(a, b), ref lower, next);
+            if (o + lanes == count) return;
         }
     }
 

@@ -28,14 +28,24 @@ internal interface IVectorWidth<TVector> where TVector : struct
     static abstract TVector Multiply(TVector a, TVector b);
     /// <summary>a·b + c: fused where the CPU has FMA, else a multiply then an add (never the slow software emulation).</summary>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
-    /// <summary>The larger of a and b as the hardware's instruction gives it (one instruction): where either is NaN, b.</summary>
+    /// <summary>The larger of a and b as the hardware's instruction gives it (one instruction): where either is NaN, b on x86 and NaN on ARM64, so a value that may be NaN goes second.</summary>
     static abstract TVector Max(TVector a, TVector b);
-    /// <summary>The smaller of a and b as the hardware's instruction gives it (one instruction): where either is NaN, b.</summary>
+    /// <summary>The smaller of a and b as the hardware's instruction gives it (one instruction): where either is NaN, b on x86 and NaN on ARM64, so a value that may be NaN goes second.</summary>
     static abstract TVector Min(TVector a, TVector b);
     /// <summary>a where mask's lanes are set, else b.</summary>
     static abstract TVector Select(TVector mask, TVector a, TVector b);
     static abstract TVector GreaterThan(TVector a, TVector b);
     static abstract TVector And(TVector a, TVector b);
+    /// <summary>All bits set in the lanes where a equals b, else zero (a mask for <see cref="Select"/> and <see cref="And"/>).</summary>
+    static abstract TVector Equal(TVector a, TVector b);
+    /// <summary>The even-numbered floats of a then b, as if they were one row of twice the width: a₀, a₂, …, b₀, b₂, ….</summary>
+    static abstract TVector Even(TVector a, TVector b);
+    /// <summary>The odd-numbered floats of a then b: a₁, a₃, …, b₁, b₃, ….</summary>
+    static abstract TVector Odd(TVector a, TVector b);
+    /// <summary>The lower halves of even and odd interleaved: even₀, odd₀, even₁, odd₁, …; the inverse of <see cref="Even"/> and <see cref="Odd"/> with <see cref="ZipUpper"/>.</summary>
+    static abstract TVector ZipLower(TVector even, TVector odd);
+    /// <summary>The upper halves of even and odd interleaved.</summary>
+    static abstract TVector ZipUpper(TVector even, TVector odd);
     static abstract float Sum(TVector value);
     static abstract TVector Divide(TVector a, TVector b);
     /// <summary>The square root, correctly rounded.</summary>
@@ -78,6 +88,20 @@ internal readonly struct Width512 : IVectorWidth<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<float> mask, Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(mask, a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> GreaterThan(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Equal(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b);
+    // One two-source permute each where AVX-512 is there; else narrowing and widening, which any width has.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Even(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(a, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b)
+        : Vector512.Narrow(a.AsUInt64(), b.AsUInt64()).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Odd(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(a, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b)
+        : Vector512.Narrow(Vector512.ShiftRightLogical(a.AsUInt64(), 32), Vector512.ShiftRightLogical(b.AsUInt64(), 32)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ZipLower(Vector512<float> even, Vector512<float> odd) =>
+        Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(even, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), odd)
+        : (Vector512.WidenLower(even.AsUInt32()) | Vector512.ShiftLeft(Vector512.WidenLower(odd.AsUInt32()), 32)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ZipUpper(Vector512<float> even, Vector512<float> odd) =>
+        Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(even, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd)
+        : (Vector512.WidenUpper(even.AsUInt32()) | Vector512.ShiftLeft(Vector512.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Reciprocal(Vector512<float> value)
@@ -133,6 +157,21 @@ internal readonly struct Width256 : IVectorWidth<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> a, Vector256<float> b) => Vector256.ConditionalSelect(mask, a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> GreaterThan(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Equal(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b);
+    // Shuffle gathers the even (odd) floats of each 128-bit lane, and Permute4x64 puts the lanes' halves in order; the
+    // zips interleave within lanes, and Permute2x128 takes their lower (upper) halves.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Even(Vector256<float> a, Vector256<float> b) =>
+        Avx2.IsSupported ? Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle()
+        : Vector256.Narrow(a.AsUInt64(), b.AsUInt64()).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Odd(Vector256<float> a, Vector256<float> b) =>
+        Avx2.IsSupported ? Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle()
+        : Vector256.Narrow(Vector256.ShiftRightLogical(a.AsUInt64(), 32), Vector256.ShiftRightLogical(b.AsUInt64(), 32)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ZipLower(Vector256<float> even, Vector256<float> odd) =>
+        Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x20)
+        : (Vector256.WidenLower(even.AsUInt32()) | Vector256.ShiftLeft(Vector256.WidenLower(odd.AsUInt32()), 32)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ZipUpper(Vector256<float> even, Vector256<float> odd) =>
+        Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x31)
+        : (Vector256.WidenUpper(even.AsUInt32()) | Vector256.ShiftLeft(Vector256.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> value) => Vector256.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
     // AVX's estimate has 12 bits; one Newton step would leave a few units in the last place.
@@ -184,6 +223,19 @@ internal readonly struct Width128 : IVectorWidth<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(mask, a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThan(Vector128<float> a, Vector128<float> b) => Vector128.GreaterThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Equal(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Even(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.Shuffle(a, b, 0b10_00_10_00) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.UnzipEven(a, b)
+        : Vector128.Narrow(a.AsUInt64(), b.AsUInt64()).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Odd(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.Shuffle(a, b, 0b11_01_11_01) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.UnzipOdd(a, b)
+        : Vector128.Narrow(Vector128.ShiftRightLogical(a.AsUInt64(), 32), Vector128.ShiftRightLogical(b.AsUInt64(), 32)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ZipLower(Vector128<float> even, Vector128<float> odd) =>
+        Sse.IsSupported ? Sse.UnpackLow(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipLow(even, odd)
+        : (Vector128.WidenLower(even.AsUInt32()) | Vector128.ShiftLeft(Vector128.WidenLower(odd.AsUInt32()), 32)).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ZipUpper(Vector128<float> even, Vector128<float> odd) =>
+        Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd)
+        : (Vector128.WidenUpper(even.AsUInt32()) | Vector128.ShiftLeft(Vector128.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Reciprocal(Vector128<float> value) => Vector128<float>.One / value;
