@@ -206,7 +206,7 @@ public static class Activations
         p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(5.0000001201e-1f));
         var one = TWidth.Broadcast(1f);
         p = TWidth.MultiplyAdd(p, TWidth.Multiply(f, f), TWidth.Add(f, one)); // e^f
-        return TWidth.Reciprocal(TWidth.Add(one, TWidth.Multiply(p, TWidth.PowerOfTwo(k)))); // e^t = e^f·2^k; 1 + e^t is in [1, 2¹²⁷)
+        return TWidth.Reciprocal(TWidth.Add(one, TWidth.ScaleByPowerOfTwo(p, k))); // e^t = e^f·2^k; 1 + e^t is in [1, 2¹²⁷)
     }
 
     /// <summary>dz = dy·y·(1 − y).</summary>

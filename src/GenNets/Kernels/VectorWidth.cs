@@ -56,6 +56,9 @@ internal interface IVectorWidth<TVector> where TVector : struct
     static abstract TVector Round(TVector value);
     /// <summary>2^k for lanes holding an integer k in [−126, 127], built in the exponent bits.</summary>
     static abstract TVector PowerOfTwo(TVector k);
+    /// <summary>value·2^k for lanes holding an integer k in [−126, 127]: exact, or rounded once where it falls below the
+    /// normal range (one instruction with AVX-512, else a multiply by <see cref="PowerOfTwo"/>, the same float).</summary>
+    static abstract TVector ScaleByPowerOfTwo(TVector value, TVector k);
     /// <summary>Σ (double)a·(double)b over the lanes, in double precision: the products are exact.</summary>
     static abstract double DotAsDouble(TVector a, TVector b);
     /// <summary>Lane j: the top 24 bits of <see cref="SeededRandom.Mix"/>(first + j) (wrapping), as a float (exact).</summary>
@@ -114,6 +117,8 @@ internal readonly struct Width512 : IVectorWidth<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> LessThan(Vector512<float> a, Vector512<float> b) => Vector512.LessThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ScaleByPowerOfTwo(Vector512<float> value, Vector512<float> k) =>
+        Avx512F.IsSupported ? Avx512F.Scale(value, k) : value * PowerOfTwo(k);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> PowerOfTwo(Vector512<float> k) =>
         Vector512.ShiftLeft(Vector512.ConvertToInt32Native(k) + Vector512.Create(127), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double DotAsDouble(Vector512<float> a, Vector512<float> b)
@@ -180,6 +185,8 @@ internal readonly struct Width256 : IVectorWidth<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> value) => Vector256.Abs(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> LessThan(Vector256<float> a, Vector256<float> b) => Vector256.LessThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ScaleByPowerOfTwo(Vector256<float> value, Vector256<float> k) =>
+        Avx512F.VL.IsSupported ? Avx512F.VL.Scale(value, k) : value * PowerOfTwo(k);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> PowerOfTwo(Vector256<float> k) =>
         Vector256.ShiftLeft(Vector256.ConvertToInt32Native(k) + Vector256.Create(127), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double DotAsDouble(Vector256<float> a, Vector256<float> b)
@@ -243,6 +250,8 @@ internal readonly struct Width128 : IVectorWidth<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ScaleByPowerOfTwo(Vector128<float> value, Vector128<float> k) =>
+        value * PowerOfTwo(k);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> PowerOfTwo(Vector128<float> k) =>
         Vector128.ShiftLeft(Vector128.ConvertToInt32Native(k) + Vector128.Create(127), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double DotAsDouble(Vector128<float> a, Vector128<float> b)
