@@ -377,7 +377,9 @@ public class Adam : Optimizer
         TWidth.Store(mi, ref m, i);
         TWidth.Store(vi, ref v, i);
         var denominator = TWidth.Add(TWidth.Sqrt(TWidth.Multiply(vi, TWidth.Broadcast(k.Correction2))), TWidth.Broadcast(k.Epsilon));
-        var step = TWidth.Divide(TWidth.Multiply(TWidth.Broadcast(k.StepSize), mi), denominator);
+        // The denominator is at least ε and at most about 2⁶⁴: its reciprocal is normal, and with AVX-512 costs a quarter of
+        // a division (the divider is the update's bottleneck, with the square root).
+        var step = TWidth.Multiply(TWidth.Multiply(TWidth.Broadcast(k.StepSize), mi), TWidth.Reciprocal(denominator));
         TWidth.Store(TWidth.Subtract(TWidth.Multiply(pi, TWidth.Broadcast(k.Shrink)), step), ref p, i);
     }
 
