@@ -837,7 +837,7 @@ internal static class Emitter
         w.Open("private void SumPart(int slice, int slices)");
         w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, slice, slices), length = {Pool}WorkerPool.Start(ParameterCount, slice + 1, slices) - start;");
         w.Line($"{Span} total = new {Span}(_gradients, start, length);");
-        w.Line($"for (int member = _groupFirst == 0 ? 1 : 0; member < _groupCount; member++) global::System.Numerics.Tensors.TensorPrimitives.Add(total, new {RoSpan}(_partGradients[member], start, length), total);");
+        w.Line($"for (int member = _groupFirst == 0 ? 1 : 0; member < _groupCount; member++) {Kernels}Elementwise.Add(new {RoSpan}(_partGradients[member], start, length), total);");
         w.Close();
         w.Line();
         w.Line(Generated);

@@ -66,10 +66,7 @@ public static class Guard
     /// <summary>True when every value is finite (a vectorised sum first; the exact check only when the sum is not finite).</summary>
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
-        if (float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) return true;
-        foreach (float v in values)
-            if (!float.IsFinite(v)) return false;
-        return true;
+        return Elementwise.AllFinite(values);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

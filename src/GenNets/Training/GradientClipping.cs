@@ -16,7 +16,7 @@ public static class GradientClipping
         if (!(maxNorm > 0) || !float.IsFinite(maxNorm))
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum norm must be a positive finite number.");
         float norm = TensorPrimitives.Norm(gradients);
-        if (norm > maxNorm) TensorPrimitives.Multiply(gradients, maxNorm / norm, gradients);
+        if (norm > maxNorm) Kernels.Elementwise.Scale(gradients, maxNorm / norm);
         return norm;
     }
 }

@@ -215,8 +215,9 @@ public sealed class Sgd : Optimizer
         if (Momentum == 0)
         {
             // p −= lr·(g + λ·p), as p·(1 − lr·λ) − lr·g.
-            if (decay != 0) TensorPrimitives.Multiply(p, 1f - lr * decay, p);
-            TensorPrimitives.MultiplyAdd(g, -lr, p, p);
+            // Kernels.Elementwise, not TensorPrimitives: its non-temporal stores would push the parameters out of the caches.
+            if (decay != 0) Elementwise.Scale(p, 1f - lr * decay);
+            Elementwise.MultiplyAdd(g, -lr, p);
             return;
         }
         var v = _velocity.AsSpan(offset, p.Length);

@@ -1,0 +1,122 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// In-place updates of long spans (a network's parameters, its gradients), at the widest vector width, with ordinary
+/// stores. <c>TensorPrimitives</c> writes spans of more than a few hundred KB with non-temporal stores, which send the
+/// result to memory past the caches: right for a buffer nobody reads soon, wrong for parameters and gradients that
+/// the next pass reads again. On 235,146 parameters (the MLP's 940 KB), y += x took 111 µs through
+/// <c>TensorPrimitives.Add(y, x, y)</c> and 20 µs here (2 vCPUs of an Intel Xeon, family 6 model 207, AVX-512).
+/// Each element is computed as the scalar expression would be (<c>y + a·x</c> with the product rounded first, as
+/// <c>TensorPrimitives.MultiplyAdd</c> does), so how a span is cut into parts changes no bit.
+/// </summary>
+public static class Elementwise
+{
+    /// <summary>y[i] += x[i].</summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void Add(ReadOnlySpan<float> x, Span<float> y)
+    {
+        SameLength(x.Length, y.Length);
+        if (Vector512.IsHardwareAccelerated) MultiplyAdd<Width512, Vector512<float>>(x, 1f, y, scaled: false);
+        else if (Vector256.IsHardwareAccelerated) MultiplyAdd<Width256, Vector256<float>>(x, 1f, y, scaled: false);
+        else MultiplyAdd<Width128, Vector128<float>>(x, 1f, y, scaled: false);
+    }
+
+    /// <summary>y[i] += a·x[i], the product rounded before the sum (as <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>).</summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void MultiplyAdd(ReadOnlySpan<float> x, float a, Span<float> y)
+    {
+        SameLength(x.Length, y.Length);
+        if (Vector512.IsHardwareAccelerated) MultiplyAdd<Width512, Vector512<float>>(x, a, y, scaled: true);
+        else if (Vector256.IsHardwareAccelerated) MultiplyAdd<Width256, Vector256<float>>(x, a, y, scaled: true);
+        else MultiplyAdd<Width128, Vector128<float>>(x, a, y, scaled: true);
+    }
+
+    /// <summary>y[i] ·= a.</summary>
+    public static void Scale(Span<float> y, float a)
+    {
+        if (Vector512.IsHardwareAccelerated) Scale<Width512, Vector512<float>>(y, a);
+        else if (Vector256.IsHardwareAccelerated) Scale<Width256, Vector256<float>>(y, a);
+        else Scale<Width128, Vector128<float>>(y, a);
+    }
+
+    /// <summary>Whether every value is finite (no NaN, no infinity): one pass, four independent chains of x·0 sums.</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        if (Vector512.IsHardwareAccelerated) return AllFinite<Width512, Vector512<float>>(values);
+        if (Vector256.IsHardwareAccelerated) return AllFinite<Width256, Vector256<float>>(values);
+        return AllFinite<Width128, Vector128<float>>(values);
+    }
+
+    // y += a·x (or y += x when not scaled) at one width, lengths checked; four vectors a step.
+    internal static void MultiplyAdd<TWidth, TVector>(ReadOnlySpan<float> x, float a, Span<float> y, bool scaled)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        nuint l = (nuint)TWidth.Count, n = (nuint)y.Length, i = 0;
+        var va = TWidth.Broadcast(a);
+        for (; i + 4 * l <= n; i += 4 * l)
+        {
+            TWidth.Store(TWidth.Add(TWidth.Load(ref ry, i), Term(TWidth.Load(ref rx, i))), ref ry, i);
+            TWidth.Store(TWidth.Add(TWidth.Load(ref ry, i + l), Term(TWidth.Load(ref rx, i + l))), ref ry, i + l);
+            TWidth.Store(TWidth.Add(TWidth.Load(ref ry, i + 2 * l), Term(TWidth.Load(ref rx, i + 2 * l))), ref ry, i + 2 * l);
+            TWidth.Store(TWidth.Add(TWidth.Load(ref ry, i + 3 * l), Term(TWidth.Load(ref rx, i + 3 * l))), ref ry, i + 3 * l);
+        }
+        for (; i + l <= n; i += l)
+            TWidth.Store(TWidth.Add(TWidth.Load(ref ry, i), Term(TWidth.Load(ref rx, i))), ref ry, i);
+        for (; i < n; i++)
+            Unsafe.Add(ref ry, i) += scaled ? a * Unsafe.Add(ref rx, i) : Unsafe.Add(ref rx, i);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        TVector Term(TVector v) => scaled ? TWidth.Multiply(va, v) : v;
+    }
+
+    // y ·= a at one width.
+    internal static void Scale<TWidth, TVector>(Span<float> y, float a)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        nuint l = (nuint)TWidth.Count, n = (nuint)y.Length, i = 0;
+        var va = TWidth.Broadcast(a);
+        for (; i + 4 * l <= n; i += 4 * l)
+        {
+            TWidth.Store(TWidth.Multiply(TWidth.Load(ref ry, i), va), ref ry, i);
+            TWidth.Store(TWidth.Multiply(TWidth.Load(ref ry, i + l), va), ref ry, i + l);
+            TWidth.Store(TWidth.Multiply(TWidth.Load(ref ry, i + 2 * l), va), ref ry, i + 2 * l);
+            TWidth.Store(TWidth.Multiply(TWidth.Load(ref ry, i + 3 * l), va), ref ry, i + 3 * l);
+        }
+        for (; i + l <= n; i += l)
+            TWidth.Store(TWidth.Multiply(TWidth.Load(ref ry, i), va), ref ry, i);
+        for (; i < n; i++)
+            Unsafe.Add(ref ry, i) *= a;
+    }
+
+    // x·0 is 0 for a finite x and NaN for a NaN or an infinity; a sum of them is 0 or NaN.
+    internal static bool AllFinite<TWidth, TVector>(ReadOnlySpan<float> values)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        ref float r = ref MemoryMarshal.GetReference(values);
+        nuint l = (nuint)TWidth.Count, n = (nuint)values.Length, i = 0;
+        TVector s0 = TWidth.Zero, s1 = TWidth.Zero, s2 = TWidth.Zero, s3 = TWidth.Zero, zero = TWidth.Zero;
+        for (; i + 4 * l <= n; i += 4 * l)
+        {
+            s0 = TWidth.Add(s0, TWidth.Multiply(TWidth.Load(ref r, i), zero));
+            s1 = TWidth.Add(s1, TWidth.Multiply(TWidth.Load(ref r, i + l), zero));
+            s2 = TWidth.Add(s2, TWidth.Multiply(TWidth.Load(ref r, i + 2 * l), zero));
+            s3 = TWidth.Add(s3, TWidth.Multiply(TWidth.Load(ref r, i + 3 * l), zero));
+        }
+        float s = TWidth.Sum(TWidth.Add(TWidth.Add(s0, s1), TWidth.Add(s2, s3)));
+        for (; i < n; i++) s += Unsafe.Add(ref r, i) * 0f;
+        return !float.IsNaN(s);
+    }
+
+    private static void SameLength(int x, int y)
+    {
+        if (x != y) throw new ArgumentException($"x has {x} elements but y has {y}; they must be the same length.", nameof(y));
+    }
+}
