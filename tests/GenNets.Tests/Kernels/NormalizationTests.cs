@@ -356,6 +356,37 @@ public class NormalizationTests
         Check.Close(rv, r.RunningVariance, 1e-5, 1e-9, "running variance");
     }
 
+    [Fact]
+    public void BatchNormBackwardCombine_AccumulatesOrOverwrites()
+    {
+        // Two chunks of one channel: (count, Σdy, Σdy·x̂) = (4, 1, 2) then (6, −3, 0.5).
+        double[] partials = [4, 1, 2, 6, -3, 0.5], coefficients = new double[2];
+        float[] dgamma = [10f], dbeta = [20f];
+        Normalization.BatchNormBackwardCombine(partials, 2, 1, coefficients, dgamma, dbeta, accumulate: true);
+        Assert.Equal([12.5f], dgamma);
+        Assert.Equal([18f], dbeta);
+        Assert.Equal([-0.2, 0.25], coefficients);
+        Normalization.BatchNormBackwardCombine(partials, 2, 1, coefficients, dgamma, dbeta, accumulate: false);
+        Assert.Equal([2.5f], dgamma);
+        Assert.Equal([-2f], dbeta);
+    }
+
+    [Fact]
+    public void NormalizationInPlace_MatchesOutOfPlace()
+    {
+        const int rows = 3, features = 19;
+        float[] x = Check.Random(rows * features, 81, 2f), gamma = Check.Random(features, 82), beta = Check.Random(features, 83);
+        float[] y = new float[x.Length], inPlace = (float[])x.Clone();
+        double[] mean = new double[rows], rstd = new double[rows];
+        Normalization.LayerNorm(x, gamma, beta, y, mean, rstd, rows, features);
+        Normalization.LayerNorm(inPlace, gamma, beta, inPlace, mean, rstd, rows, features);
+        Assert.Equal(y, inPlace);
+        float[] dy = Check.Random(x.Length, 84), dx = new float[x.Length], dyInPlace = (float[])dy.Clone(), dg = new float[features], db = new float[features];
+        Normalization.LayerNormBackward(x, gamma, mean, rstd, dy, dx, dg, db, rows, features, accumulate: false);
+        Normalization.LayerNormBackward(x, gamma, mean, rstd, dyInPlace, dyInPlace, dg, db, rows, features, accumulate: false);
+        Assert.Equal(dx, dyInPlace);
+    }
+
     // ---------------------------------------------------------------- argument checks
 
     [Fact]
