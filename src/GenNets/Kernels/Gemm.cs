@@ -269,8 +269,19 @@ public static partial class Gemm
             }
             return end;
         }
-        // A column block of B (kk rows of two vectors) stays hot while every six rows of C pass. A lone last vector is
-        // taken as a pair of two equal ones (the same values computed and stored twice).
+        // A column block of B (kk rows of four vectors, or two) stays hot in L1 while every six rows of C pass: four
+        // vectors (24 accumulators, for AVX-512's 32 registers) while that block takes at most 32 KB, then pairs. A
+        // lone last vector is taken as a pair of two equal ones (the same values computed and stored twice).
+        nint l = lanes;
+        if ((long)kk * 4 * lanes <= Block4Floats)
+            for (; j + 4 * lanes <= n; j += 4 * lanes)
+                for (int i = 0; i < m; i += 6)
+                {
+                    int rows = Math.Min(6, m - i), last = rows - 1;
+                    Axpy6x4Rows<TWidth, TVector>(ref Unsafe.Add(ref ra, i * rowStride), Math.Min(1, last) * rowStride, Math.Min(2, last) * rowStride, Math.Min(3, last) * rowStride,
+                        Math.Min(4, last) * rowStride, Math.Min(5, last) * rowStride, colStride, ref Unsafe.Add(ref rb, j), ldb, l, 2 * l, 3 * l,
+                        ref Unsafe.Add(ref rc, i * n + j), n, l, 2 * l, 3 * l, kk, rows, accumulate, hasBias, ref Unsafe.Add(ref rbias, j));
+                }
         for (; j + lanes <= n; j += 2 * lanes)
         {
             nint second = j + 2 * lanes <= n ? lanes : 0;
@@ -316,6 +327,9 @@ public static partial class Gemm
     }
 
     private const int CacheLine = 16; // floats in 64 bytes
+
+    // Floats of B's column block up to which the four-vector kernel is taken (32 KB of L1's 48).
+    private const int Block4Floats = 8 * 1024;
 
     // Six rows of C by two vectors of columns (the second `second` floats after the first in B, in C and in the bias):
     // twelve accumulators, two loads and six broadcasts per twelve FMAs. With 512-bit vectors that is 32 columns, or two
@@ -676,11 +690,11 @@ public static partial class Gemm
                     {
                         int x0 = StripAt(s0, v, perStrip, lanes, k, p0), y0 = StripAt(s0, v, perStrip, lanes, n, j);
                         Axpy6x4Rows<TWidth, TVector>(ref Unsafe.Add(ref rw, j * k + p0), Math.Min(1, last) * k, Math.Min(2, last) * k, Math.Min(3, last) * k,
-                            Math.Min(4, last) * k, Math.Min(5, last) * k, ref Unsafe.Add(ref rx, x0), StripWidth,
+                            Math.Min(4, last) * k, Math.Min(5, last) * k, 1, ref Unsafe.Add(ref rx, x0), StripWidth,
                             StripAt(s0, v + 1, perStrip, lanes, k, p0) - x0, StripAt(s0, v + 2, perStrip, lanes, k, p0) - x0, StripAt(s0, v + 3, perStrip, lanes, k, p0) - x0,
                             ref Unsafe.Add(ref ry, y0), StripWidth,
                             StripAt(s0, v + 1, perStrip, lanes, n, j) - y0, StripAt(s0, v + 2, perStrip, lanes, n, j) - y0, StripAt(s0, v + 3, perStrip, lanes, n, j) - y0,
-                            kk, block);
+                            kk, block, accumulate: true, hasBias: false, ref Unsafe.NullRef<float>());
                     }
                     for (; v < vectors; v += 2)
                     {
@@ -700,11 +714,13 @@ public static partial class Gemm
     private static int StripAt(int s0, int v, int perStrip, int lanes, int width, int at) =>
         ((s0 + v / perStrip) * width + at) * StripWidth + v % perStrip * lanes;
 
-    // Six rows of C (rows of W) by four vectors of columns at offsets 0, b1, b2, b3 in B (c1, c2, c3 in C), C accumulated:
-    // 24 accumulators, four loads and six broadcasts per 24 FMAs, for the 32 registers of AVX-512.
+    // Six rows of C by four vectors of columns at offsets 0, b1, b2, b3 in B (c1, c2, c3 in C, and in the bias), A's rows
+    // at a0 and o1 to o5 from it (a missing row's offset is the last row's), its columns colStride apart: 24 accumulators,
+    // four loads and six broadcasts per 24 FMAs, for the 32 registers of AVX-512. The accumulators start from C, the
+    // bias or zero, as in Axpy6x2Rows.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Axpy6x4Rows<TWidth, TVector>(ref float a0, nint o1, nint o2, nint o3, nint o4, nint o5, ref float b, int ldb, nint b1, nint b2, nint b3,
-        ref float c, int ldc, nint c1, nint c2, nint c3, int kk, int rows)
+    private static void Axpy6x4Rows<TWidth, TVector>(ref float a0, nint o1, nint o2, nint o3, nint o4, nint o5, int colStride, ref float b, int ldb, nint b1, nint b2, nint b3,
+        ref float c, int ldc, nint c1, nint c2, nint c3, int kk, int rows, bool accumulate, bool hasBias, ref float bias)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int last = rows - 1;
@@ -715,14 +731,31 @@ public static partial class Gemm
         ref float r3 = ref Unsafe.Add(ref c, Math.Min(3, last) * ldc);
         ref float r4 = ref Unsafe.Add(ref c, Math.Min(4, last) * ldc);
         ref float r5 = ref Unsafe.Add(ref c, Math.Min(5, last) * ldc);
-        TVector s00 = TWidth.Load(ref r0), s01 = TWidth.Load(ref r0, u1), s02 = TWidth.Load(ref r0, u2), s03 = TWidth.Load(ref r0, u3);
-        TVector s10 = TWidth.Load(ref r1), s11 = TWidth.Load(ref r1, u1), s12 = TWidth.Load(ref r1, u2), s13 = TWidth.Load(ref r1, u3);
-        TVector s20 = TWidth.Load(ref r2), s21 = TWidth.Load(ref r2, u1), s22 = TWidth.Load(ref r2, u2), s23 = TWidth.Load(ref r2, u3);
-        TVector s30 = TWidth.Load(ref r3), s31 = TWidth.Load(ref r3, u1), s32 = TWidth.Load(ref r3, u2), s33 = TWidth.Load(ref r3, u3);
-        TVector s40 = TWidth.Load(ref r4), s41 = TWidth.Load(ref r4, u1), s42 = TWidth.Load(ref r4, u2), s43 = TWidth.Load(ref r4, u3);
-        TVector s50 = TWidth.Load(ref r5), s51 = TWidth.Load(ref r5, u1), s52 = TWidth.Load(ref r5, u2), s53 = TWidth.Load(ref r5, u3);
+        TVector s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, s40, s41, s42, s43, s50, s51, s52, s53;
+        if (accumulate)
+        {
+            s00 = TWidth.Load(ref r0); s01 = TWidth.Load(ref r0, u1); s02 = TWidth.Load(ref r0, u2); s03 = TWidth.Load(ref r0, u3);
+            s10 = TWidth.Load(ref r1); s11 = TWidth.Load(ref r1, u1); s12 = TWidth.Load(ref r1, u2); s13 = TWidth.Load(ref r1, u3);
+            s20 = TWidth.Load(ref r2); s21 = TWidth.Load(ref r2, u1); s22 = TWidth.Load(ref r2, u2); s23 = TWidth.Load(ref r2, u3);
+            s30 = TWidth.Load(ref r3); s31 = TWidth.Load(ref r3, u1); s32 = TWidth.Load(ref r3, u2); s33 = TWidth.Load(ref r3, u3);
+            s40 = TWidth.Load(ref r4); s41 = TWidth.Load(ref r4, u1); s42 = TWidth.Load(ref r4, u2); s43 = TWidth.Load(ref r4, u3);
+            s50 = TWidth.Load(ref r5); s51 = TWidth.Load(ref r5, u1); s52 = TWidth.Load(ref r5, u2); s53 = TWidth.Load(ref r5, u3);
+        }
+        else if (hasBias)
+        {
+            // The bias's vectors lie as C's columns do.
+            s00 = s10 = s20 = s30 = s40 = s50 = TWidth.Load(ref bias);
+            s01 = s11 = s21 = s31 = s41 = s51 = TWidth.Load(ref bias, u1);
+            s02 = s12 = s22 = s32 = s42 = s52 = TWidth.Load(ref bias, u2);
+            s03 = s13 = s23 = s33 = s43 = s53 = TWidth.Load(ref bias, u3);
+        }
+        else
+        {
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = TWidth.Zero;
+            s30 = s31 = s32 = s33 = s40 = s41 = s42 = s43 = s50 = s51 = s52 = s53 = TWidth.Zero;
+        }
         nuint v1 = (nuint)b1, v2 = (nuint)b2, v3 = (nuint)b3;
-        nint ldbn = ldb;
+        nint ldbn = ldb, step = colStride;
         ref float ap = ref a0;
         ref float bp = ref b;
         for (int p = kk; p > 0;)
@@ -744,7 +777,7 @@ public static partial class Gemm
             x = TWidth.Broadcast(Unsafe.Add(ref ap, o5));
             s50 = TWidth.MultiplyAdd(x, w0, s50); s51 = TWidth.MultiplyAdd(x, w1, s51); s52 = TWidth.MultiplyAdd(x, w2, s52); s53 = TWidth.MultiplyAdd(x, w3, s53);
             if (--p == 0) break;
-            ap = ref Unsafe.Add(ref ap, 1);
+            ap = ref Unsafe.Add(ref ap, step);
             bp = ref Unsafe.Add(ref bp, ldbn);
         }
         // Missing rows alias the last: stored last first, so row `last` ends with its own values.
