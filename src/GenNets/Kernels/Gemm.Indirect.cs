@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics;
 
 namespace GenNets.Kernels;
 
-// The product of a stride-1 convolution's forward pass: B's rows are shifted views of the padded input.
+// The products of a stride-1 convolution, forward and weight gradients: one operand's rows are shifted views of the
+// padded input, so the unfolded input (im2col) is never built.
 public static partial class Gemm
 {
     /// <summary>
@@ -176,5 +177,97 @@ public static partial class Gemm
         TWidth.Store(s11, ref c, l1 + cs); TWidth.Store(s10, ref c, l1);
         TWidth.Store(s21, ref c, l2 + cs); TWidth.Store(s20, ref c, l2);
         TWidth.Store(s31, ref c, l3 + cs); TWidth.Store(s30, ref c, l3);
+    }
+
+    /// <summary>
+    /// C [m, k] (+)= A [m, n] · Bᵀ, where row p of B is the n floats starting at b[offsets[p]]: the weight gradient of a
+    /// stride-1 convolution, dW = dY · (shifted rows of the padded input)ᵀ, without building the unfolded input.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, an offset is negative, or a matrix would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">A, the offsets or C is shorter than it must be, or B is shorter than its furthest row reaches.</exception>
+    public static void MultiplyTransposedIndirect(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, Span<float> c, int m, int k, int n, bool accumulate)
+    {
+        Sizes.Need(a.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(a), "A [{0}, {1}]", m, n);
+        Sizes.Need(offsets.Length, k, nameof(offsets), "B's k = {0} rows", k);
+        Sizes.Need(c.Length, Sizes.Product(m, nameof(m), k, nameof(k)), nameof(c), "C [{0}, {1}]", m, k);
+        Sizes.Need(b.Length, Reach(offsets.Slice(0, k), n), nameof(b), "B's rows, by the offsets, with n = {0}", n);
+        if (Vector512.IsHardwareAccelerated) MultiplyTransposedIndirect<Width512, Vector512<float>>(a, b, offsets, c, m, k, n, accumulate);
+        else if (Vector256.IsHardwareAccelerated) MultiplyTransposedIndirect<Width256, Vector256<float>>(a, b, offsets, c, m, k, n, accumulate);
+        else MultiplyTransposedIndirect<Width128, Vector128<float>>(a, b, offsets, c, m, k, n, accumulate);
+    }
+
+    // The same at one width, sizes already checked.
+    internal static void MultiplyTransposedIndirect<TWidth, TVector>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<int> offsets, Span<float> c, int m, int k, int n, bool accumulate)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        int p0 = 0;
+        for (; p0 + 4 <= k; p0 += 4)
+        {
+            ref float b0 = ref Unsafe.Add(ref rb, offsets[p0]);
+            ref float b1 = ref Unsafe.Add(ref rb, offsets[p0 + 1]);
+            ref float b2 = ref Unsafe.Add(ref rb, offsets[p0 + 2]);
+            ref float b3 = ref Unsafe.Add(ref rb, offsets[p0 + 3]);
+            int i = 0;
+            for (; i + 2 <= m; i += 2)
+                Dot2x4<TWidth, TVector>(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref ra, (i + 1) * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), k, accumulate);
+            if (i < m)
+                Dot1x4<TWidth, TVector>(ref Unsafe.Add(ref ra, i * n), ref b0, ref b1, ref b2, ref b3, n, ref Unsafe.Add(ref rc, i * k + p0), accumulate);
+        }
+        for (; p0 < k; p0++)
+            for (int i = 0; i < m; i++)
+            {
+                float dot = Dot1x1<TWidth, TVector>(ref Unsafe.Add(ref ra, i * n), ref Unsafe.Add(ref rb, offsets[p0]), n);
+                Unsafe.Add(ref rc, i * k + p0) = accumulate ? Unsafe.Add(ref rc, i * k + p0) + dot : dot;
+            }
+    }
+
+    /// <summary>
+    /// C [m, n] (+)= A · B where row i of A is the kk floats starting at a[offsets[i]] and B [kk, n] has its rows
+    /// <paramref name="ldb"/> ≥ n floats apart, n a multiple of 16: the weight gradient of a stride-1 convolution turned
+    /// around, dWᵀ [patch, outC] = (shifted rows of the padded input) · dYᵀ. Unlike <see cref="MultiplyTransposedIndirect"/>,
+    /// whose dots end in horizontal sums and load the shifted rows unaligned, it broadcasts A's elements and loads B's rows whole.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, n is not a multiple of 16, <paramref name="ldb"/> is less than n, an offset is negative, or C would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">The offsets, B or C is shorter than it must be, or A is shorter than its furthest row reaches.</exception>
+    public static void MultiplyShiftedRows(ReadOnlySpan<float> a, ReadOnlySpan<int> offsets, ReadOnlySpan<float> b, int ldb, Span<float> c, int m, int n, int kk, bool accumulate)
+    {
+        Sizes.NotNegative(m, nameof(m));
+        Sizes.NotNegative(kk, nameof(kk));
+        if (n % StripWidth != 0) ThrowNotStrips(n);
+        Sizes.NotNegative(n, nameof(n));
+        if (ldb < n) ThrowStride(ldb, n);
+        Sizes.Need(offsets.Length, m, nameof(offsets), "A's m = {0} rows", m);
+        Sizes.Need(b.Length, kk == 0 || n == 0 ? 0 : (long)(kk - 1) * ldb + n, nameof(b), "B [{0}, {1}] with its rows ldb apart", kk, n);
+        Sizes.Need(c.Length, Sizes.Product(m, nameof(m), n, nameof(n)), nameof(c), "C [{0}, {1}]", m, n);
+        Sizes.Need(a.Length, Reach(offsets.Slice(0, m), kk), nameof(a), "A's rows, by the offsets, with kk = {0}", kk);
+        if (Vector512.IsHardwareAccelerated) MultiplyShiftedRows<Width512, Vector512<float>>(a, offsets, b, ldb, c, m, n, kk, accumulate);
+        else if (Vector256.IsHardwareAccelerated) MultiplyShiftedRows<Width256, Vector256<float>>(a, offsets, b, ldb, c, m, n, kk, accumulate);
+        else MultiplyShiftedRows<Width128, Vector128<float>>(a, offsets, b, ldb, c, m, n, kk, accumulate);
+    }
+
+    // The same at one width, sizes already checked: six rows by two vectors of columns at a time (n is a multiple of
+    // 16; with 512-bit vectors a lone last one is taken twice).
+    internal static void MultiplyShiftedRows<TWidth, TVector>(ReadOnlySpan<float> a, ReadOnlySpan<int> offsets, ReadOnlySpan<float> b, int ldb, Span<float> c, int m, int n, int kk, bool accumulate)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        int lanes = TWidth.Count;
+        for (int j = 0; j < n; j += 2 * lanes)
+        {
+            nint second = j + 2 * lanes <= n ? lanes : 0;
+            for (int i = 0; i < m; i += 6)
+            {
+                int rows = Math.Min(6, m - i), last = rows - 1, at = offsets[i];
+                Axpy6x2Rows<TWidth, TVector>(ref Unsafe.Add(ref ra, at), offsets[i + Math.Min(1, last)] - at, offsets[i + Math.Min(2, last)] - at, offsets[i + Math.Min(3, last)] - at,
+                    offsets[i + Math.Min(4, last)] - at, offsets[i + Math.Min(5, last)] - at, 1, ref Unsafe.Add(ref rb, j), ldb, second, ref Unsafe.Add(ref rc, i * n + j), n, second, kk,
+                    accumulate, rows, false, ref Unsafe.NullRef<float>(), 0);
+            }
+            if (second == 0) break;
+        }
     }
 }
