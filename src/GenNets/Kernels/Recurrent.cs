@@ -347,6 +347,7 @@ public static class Recurrent
                     TensorPrimitives.Subtract(1f, dA, dA);
                     TensorPrimitives.Multiply(dA, dh, dA);
                     ClearPaddingRows(dA, lengths, t, batch, GH);
+                    Elementwise.FlushSubnormals(dA); // see below
                     Gemm.MultiplyAccumulate(dA, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
                     break;
                 case LayerKind.LSTM:
@@ -364,6 +365,7 @@ public static class Recurrent
                         else
                             LstmCellBackward(a.Slice(b * GH, GH), tmp.Slice(b * H, H), cPrev.Slice(b * H, H), dh.Slice(b * H, H), dcNext.Slice(b * H, H), dA.Slice(b * GH, GH), H);
                     }
+                    Elementwise.FlushSubnormals(dA); // see below
                     Gemm.MultiplyAccumulate(dA, GH, 1, whh, dhNext, batch, H, GH, accumulate: false);
                     break;
                 }
@@ -381,6 +383,8 @@ public static class Recurrent
                         }
                         GruCellBackward(a.Slice(b * GH, GH), hn.Slice(b * H, H), hPrev.Slice(b * H, H), dh.Slice(b * H, H), dA.Slice(b * GH, GH), dHP.Slice(b * GH, GH), dhNext.Slice(b * H, H), H);
                     }
+                    Elementwise.FlushSubnormals(dA); // see below
+                    Elementwise.FlushSubnormals(dHP);
                     Gemm.MultiplyAccumulate(dHP, GH, 1, whh, dhNext, batch, H, GH, accumulate: true);
                     break;
                 }
@@ -389,6 +393,10 @@ public static class Recurrent
             if (!lengths.IsEmpty && g.Cell != LayerKind.GRU)
                 for (int b = 0; b < batch; b++)
                     if (t >= lengths[b]) dh.Slice(b * H, H).CopyTo(dhNext.Slice(b * H, H));
+            // A gradient that vanishes over the steps would go on in subnormal floats, a hundred times slower on x86: what
+            // reaches the previous step is flushed to zero below 2⁻¹²⁶ (and so were the pre-activation gradients, above).
+            Elementwise.FlushSubnormals(dhNext);
+            if (g.Cell == LayerKind.LSTM) Elementwise.FlushSubnormals(dcNext);
 
             if (t == first)
                 WindowGradients(g, first, end - first, batch, xs, hs, dAll, dHPAll, gih, ghh, gbih, gbhh, turned, wih, wihT, dxs, dx, sum: end < T);

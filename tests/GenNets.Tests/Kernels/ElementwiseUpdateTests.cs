@@ -88,6 +88,33 @@ public class ElementwiseUpdateTests
             }
     }
 
+    [Theory]
+    [MemberData(nameof(WidthsAndLengths))]
+    public void FlushSubnormals_AtEveryWidth_ZeroesOnlyTheSubnormals(int bits, int n)
+    {
+        // A mix of subnormals (both signs, the smallest and the largest), the smallest normal, ordinary values, zeros,
+        // NaN and infinities, repeated over the length so every lane and the tail see each kind.
+        float[] kinds = [float.Epsilon, -float.Epsilon, 1e-39f, -1.1754942e-38f, 1.17549435e-38f, -1.17549435e-38f, 0.5f, -3f, 0f, -0f,
+            float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e-30f];
+        var y = Enumerable.Range(0, n + 3).Select(i => kinds[i % kinds.Length]).ToArray();
+        var before = (float[])y.Clone();
+        switch (bits)
+        {
+            case 512: Elementwise.FlushSubnormals<Width512, Vector512<float>>(y.AsSpan(0, n)); break;
+            case 256: Elementwise.FlushSubnormals<Width256, Vector256<float>>(y.AsSpan(0, n)); break;
+            default: Elementwise.FlushSubnormals<Width128, Vector128<float>>(y.AsSpan(0, n)); break;
+        }
+        for (int i = 0; i < n + 3; i++)
+        {
+            float v = before[i];
+            bool subnormal = v != 0 && float.IsSubnormal(v);
+            if (i < n && subnormal) Assert.True(y[i] == 0f, $"{v} at {i} should be flushed to 0 at {bits} bits, got {y[i]}");
+            else if (i < n && v == 0) Assert.True(y[i] == 0f, $"a zero at {i} stays zero (its sign need not) at {bits} bits, got {y[i]}");
+            else Assert.True(BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(y[i]) || (float.IsNaN(v) && float.IsNaN(y[i])),
+                $"{v} at {i} must pass unchanged at {bits} bits, got {y[i]}");
+        }
+    }
+
     [Fact]
     public void Add_OfDifferentLengths_Throws()
     {
