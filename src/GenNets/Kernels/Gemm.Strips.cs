@@ -39,7 +39,10 @@ public static partial class Gemm
     }
 
     /// <summary>Samples in a strip: a batch is stored strip by strip, each strip feature-major with 16 samples side by side.</summary>
-    public const int StripWidth = 2 * Lanes;
+    public const int StripWidth = 16;
+
+    // Rows and columns of the AVX transpose that packs the strips.
+    private const int Lanes = 8;
 
     /// <summary>
     /// From this many rows on, <see cref="MultiplyStrips"/> (with packing) beats <see cref="MultiplyTransposed"/>; below it the

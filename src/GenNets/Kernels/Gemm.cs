@@ -18,7 +18,6 @@ namespace GenNets.Kernels;
 /// </summary>
 public static partial class Gemm
 {
-    private const int Lanes = 8; // floats in a Vector256
 
     /// <summary>
     /// C[i, j] = Σₖ A[i, k]·B[j, k] + bias[j] for row-major A [m, k], B [n, k], C [m, n].

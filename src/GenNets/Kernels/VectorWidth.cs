@@ -47,7 +47,6 @@ internal interface IVectorWidth<TVector> where TVector : struct
     /// <summary>The upper halves of even and odd interleaved.</summary>
     static abstract TVector ZipUpper(TVector even, TVector odd);
     static abstract float Sum(TVector value);
-    static abstract TVector Divide(TVector a, TVector b);
     /// <summary>The square root, correctly rounded.</summary>
     static abstract TVector Sqrt(TVector value);
     static abstract TVector Abs(TVector value);
@@ -106,7 +105,6 @@ internal readonly struct Width512 : IVectorWidth<Vector512<float>>
         Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(even, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd)
         : (Vector512.WidenUpper(even.AsUInt32()) | Vector512.ShiftLeft(Vector512.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Reciprocal(Vector512<float> value)
     {
         if (!Avx512F.IsSupported) return Vector512<float>.One / value;
@@ -178,7 +176,6 @@ internal readonly struct Width256 : IVectorWidth<Vector256<float>>
         Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x31)
         : (Vector256.WidenUpper(even.AsUInt32()) | Vector256.ShiftLeft(Vector256.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> value) => Vector256.Sum(value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
     // AVX's estimate has 12 bits; one Newton step would leave a few units in the last place.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Reciprocal(Vector256<float> value) => Vector256<float>.One / value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> value) => Vector256.Sqrt(value);
@@ -244,7 +241,6 @@ internal readonly struct Width128 : IVectorWidth<Vector128<float>>
         Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd)
         : (Vector128.WidenUpper(even.AsUInt32()) | Vector128.ShiftLeft(Vector128.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Reciprocal(Vector128<float> value) => Vector128<float>.One / value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sqrt(Vector128<float> value) => Vector128.Sqrt(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);
