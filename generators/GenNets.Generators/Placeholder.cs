@@ -35,8 +35,8 @@ internal static class Placeholder
     /// <summary>The family a declaration belongs to, from its layers and input, even when they are invalid.</summary>
     public static NetworkFamily FamilyOf(NetworkSpec spec)
     {
-        if (spec.Layers.Any(l => l.Kind is SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU)) return NetworkFamily.Recurrent;
-        if (spec.InputShape.Length == 3 || spec.Layers.Any(l => l.Kind is SpecKind.Conv2D or SpecKind.MaxPool2D or SpecKind.AvgPool2D or SpecKind.GlobalAvgPool))
+        if (spec.Layers.Any(l => l is RecurrentSpec)) return NetworkFamily.Recurrent;
+        if (spec.InputShape.Length == 3 || spec.Layers.Any(l => l is Conv2DSpec or PoolSpec or GlobalAvgPoolSpec))
             return NetworkFamily.Convolutional;
         return NetworkFamily.Dense;
     }
@@ -72,7 +72,7 @@ internal static class Placeholder
         }
         // A layer with tensors has offset constants; the real class numbers them by layer.
         for (int i = 0; i < spec.Layers.Length; i++)
-            if (spec.Layers[i].Kind is SpecKind.Dense or SpecKind.Conv2D or SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU)
+            if (spec.Layers[i].HasTensors)
             {
                 string weight = $"Layer{i.ToString(CultureInfo.InvariantCulture)}WeightOffset", bias = $"Layer{i.ToString(CultureInfo.InvariantCulture)}BiasOffset";
                 if (!skip.Contains(weight)) w.Line($"/// <summary>Offset of layer {i.ToString(CultureInfo.InvariantCulture)}'s weight (none: the network is invalid).</summary>").Line($"public const int {weight} = 0;");
@@ -87,7 +87,7 @@ internal static class Placeholder
         var template = Templates.GetOrAdd(FamilyOf(spec), Build);
         foreach (var member in template.Members.Where(m => !m.ExplicitInterface)) yield return member.Name;
         for (int i = 0; i < spec.Layers.Length; i++)
-            if (spec.Layers[i].Kind is SpecKind.Dense or SpecKind.Conv2D or SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU)
+            if (spec.Layers[i].HasTensors)
             {
                 yield return $"Layer{i.ToString(CultureInfo.InvariantCulture)}WeightOffset";
                 yield return $"Layer{i.ToString(CultureInfo.InvariantCulture)}BiasOffset";
@@ -110,17 +110,17 @@ internal static class Placeholder
     // The smallest valid network of each family: what the placeholder copies its members from.
     private static NetworkSpec Canonical(NetworkFamily family)
     {
-        var dense = new LayerSpec(SpecKind.Dense, 2, 2, ActivationKind.Identity, 0f, 0, null);
+        var dense = new DenseSpec(2, null, 2, ActivationKind.Identity, 0);
         var layers = family switch
         {
-            NetworkFamily.Recurrent => new[] { new LayerSpec(SpecKind.LSTM, 1, 1, ActivationKind.Identity, 0f, 0, null), dense },
-            NetworkFamily.Convolutional => new[]
+            NetworkFamily.Recurrent => new LayerSpec[] { new RecurrentSpec(1, null, SpecKind.LSTM, 1, false, 0f), dense },
+            NetworkFamily.Convolutional => new LayerSpec[]
             {
-                new LayerSpec(SpecKind.Conv2D, 1, 1, ActivationKind.Identity, 0f, 0, null, KernelHeight: 1, KernelWidth: 1, Stride: 1),
-                new LayerSpec(SpecKind.Flatten, 2, 0, ActivationKind.Identity, 0f, 0, null),
+                new Conv2DSpec(1, null, 1, 1, 1, 1, 1, 0, ActivationKind.Identity, 0),
+                new FlattenSpec(2),
                 dense with { AttributeIndex = 3 },
             },
-            _ => new[] { dense },
+            _ => new LayerSpec[] { dense },
         };
         int[] input = family switch { NetworkFamily.Recurrent => [2, 1], NetworkFamily.Convolutional => [1, 2, 2], _ => [2] };
         return new NetworkSpec(null, Marker, Marker, EquatableArray<ContainingType>.Empty, input.ToEquatableArray(), 0, layers.ToEquatableArray(), null, -1);

@@ -39,29 +39,6 @@ internal enum LossKindSpec
     BinaryCrossEntropyWithLogits = 2,
 }
 
-/// <summary>
-/// One layer attribute as written. <see cref="AttributeIndex"/> locates it among the class's attributes. Units are a
-/// dense layer's outputs or a convolution's filters; a pooling window is KernelHeight × KernelWidth; Stride 0 on pooling
-/// means the window's size; Padding −1 is "same". <see cref="KernelArgument"/> is the position of the kernel among the
-/// constructor's arguments (for diagnostics), <see cref="KernelWidthArgument"/> that of the kernel's width. A recurrent
-/// layer's Units are its hidden units and <see cref="ReturnSequences"/> says whether it outputs every step.
-/// </summary>
-internal sealed record LayerSpec(
-    SpecKind Kind,
-    int AttributeIndex,
-    int Units,
-    ActivationKind Activation,
-    float Probability,
-    int Initializer,
-    string? Name,
-    int KernelHeight = 0,
-    int KernelWidth = 0,
-    int Stride = 0,
-    int Padding = 0,
-    int KernelWidthArgument = 0,
-    bool ReturnSequences = false,
-    float ForgetBias = 0f);
-
 /// <summary>A type that encloses the network class, as a declaration header such as <c>partial class Outer</c>.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
 

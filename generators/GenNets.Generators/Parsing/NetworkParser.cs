@@ -96,87 +96,9 @@ internal static class NetworkParser
                         loss = (LossKindSpec)lossValue;
                     break;
 
-                case "DenseAttribute":
-                {
-                    int units = ReadInt(args.Length > 0 ? args[0] : default);
-                    int activation = args.Length > 1 ? ReadEnum(args[1], MaxActivation, "Activation", i, "activation", 1, problems) : 0;
-                    int init = 0;
-                    string? name = null;
-                    foreach (var named in attribute.NamedArguments)
-                    {
-                        if (named.Key == "Init") init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems);
-                        else if (named.Key == "Name") name = named.Value.Value as string;
-                    }
-                    layers.Add(new LayerSpec(SpecKind.Dense, i, units, (ActivationKind)activation, 0f, init, string.IsNullOrWhiteSpace(name) ? null : name));
+                default:
+                    layers.Add(ReadLayer(attribute, i, layers.Count, problems));
                     break;
-                }
-
-                case "Conv2DAttribute":
-                {
-                    int filters = ReadInt(args.Length > 0 ? args[0] : default);
-                    int kernelHeight = ReadInt(args.Length > 1 ? args[1] : default);
-                    int kernelWidth = args.Length > 2 ? ReadInt(args[2]) : kernelHeight;
-                    int stride = 1, padding = 0, activation = 0, init = 0;
-                    string? name = null;
-                    foreach (var named in attribute.NamedArguments)
-                        switch (named.Key)
-                        {
-                            case "Stride": stride = ReadInt(named.Value); break;
-                            case "Padding": padding = ReadInt(named.Value); break;
-                            case "Activation": activation = ReadEnum(named.Value, MaxActivation, "Activation", i, "Activation", -1, problems); break;
-                            case "Init": init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems); break;
-                            case "Name": name = named.Value.Value as string; break;
-                        }
-                    layers.Add(new LayerSpec(SpecKind.Conv2D, i, filters, (ActivationKind)activation, 0f, init, string.IsNullOrWhiteSpace(name) ? null : name,
-                        kernelHeight, kernelWidth, stride, padding, KernelWidthArgument: args.Length > 2 ? 2 : 1));
-                    break;
-                }
-
-                case "MaxPool2DAttribute":
-                case "AvgPool2DAttribute":
-                {
-                    int size = ReadInt(args.Length > 0 ? args[0] : default);
-                    int stride = 0;
-                    foreach (var named in attribute.NamedArguments)
-                        if (named.Key == "Stride") stride = ReadInt(named.Value);
-                    var kind = attribute.AttributeClass.Name == "MaxPool2DAttribute" ? SpecKind.MaxPool2D : SpecKind.AvgPool2D;
-                    layers.Add(new LayerSpec(kind, i, 0, ActivationKind.Identity, 0f, 0, null, size, size, stride, 0));
-                    break;
-                }
-
-                case "SimpleRNNAttribute":
-                case "LSTMAttribute":
-                case "GRUAttribute":
-                {
-                    int units = ReadInt(args.Length > 0 ? args[0] : default);
-                    bool sequences = false;
-                    float forgetBias = 0f;
-                    string? name = null;
-                    foreach (var named in attribute.NamedArguments)
-                        if (named.Key == "ReturnSequences") sequences = named.Value.Value is true;
-                        else if (named.Key == "Name") name = named.Value.Value as string;
-                        else if (named.Key == "ForgetBias") forgetBias = named.Value.Value is float f ? f : 0f;
-                    var kind = attribute.AttributeClass.Name switch { "LSTMAttribute" => SpecKind.LSTM, "GRUAttribute" => SpecKind.GRU, _ => SpecKind.SimpleRNN };
-                    if (float.IsNaN(forgetBias) || float.IsInfinity(forgetBias)) // netstandard2.0 has no float.IsFinite
-                        problems.Add(Problem.OnArgument(DiagnosticIds.NonFiniteValue, i, "ForgetBias", -1, $"The forget bias of layer {layers.Count} (LSTM)", forgetBias.ToString("R", CultureInfo.InvariantCulture)));
-                    layers.Add(new LayerSpec(kind, i, units, ActivationKind.Identity, 0f, 0, string.IsNullOrWhiteSpace(name) ? null : name, ReturnSequences: sequences, ForgetBias: forgetBias));
-                    break;
-                }
-
-                case "GlobalAvgPoolAttribute":
-                    layers.Add(new LayerSpec(SpecKind.GlobalAvgPool, i, 0, ActivationKind.Identity, 0f, 0, null));
-                    break;
-
-                case "FlattenAttribute":
-                    layers.Add(new LayerSpec(SpecKind.Flatten, i, 0, ActivationKind.Identity, 0f, 0, null));
-                    break;
-
-                case "DropoutAttribute":
-                {
-                    float p = args.Length > 0 && args[0].Value is float f ? f : args.Length > 0 && args[0].Value is double dv ? (float)dv : 0f;
-                    layers.Add(new LayerSpec(SpecKind.Dropout, i, 0, ActivationKind.Identity, p, 0, null));
-                    break;
-                }
             }
         }
 
@@ -199,6 +121,84 @@ internal static class NetworkParser
             LossAttributeIndex: lossIndex);
         return new ParseResult(spec, problems.ToEquatableArray(), bindingErrors);
     }
+
+    // One reader per layer attribute: what it says, as its kind's record. Numbers are checked later, by the shape engine.
+    private static LayerSpec ReadLayer(AttributeData attribute, int index, int position, List<Problem> problems)
+    {
+        var args = attribute.ConstructorArguments;
+        TypedConstant Arg(int n) => args.Length > n ? args[n] : default;
+        return attribute.AttributeClass!.Name switch
+        {
+            "DenseAttribute" => ReadDense(attribute, index, Arg(0), args.Length > 1 ? Arg(1) : (TypedConstant?)null, problems),
+            "Conv2DAttribute" => ReadConv2D(attribute, index, Arg(0), Arg(1), args.Length > 2 ? Arg(2) : (TypedConstant?)null, problems),
+            "MaxPool2DAttribute" => ReadPool(attribute, index, max: true, Arg(0)),
+            "AvgPool2DAttribute" => ReadPool(attribute, index, max: false, Arg(0)),
+            "SimpleRNNAttribute" => ReadRecurrent(attribute, index, SpecKind.SimpleRNN, Arg(0), position, problems),
+            "LSTMAttribute" => ReadRecurrent(attribute, index, SpecKind.LSTM, Arg(0), position, problems),
+            "GRUAttribute" => ReadRecurrent(attribute, index, SpecKind.GRU, Arg(0), position, problems),
+            "GlobalAvgPoolAttribute" => new GlobalAvgPoolSpec(index),
+            "FlattenAttribute" => new FlattenSpec(index),
+            _ => ReadDropout(index, Arg(0)),
+        };
+    }
+
+    private static DenseSpec ReadDense(AttributeData attribute, int i, TypedConstant units, TypedConstant? activationArgument, List<Problem> problems)
+    {
+        int activation = activationArgument is { } a ? ReadEnum(a, MaxActivation, "Activation", i, "activation", 1, problems) : 0;
+        int init = 0;
+        string? name = null;
+        foreach (var named in attribute.NamedArguments)
+        {
+            if (named.Key == "Init") init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems);
+            else if (named.Key == "Name") name = named.Value.Value as string;
+        }
+        return new DenseSpec(i, NameOrNull(name), ReadInt(units), (ActivationKind)activation, init);
+    }
+
+    private static Conv2DSpec ReadConv2D(AttributeData attribute, int i, TypedConstant filters, TypedConstant height, TypedConstant? width, List<Problem> problems)
+    {
+        int kernelHeight = ReadInt(height);
+        int kernelWidth = width is { } kw ? ReadInt(kw) : kernelHeight;
+        int stride = 1, padding = 0, activation = 0, init = 0;
+        string? name = null;
+        foreach (var named in attribute.NamedArguments)
+            switch (named.Key)
+            {
+                case "Stride": stride = ReadInt(named.Value); break;
+                case "Padding": padding = ReadInt(named.Value); break;
+                case "Activation": activation = ReadEnum(named.Value, MaxActivation, "Activation", i, "Activation", -1, problems); break;
+                case "Init": init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems); break;
+                case "Name": name = named.Value.Value as string; break;
+            }
+        return new Conv2DSpec(i, NameOrNull(name), ReadInt(filters), kernelHeight, kernelWidth, width is null ? 1 : 2, stride, padding, (ActivationKind)activation, init);
+    }
+
+    private static PoolSpec ReadPool(AttributeData attribute, int i, bool max, TypedConstant size)
+    {
+        int stride = 0;
+        foreach (var named in attribute.NamedArguments)
+            if (named.Key == "Stride") stride = ReadInt(named.Value);
+        return new PoolSpec(i, max, ReadInt(size), stride);
+    }
+
+    private static RecurrentSpec ReadRecurrent(AttributeData attribute, int i, SpecKind cell, TypedConstant units, int position, List<Problem> problems)
+    {
+        bool sequences = false;
+        float forgetBias = 0f;
+        string? name = null;
+        foreach (var named in attribute.NamedArguments)
+            if (named.Key == "ReturnSequences") sequences = named.Value.Value is true;
+            else if (named.Key == "Name") name = named.Value.Value as string;
+            else if (named.Key == "ForgetBias") forgetBias = named.Value.Value is float f ? f : 0f;
+        if (float.IsNaN(forgetBias) || float.IsInfinity(forgetBias)) // netstandard2.0 has no float.IsFinite
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonFiniteValue, i, "ForgetBias", -1, $"The forget bias of layer {position} (LSTM)", forgetBias.ToString("R", CultureInfo.InvariantCulture)));
+        return new RecurrentSpec(i, NameOrNull(name), cell, ReadInt(units), sequences, forgetBias);
+    }
+
+    private static DropoutSpec ReadDropout(int i, TypedConstant probability)
+        => new(i, probability.Value is float f ? f : probability.Value is double d ? (float)d : 0f);
+
+    private static string? NameOrNull(string? name) => string.IsNullOrWhiteSpace(name) ? null : name;
 
     private static void CheckDeclaration(INamedTypeSymbol type, List<Problem> problems, CancellationToken cancellationToken)
     {

@@ -6,7 +6,10 @@ using GenNets.Generators.Model;
 
 namespace GenNets.Generators.Shapes;
 
-/// <summary>One layer with every shape and offset resolved.</summary>
+/// <summary>
+/// One layer with every shape and offset resolved. What is particular to a kind (its tensors' lengths and shapes) is its
+/// emitter's business (see GenNets.Generators.Layers); this record holds what every layer has.
+/// </summary>
 internal sealed record ShapedLayer(
     LayerSpec Spec,
     int Index,
@@ -22,27 +25,10 @@ internal sealed record ShapedLayer(
     public int OutputLength => ShapeEngine.Product(OutputShape);
     /// <summary>Rows the layer's matrix product runs over per sample: 1 for a vector, the positions for a sequence.</summary>
     public int Positions => InputLength / InFeatures;
-    /// <summary>Gates of a recurrent cell (1, 4 or 3); 0 for other layers.</summary>
-    public int Gates => Spec.Kind switch { SpecKind.SimpleRNN => 1, SpecKind.LSTM => 4, SpecKind.GRU => 3, _ => 0 };
-    public bool IsRecurrent => Gates > 0;
-    /// <summary>A recurrent layer's four tensors, weight_ih, weight_hh, bias_ih and bias_hh, one after another from WeightOffset.</summary>
-    public int RecurrentParameterLength => Gates * Spec.Units * (InFeatures + Spec.Units + 2);
-    /// <summary>For a recurrent layer, weight_ih's length; weight_hh follows it.</summary>
-    public int WeightLength => Spec.Kind switch
-    {
-        SpecKind.Dense => OutFeatures * InFeatures,
-        SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU => Gates * Spec.Units * InFeatures,
-        SpecKind.Conv2D => Spec.Units * InputShape[0] * Spec.KernelHeight * Spec.KernelWidth,
-        _ => 0,
-    };
-    public int BiasLength => Spec.Kind switch { SpecKind.Dense => OutFeatures, SpecKind.Conv2D => Spec.Units, _ => Gates * Spec.Units };
-    public bool HasParameters => Spec.Kind is SpecKind.Dense or SpecKind.Conv2D || IsRecurrent;
-    /// <summary>A pooling layer's step between windows (its size unless given).</summary>
-    public int PoolStride => Spec.Stride == 0 ? Spec.KernelHeight : Spec.Stride;
-    /// <summary>The weight's shape in PyTorch's layout.</summary>
-    public int[] WeightShape => Spec.Kind == SpecKind.Conv2D
-        ? new[] { Spec.Units, InputShape[0], Spec.KernelHeight, Spec.KernelWidth }
-        : IsRecurrent ? new[] { Gates * Spec.Units, InFeatures } : new[] { OutFeatures, InFeatures };
+    public SpecKind Kind => Spec.Kind;
+    public ActivationKind Activation => Spec.OutputActivation;
+    public bool IsRecurrent => Spec is RecurrentSpec;
+    public bool HasParameters => Spec.HasTensors;
 }
 
 /// <summary>A network whose shapes are all known: what the emitter writes code from.</summary>
@@ -98,18 +84,18 @@ internal static class ShapeEngine
             var output = shape;
             long weightOffset = 0, biasOffset = 0;
             string prefix = layer.Name ?? i.ToString(CultureInfo.InvariantCulture);
-            switch (layer.Kind)
+            switch (layer)
             {
-                case SpecKind.Dense:
-                    if (layer.Units <= 0)
+                case DenseSpec dense:
+                    if (dense.Units <= 0)
                     {
                         problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "units", 0,
-                            $"The units of layer {i} (Dense)", layer.Units.ToString(CultureInfo.InvariantCulture)));
+                            $"The units of layer {i} (Dense)", dense.Units.ToString(CultureInfo.InvariantCulture)));
                         shapesKnown = false;
                     }
-                    if (layer.Activation == ActivationKind.Softmax && i != lastIndex)
+                    if (dense.Activation == ActivationKind.Softmax && i != lastIndex)
                         problems.Add(Problem.OnArgument(DiagnosticIds.SoftmaxNotLast, layer.AttributeIndex, "activation", 1,
-                            i.ToString(CultureInfo.InvariantCulture), "Dense " + layer.Units.ToString(CultureInfo.InvariantCulture),
+                            i.ToString(CultureInfo.InvariantCulture), "Dense " + dense.Units.ToString(CultureInfo.InvariantCulture),
                             (lastIndex - i).ToString(CultureInfo.InvariantCulture)));
                     ClaimTensorNames(prefixes, prefix, layer, i, problems);
                     if (shapesKnown && shape.Length == 3)
@@ -121,59 +107,55 @@ internal static class ShapeEngine
                     if (shapesKnown)
                     {
                         int inFeatures = shape[shape.Length - 1];
-                        output = shape.SetItem(shape.Length - 1, layer.Units);
+                        output = shape.SetItem(shape.Length - 1, dense.Units);
                         weightOffset = offset;
-                        offset += (long)layer.Units * inFeatures;
+                        offset += (long)dense.Units * inFeatures;
                         biasOffset = offset;
-                        offset += layer.Units;
+                        offset += dense.Units;
                     }
                     break;
-                case SpecKind.Conv2D:
+                case Conv2DSpec convolution:
                     ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                    if (!Convolution(layer, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                    if (!Convolution(convolution, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
                         shapesKnown = false;
                     else if (shapesKnown)
                     {
                         weightOffset = offset;
-                        offset += (long)layer.Units * shape[0] * layer.KernelHeight * layer.KernelWidth;
+                        offset += (long)convolution.Filters * shape[0] * convolution.KernelHeight * convolution.KernelWidth;
                         biasOffset = offset;
-                        offset += layer.Units;
+                        offset += convolution.Filters;
                     }
                     break;
-                case SpecKind.SimpleRNN:
-                case SpecKind.LSTM:
-                case SpecKind.GRU:
+                case RecurrentSpec recurrent:
                     ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                    if (!Recurrent(layer, i > 0 ? spec.Layers[i - 1] : null, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                    if (!Recurrent(recurrent, i > 0 ? spec.Layers[i - 1] : null, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
                         shapesKnown = false;
                     else if (shapesKnown)
                     {
-                        int gates = layer.Kind switch { SpecKind.LSTM => 4, SpecKind.GRU => 3, _ => 1 };
                         weightOffset = offset;
-                        offset += (long)gates * layer.Units * (shape[1] + layer.Units);
+                        offset += (long)recurrent.Gates * recurrent.Units * (shape[1] + recurrent.Units);
                         biasOffset = offset;
-                        offset += 2L * gates * layer.Units;
+                        offset += 2L * recurrent.Gates * recurrent.Units;
                     }
                     break;
-                case SpecKind.MaxPool2D:
-                case SpecKind.AvgPool2D:
-                    if (!Pooling(layer, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                case PoolSpec pool:
+                    if (!Pooling(pool, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
                         shapesKnown = false;
                     break;
-                case SpecKind.GlobalAvgPool:
+                case GlobalAvgPoolSpec:
                     if (shapesKnown && !NeedsImage(layer, i, shape, problems))
                         shapesKnown = false;
                     else if (shapesKnown)
                         output = ImmutableArray.Create(shape[0]);
                     break;
-                case SpecKind.Flatten:
+                case FlattenSpec:
                     if (shapesKnown)
                         output = ImmutableArray.Create(Product(new EquatableArray<int>(shape)));
                     break;
-                case SpecKind.Dropout:
-                    if (!(layer.Probability >= 0f && layer.Probability < 1f))
+                case DropoutSpec dropout:
+                    if (!(dropout.Probability >= 0f && dropout.Probability < 1f))
                         problems.Add(Problem.OnArgument(DiagnosticIds.DropoutOutOfRange, layer.AttributeIndex, "probability", 0,
-                            layer.Probability.ToString("R", CultureInfo.InvariantCulture)));
+                            dropout.Probability.ToString("R", CultureInfo.InvariantCulture)));
                     break;
             }
             if (shapesKnown)
@@ -222,10 +204,6 @@ internal static class ShapeEngine
 
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Rows and columns of zero padding a convolution adds above and left; "same" pads the rest below and right.</summary>
-    public static (int Top, int Left) ConvolutionPadding(LayerSpec layer)
-        => layer.Padding == -1 ? ((layer.KernelHeight - 1) / 2, (layer.KernelWidth - 1) / 2) : (layer.Padding, layer.Padding);
-
     // A layer that works on images needs (channels, height, width).
     private static bool NeedsImage(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems)
     {
@@ -236,14 +214,14 @@ internal static class ShapeEngine
     }
 
     // Checks a convolution's arguments and, when the input shape is known (not empty), computes its output shape.
-    private static bool Convolution(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
+    private static bool Convolution(Conv2DSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
     {
         output = shape;
         bool ok = true;
         string what = $"layer {Num(index)} (Conv2D)";
-        if (layer.Units <= 0)
+        if (layer.Filters <= 0)
         {
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "filters", 0, $"The filters of {what}", Num(layer.Units)));
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "filters", 0, $"The filters of {what}", Num(layer.Filters)));
             ok = false;
         }
         if (layer.KernelHeight <= 0 || layer.KernelWidth <= 0)
@@ -273,7 +251,7 @@ internal static class ShapeEngine
         if (!ok || shape.IsEmpty || (layer.Padding == -1 && layer.Stride > 1)) return false;
         if (!NeedsImage(layer, index, shape, problems)) return false;
 
-        var (top, left) = ConvolutionPadding(layer);
+        var (top, left) = layer.PaddingBefore;
         int outH = 0, outW = 0;
         for (int axis = 1; axis <= 2; axis++)
         {
@@ -293,7 +271,7 @@ internal static class ShapeEngine
             int result = (padded - kernel) / layer.Stride + 1;
             if (axis == 1) outH = result; else outW = result;
         }
-        output = ImmutableArray.Create(layer.Units, outH, outW);
+        output = ImmutableArray.Create(layer.Filters, outH, outW);
         return true;
     }
 
@@ -302,8 +280,8 @@ internal static class ShapeEngine
     // (a tagger; a fixed-length reader), and both are what a forgotten ReturnSequences = false looks like: a suggestion.
     private static void CheckEveryStateKept(List<ShapedLayer> layers, List<Problem> problems)
     {
-        int r = layers.FindLastIndex(l => l.Spec.Kind is SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU);
-        if (r < 0 || !layers[r].Spec.ReturnSequences) return;
+        int r = layers.FindLastIndex(l => l.IsRecurrent);
+        if (r < 0 || layers[r].Spec is not RecurrentSpec { ReturnSequences: true }) return;
         var recurrent = layers[r];
         string steps = Num(recurrent.InputShape[0]);
         string? what = null;
@@ -318,7 +296,7 @@ internal static class ShapeEngine
     }
 
     // Checks a recurrent layer's units and, when the input shape is known (not empty), that it is (time, features).
-    private static bool Recurrent(LayerSpec layer, LayerSpec? previous, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
+    private static bool Recurrent(RecurrentSpec layer, LayerSpec? previous, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
     {
         output = shape;
         if (layer.Units <= 0)
@@ -330,7 +308,7 @@ internal static class ShapeEngine
         if (shape.Length != 2)
         {
             problems.Add(Problem.OnAttribute(DiagnosticIds.WrongInputRank, layer.AttributeIndex, Num(index), layer.Kind.ToString(), Join(shape), Num(shape.Length),
-                "(time, features)", shape.Length == 1 && previous is { Kind: SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU, ReturnSequences: false }
+                "(time, features)", shape.Length == 1 && previous is RecurrentSpec { ReturnSequences: false }
                     ? $"; layer {Num(index - 1)} ({previous.Kind}) returns only its last state: set ReturnSequences = true on it to stack recurrent layers" : ""));
             return false;
         }
@@ -340,10 +318,10 @@ internal static class ShapeEngine
         return true;
     }
 
-    private static bool Pooling(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
+    private static bool Pooling(PoolSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
     {
         output = shape;
-        int size = layer.KernelHeight, stride = layer.Stride == 0 ? size : layer.Stride;
+        int size = layer.Size, stride = layer.Step;
         bool ok = true;
         if (size <= 0)
         {
@@ -371,7 +349,7 @@ internal static class ShapeEngine
 
     /// <summary>Without [Loss]: softmax cross-entropy for several raw outputs, mean squared error otherwise.</summary>
     public static LossKindSpec DefaultLoss(LayerSpec last, int outputs)
-        => outputs > 1 && last.Kind == SpecKind.Dense && last.Activation == ActivationKind.Identity
+        => outputs > 1 && last is DenseSpec { Activation: ActivationKind.Identity }
             ? LossKindSpec.SoftmaxCrossEntropy
             : LossKindSpec.MeanSquaredError;
 
@@ -388,9 +366,9 @@ internal static class ShapeEngine
         if (spec.LossAttributeIndex < 0) return;
         var layer = spec.Layers[outputIndex];
         string what = $"layer {Num(outputIndex)} ({layer.Kind})";
-        bool recurrent = layer.Kind is SpecKind.SimpleRNN or SpecKind.LSTM or SpecKind.GRU;
+        bool recurrent = layer is RecurrentSpec;
         // A recurrent layer's outputs are hidden states, squashed into (-1, 1) by tanh: never logits.
-        var activation = recurrent ? ActivationKind.Tanh : layer.Kind is SpecKind.Dense or SpecKind.Conv2D ? layer.Activation : ActivationKind.Identity;
+        var activation = recurrent ? ActivationKind.Tanh : layer.OutputActivation;
         string applies = recurrent
             ? $"the last layer, {what}, outputs hidden states squashed into (-1, 1) by tanh; add a [Dense] layer after it to output logits"
             : $"the last layer applies {activation}; remove the activation";
@@ -399,7 +377,7 @@ internal static class ShapeEngine
         {
             case LossKindSpec.SoftmaxCrossEntropy when outputs < 2:
                 reason = recurrent
-                    ? $"it needs at least 2 outputs to choose between, but the network has {outputs}: the last layer, {what}, has {Num(layer.Units)} unit(s); for a yes/no output use BinaryCrossEntropyWithLogits after a [Dense(1)]"
+                    ? $"it needs at least 2 outputs to choose between, but the network has {outputs}: the last layer, {what}, has {Num(((RecurrentSpec)layer).Units)} unit(s); for a yes/no output use BinaryCrossEntropyWithLogits after a [Dense(1)]"
                     : $"it needs at least 2 outputs to choose between, but the network has {outputs}; for a yes/no output use BinaryCrossEntropyWithLogits";
                 break;
             case LossKindSpec.SoftmaxCrossEntropy when activation == ActivationKind.Softmax:

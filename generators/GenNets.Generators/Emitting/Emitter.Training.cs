@@ -1,0 +1,396 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using GenNets.Generators.Layers;
+using GenNets.Generators.Model;
+using GenNets.Generators.Planning;
+using GenNets.Generators.Shapes;
+using static GenNets.Generators.Text;
+
+namespace GenNets.Generators;
+
+// Training: the public calls, splitting a batch over threads, and the forward and backward passes of a part.
+internal static partial class Emitter
+{
+    private static void EmitTraining(IndentedWriter w, ShapedNetwork net, NetworkPlan plan)
+    {
+        var layers = net.Layers;
+        var last = layers[layers.Length - 1];
+        string cls = net.Spec.ClassName;
+
+        string lengthsArg = plan.Recurrent ? ", lengths" : "";
+        w.Line("/// <summary>");
+        w.Line("/// Forward in training mode (dropout on), the loss, and backward through every layer in reverse:");
+        w.Line("/// overwrites <see cref=\"Gradients\"/> with the gradient of the mean loss over the batch and returns that loss (NaN or");
+        w.Line("/// infinite values are returned as they are). Every argument is checked first: a rejected call changes nothing.");
+        w.Line("/// Allocates nothing once a batch of this size has been seen. Not thread-safe.");
+        w.Line("/// </summary>");
+        EmitTrainingExceptions(w, plan, step: false);
+        w.Line(Generated);
+        if (plan.Recurrent)
+        {
+            w.Line($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize) => ComputeGradients(inputs, targets, batchSize, default);");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// <see cref=\"ComputeGradients(global::System.ReadOnlySpan{float}, global::GenNets.Targets, int)\"/> for sequences of different lengths,");
+            w.Line("/// each padded to the declared steps: padding changes no state and gets no gradient, and a sequence output's loss is the");
+            w.Line("/// mean over the true steps (the targets of padding steps are never read). Empty lengths: every sequence is full.");
+            w.Line("/// The padding's values never reach a recurrent layer; a per-step layer before the first recurrent layer does");
+            w.Line("/// multiply them (by a zero gradient), so there they must be finite.");
+            w.Line("/// </summary>");
+            EmitTrainingExceptions(w, plan, step: false);
+            w.Line(Generated);
+            w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths)");
+        }
+        else
+            w.Open($"public float ComputeGradients({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
+        w.Line($"CheckBatch(inputs, targets, batchSize{lengthsArg});");
+        w.Line($"RunForward(inputs, batchSize{lengthsArg});");
+        w.Line("float loss = OutputLoss(targets, batchSize);");
+        w.Line("RunBackward(inputs);");
+        w.Line("return loss;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line("/// One training step: forward, loss, backward, then <paramref name=\"optimizer\"/>'s update of all parameters. The step applies");
+        w.Line("/// whole or not at all: when the loss or any gradient is NaN or infinite, it throws with the parameters, the optimizer's");
+        w.Line("/// state and step count and <see cref=\"TrainingSteps\"/> as they were (<see cref=\"Gradients\"/> holds what was computed).");
+        w.Line("/// Returns the mean loss. Not thread-safe.");
+        w.Line("/// </summary>");
+        EmitTrainingExceptions(w, plan, step: true);
+        w.Line(Generated);
+        if (plan.Recurrent)
+        {
+            w.Line($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer) => TrainStep(inputs, targets, batchSize, default, optimizer);");
+            w.Line();
+            w.Line("/// <summary>A training step on sequences of different lengths (see <see cref=\"ComputeGradients(global::System.ReadOnlySpan{float}, global::GenNets.Targets, int, global::System.ReadOnlySpan{int})\"/>).</summary>");
+            EmitTrainingExceptions(w, plan, step: true);
+            w.Line(Generated);
+            w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths, global::GenNets.Training.Optimizer optimizer)");
+        }
+        else
+            w.Open($"public float TrainStep({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, global::GenNets.Training.Optimizer optimizer)");
+        w.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
+        w.Line($"CheckBatch(inputs, targets, batchSize{lengthsArg});");
+        w.Line("long stepsBefore = _trainingSteps;");
+        w.Open("try");
+        w.Line($"RunForward(inputs, batchSize{lengthsArg});");
+        w.Line("float loss = OutputLoss(targets, batchSize);");
+        w.Line("RunBackward(inputs);");
+        w.Line("if (!float.IsFinite(loss)) throw global::GenNets.Training.TrainingDivergedException.ForLoss(loss);");
+        w.Line("optimizer.Step(this); // all of the update, or none of it when a gradient is not finite");
+        w.Line("return loss;");
+        w.Close();
+        w.Open("catch");
+        w.Line("_trainingSteps = stepsBefore; // a step that was not applied does not count, so later dropout masks are those of a run without it");
+        w.Line("throw;");
+        w.Close();
+        w.Close();
+        w.Line();
+
+        // The loss sees the outputs as rows of the last axis (one row per sample, or per position of a sequence).
+        int lossRows = net.OutputLength / last.OutFeatures;
+        w.Line("// The mean loss of the training outputs against the targets; its gradient goes to _outputGradient.");
+        w.Line(Generated);
+        w.Open("private float OutputLoss(global::GenNets.Targets targets, int batch)");
+        if (plan.SequenceOutput)
+        {
+            w.Line("if (_withLengths)");
+            w.Line($"    return {Kernels}Losses.ComputeSequences(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), batch, Steps, {last.OutFeatures}, new {ReadOnlyIntSpan}(_lengths, 0, batch));");
+        }
+        w.Line($"return {Kernels}Losses.Compute(TrainingLoss, TrainingOutputs, targets, new {Span}(_outputGradient, 0, batch * OutputSize), {(lossRows == 1 ? "batch" : $"batch * {lossRows}")}, {last.OutFeatures});");
+        w.Close();
+        w.Line();
+
+        w.Line("// Checks a training call's arguments before anything changes, so that a rejected call leaves the network as it was.");
+        w.Line(Generated);
+        w.Open(plan.Recurrent
+            ? $"private static void CheckBatch({RoSpan} inputs, global::GenNets.Targets targets, int batchSize, {ReadOnlyIntSpan} lengths)"
+            : $"private static void CheckBatch({RoSpan} inputs, global::GenNets.Targets targets, int batchSize)");
+        w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
+        w.Line($"{Kernels}Guard.Capacity(batchSize, {plan.MaxTrainingFloatsPerSample});");
+        if (plan.Recurrent)
+            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, Steps);");
+        if (plan.SequenceOutput)
+        {
+            w.Line("if (!lengths.IsEmpty)");
+            w.Line($"    {Kernels}Losses.CheckSequenceTargets(TrainingLoss, targets, batchSize, Steps, {last.OutFeatures}, lengths);");
+            w.Line("else");
+            w.Line($"    {Kernels}Losses.CheckTargets(TrainingLoss, targets, {(lossRows == 1 ? "batchSize" : $"batchSize * {lossRows}")}, {last.OutFeatures});");
+        }
+        else
+            w.Line($"{Kernels}Losses.CheckTargets(TrainingLoss, targets, {(lossRows == 1 ? "batchSize" : $"batchSize * {lossRows}")}, {last.OutFeatures});");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line("/// Forward in training mode (dropout on), keeping what <see cref=\"Backward\"/> needs. Returns the outputs,");
+        w.Line("/// batch × <see cref=\"OutputSize\"/>, valid until the next training call. For a loss of your own: call this,");
+        w.Line("/// compute the gradient of your loss with respect to the outputs, and pass it to <see cref=\"Backward\"/>.");
+        w.Line("/// </summary>");
+        EmitForwardTrainingExceptions(w, plan);
+        w.Line(Generated);
+        w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize)");
+        w.Line(plan.Recurrent ? "RunForward(inputs, batchSize, default);" : "RunForward(inputs, batchSize);");
+        w.Line("return TrainingOutputs;");
+        w.Close();
+        w.Line();
+        if (plan.Recurrent)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// <see cref=\"ForwardTraining(global::System.ReadOnlySpan{float}, int)\"/> for sequences of the given lengths; the following");
+            w.Line("/// <see cref=\"Backward\"/> uses them too (a sequence output's gradient on padding steps is ignored).");
+            w.Line("/// </summary>");
+            EmitForwardTrainingExceptions(w, plan);
+            w.Line(Generated);
+            w.Open($"public {RoSpan} ForwardTraining({RoSpan} inputs, int batchSize, {ReadOnlyIntSpan} lengths)");
+            w.Line("RunForward(inputs, batchSize, lengths);");
+            w.Line("return TrainingOutputs;");
+            w.Close();
+            w.Line();
+        }
+
+        w.Line("/// <summary>");
+        w.Line("/// Backward through every layer for the batch of the last <see cref=\"ForwardTraining\"/>, given the same");
+        w.Line("/// <paramref name=\"inputs\"/> and the gradient of the loss with respect to the outputs: overwrites <see cref=\"Gradients\"/>.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No <see cref=\"ForwardTraining\"/> call came first.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> or <paramref name=\"outputGradient\"/> do not hold that call's batch.</exception>");
+        w.Line(Generated);
+        w.Open($"public void Backward({RoSpan} inputs, {RoSpan} outputGradient)");
+        w.Line("int batch = _trainingBatch;");
+        w.Line("if (batch == 0) throw new global::System.InvalidOperationException(\"Backward needs a ForwardTraining call first.\");");
+        w.Line($"{Kernels}Guard.Batch(inputs.Length, InputSize, outputGradient.Length, OutputSize, batch);");
+        w.Line($"outputGradient.CopyTo(new {Span}(_outputGradient, 0, batch * OutputSize));");
+        if (plan.SequenceOutput)
+            w.Line($"{Kernels}Recurrent.ClearPadding(new {Span}(_outputGradient, 0, batch * OutputSize), Lengths(0, batch), batch, Steps, {last.OutFeatures}); // padding steps get no gradient");
+        w.Line("RunBackward(inputs);");
+        w.Close();
+        w.Line();
+
+        // ---- Splitting a batch over threads ----
+        if (plan.DenseOnly)
+        {
+            w.Line("// A batch is split into parts of contiguous samples for the forward pass. Backward goes one layer at a time:");
+            w.Line("// each part computes the input gradient of its own samples and the weight and bias gradients of its share of");
+            w.Line("// the layer's outputs, summed over the whole batch. No part keeps gradients of its own and nothing is summed");
+            w.Line("// afterwards, and every gradient is the same sum in the same order whatever the number of parts.");
+        }
+        else
+        {
+            w.Line("// A batch is split into parts of contiguous samples. Each part runs forward and backward on its own rows and");
+            w.Line("// writes its own gradients (part 0 into _gradients); the parts' gradients are then summed in part order, so");
+            w.Line("// the result depends on the number of parts, never on which thread ran which part.");
+        }
+        w.Line(Generated);
+        w.Open(plan.Recurrent ? $"private void RunForward({RoSpan} inputs, int batchSize, {ReadOnlyIntSpan} lengths)" : $"private void RunForward({RoSpan} inputs, int batchSize)");
+        w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
+        if (plan.Recurrent)
+            w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, Steps);");
+        w.Line("if (batchSize > _capacity) Reserve(batchSize);");
+        if (plan.Recurrent)
+        {
+            w.Line("if (_lengths.Length < _capacity) _lengths = new int[_capacity];");
+            w.Line("_withLengths = !lengths.IsEmpty;");
+            w.Line("lengths.CopyTo(_lengths);");
+        }
+        w.Line("_trainingBatch = batchSize;");
+        w.Line("_step = ++_trainingSteps;");
+        w.Line("int parts = _trainingParts = PartsFor(batchSize);");
+        w.Line("if (parts == 1) TrainForward(inputs, 0, batchSize);");
+        w.Line($"else {Pool}WorkerPool.Run(parts, _threads, this, s_forwardPart, inputs, default);");
+        w.Close();
+        w.Line();
+        w.Line(Generated);
+        w.Open($"private void RunBackward({RoSpan} inputs)");
+        w.Line("int parts = _trainingParts;");
+        if (plan.DenseOnly)
+        {
+            EmitLayerwiseBackward(w, net, plan);
+            EmitTrainingPasses(w, net, plan, backward: false);
+            return;
+        }
+        w.Open("if (parts == 1)");
+        w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
+        w.Line("return;");
+        w.Close();
+        w.Line("// The chunks go backward a group at a time, as many as there are threads, each into a gradient buffer of its own; then");
+        w.Line("// the group's buffers are added to _gradients in chunk order. The sum is chunk 0 + chunk 1 + ... in that order whatever");
+        w.Line("// the group's size, so the number of threads changes the memory and the speed, never the result.");
+        w.Line("int group = global::System.Math.Min(_threads, parts);");
+        w.Line("if (_partGradients.Length < group) ReservePartGradients(group);");
+        w.Open("for (_groupFirst = 0; _groupFirst < parts; _groupFirst += group)");
+        w.Line("_groupCount = global::System.Math.Min(group, parts - _groupFirst);");
+        w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_backwardPart, inputs, default);");
+        w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_sumPart, default, default);");
+        w.Close();
+        w.Close();
+        w.Line();
+        EmitForwardPart(w, cls);
+        w.Line($"private static readonly {Pool}PartAction s_backwardPart = static (network, part, parts, inputs, _) => (({cls})network).BackwardPart(part, parts, inputs);");
+        w.Line($"private static readonly {Pool}PartAction s_sumPart = static (network, part, parts, _, _) => (({cls})network).SumPart(part, parts);");
+        w.Line();
+        w.Line("// Chunk _groupFirst + member of the group in progress, into _gradients (chunk 0) or the member's own buffer.");
+        w.Line(Generated);
+        w.Open($"private void BackwardPart(int member, int members, {RoSpan} inputs)");
+        w.Line("int chunk = _groupFirst + member, batch = _trainingBatch, start = " + $"{Pool}WorkerPool.Start(batch, chunk, _trainingParts);");
+        w.Line($"TrainBackward(inputs, start, {Pool}WorkerPool.Start(batch, chunk + 1, _trainingParts) - start, chunk == 0 ? _gradients : _partGradients[member]);");
+        w.Close();
+        w.Line();
+        w.Line("// Adds the group's chunk gradients to _gradients over one slice of the parameters, in chunk order.");
+        w.Line(Generated);
+        w.Open("private void SumPart(int slice, int slices)");
+        w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, slice, slices), length = {Pool}WorkerPool.Start(ParameterCount, slice + 1, slices) - start;");
+        w.Line($"{Span} total = new {Span}(_gradients, start, length);");
+        w.Line($"for (int member = _groupFirst == 0 ? 1 : 0; member < _groupCount; member++) {Kernels}Elementwise.Add(new {RoSpan}(_partGradients[member], start, length), total);");
+        w.Close();
+        w.Line();
+        w.Line(Generated);
+        w.Open("private void ReservePartGradients(int count)");
+        w.Line("var grown = new float[count][];");
+        w.Line("for (int p = 0; p < count; p++) grown[p] = p < _partGradients.Length ? _partGradients[p] : new float[ParameterCount];");
+        w.Line("_partGradients = grown;");
+        w.Close();
+        w.Line();
+        EmitTrainingPasses(w, net, plan, backward: true);
+    }
+
+    private static void EmitForwardPart(IndentedWriter w, string cls)
+    {
+        w.Line($"private static readonly {Pool}PartAction s_forwardPart = static (network, part, parts, inputs, _) => (({cls})network).ForwardPart(part, parts, inputs);");
+        w.Line();
+        w.Line(Generated);
+        w.Open($"private void ForwardPart(int part, int parts, {RoSpan} inputs)");
+        w.Line($"int batch = _trainingBatch, start = {Pool}WorkerPool.Start(batch, part, parts);");
+        w.Line($"TrainForward(inputs, start, {Pool}WorkerPool.Start(batch, part + 1, parts) - start);");
+        w.Close();
+        w.Line();
+    }
+
+    // TrainForward, and TrainBackward unless the network's backward goes layer by layer (EmitLayerwiseBackward).
+    private static void EmitTrainingPasses(IndentedWriter w, ShapedNetwork net, NetworkPlan plan, bool backward)
+    {
+        var layers = net.Layers;
+
+        // ---- The forward pass in training mode, over rows [start, start + rows) of the batch ----
+        w.Line(Generated);
+        w.Open($"private void TrainForward({RoSpan} inputs, int start, int rows)");
+        w.Line($"{RoSpan} p = _parameters;");
+        w.Line("long step = _step;");
+        w.Line("int batch = rows; // the kernels below see only this part's samples");
+        string current = "x";
+        w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
+        foreach (var step in plan.Steps)
+        {
+            var layer = step.Layer;
+            w.Line($"// Layer {layer.Index}: {step.Emitter.Description}    (batch, {Join(layer.InputShape)}) -> (batch, {Join(layer.OutputShape)})");
+            var site = new TrainingSite(current);
+            current = step.Pooled is { } pool
+                ? ((ConvolutionEmitter)step.Emitter).EmitPooledTrainingForward(w, site, pool)
+                : step.Emitter.EmitTrainingForward(w, site);
+        }
+        if (plan.SequenceOutput)
+            w.Line($"{Kernels}Recurrent.ClearPadding({current}, Lengths(start, rows), batch, Steps, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
+        w.Close();
+        w.Line();
+        if (plan.Recurrent)
+        {
+            w.Line("// The lengths of the training samples [start, start + rows), or none (every sequence full).");
+            w.Line($"private {ReadOnlyIntSpan} Lengths(int start, int rows) => _withLengths ? new {ReadOnlyIntSpan}(_lengths, start, rows) : default;");
+            w.Line();
+        }
+        if (!backward)
+        {
+            EmitReserve(w, net, plan);
+            return;
+        }
+
+        // ---- The backward pass over rows [start, start + rows), gradients into g ----
+        w.Line(Generated);
+        w.Open($"private void TrainBackward({RoSpan} inputs, int start, int rows, {Span} g)");
+        w.Line($"{RoSpan} p = _parameters;");
+        w.Line("int batch = rows; // the kernels below see only this part's samples");
+        w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
+        w.Line("// What the forward pass kept: each layer's output (and pre-activation or mask where backward needs it).");
+        foreach (var step in plan.Steps)
+            if (step.Pooled is { } pool)
+                ConvolutionEmitter.EmitPooledKeptViews(w, pool.Layer);
+            else
+                step.Emitter.EmitKeptViews(w, layers.AsImmutableArray());
+        w.Line("// Layers in reverse; dy is the gradient of the loss with respect to the layer's output. This part's");
+        w.Line($"// gradients flow through its own stretch of _gradientA and _gradientB: rows [start, start + rows) of width {plan.GradientWidth}.");
+        w.Line($"int stretch = start * {plan.GradientWidth};");
+        w.Line($"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);");
+        // The gradients alternate between _gradientA and _gradientB, starting with A: each step writes its input's gradient
+        // into the one its output's gradient is not in.
+        bool inA = false;
+        string NextGradient()
+        {
+            string buffer = inA ? "_gradientB" : "_gradientA";
+            inA = !inA;
+            return buffer;
+        }
+        for (int s = plan.Steps.Count - 1; s >= 0; s--)
+        {
+            var step = plan.Steps[s];
+            var top = step.Last;
+            int below = step.Layer.Index - 1;
+            w.Line($"// Layer {top.Index}: {(step.Pooled ?? step.Emitter).Description}    (batch, {Join(top.OutputShape)}) -> (batch, {Join(top.InputShape)})");
+            var site = new BackwardSite(below < 0 ? "x" : $"y{layers[below].Index}", First: below < 0, NextGradient);
+            if (step.Pooled is { } pool)
+                ((ConvolutionEmitter)step.Emitter).EmitPooledBackward(w, site, pool.Layer);
+            else
+                step.Emitter.EmitBackward(w, site, step);
+        }
+        w.Close();
+        w.Line();
+        EmitReserve(w, net, plan);
+    }
+
+    // The exceptions ForwardTraining documents: those of its inputs, batch size and lengths.
+    private static void EmitForwardTrainingExceptions(IndentedWriter w, NetworkPlan plan)
+    {
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1 or too large for the training buffers" + (plan.Recurrent ? ", or a length is outside 0 to the declared steps." : ".") + "</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> do not hold <paramref name=\"batchSize\"/> samples" + (plan.Recurrent ? ", or there is not one length per sample." : ".") + "</exception>");
+    }
+
+    // The exceptions a training call documents: those of its argument checks, and for a step those of the update.
+    private static void EmitTrainingExceptions(IndentedWriter w, NetworkPlan plan, bool step)
+    {
+        if (step)
+            w.Line("/// <exception cref=\"global::System.ArgumentNullException\"><paramref name=\"optimizer\"/> is null.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1 or too large for the training buffers; or a label is outside the classes" +
+            (plan.Recurrent ? ", or a length outside 0 to the declared steps." : ".") + "</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"inputs\"/> do not hold <paramref name=\"batchSize\"/> samples, or <paramref name=\"targets\"/> are of the wrong kind or count for the loss" +
+            (plan.Recurrent ? ", or there is not one length per sample." : ".") + "</exception>");
+        if (step)
+        {
+            w.Line("/// <exception cref=\"global::GenNets.Training.TrainingDivergedException\">The loss or a gradient is NaN or infinite (the exception names the tensor); nothing was applied.</exception>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\"><paramref name=\"optimizer\"/> holds state for a network of another size.</exception>");
+        }
+        w.Line("/// <exception cref=\"global::System.OutOfMemoryException\">The training buffers for a batch this large cannot be allocated; the network is as it was.</exception>");
+    }
+
+    private static void EmitReserve(IndentedWriter w, ShapedNetwork net, NetworkPlan plan)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Allocates the training buffers for batches of up to <paramref name=\"batchSize\"/> samples (a larger batch later grows them).");
+        w.Line("/// All or nothing: when a buffer cannot be allocated, the network keeps the buffers it had.");
+        w.Line("/// </summary>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1, or its buffers would exceed a .NET array ({plan.MaxTrainingFloatsPerSample} floats a sample).</exception>");
+        w.Line("/// <exception cref=\"global::System.OutOfMemoryException\">The buffers cannot be allocated; the network is as it was.</exception>");
+        w.Line(Generated);
+        w.Open("public void Reserve(int batchSize)");
+        w.Line($"{Kernels}Guard.Capacity(batchSize, {plan.MaxTrainingFloatsPerSample});");
+        w.Line("if (batchSize <= _capacity) return;");
+        w.Line("// Every buffer is allocated before any is replaced.");
+        foreach (var buffer in plan.TrainingBuffers)
+            w.Line($"var {buffer.Field.TrimStart('_')} = new float[batchSize * {buffer.FloatsPerSample}];");
+        foreach (var buffer in plan.TrainingBuffers)
+            w.Line($"{buffer.Field} = {buffer.Field.TrimStart('_')};");
+        w.Line("_capacity = batchSize;");
+        w.Close();
+    }
+}

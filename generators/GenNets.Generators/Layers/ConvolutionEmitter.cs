@@ -1,0 +1,180 @@
+using System.Collections.Generic;
+using GenNets.Generators.Model;
+using GenNets.Generators.Planning;
+using GenNets.Generators.Shapes;
+using static GenNets.Generators.Text;
+
+namespace GenNets.Generators.Layers;
+
+/// <summary>
+/// <c>[Conv2D]</c> on (channels, height, width), ReLU taken as the outputs are stored. Under a 2×2, stride-2 max pooling
+/// (<see cref="PoolsItsOutput"/>) it pools its output as it goes: the step then writes the pooling's output, keeps which
+/// input of each window was the maximum, and its backward routes the pooled gradient itself.
+/// </summary>
+internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) : LayerEmitter(layer, last)
+{
+    private Conv2DSpec Spec => (Conv2DSpec)Layer.Spec;
+
+    private int WeightLength => Spec.Filters * Layer.InputShape[0] * Spec.KernelHeight * Spec.KernelWidth;
+
+    private bool Relu => Spec.Activation == ActivationKind.ReLU;
+
+    private string Weight => $"p.Slice(Layer{N}WeightOffset, {WeightLength})";
+
+    private string Bias => $"p.Slice(Layer{N}BiasOffset, {Spec.Filters})";
+
+    private string Gradients => $"g.Slice(Layer{N}WeightOffset, {WeightLength}), g.Slice(Layer{N}BiasOffset, {Spec.Filters})";
+
+    public override string Description
+    {
+        get
+        {
+            var (top, left) = Spec.PaddingBefore;
+            return $"Conv2D {Layer.InputShape[0]}→{Layer.OutputShape[0]} {Spec.KernelHeight}×{Spec.KernelWidth}"
+                + (Spec.Stride == 1 ? "" : $" stride {Spec.Stride}")
+                + (top == 0 && left == 0 ? "" : top == left ? $" pad {top}" : $" pad ({top}, {left})")
+                + (Spec.Activation == ActivationKind.Identity ? "" : " " + Spec.Activation);
+        }
+    }
+
+    public override long ForwardFlopsPerSample => 2L * WeightLength * Layer.OutputShape[1] * Layer.OutputShape[2];
+
+    public override int[] WeightShape => [Spec.Filters, Layer.InputShape[0], Spec.KernelHeight, Spec.KernelWidth];
+
+    public override IEnumerable<TrainingBuffer> KeptBuffers => PreActivationBuffer;
+
+    public override IEnumerable<string> TensorEntries => WeightAndBias(string.Join(", ", WeightShape), Spec.Filters);
+
+    public override string LayerInfoArguments(int firstTensor)
+    {
+        var (top, left) = Spec.PaddingBefore;
+        return $", global::GenNets.Activation.{Spec.Activation}, Weight: s_tensors[{firstTensor}], Bias: s_tensors[{firstTensor + 1}], " +
+            $"KernelHeight: {Spec.KernelHeight}, KernelWidth: {Spec.KernelWidth}, Stride: {Spec.Stride}, PadTop: {top}, PadLeft: {left}";
+    }
+
+    public override void EmitStatics(IndentedWriter w)
+    {
+        var (top, left) = Spec.PaddingBefore;
+        w.Line($"// Layer {N}: {Description}, as the convolution kernels take it.");
+        w.Line($"private static readonly {Kernels}Conv2DGeometry s_geometry{N} = new(inChannels: {Layer.InputShape[0]}, height: {Layer.InputShape[1]}, width: {Layer.InputShape[2]}, " +
+            $"outChannels: {Layer.OutputShape[0]}, kernelHeight: {Spec.KernelHeight}, kernelWidth: {Spec.KernelWidth}, stride: {Spec.Stride}, padTop: {top}, padLeft: {left}, " +
+            $"outHeight: {Layer.OutputShape[1]}, outWidth: {Layer.OutputShape[2]});");
+        w.Line();
+    }
+
+    // PyTorch's fans: the receptive field counts on both sides.
+    public override void EmitInitialization(IndentedWriter w)
+        => w.Line($"global::GenNets.Initialization.Fill(p.Slice(Layer{N}WeightOffset, {WeightLength}), (global::GenNets.Initializer){Spec.Initializer}, global::GenNets.Activation.{Spec.Activation}, " +
+            $"fanIn: {Layer.InputShape[0] * Spec.KernelHeight * Spec.KernelWidth}, fanOut: {Spec.Filters * Spec.KernelHeight * Spec.KernelWidth}, ref random);");
+
+    /// <summary>
+    /// Whether layer <paramref name="i"/> is a convolution (no activation or ReLU) under a 2×2, stride-2 max pooling whose
+    /// windows cover its output: Convolution.ForwardPooled then takes both layers in one pass.
+    /// </summary>
+    public static bool PoolsItsOutput(EquatableArray<ShapedLayer> layers, int i)
+        => layers[i].Spec is Conv2DSpec { Activation: ActivationKind.Identity or ActivationKind.ReLU } && i + 1 < layers.Length
+           && layers[i + 1].Spec is PoolSpec { Max: true, Size: 2, Step: 2 }
+           && layers[i].OutputShape[1] % 2 == 0 && layers[i].OutputShape[2] % 2 == 0;
+
+    /// <summary>What a pooled convolution's step keeps: the pooled output, and which input of each window was the maximum.</summary>
+    public static IEnumerable<TrainingBuffer> PooledBuffers(ShapedLayer pool) =>
+    [
+        NetworkPlan.OutputBuffer(pool),
+        new TrainingBuffer($"_argmax{pool.Index}", pool.OutputLength, $"layer {pool.Index}: which input of each window was the maximum (0-3, row-major)"),
+    ];
+
+    // ReLU is applied as the convolution stores its outputs; other activations are a pass of their own.
+    protected override void EmitForward(IndentedWriter w, string x, string pre, string y, string? reverse)
+    {
+        w.Line($"{Kernels}Convolution.Forward({x}, {Weight}, {Bias}, {pre}, batch, s_geometry{N}{(Relu ? ", relu: true" : "")});");
+        if (Spec.Activation is not (ActivationKind.Identity or ActivationKind.ReLU))
+            w.Line($"{Kernels}Activations.{Spec.Activation}({pre}, {y});");
+    }
+
+    public override string EmitTrainingForward(IndentedWriter w, TrainingSite site)
+    {
+        string y = OutputView(w, Layer);
+        if (KeepsPreActivation)
+        {
+            w.Line($"{Span} z{N} = new {Span}(_z{N}, start * {Layer.OutputLength}, batch * {Layer.OutputLength});");
+            EmitForward(w, site.Input, $"z{N}", y, reverse: null);
+        }
+        else
+            EmitForward(w, site.Input, y, y, reverse: null);
+        return y;
+    }
+
+    public override void EmitKeptViews(IndentedWriter w, IReadOnlyList<ShapedLayer> layers)
+    {
+        base.EmitKeptViews(w, layers);
+        EmitPreActivationView(w);
+    }
+
+    public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
+    {
+        if (step.ReluTakenAbove)
+            w.Line("// The ReLU's gradient was taken by the pooling's backward above.");
+        else
+            EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
+        string dx = EmitInputGradient(w, site);
+        w.Line($"{Kernels}Convolution.Backward({site.Input}, {Weight}, dy, {Gradients}, {dx}, batch, s_geometry{N});");
+        if (!site.First) w.Line($"dy = dx{N};");
+    }
+
+    private string EmitInputGradient(IndentedWriter w, BackwardSite site)
+    {
+        if (site.First)
+        {
+            w.Line("// The input needs no gradient.");
+            return "default";
+        }
+        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient()}, stretch, batch * {Layer.InputLength});");
+        return $"dx{N}";
+    }
+
+    private static string PoolHeader(LayerEmitter pool)
+        => $"// Layer {pool.Layer.Index}: {pool.Description}    (batch, {Join(pool.Layer.InputShape)}) -> (batch, {Join(pool.Layer.OutputShape)}), taken with the convolution";
+
+    // ---- The pooled step: this convolution and the max pooling above it ----
+
+    public string EmitPooledInference(IndentedWriter w, InferenceSite site, LayerEmitter pool)
+    {
+        w.Line(PoolHeader(pool));
+        string pooled = site.Output(pool.Layer);
+        w.Line($"{Kernels}Convolution.ForwardPooled({site.Input}, {Weight}, {Bias}, {pooled}, batch, s_geometry{N}{(Relu ? ", relu: true" : "")});");
+        return pooled;
+    }
+
+    public string EmitPooledTrainingForward(IndentedWriter w, TrainingSite site, LayerEmitter pooling)
+    {
+        var pool = pooling.Layer;
+        int p = pool.Index;
+        w.Line(PoolHeader(pooling));
+        string pooled = OutputView(w, pool);
+        w.Line("// Of the convolution's full output, backward needs only which input of each window was the maximum: only that is kept.");
+        w.Line($"{Span} argmax{p} = new {Span}(_argmax{p}, start * {pool.OutputLength}, batch * {pool.OutputLength});");
+        w.Line($"{Kernels}Convolution.ForwardPooled({site.Input}, {Weight}, {Bias}, {pooled}, batch, s_geometry{N}, relu: {Bool(Relu)}, argmax: argmax{p});");
+        return pooled;
+    }
+
+    public static void EmitPooledKeptViews(IndentedWriter w, ShapedLayer pool)
+    {
+        w.Line($"{RoSpan} argmax{pool.Index} = new {RoSpan}(_argmax{pool.Index}, start * {pool.OutputLength}, batch * {pool.OutputLength});");
+        w.Line($"{RoSpan} y{pool.Index} = new {RoSpan}({NetworkPlan.FieldOf(pool)}, start * {pool.OutputLength}, batch * {pool.OutputLength});");
+    }
+
+    // Called with the pooling's header written: its part, then the convolution's.
+    public void EmitPooledBackward(IndentedWriter w, BackwardSite site, ShapedLayer pool)
+    {
+        int p = pool.Index;
+        // Routed a sample at a time by the convolution's backward, which takes dy (the pooled gradient) as it is.
+        w.Line($"{Span} dx{p} = new {Span}({site.NextGradient()}, stretch, batch * {pool.InputLength});");
+        w.Line($"// The convolution's backward below routes dy to each window's argmax{(Relu ? " (and through its ReLU)" : "")}, a sample at a time; dx{p} is its room for dY.");
+        w.Line($"// Layer {N}: {Description}    (batch, {Join(Layer.OutputShape)}) -> (batch, {Join(Layer.InputShape)})");
+        if (Relu)
+            w.Line("// The ReLU's gradient is taken as the pooled gradient is routed, below.");
+        string dx = EmitInputGradient(w, site);
+        w.Line($"{Kernels}Convolution.BackwardPooled({site.Input}, {Weight}, dy, argmax{p}, y{p}, relu: {Bool(Relu)}, dx{p}, {Gradients}, {dx}, batch, s_geometry{N});");
+        if (!site.First) w.Line($"dy = dx{N};");
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Generic;
+using GenNets.Generators.Model;
+using GenNets.Generators.Planning;
+using GenNets.Generators.Shapes;
+using static GenNets.Generators.Text;
+
+namespace GenNets.Generators.Layers;
+
+/// <summary>
+/// <c>[Dense]</c>: y = act(x·Wᵀ + b) on the last axis, one row per sample (or per position of a sequence). Its batched
+/// inference in strips and its layer-by-layer backward over threads are the drivers' (Emitter.Strips), since they span
+/// every dense layer of a network.
+/// </summary>
+internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : LayerEmitter(layer, last)
+{
+    private DenseSpec Spec => (DenseSpec)Layer.Spec;
+
+    public int WeightLength => Layer.OutFeatures * Layer.InFeatures;
+
+    public override string Description
+        => $"Dense {Layer.InFeatures}→{Layer.OutFeatures}" + (Spec.Activation == ActivationKind.Identity ? "" : " " + Spec.Activation);
+
+    public override long ForwardFlopsPerSample => 2L * Layer.Positions * Layer.InFeatures * Layer.OutFeatures;
+
+    public override int[] WeightShape => [Layer.OutFeatures, Layer.InFeatures];
+
+    public override IEnumerable<TrainingBuffer> KeptBuffers => PreActivationBuffer;
+
+    public override IEnumerable<string> TensorEntries => WeightAndBias($"{Layer.OutFeatures}, {Layer.InFeatures}", Layer.OutFeatures);
+
+    public override string LayerInfoArguments(int firstTensor)
+        => $", global::GenNets.Activation.{Spec.Activation}, Weight: s_tensors[{firstTensor}], Bias: s_tensors[{firstTensor + 1}]";
+
+    public override void EmitInitialization(IndentedWriter w)
+        => w.Line($"global::GenNets.Initialization.Fill(p.Slice(Layer{N}WeightOffset, {WeightLength}), (global::GenNets.Initializer){Spec.Initializer}, global::GenNets.Activation.{Spec.Activation}, fanIn: {Layer.InFeatures}, fanOut: {Layer.OutFeatures}, ref random);");
+
+    public override string EmitTrainingForward(IndentedWriter w, TrainingSite site)
+    {
+        string y = OutputView(w, Layer);
+        if (KeepsPreActivation)
+        {
+            w.Line($"{Span} z{N} = new {Span}(_z{N}, start * {Layer.OutputLength}, batch * {Layer.OutputLength});");
+            EmitForward(w, site.Input, $"z{N}", y, reverse: null);
+        }
+        else
+            EmitForward(w, site.Input, y, y, reverse: null);
+        return y;
+    }
+
+    // Inference has its own batch path (strips kept from layer to layer); training keeps row-major outputs.
+    protected override void EmitForward(IndentedWriter w, string x, string pre, string y, string? reverse)
+    {
+        string weight = $"p.Slice(Layer{N}WeightOffset, {WeightLength})", bias = $"p.Slice(Layer{N}BiasOffset, {Layer.OutFeatures})";
+        if (reverse is null)
+            w.Line($"{Kernels}Gemm.DenseForward({x}, {weight}, {bias}, {pre}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures});");
+        else
+            w.Line($"{Kernels}Gemm.MultiplyTransposed({x}, {weight}, {bias}, {pre}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures}, {reverse});");
+        EmitActivation(w, pre, y, Rows);
+    }
+
+    public override void EmitKeptViews(IndentedWriter w, IReadOnlyList<ShapedLayer> layers)
+    {
+        base.EmitKeptViews(w, layers);
+        EmitPreActivationView(w);
+    }
+
+    public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
+    {
+        EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
+        w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, 1, {Layer.OutFeatures}, {site.Input}, g.Slice(Layer{N}WeightOffset, {WeightLength}), {Layer.OutFeatures}, {Layer.InFeatures}, {Rows}, accumulate: false); // dW = dyᵀ·x");
+        w.Line($"{Kernels}Gemm.ColumnSums(dy, g.Slice(Layer{N}BiasOffset, {Layer.OutFeatures}), {Rows}, {Layer.OutFeatures}); // db = Σ dy");
+        if (site.First)
+        {
+            w.Line("// The input needs no gradient.");
+            return;
+        }
+        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient()}, stretch, batch * {Layer.InputLength});");
+        w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, {Layer.OutFeatures}, 1, p.Slice(Layer{N}WeightOffset, {WeightLength}), dx{N}, {Rows}, {Layer.InFeatures}, {Layer.OutFeatures}, accumulate: false); // dx = dy·W");
+        w.Line($"dy = dx{N};");
+    }
+}
