@@ -240,6 +240,44 @@ public sealed class GRUAttribute(int units) : RecurrentAttribute(units)
 {
 }
 
+/// <summary>
+/// Marks a class whose layer attributes form a block: a piece of network to use in others, as <c>[Residual(typeof(B))]</c>
+/// does. A block has no [Input] and no [Loss]; its shapes come from where it is used, so the same block serves at any
+/// width, and every size is still a constant there. A block may use other blocks, but never itself.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BlockAttribute : Attribute
+{
+}
+
+/// <summary>
+/// A residual block: y = act(F(x) + x), where F is the block's layers (He et al., 2016). When F changes the shape (a stride,
+/// more channels, another width) the skip is a projection: a 1×1 convolution with the stride, or a dense layer, as
+/// PyTorch's ResNet <c>downsample</c>. Gradients reach x through the skip unchanged, so deep stacks still train.
+/// Tensor names nest as PyTorch's: <c>{Name}.{repeat}.{layer}.weight</c>, the projection's <c>{Name}.{repeat}.downsample.0.weight</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ResidualAttribute : Attribute
+{
+    /// <summary>Declares a residual block of the layers of <paramref name="block"/>, a class marked [Block].</summary>
+    public ResidualAttribute(Type block) => Block = block;
+
+    /// <summary>The [Block] class whose layers are F.</summary>
+    public Type Block { get; }
+
+    /// <summary>The activation applied after the sum (ReLU in ResNet's basic block); none by default.</summary>
+    public Activation Activation { get; set; }
+
+    /// <summary>How many times the block is applied, one after another, each with weights of its own; 1 by default.</summary>
+    public int Repeat { get; set; } = 1;
+
+    /// <summary>
+    /// Prefix of the blocks' tensor names (<c>layer1</c> gives <c>layer1.0.conv1.weight</c>); by default the block's position.
+    /// Consecutive residuals with the same name number on: the second's first block is <c>{Name}.{first's Repeat}</c>.
+    /// </summary>
+    public string? Name { get; set; }
+}
+
 /// <summary>The loss the network is trained with.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LossAttribute : Attribute

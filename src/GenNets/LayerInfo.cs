@@ -26,6 +26,8 @@ public enum LayerKind
     LSTM = 8,
     /// <summary>Gated recurrent unit on (time, features).</summary>
     GRU = 9,
+    /// <summary>The sum of two layers' outputs (a residual block's skip), with an activation after it.</summary>
+    Add = 10,
 }
 
 /// <summary>
@@ -48,6 +50,10 @@ public enum LayerKind
 /// <param name="HiddenWeight">For a recurrent layer, <c>weight_hh_l0</c> [gates·units, units] (<see cref="Weight"/> is <c>weight_ih_l0</c>).</param>
 /// <param name="HiddenBias">For a recurrent layer, <c>bias_hh_l0</c> [gates·units] (<see cref="Bias"/> is <c>bias_ih_l0</c>).</param>
 /// <param name="ReturnSequences">For a recurrent layer, whether its output is every step's state or the last one.</param>
+/// <param name="Inputs">
+/// The layers whose outputs the layer reads, by index; −1 is the network's input. Null: the layer before it (or the input).
+/// An <see cref="LayerKind.Add"/> reads two: the block's last layer, then the skip (the block's input, or its projection).
+/// </param>
 public sealed record LayerInfo(
     int Index,
     LayerKind Kind,
@@ -64,8 +70,12 @@ public sealed record LayerInfo(
     int PadLeft = 0,
     ParameterTensor? HiddenWeight = null,
     ParameterTensor? HiddenBias = null,
-    bool ReturnSequences = false)
+    bool ReturnSequences = false,
+    int[]? Inputs = null)
 {
+    /// <summary>The indices of the layers whose outputs this layer reads (−1: the network's input).</summary>
+    public int[] Sources => Inputs ?? [Index - 1];
+
     /// <summary>For a recurrent layer, its sizes as the kernels take them; otherwise null.</summary>
     public Kernels.RecurrentGeometry? Recurrent => Kind is LayerKind.SimpleRNN or LayerKind.LSTM or LayerKind.GRU
         ? new Kernels.RecurrentGeometry(Kind, InputShape[0], InputShape[1], HiddenWeight!.Shape[1], ReturnSequences)
@@ -91,6 +101,7 @@ public sealed record LayerInfo(
             + (PadTop == 0 && PadLeft == 0 ? "" : PadTop == PadLeft ? $" pad {PadTop}" : $" pad ({PadTop}, {PadLeft})") + (Activation == Activation.Identity ? "" : " " + Activation),
         LayerKind.SimpleRNN or LayerKind.LSTM or LayerKind.GRU => $"{Kind} {InputShape[^1]}→{HiddenWeight!.Shape[1]}" + (ReturnSequences ? " all steps" : ""),
         LayerKind.MaxPool2D or LayerKind.AvgPool2D => $"{Kind} {KernelHeight}" + (Stride == KernelHeight ? "" : $" stride {Stride}"),
+        LayerKind.Add => $"Add layers {Sources[0]} and {Sources[1]}" + (Activation == Activation.Identity ? "" : " " + Activation),
         _ => Kind.ToString(),
     };
 

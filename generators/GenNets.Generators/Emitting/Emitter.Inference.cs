@@ -152,34 +152,33 @@ internal static partial class Emitter
         }
         w.Line();
 
-        // Hidden values alternate between two halves of the scratch ("ping" and "pong").
+        // Hidden values take slots of the scratch as the plan assigned them: along a chain of layers they alternate between
+        // "ping" and "pong"; a residual block's input keeps a slot of its own until the sum reads it.
         w.Line(Generated);
         w.Open(plan.Recurrent
             ? $"private void Infer({RoSpan} input, {Span} output, {Span} scratch, int batch, bool reverse, {ReadOnlyIntSpan} lengths)"
             : $"private void Infer({RoSpan} input, {Span} output, {Span} scratch, int batch, bool reverse)");
         w.Line($"{RoSpan} p = _parameters;");
         if (plan.InferenceScratch > 0)
-        {
-            w.Line($"{Span} ping = scratch.Slice(0, batch * {plan.MaxHidden});");
-            w.Line($"{Span} pong = scratch.Slice(batch * {plan.MaxHidden}, batch * {plan.MaxHidden});");
-        }
-        string current = "input";
-        int side = 0;
+            for (int slot = 0; slot < plan.InferenceScratch / plan.MaxHidden; slot++)
+            {
+                string start = slot switch { 0 => "0", 1 => $"batch * {plan.MaxHidden}", _ => $"{slot} * batch * {plan.MaxHidden}" };
+                w.Line($"{Span} {NetworkPlan.SlotName(slot)} = scratch.Slice({start}, batch * {plan.MaxHidden});");
+            }
+        var names = new Dictionary<int, string> { [-1] = "input" }; // the span each layer's output is in
         var layers = net.Layers;
         foreach (var step in plan.Steps)
         {
             var layer = step.Layer;
             bool last = step.Last.Index == layers.Length - 1;
             w.Line($"// Layer {layer.Index}: {step.Emitter.Description}    (batch, {Join(layer.InputShape)}) -> (batch, {Join(layer.OutputShape)})");
-            // A layer's output takes the half of the scratch its input is not in; the network's last writes the output.
-            var site = new InferenceSite(current, last, output =>
+            var site = new InferenceSite(layer.Sources.Select(v => names[v]).ToList(), last, output =>
             {
                 if (last) return "output";
-                w.Line($"{Span} h{output.Index} = {(side == 0 ? "ping" : "pong")}.Slice(0, batch * {output.OutputLength});");
-                side ^= 1;
+                w.Line($"{Span} h{output.Index} = {NetworkPlan.SlotName(plan.InferenceSlots[output.Index])}.Slice(0, batch * {output.OutputLength});");
                 return $"h{output.Index}";
             });
-            current = step.Pooled is { } pool
+            names[step.Last.Index] = step.Pooled is { } pool
                 ? ((ConvolutionEmitter)step.Emitter).EmitPooledInference(w, site, pool)
                 : step.Emitter.EmitInference(w, site);
         }

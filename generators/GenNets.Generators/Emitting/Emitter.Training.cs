@@ -286,7 +286,7 @@ internal static partial class Emitter
         {
             var layer = step.Layer;
             w.Line($"// Layer {layer.Index}: {step.Emitter.Description}    (batch, {Join(layer.InputShape)}) -> (batch, {Join(layer.OutputShape)})");
-            var site = new TrainingSite(current);
+            var site = new TrainingSite(layer.Sources.Select(KeptName).ToList());
             current = step.Pooled is { } pool
                 ? ((ConvolutionEmitter)step.Emitter).EmitPooledTrainingForward(w, site, pool)
                 : step.Emitter.EmitTrainingForward(w, site);
@@ -320,33 +320,92 @@ internal static partial class Emitter
             else
                 step.Emitter.EmitKeptViews(w, layers.AsImmutableArray());
         w.Line("// Layers in reverse; dy is the gradient of the loss with respect to the layer's output. This part's");
-        w.Line($"// gradients flow through its own stretch of _gradientA and _gradientB: rows [start, start + rows) of width {plan.GradientWidth}.");
+        w.Line(plan.GradientBuffers == 2
+            ? $"// gradients flow through its own stretch of _gradientA and _gradientB: rows [start, start + rows) of width {plan.GradientWidth}."
+            : $"// gradients flow through its own stretch of _gradientA to {NetworkPlan.GradientField(plan.GradientBuffers - 1)}: rows [start, start + rows) of width {plan.GradientWidth}.");
         w.Line($"int stretch = start * {plan.GradientWidth};");
         w.Line($"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);");
-        // The gradients alternate between _gradientA and _gradientB, starting with A: each step writes its input's gradient
-        // into the one its output's gradient is not in.
-        bool inA = false;
-        string NextGradient()
+        EmitBackwardSteps(w, net, plan);
+        w.Close();
+        w.Line();
+        EmitReserve(w, net, plan);
+    }
+
+    // What a step's training forward reads: the network's inputs, or the view of a kept output.
+    private static string KeptName(int value) => value < 0 ? "x" : $"y{value}";
+
+    /// <summary>The number of gradient buffers the backward pass of <paramref name="net"/> uses (it is written, and not kept).</summary>
+    public static int CountGradientBuffers(ShapedNetwork net, NetworkPlan plan) => EmitBackwardSteps(new IndentedWriter(), net, plan);
+
+    // The steps' backward passes in reverse, with dy the gradient of the step's output. Along a chain, each step writes its
+    // input's gradient into a free buffer and dy moves there. Where a residual block began, two paths meet: the gradient the
+    // skip carried back is kept in a buffer of its own until the block's first layer has written its share, then added.
+    // Returns how many buffers were used.
+    private static int EmitBackwardSteps(IndentedWriter w, ShapedNetwork net, NetworkPlan plan)
+    {
+        var layers = net.Layers;
+        var pinned = new HashSet<int>(); // buffers holding a skip's gradient until the paths meet
+        var skipGradients = new Dictionary<int, (string Name, int Buffer)>(); // per block input: the skip's share of its gradient
+        var handed = new List<int>(); // buffers handed to the step being written
+        int dyBuffer = -1, used = 0; // −1: _outputGradient
+        int Free(bool overDy)
         {
-            string buffer = inA ? "_gradientB" : "_gradientA";
-            inA = !inA;
-            return buffer;
+            int b = 0;
+            while (pinned.Contains(b) || handed.Contains(b) || (b == dyBuffer && !overDy)) b++;
+            used = System.Math.Max(used, b + 1);
+            return b;
         }
         for (int s = plan.Steps.Count - 1; s >= 0; s--)
         {
             var step = plan.Steps[s];
             var top = step.Last;
-            int below = step.Layer.Index - 1;
+            int input = step.Layer.Sources[0];
+            if (skipGradients.TryGetValue(top.Index, out var skip))
+            {
+                w.Line($"// Layer {top.Index}'s output began a residual block: the gradient its skip carried back joins the block's.");
+                w.Line($"{Kernels}Elementwise.Add({skip.Name}, dy);");
+                pinned.Remove(skip.Buffer);
+                skipGradients.Remove(top.Index);
+            }
             w.Line($"// Layer {top.Index}: {(step.Pooled ?? step.Emitter).Description}    (batch, {Join(top.OutputShape)}) -> (batch, {Join(top.InputShape)})");
-            var site = new BackwardSite(below < 0 ? "x" : $"y{layers[below].Index}", First: below < 0, NextGradient);
+            // A projection on a skip reads the sum's gradient, which the block's layers read after it: dy is kept aside.
+            var readers = plan.Consumers[top.Index + 1];
+            int? sum = readers.Count == 1 && layers[readers[0]].Spec is AddSpec && layers[readers[0]].Sources[1] == top.Index ? readers[0] : null;
+            if (sum is int a && input >= 0)
+                w.Line($"{Span} dsum{a} = dy; // the sum's gradient, which the block's own layers take after the projection");
+            int sumBuffer = dyBuffer;
+            handed.Clear();
+            var site = new BackwardSite(KeptName(input), First: input < 0, overDy =>
+            {
+                int b = Free(overDy);
+                handed.Add(b);
+                return NetworkPlan.GradientField(b);
+            });
             if (step.Pooled is { } pool)
                 ((ConvolutionEmitter)step.Emitter).EmitPooledBackward(w, site, pool.Layer);
             else
                 step.Emitter.EmitBackward(w, site, step);
+            if (input >= 0 && handed.Count > 0) dyBuffer = handed[handed.Count - 1]; // the step's dx, which dy now is
+            if (sum is int added && input >= 0)
+            {
+                w.Line($"{Span} dskip{added} = dy; // the skip's share of layer {input}'s gradient");
+                w.Line($"dy = dsum{added};");
+                skipGradients[input] = ($"dskip{added}", dyBuffer);
+                pinned.Add(dyBuffer);
+                dyBuffer = sumBuffer;
+            }
+            // An identity skip: the block's input is read by the block's first layer too (a projection is read by the sum alone).
+            if (step.Layer.Spec is AddSpec && step.Layer.Sources[1] is int identity && identity >= 0 && plan.Consumers[identity + 1].Count > 1)
+            {
+                // The skip carries the sum's gradient back unchanged: a copy, since the block's layers change dy in place.
+                int b = Free(overDy: false);
+                w.Line($"{Span} dskip{step.Layer.Index} = new {Span}({NetworkPlan.GradientField(b)}, stretch, batch * {layers[identity].OutputLength});");
+                w.Line($"dy.CopyTo(dskip{step.Layer.Index}); // the skip's share of layer {identity}'s gradient");
+                skipGradients[identity] = ($"dskip{step.Layer.Index}", b);
+                pinned.Add(b);
+            }
         }
-        w.Close();
-        w.Line();
-        EmitReserve(w, net, plan);
+        return used;
     }
 
     // The exceptions ForwardTraining documents: those of its inputs, batch size and lengths.

@@ -140,7 +140,8 @@ internal static partial class Emitter
         foreach (var emitter in plan.Emitters)
         {
             var layer = emitter.Layer;
-            w.Line($"    new({layer.Index}, global::GenNets.LayerKind.{layer.Kind}, [{Join(layer.InputShape)}], [{Join(layer.OutputShape)}]{emitter.LayerInfoArguments(tensorIndex)}),");
+            string inputs = layer.Sources.Length == 1 && layer.Sources[0] == layer.Index - 1 ? "" : $", Inputs: [{Join(layer.Sources)}]";
+            w.Line($"    new({layer.Index}, global::GenNets.LayerKind.{layer.Kind}, [{Join(layer.InputShape)}], [{Join(layer.OutputShape)}]{emitter.LayerInfoArguments(tensorIndex)}{inputs}),");
             tensorIndex += emitter.TensorEntries.Count();
         }
         w.Line("];");

@@ -104,12 +104,6 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
         return y;
     }
 
-    public override void EmitKeptViews(IndentedWriter w, IReadOnlyList<ShapedLayer> layers)
-    {
-        base.EmitKeptViews(w, layers);
-        EmitPreActivationView(w);
-    }
-
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
         if (step.ReluTakenAbove)
@@ -121,14 +115,14 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
         if (!site.First) w.Line($"dy = dx{N};");
     }
 
-    private string EmitInputGradient(IndentedWriter w, BackwardSite site)
+    private string EmitInputGradient(IndentedWriter w, BackwardSite site, bool overDy = false)
     {
         if (site.First)
         {
             w.Line("// The input needs no gradient.");
             return "default";
         }
-        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient()}, stretch, batch * {Layer.InputLength});");
+        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient(overDy)}, stretch, batch * {Layer.InputLength});");
         return $"dx{N}";
     }
 
@@ -168,12 +162,12 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
     {
         int p = pool.Index;
         // Routed a sample at a time by the convolution's backward, which takes dy (the pooled gradient) as it is.
-        w.Line($"{Span} dx{p} = new {Span}({site.NextGradient()}, stretch, batch * {pool.InputLength});");
+        w.Line($"{Span} dx{p} = new {Span}({site.NextGradient(false)}, stretch, batch * {pool.InputLength});");
         w.Line($"// The convolution's backward below routes dy to each window's argmax{(Relu ? " (and through its ReLU)" : "")}, a sample at a time; dx{p} is its room for dY.");
         w.Line($"// Layer {N}: {Description}    (batch, {Join(Layer.OutputShape)}) -> (batch, {Join(Layer.InputShape)})");
         if (Relu)
             w.Line("// The ReLU's gradient is taken as the pooled gradient is routed, below.");
-        string dx = EmitInputGradient(w, site);
+        string dx = EmitInputGradient(w, site, overDy: true); // BackwardPooled routes every sample's dy before it writes dx
         w.Line($"{Kernels}Convolution.BackwardPooled({site.Input}, {Weight}, dy, argmax{p}, y{p}, relu: {Bool(Relu)}, dx{p}, {Gradients}, {dx}, batch, s_geometry{N});");
         if (!site.First) w.Line($"dy = dx{N};");
     }

@@ -58,12 +58,6 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
         EmitActivation(w, pre, y, Rows);
     }
 
-    public override void EmitKeptViews(IndentedWriter w, IReadOnlyList<ShapedLayer> layers)
-    {
-        base.EmitKeptViews(w, layers);
-        EmitPreActivationView(w);
-    }
-
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
         EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
@@ -74,7 +68,7 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
             w.Line("// The input needs no gradient.");
             return;
         }
-        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient()}, stretch, batch * {Layer.InputLength});");
+        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient(false)}, stretch, batch * {Layer.InputLength});");
         w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, {Layer.OutFeatures}, 1, p.Slice(Layer{N}WeightOffset, {WeightLength}), dx{N}, {Rows}, {Layer.InFeatures}, {Layer.OutFeatures}, accumulate: false); // dx = dy·W");
         w.Line($"dy = dx{N};");
     }

@@ -23,6 +23,8 @@ internal sealed class DropoutEmitter(ShapedLayer layer, bool last = false) : Lay
     public override IEnumerable<TrainingBuffer> KeptBuffers =>
         [new TrainingBuffer($"_mask{N}", Layer.OutputLength, $"layer {N} dropout mask: 0 or 1/(1-p)")];
 
+    public override InferenceOutputKind InferenceOutput(bool inputIsNetworks) => inputIsNetworks ? InferenceOutputKind.New : InferenceOutputKind.Alias;
+
     // Dropout is the identity in inference.
     public override string EmitInference(IndentedWriter w, InferenceSite site)
     {

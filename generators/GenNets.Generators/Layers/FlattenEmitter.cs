@@ -13,6 +13,8 @@ internal sealed class FlattenEmitter(ShapedLayer layer, bool last) : LayerEmitte
 {
     public override string Description => "Flatten";
 
+    public override InferenceOutputKind InferenceOutput(bool inputIsNetworks) => InferenceOutputKind.Alias;
+
     public override string EmitInference(IndentedWriter w, InferenceSite site)
     {
         if (site.IsLast) w.Line($"{site.Input}.CopyTo(output);");

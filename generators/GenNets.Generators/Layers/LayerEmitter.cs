@@ -6,21 +6,36 @@ using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
 
-/// <summary>Where a step's inference reads its input, and how it gets the buffer of a layer's output.</summary>
-/// <param name="Input">The span holding the step's input (<c>input</c> for the first step).</param>
+/// <summary>Where a step's inference reads its inputs, and how it gets the buffer of a layer's output.</summary>
+/// <param name="Inputs">The spans holding the step's inputs, in the order of its layer's sources (<c>input</c> for the network's).</param>
 /// <param name="IsLast">The step's output is the network's output.</param>
 /// <param name="Output">Declares (unless it is the network's output) the buffer of a layer's output, and names it.</param>
-internal sealed record InferenceSite(string Input, bool IsLast, System.Func<ShapedLayer, string> Output);
+internal sealed record InferenceSite(IReadOnlyList<string> Inputs, bool IsLast, System.Func<ShapedLayer, string> Output)
+{
+    public string Input => Inputs[0];
+}
 
-/// <summary>Where a step's training forward reads its input; its outputs go to their training buffers.</summary>
-internal sealed record TrainingSite(string Input);
+/// <summary>Where a step's training forward reads its inputs; its outputs go to their training buffers.</summary>
+internal sealed record TrainingSite(IReadOnlyList<string> Inputs)
+{
+    public string Input => Inputs[0];
+}
+
+/// <summary>Where a layer's inference output goes: a slot of its own, the same span as its input, or over its input.</summary>
+internal enum InferenceOutputKind
+{
+    New,
+    Alias,
+    InPlace,
+}
 
 /// <summary>
 /// Where a step's backward reads and writes: <c>dy</c> holds the gradient of its output. <paramref name="Input"/> names
 /// the step's input values; <paramref name="First"/> says the input is the network's (it needs no gradient);
-/// <paramref name="NextGradient"/> hands out the next of the buffers the gradients flow back through.
+/// <paramref name="NextGradient"/> hands out a free buffer of those the gradients flow back through (with true, one that
+/// may be the buffer <c>dy</c> is in, for a kernel that reads dy before it writes over it).
 /// </summary>
-internal sealed record BackwardSite(string Input, bool First, System.Func<string> NextGradient);
+internal sealed record BackwardSite(string Input, bool First, System.Func<bool, string> NextGradient);
 
 /// <summary>
 /// Everything the generated code does for one kind of layer: its tensors, training buffers, forward and backward passes,
@@ -48,6 +63,7 @@ internal abstract class LayerEmitter
         DenseSpec => new DenseEmitter(layer, last),
         Conv2DSpec => new ConvolutionEmitter(layer, last),
         PoolSpec or GlobalAvgPoolSpec => new PoolingEmitter(layer, last),
+        AddSpec => new AddEmitter(layer, last),
         RecurrentSpec => new RecurrentEmitter(layer, last),
         DropoutSpec => new DropoutEmitter(layer, last),
         _ => new FlattenEmitter(layer, last),
@@ -77,6 +93,9 @@ internal abstract class LayerEmitter
     /// <summary>Draws the layer's initial weights into <c>p</c> from <c>random</c>.</summary>
     public virtual void EmitInitialization(IndentedWriter w) { }
 
+    /// <summary>Where the layer's inference output goes, given whether its input is the network's (read-only) input.</summary>
+    public virtual InferenceOutputKind InferenceOutput(bool inputIsNetworks) => InferenceOutputKind.New;
+
     /// <summary>The layer's inference on <c>batch</c> samples; returns the span its output is in.</summary>
     public virtual string EmitInference(IndentedWriter w, InferenceSite site)
     {
@@ -98,13 +117,16 @@ internal abstract class LayerEmitter
 
     /// <summary>Read-only views of what the layer's training forward kept, at the top of the backward pass.</summary>
     public virtual void EmitKeptViews(IndentedWriter w, IReadOnlyList<ShapedLayer> layers)
-        => w.Line($"{RoSpan} y{N} = new {RoSpan}({NetworkPlan.FieldOf(Layer)}, start * {Layer.OutputLength}, batch * {Layer.OutputLength});");
+    {
+        w.Line($"{RoSpan} y{N} = new {RoSpan}({NetworkPlan.FieldOf(Layer)}, start * {Layer.OutputLength}, batch * {Layer.OutputLength});");
+        EmitPreActivationView(w);
+    }
 
     /// <summary>The layer's backward: from <c>dy</c>, its parameters' gradients into <c>g</c> and (unless first) its input's into <c>dy</c>.</summary>
     public abstract void EmitBackward(IndentedWriter w, BackwardSite site, Step step);
 
     /// <summary>The view of the kept pre-activation, when the layer keeps one.</summary>
-    protected void EmitPreActivationView(IndentedWriter w)
+    private void EmitPreActivationView(IndentedWriter w)
     {
         if (KeepsPreActivation)
             w.Line($"{RoSpan} z{N} = new {RoSpan}(_z{N}, start * {Layer.OutputLength}, batch * {Layer.OutputLength});");

@@ -38,7 +38,7 @@ internal sealed class PoolingEmitter(ShapedLayer layer, bool last = false) : Lay
             w.Line("// The input needs no gradient.");
             return;
         }
-        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient()}, stretch, batch * {Layer.InputLength});");
+        w.Line($"{Span} dx{N} = new {Span}({site.NextGradient(false)}, stretch, batch * {Layer.InputLength});");
         if (Window is not { } pool)
             w.Line($"{Kernels}Pooling.GlobalAverageBackward(dy, dx{N}, {Planes}, {Layer.InputShape[1] * Layer.InputShape[2]});");
         else if (pool.Max)

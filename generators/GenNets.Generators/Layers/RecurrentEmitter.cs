@@ -88,7 +88,7 @@ internal sealed class RecurrentEmitter(ShapedLayer layer, bool last = false) : L
         if (site.First)
             w.Line("// The input needs no gradient.");
         else
-            w.Line($"{Span} dx{N} = new {Span}({site.NextGradient()}, stretch, batch * {Layer.InputLength});");
+            w.Line($"{Span} dx{N} = new {Span}({site.NextGradient(false)}, stretch, batch * {Layer.InputLength});");
         w.Line($"{Kernels}Recurrent.Backward({Parameters}, {Kept(RoSpan)}, dy, {(site.First ? "default" : $"dx{N}")}, " +
             $"g.Slice(Layer{N}WeightOffset, {ParameterLength}), batch, s_recurrent{N}, Lengths(start, rows)); // backward through time");
         if (!site.First) w.Line($"dy = dx{N};");

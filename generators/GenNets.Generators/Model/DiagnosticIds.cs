@@ -41,6 +41,14 @@ internal static class DiagnosticIds
     public const string LongSimpleRnn = "GN0030";
     public const string EveryStateKept = "GN0031";
 
+    // GN0050–GN0059: residual networks, blocks and normalisation.
+    public const string NotABlock = "GN0050";
+    public const string RecursiveBlock = "GN0051";
+    public const string BlockDeclaresInputOrLoss = "GN0052";
+    public const string ResidualChangesRank = "GN0053";
+    public const string ResidualCannotProject = "GN0054";
+    public const string EmptyBlock = "GN0055";
+
     // GN0040–GN0049: the build itself (the generator reports these, not the analyzer).
     public const string RuntimeMismatch = "GN0040";
     public const string RuntimeMissing = "GN0041";

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace GenNets.Generators.Model;
 
 // One record per layer kind: what its attribute says, as written. AttributeIndex locates the attribute among the class's
@@ -76,4 +78,27 @@ internal sealed record RecurrentSpec(int AttributeIndex, string? Name, SpecKind 
 
     /// <summary>Gates of the cell: 1, 4 or 3.</summary>
     public int Gates => Cell switch { SpecKind.LSTM => 4, SpecKind.GRU => 3, _ => 1 };
+}
+
+/// <summary>
+/// <c>[Residual(typeof(B))]</c>: the layers of the [Block] class <see cref="Block"/> (<see cref="Body"/>, read from its
+/// attributes), applied <see cref="Repeat"/> times, each with its input added back after it. The body's layers carry the index of
+/// the [Residual] attribute: what is wrong in them is reported where the block is used, where its shapes are known.
+/// </summary>
+internal sealed record ResidualSpec(int AttributeIndex, string? Name, string Block, EquatableArray<LayerSpec> Body, ActivationKind Activation, int Repeat)
+    : LayerSpec(AttributeIndex, Name)
+{
+    public override SpecKind Kind => SpecKind.Residual;
+    public override ActivationKind OutputActivation => Activation;
+    public override bool HasTensors => Body.Any(l => l.HasTensors);
+}
+
+/// <summary>
+/// The sum at the end of a residual block (made by the shape engine, never written): the block's output plus its input
+/// (or the input's projection), then <see cref="Activation"/>.
+/// </summary>
+internal sealed record AddSpec(int AttributeIndex, ActivationKind Activation) : LayerSpec(AttributeIndex, null)
+{
+    public override SpecKind Kind => SpecKind.Add;
+    public override ActivationKind OutputActivation => Activation;
 }

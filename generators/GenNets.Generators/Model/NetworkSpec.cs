@@ -17,6 +17,8 @@ internal enum SpecKind
     SimpleRNN = 7,
     LSTM = 8,
     GRU = 9,
+    Add = 10,
+    Residual = 100, // not a layer: a block of them, expanded into layers and an Add by the shape engine
 }
 
 /// <summary>Mirrors GenNets.Activation (the generator cannot reference the runtime).</summary>

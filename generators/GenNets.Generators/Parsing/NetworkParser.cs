@@ -26,13 +26,15 @@ internal static class NetworkParser
     private static readonly HashSet<string> LayerAttributes = new()
     {
         "DenseAttribute", "DropoutAttribute", "Conv2DAttribute", "MaxPool2DAttribute", "AvgPool2DAttribute", "GlobalAvgPoolAttribute", "FlattenAttribute",
-        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute",
+        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute",
     };
+
+    public const string BlockAttributeName = "GenNets.BlockAttribute";
 
     /// <summary>True when <paramref name="attribute"/> is one of GenNets' declaration attributes.</summary>
     public static bool IsGenNetsAttribute(AttributeData attribute)
         => attribute.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == AttributeNamespace
-           && (LayerAttributes.Contains(c.Name) || c.Name is "InputAttribute" or "LossAttribute");
+           && (LayerAttributes.Contains(c.Name) || c.Name is "InputAttribute" or "LossAttribute" or "BlockAttribute");
 
     private static bool IsLayer(AttributeData attribute) => attribute.AttributeClass is { } c && LayerAttributes.Contains(c.Name);
 
@@ -96,8 +98,11 @@ internal static class NetworkParser
                         loss = (LossKindSpec)lossValue;
                     break;
 
+                case "BlockAttribute":
+                    break; // a network that is also a block: its layers are read where it is used, too
+
                 default:
-                    layers.Add(ReadLayer(attribute, i, layers.Count, problems));
+                    layers.Add(ReadLayer(attribute, i, layers.Count, problems, ImmutableArray.Create(type), cancellationToken));
                     break;
             }
         }
@@ -123,7 +128,7 @@ internal static class NetworkParser
     }
 
     // One reader per layer attribute: what it says, as its kind's record. Numbers are checked later, by the shape engine.
-    private static LayerSpec ReadLayer(AttributeData attribute, int index, int position, List<Problem> problems)
+    private static LayerSpec ReadLayer(AttributeData attribute, int index, int position, List<Problem> problems, ImmutableArray<INamedTypeSymbol> enclosing, CancellationToken cancellationToken)
     {
         var args = attribute.ConstructorArguments;
         TypedConstant Arg(int n) => args.Length > n ? args[n] : default;
@@ -138,6 +143,7 @@ internal static class NetworkParser
             "GRUAttribute" => ReadRecurrent(attribute, index, SpecKind.GRU, Arg(0), position, problems),
             "GlobalAvgPoolAttribute" => new GlobalAvgPoolSpec(index),
             "FlattenAttribute" => new FlattenSpec(index),
+            "ResidualAttribute" => ReadResidual(attribute, index, Arg(0), problems, enclosing, cancellationToken),
             _ => ReadDropout(index, Arg(0)),
         };
     }
@@ -193,6 +199,50 @@ internal static class NetworkParser
         if (float.IsNaN(forgetBias) || float.IsInfinity(forgetBias)) // netstandard2.0 has no float.IsFinite
             problems.Add(Problem.OnArgument(DiagnosticIds.NonFiniteValue, i, "ForgetBias", -1, $"The forget bias of layer {position} (LSTM)", forgetBias.ToString("R", CultureInfo.InvariantCulture)));
         return new RecurrentSpec(i, NameOrNull(name), cell, ReadInt(units), sequences, forgetBias);
+    }
+
+    // A residual block's layers are the attributes of its [Block] class, read here as at the use site (index): blocks in the
+    // block are read in turn, and a block met again on the way (the chain `enclosing`) is reported instead of read forever.
+    private static ResidualSpec ReadResidual(AttributeData attribute, int index, TypedConstant blockArgument, List<Problem> problems,
+        ImmutableArray<INamedTypeSymbol> enclosing, CancellationToken cancellationToken)
+    {
+        int activation = 0, repeat = 1;
+        string? name = null;
+        foreach (var named in attribute.NamedArguments)
+            switch (named.Key)
+            {
+                case "Activation": activation = ReadEnum(named.Value, MaxActivation, "Activation", index, "Activation", -1, problems); break;
+                case "Repeat": repeat = ReadInt(named.Value); break;
+                case "Name": name = named.Value.Value as string; break;
+            }
+        if (repeat <= 0)
+            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, index, "Repeat", -1, "The repeat count of a residual block", repeat.ToString(CultureInfo.InvariantCulture)));
+        var body = new List<LayerSpec>();
+        if (blockArgument.Value is not INamedTypeSymbol block)
+            return new ResidualSpec(index, NameOrNull(name), "?", body.ToEquatableArray(), (ActivationKind)activation, repeat);
+        string blockName = block.Name;
+        if (!block.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName))
+            problems.Add(Problem.OnArgument(DiagnosticIds.NotABlock, index, "block", 0, blockName));
+        else if (enclosing.Contains(block, SymbolEqualityComparer.Default))
+            problems.Add(Problem.OnArgument(DiagnosticIds.RecursiveBlock, index, "block", 0, blockName,
+                string.Join(" → ", enclosing.SkipWhile(t => !SymbolEqualityComparer.Default.Equals(t, block)).Select(t => t.Name).Append(blockName))));
+        else
+        {
+            var chain = enclosing.Add(block);
+            foreach (var inner in block.GetAttributes())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!IsGenNetsAttribute(inner) || inner.AttributeClass!.Name == "BlockAttribute") continue;
+                if (inner.AttributeConstructor is null || inner.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)) continue;
+                if (inner.AttributeClass.Name is "InputAttribute" or "LossAttribute")
+                    problems.Add(Problem.OnArgument(DiagnosticIds.BlockDeclaresInputOrLoss, index, "block", 0, blockName, inner.AttributeClass.Name.Replace("Attribute", "")));
+                else
+                    body.Add(ReadLayer(inner, index, body.Count, problems, chain, cancellationToken));
+            }
+            if (body.Count == 0)
+                problems.Add(Problem.OnArgument(DiagnosticIds.EmptyBlock, index, "block", 0, blockName));
+        }
+        return new ResidualSpec(index, NameOrNull(name), blockName, body.ToEquatableArray(), (ActivationKind)activation, repeat);
     }
 
     private static DropoutSpec ReadDropout(int i, TypedConstant probability)

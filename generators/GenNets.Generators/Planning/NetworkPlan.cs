@@ -54,18 +54,26 @@ internal sealed class NetworkPlan
         var layers = net.Layers;
         var emitters = layers.Select(l => LayerEmitter.For(l, last: l.Index == layers.Length - 1)).ToList();
 
+        // ---- Who reads each layer's output ----
+        var consumers = new List<int>[layers.Length + 1]; // [v + 1]: the layers reading value v (−1: the input)
+        for (int v = 0; v < consumers.Length; v++) consumers[v] = new List<int>();
+        foreach (var layer in layers)
+            foreach (int source in layer.Sources)
+                consumers[source + 1].Add(layer.Index);
+        Consumers = consumers;
+
         // ---- Steps and fusions ----
         var steps = new List<Step>();
         for (int i = 0; i < emitters.Count; i++)
         {
-            bool pooled = ConvolutionEmitter.PoolsItsOutput(layers, i);
+            bool pooled = ConvolutionEmitter.PoolsItsOutput(layers, i) && ReadOnlyBy(i, i + 1);
             var step = new Step(emitters[i], pooled ? emitters[i + 1] : null);
             if (pooled) i++;
             steps.Add(step);
         }
         for (int s = 1; s < steps.Count; s++)
             if (steps[s].Pooled is null && steps[s].Layer.Spec is PoolSpec { Max: true } && steps[s - 1].Pooled is null
-                && steps[s - 1].Layer.Spec is Conv2DSpec { Activation: ActivationKind.ReLU })
+                && steps[s - 1].Layer.Spec is Conv2DSpec { Activation: ActivationKind.ReLU } && ReadOnlyBy(steps[s - 1].Layer.Index, steps[s].Layer.Index))
             {
                 // Over a convolution's ReLU, max pooling's backward takes the ReLU's gradient too (no pass of its own).
                 steps[s].TakesReluBelow = true;
@@ -77,16 +85,17 @@ internal sealed class NetworkPlan
         Steps = steps;
         Emitters = emitters;
 
-        // ---- Inference: two alternating hidden buffers, as wide as the widest hidden output ----
+        // ---- Inference: hidden outputs share slots of the scratch, each as wide as the widest hidden output ----
         MaxHidden = 0;
         for (int i = 0; i < layers.Length - 1; i++) MaxHidden = System.Math.Max(MaxHidden, layers[i].OutputLength);
-        InferenceScratch = 2 * MaxHidden;
+        InferenceSlots = AssignInferenceSlots(out int slots);
+        InferenceScratch = System.Math.Max(2, slots) * MaxHidden;
         // Batched inference in strips, when every layer works on the same rows (positions) of the sample.
         StripPositions = layers[0].Positions;
-        if (layers.All(l => l.Spec is DenseSpec or DropoutSpec && l.Positions == StripPositions) && layers.Any(l => l.Spec is DenseSpec))
+        if (layers.All(l => l.Spec is DenseSpec or DropoutSpec && l.Positions == StripPositions && l.Sources[0] == l.Index - 1) && layers.Any(l => l.Spec is DenseSpec))
             StripFeatures = layers.Max(l => System.Math.Max(l.InFeatures, l.OutFeatures));
         BatchScratchPerSample = System.Math.Max(InferenceScratch, 2 * StripFeatures * StripPositions);
-        DenseOnly = layers.All(l => l.Spec is DenseSpec or DropoutSpec) && layers.Any(l => l.Spec is DenseSpec);
+        DenseOnly = layers.All(l => l.Spec is DenseSpec or DropoutSpec && l.Sources[0] == l.Index - 1) && layers.Any(l => l.Spec is DenseSpec);
         Recurrent = layers.Any(l => l.IsRecurrent);
         SequenceSteps = Recurrent ? layers.First(l => l.IsRecurrent).InputShape[0] : 0;
         // The output keeps the input's steps: the loss of sequences with lengths leaves the padding out.
@@ -112,9 +121,15 @@ internal sealed class NetworkPlan
             }
         }
         buffers.Add(new TrainingBuffer("_outputGradient", net.OutputLength, "the loss's gradient with respect to the outputs"));
-        buffers.Add(new TrainingBuffer("_gradientA", maxWidth, "gradients flowing backward, alternating with _gradientB; a part owns its rows' stretch"));
-        buffers.Add(new TrainingBuffer("_gradientB", maxWidth, "gradients flowing backward, alternating with _gradientA; a part owns its rows' stretch"));
         GradientWidth = maxWidth;
+        // As many buffers as the backward pass uses at once: two alternate along a chain of layers, and each residual sum in
+        // progress keeps one more (its skip's gradient, until the paths meet). Counted by writing the pass once, unkept.
+        GradientBuffers = 2;
+        GradientBuffers = System.Math.Max(2, Emitter.CountGradientBuffers(net, this));
+        for (int b = 0; b < GradientBuffers; b++)
+            buffers.Add(new TrainingBuffer(GradientField(b), maxWidth, GradientBuffers == 2
+                ? $"gradients flowing backward, alternating with {GradientField(1 - b)}; a part owns its rows' stretch"
+                : $"gradients flowing backward ({b + 1} of {GradientBuffers}: two alternate along a chain, the others keep a skip's gradient); a part owns its rows' stretch"));
         TrainingBuffers = buffers;
         ForwardFlopsPerSample = emitters.Sum(e => e.ForwardFlopsPerSample);
         TrainingFloatsPerSample = buffers.Sum(b => b.FloatsPerSample);
@@ -124,6 +139,25 @@ internal sealed class NetworkPlan
 
     /// <summary>The forward pass's steps, in order.</summary>
     public IReadOnlyList<Step> Steps { get; }
+
+    /// <summary>Consumers[v + 1]: the layers that read value v, the output of layer v (−1: the network's input).</summary>
+    public IReadOnlyList<List<int>> Consumers { get; }
+
+    /// <summary>Whether layer <paramref name="reader"/> is the only one reading layer <paramref name="layer"/>'s output.</summary>
+    public bool ReadOnlyBy(int layer, int reader) => Consumers[layer + 1].Count == 1 && Consumers[layer + 1][0] == reader;
+
+    /// <summary>Where each layer's output lives in inference: a slot of the scratch (0 is "ping", 1 "pong"), <see cref="NetworkOutput"/>, or the same as its input's (<see cref="Aliased"/>).</summary>
+    public IReadOnlyList<int> InferenceSlots { get; }
+
+    public const int NetworkOutput = -2, Aliased = -3, NotWritten = -4;
+
+    /// <summary>The span of inference slot <paramref name="slot"/>.</summary>
+    public static string SlotName(int slot) => slot switch { 0 => "ping", 1 => "pong", _ => $"slot{slot}" };
+
+    /// <summary>The training buffers the gradients flow back through.</summary>
+    public int GradientBuffers { get; private set; }
+
+    public static string GradientField(int buffer) => "_gradient" + (char)('A' + buffer);
 
     /// <summary>One emitter per layer, in layer order.</summary>
     public IReadOnlyList<LayerEmitter> Emitters { get; }
@@ -157,6 +191,61 @@ internal sealed class NetworkPlan
     public string OutputField { get; }
 
     private int Last { get; }
+
+    // Each layer's output takes the lowest slot whose values no later step reads any more; a step never writes over its
+    // own inputs unless its emitter says it computes in place. Along a chain this alternates between two slots.
+    private List<int> AssignInferenceSlots(out int count)
+    {
+        var layers = Emitters.Select(e => e.Layer).ToList();
+        var slotOf = Enumerable.Repeat(NotWritten, layers.Count).ToList();
+        var busyUntil = new List<int>(); // per slot: the last step that reads a value in it
+        int StepOf(int layer) => Steps.Select((st, i) => (st, i)).First(p => p.st.Layer.Index <= layer && layer <= p.st.Last.Index).i;
+        int LastRead(int value) => Consumers[value + 1].Count == 0 ? int.MaxValue : Consumers[value + 1].Max(StepOf);
+        for (int s = 0; s < Steps.Count; s++)
+        {
+            var step = Steps[s];
+            int output = step.Last.Index;
+            int input = step.Layer.Sources[0];
+            bool inputIsNetworks = input < 0;
+            var kind = step.Pooled is null ? step.Emitter.InferenceOutput(inputIsNetworks) : InferenceOutputKind.New;
+            if (kind == InferenceOutputKind.Alias)
+            {
+                slotOf[output] = Aliased;
+                if (!inputIsNetworks && SlotOf(slotOf, input) is int aliased and >= 0) busyUntil[aliased] = System.Math.Max(busyUntil[aliased], LastRead(output));
+                continue;
+            }
+            if (output == layers.Count - 1)
+            {
+                slotOf[output] = NetworkOutput;
+                continue;
+            }
+            int slot;
+            if (kind == InferenceOutputKind.InPlace && SlotOf(slotOf, input) is int own and >= 0)
+                slot = own;
+            else
+            {
+                slot = busyUntil.FindIndex(until => until < s);
+                if (slot < 0)
+                {
+                    slot = busyUntil.Count;
+                    busyUntil.Add(0);
+                }
+            }
+            busyUntil[slot] = LastRead(output);
+            slotOf[output] = slot;
+        }
+        count = busyUntil.Count;
+        return slotOf;
+    }
+
+    /// <summary>The slot a value is in, looking through aliases; −1 for the network's input.</summary>
+    public int? SlotOfValue(int value) => value < 0 ? -1 : SlotOf(InferenceSlots, value);
+
+    private int? SlotOf(IReadOnlyList<int> slots, int value)
+    {
+        while (value >= 0 && slots[value] == Aliased) value = Emitters[value].Layer.Sources[0];
+        return value < 0 ? -1 : slots[value];
+    }
 
     /// <summary>The training buffer that keeps a layer's output.</summary>
     public static string FieldOf(ShapedLayer layer) => $"_y{layer.Index}";

@@ -17,8 +17,12 @@ internal sealed record ShapedLayer(
     EquatableArray<int> OutputShape,
     string TensorPrefix,
     int WeightOffset,
-    int BiasOffset)
+    int BiasOffset,
+    EquatableArray<int> Inputs = default)
 {
+    /// <summary>The layers whose outputs this one reads (−1: the network's input): the one before it, unless it is a residual's sum or projection.</summary>
+    public EquatableArray<int> Sources => Inputs.Length > 0 ? Inputs : ImmutableArray.Create(Index - 1).ToEquatableArray();
+
     public int InFeatures => InputShape[InputShape.Length - 1];
     public int OutFeatures => OutputShape[OutputShape.Length - 1];
     public int InputLength => ShapeEngine.Product(InputShape);
@@ -70,104 +74,11 @@ internal static class ShapeEngine
             problems.Add(Problem.OnAttribute(DiagnosticIds.NoLayers, spec.InputAttributeIndex, name));
             return new ShapeResult(null, problems.ToEquatableArray());
         }
-        bool shapesKnown = spec.InputShape.Length > 0 && spec.InputShape.All(d => d > 0);
-
-        var layers = new List<ShapedLayer>();
-        var shape = spec.InputShape.AsImmutableArray();
-        long offset = 0, largest = Product(spec.InputShape);
-        var prefixes = new Dictionary<string, int>();
-        int lastIndex = spec.Layers.Length - 1;
-
+        var walk = new Walk(spec, problems);
         for (int i = 0; i < spec.Layers.Length; i++)
-        {
-            var layer = spec.Layers[i];
-            var output = shape;
-            long weightOffset = 0, biasOffset = 0;
-            string prefix = layer.Name ?? i.ToString(CultureInfo.InvariantCulture);
-            switch (layer)
-            {
-                case DenseSpec dense:
-                    if (dense.Units <= 0)
-                    {
-                        problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "units", 0,
-                            $"The units of layer {i} (Dense)", dense.Units.ToString(CultureInfo.InvariantCulture)));
-                        shapesKnown = false;
-                    }
-                    if (dense.Activation == ActivationKind.Softmax && i != lastIndex)
-                        problems.Add(Problem.OnArgument(DiagnosticIds.SoftmaxNotLast, layer.AttributeIndex, "activation", 1,
-                            i.ToString(CultureInfo.InvariantCulture), "Dense " + dense.Units.ToString(CultureInfo.InvariantCulture),
-                            (lastIndex - i).ToString(CultureInfo.InvariantCulture)));
-                    ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                    if (shapesKnown && shape.Length == 3)
-                    {
-                        problems.Add(Problem.OnAttribute(DiagnosticIds.NeedsFlatten, layer.AttributeIndex,
-                            i.ToString(CultureInfo.InvariantCulture), Join(shape), Product(new EquatableArray<int>(shape)).ToString(CultureInfo.InvariantCulture)));
-                        shapesKnown = false;
-                    }
-                    if (shapesKnown)
-                    {
-                        int inFeatures = shape[shape.Length - 1];
-                        output = shape.SetItem(shape.Length - 1, dense.Units);
-                        weightOffset = offset;
-                        offset += (long)dense.Units * inFeatures;
-                        biasOffset = offset;
-                        offset += dense.Units;
-                    }
-                    break;
-                case Conv2DSpec convolution:
-                    ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                    if (!Convolution(convolution, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
-                        shapesKnown = false;
-                    else if (shapesKnown)
-                    {
-                        weightOffset = offset;
-                        offset += (long)convolution.Filters * shape[0] * convolution.KernelHeight * convolution.KernelWidth;
-                        biasOffset = offset;
-                        offset += convolution.Filters;
-                    }
-                    break;
-                case RecurrentSpec recurrent:
-                    ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                    if (!Recurrent(recurrent, i > 0 ? spec.Layers[i - 1] : null, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
-                        shapesKnown = false;
-                    else if (shapesKnown)
-                    {
-                        weightOffset = offset;
-                        offset += (long)recurrent.Gates * recurrent.Units * (shape[1] + recurrent.Units);
-                        biasOffset = offset;
-                        offset += 2L * recurrent.Gates * recurrent.Units;
-                    }
-                    break;
-                case PoolSpec pool:
-                    if (!Pooling(pool, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
-                        shapesKnown = false;
-                    break;
-                case GlobalAvgPoolSpec:
-                    if (shapesKnown && !NeedsImage(layer, i, shape, problems))
-                        shapesKnown = false;
-                    else if (shapesKnown)
-                        output = ImmutableArray.Create(shape[0]);
-                    break;
-                case FlattenSpec:
-                    if (shapesKnown)
-                        output = ImmutableArray.Create(Product(new EquatableArray<int>(shape)));
-                    break;
-                case DropoutSpec dropout:
-                    if (!(dropout.Probability >= 0f && dropout.Probability < 1f))
-                        problems.Add(Problem.OnArgument(DiagnosticIds.DropoutOutOfRange, layer.AttributeIndex, "probability", 0,
-                            dropout.Probability.ToString("R", CultureInfo.InvariantCulture)));
-                    break;
-            }
-            if (shapesKnown)
-            {
-                long length = 1;
-                foreach (int d in output) length *= d;
-                largest = System.Math.Max(largest, length);
-            }
-            layers.Add(new ShapedLayer(layer, i, new EquatableArray<int>(shape), new EquatableArray<int>(output), prefix,
-                (int)System.Math.Min(weightOffset, int.MaxValue), (int)System.Math.Min(biasOffset, int.MaxValue)));
-            shape = output;
-        }
+            walk.Layer(spec.Layers[i], spec.Layers[i].Name ?? i.ToString(CultureInfo.InvariantCulture), after: spec.Layers.Length - 1 - i);
+        var (layers, shape, offset, largest, shapesKnown) = (walk.Layers, walk.Shape, walk.Offset, walk.Largest, walk.ShapesKnown);
+        int lastIndex = spec.Layers.Length - 1;
 
         if (shapesKnown)
             CheckEveryStateKept(layers, problems);
@@ -189,6 +100,192 @@ internal static class ShapeEngine
             return new ShapeResult(null, problems.ToEquatableArray());
         var network = new ShapedNetwork(spec, loss, layers.ToEquatableArray(), new EquatableArray<int>(shape), (int)offset);
         return new ShapeResult(network, problems.ToEquatableArray());
+    }
+
+    /// <summary>
+    /// Shapes the layers one after another, appending each to <see cref="Layers"/>: a residual block's layers are appended
+    /// in its place (once per repeat), followed by its projection when the skip needs one, and the sum.
+    /// </summary>
+    private sealed class Walk(NetworkSpec spec, List<Problem> problems)
+    {
+        public readonly List<ShapedLayer> Layers = new();
+        public ImmutableArray<int> Shape = spec.InputShape.AsImmutableArray();
+        public long Offset;
+        public long Largest = Product(spec.InputShape);
+        public bool ShapesKnown = spec.InputShape.Length > 0 && spec.InputShape.All(d => d > 0);
+        private readonly Dictionary<string, int> prefixes = new();
+        private readonly Dictionary<string, int> repeats = new(); // blocks numbered so far under each residual prefix
+        private int current = -1; // the layer whose output is the value flowing on (−1: the network's input)
+
+        // Names the local state the way the per-kind rules below read it.
+        private List<ShapedLayer> layers => Layers;
+        private ImmutableArray<int> shape { get => Shape; set => Shape = value; }
+        private long offset { get => Offset; set => Offset = value; }
+        private long largest { get => Largest; set => Largest = value; }
+        private bool shapesKnown { get => ShapesKnown; set => ShapesKnown = value; }
+
+        public void Layer(LayerSpec layer, string prefix, int after)
+        {
+            if (layer is ResidualSpec residual)
+            {
+                Residual(residual, prefix);
+                return;
+            }
+            int i = layers.Count;
+        var output = shape;
+        long weightOffset = 0, biasOffset = 0;
+        switch (layer)
+        {
+            case DenseSpec dense:
+                if (dense.Units <= 0)
+                {
+                    problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "units", 0,
+                        $"The units of layer {i} (Dense)", dense.Units.ToString(CultureInfo.InvariantCulture)));
+                    shapesKnown = false;
+                }
+                if (dense.Activation == ActivationKind.Softmax && after > 0)
+                    problems.Add(Problem.OnArgument(DiagnosticIds.SoftmaxNotLast, layer.AttributeIndex, "activation", 1,
+                        i.ToString(CultureInfo.InvariantCulture), "Dense " + dense.Units.ToString(CultureInfo.InvariantCulture),
+                        Num(after)));
+                ClaimTensorNames(prefixes, prefix, layer, i, problems);
+                if (shapesKnown && shape.Length == 3)
+                {
+                    problems.Add(Problem.OnAttribute(DiagnosticIds.NeedsFlatten, layer.AttributeIndex,
+                        i.ToString(CultureInfo.InvariantCulture), Join(shape), Product(new EquatableArray<int>(shape)).ToString(CultureInfo.InvariantCulture)));
+                    shapesKnown = false;
+                }
+                if (shapesKnown)
+                {
+                    int inFeatures = shape[shape.Length - 1];
+                    output = shape.SetItem(shape.Length - 1, dense.Units);
+                    weightOffset = offset;
+                    offset += (long)dense.Units * inFeatures;
+                    biasOffset = offset;
+                    offset += dense.Units;
+                }
+                break;
+            case Conv2DSpec convolution:
+                ClaimTensorNames(prefixes, prefix, layer, i, problems);
+                if (!Convolution(convolution, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                    shapesKnown = false;
+                else if (shapesKnown)
+                {
+                    weightOffset = offset;
+                    offset += (long)convolution.Filters * shape[0] * convolution.KernelHeight * convolution.KernelWidth;
+                    biasOffset = offset;
+                    offset += convolution.Filters;
+                }
+                break;
+            case RecurrentSpec recurrent:
+                ClaimTensorNames(prefixes, prefix, layer, i, problems);
+                if (!Recurrent(recurrent, i > 0 ? layers[i - 1].Spec : null, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                    shapesKnown = false;
+                else if (shapesKnown)
+                {
+                    weightOffset = offset;
+                    offset += (long)recurrent.Gates * recurrent.Units * (shape[1] + recurrent.Units);
+                    biasOffset = offset;
+                    offset += 2L * recurrent.Gates * recurrent.Units;
+                }
+                break;
+            case PoolSpec pool:
+                if (!Pooling(pool, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
+                    shapesKnown = false;
+                break;
+            case GlobalAvgPoolSpec:
+                if (shapesKnown && !NeedsImage(layer, i, shape, problems))
+                    shapesKnown = false;
+                else if (shapesKnown)
+                    output = ImmutableArray.Create(shape[0]);
+                break;
+            case FlattenSpec:
+                if (shapesKnown)
+                    output = ImmutableArray.Create(Product(new EquatableArray<int>(shape)));
+                break;
+            case DropoutSpec dropout:
+                if (!(dropout.Probability >= 0f && dropout.Probability < 1f))
+                    problems.Add(Problem.OnArgument(DiagnosticIds.DropoutOutOfRange, layer.AttributeIndex, "probability", 0,
+                        dropout.Probability.ToString("R", CultureInfo.InvariantCulture)));
+                break;
+        }
+        if (shapesKnown)
+        {
+            long length = 1;
+            foreach (int d in output) length *= d;
+            largest = System.Math.Max(largest, length);
+        }
+        layers.Add(new ShapedLayer(layer, i, new EquatableArray<int>(shape), new EquatableArray<int>(output), prefix,
+            (int)System.Math.Min(weightOffset, int.MaxValue), (int)System.Math.Min(biasOffset, int.MaxValue), ImmutableArray.Create(current).ToEquatableArray()));
+        shape = output;
+        current = i;
+        }
+
+        // The block's layers once per repeat, each repeat's input added back to its output (projected when the shape changes).
+        private void Residual(ResidualSpec residual, string prefix)
+        {
+            repeats.TryGetValue(prefix, out int numbered);
+            repeats[prefix] = numbered + residual.Repeat;
+            for (int r = 0; r < residual.Repeat && shapesKnown; r++)
+            {
+                string block = prefix + "." + (numbered + r).ToString(CultureInfo.InvariantCulture);
+                int input = current;
+                var inputShape = shape;
+                for (int k = 0; k < residual.Body.Length && shapesKnown; k++)
+                    Layer(residual.Body[k], block + "." + (residual.Body[k].Name ?? k.ToString(CultureInfo.InvariantCulture)), after: residual.Body.Length - k);
+                if (!shapesKnown || residual.Body.Length == 0) return;
+                int main = current;
+                var outputShape = shape;
+                int skip = input;
+                if (!outputShape.SequenceEqual(inputShape))
+                {
+                    var projection = Projection(residual, inputShape, outputShape);
+                    if (projection is null)
+                    {
+                        shapesKnown = false;
+                        return;
+                    }
+                    current = input;
+                    shape = inputShape;
+                    Layer(projection, block + ".downsample.0", after: 1);
+                    if (!shapesKnown) return;
+                    skip = current;
+                }
+                layers.Add(new ShapedLayer(new AddSpec(residual.AttributeIndex, residual.Activation), layers.Count, new EquatableArray<int>(outputShape),
+                    new EquatableArray<int>(outputShape), block, 0, 0, ImmutableArray.Create(main, skip).ToEquatableArray()));
+                shape = outputShape;
+                current = layers.Count - 1;
+            }
+        }
+
+        // The skip's projection from the block's input shape to its output's, as PyTorch's ResNet downsample: a 1×1 convolution
+        // with the stride for images, a dense layer otherwise; null (and the problem reported) when none fits.
+        private LayerSpec? Projection(ResidualSpec residual, ImmutableArray<int> input, ImmutableArray<int> output)
+        {
+            string what = $"the residual block '{residual.Block}' (layer {Num(layers.Count)})";
+            if (input.Length != output.Length)
+            {
+                problems.Add(Problem.OnArgument(DiagnosticIds.ResidualChangesRank, residual.AttributeIndex, "block", 0, what, Join(input), Join(output),
+                    Num(input.Length), Num(output.Length)));
+                return null;
+            }
+            if (input.Length == 3)
+            {
+                int stride = System.Math.Max(1, input[1] / System.Math.Max(1, output[1]));
+                if ((input[1] - 1) / stride + 1 == output[1] && (input[2] - 1) / stride + 1 == output[2])
+                    return new Conv2DSpec(residual.AttributeIndex, null, output[0], 1, 1, 1, stride, 0, ActivationKind.Identity, 0);
+                problems.Add(Problem.OnArgument(DiagnosticIds.ResidualCannotProject, residual.AttributeIndex, "block", 0, what, Join(input), Join(output),
+                    "a 1×1 convolution with one stride on both sides cannot turn its input's sides into its output's"));
+                return null;
+            }
+            for (int axis = 0; axis < input.Length - 1; axis++)
+                if (input[axis] != output[axis])
+                {
+                    problems.Add(Problem.OnArgument(DiagnosticIds.ResidualCannotProject, residual.AttributeIndex, "block", 0, what, Join(input), Join(output),
+                        $"a dense projection changes only the last axis, but axis {Num(axis)} goes from {Num(input[axis])} to {Num(output[axis])}"));
+                    return null;
+                }
+            return new DenseSpec(residual.AttributeIndex, null, output[output.Length - 1], ActivationKind.Identity, 0);
+        }
     }
 
     // A layer with weights names its tensors '{prefix}.weight' and '{prefix}.bias'; two layers may not share a prefix.

@@ -26,6 +26,22 @@ public static class Elementwise
         else MultiplyAdd<Width128, Vector128<float>>(x, 1f, y, scaled: false);
     }
 
+    /// <summary>destination[i] = x[i] + y[i] (destination may be x or y).</summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination)
+    {
+        SameLength(x.Length, y.Length);
+        SameLength(x.Length, destination.Length);
+        if (!destination.Overlaps(y)) x.CopyTo(destination);
+        else if (destination.Overlaps(x)) throw new ArgumentException("The destination may be x or y, but not overlap both.", nameof(destination));
+        else
+        {
+            Add(x, destination); // destination is y
+            return;
+        }
+        Add(y, destination);
+    }
+
     /// <summary>y[i] += a·x[i], the product rounded before the sum (as <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>).</summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
     public static void MultiplyAdd(ReadOnlySpan<float> x, float a, Span<float> y)

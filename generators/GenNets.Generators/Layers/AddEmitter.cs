@@ -1,0 +1,54 @@
+using GenNets.Generators.Model;
+using GenNets.Generators.Planning;
+using GenNets.Generators.Shapes;
+using static GenNets.Generators.Text;
+
+namespace GenNets.Generators.Layers;
+
+/// <summary>
+/// The sum that ends a residual block: y = act(F(x) + skip), where skip is the block's input or its projection. Its
+/// backward takes the activation's gradient; the drivers hand the result to both paths and add the two where they meet.
+/// </summary>
+internal sealed class AddEmitter(ShapedLayer layer, bool last = false) : LayerEmitter(layer, last)
+{
+    public override string Description
+        => $"Add layers {Layer.Sources[0]} and {Layer.Sources[1]}" + (Layer.Activation == ActivationKind.Identity ? "" : " " + Layer.Activation);
+
+    public override System.Collections.Generic.IEnumerable<TrainingBuffer> KeptBuffers => PreActivationBuffer;
+
+    public override string LayerInfoArguments(int firstTensor) => $", global::GenNets.Activation.{Layer.Activation}";
+
+    // The block's output is read by nothing else: the sum is written over it.
+    public override InferenceOutputKind InferenceOutput(bool inputIsNetworks) => InferenceOutputKind.InPlace;
+
+    public override string EmitInference(IndentedWriter w, InferenceSite site)
+    {
+        string main = site.Inputs[0], skip = site.Inputs[1];
+        string y = site.IsLast ? "output" : main;
+        if (site.IsLast)
+            w.Line($"{Kernels}Elementwise.Add({main}, {skip}, output);");
+        else
+            w.Line($"{Kernels}Elementwise.Add({skip}, {main}); // the sum over the block's output, read by nothing else");
+        EmitActivation(w, y, y, Rows);
+        return y;
+    }
+
+    public override string EmitTrainingForward(IndentedWriter w, TrainingSite site)
+    {
+        string y = OutputView(w, Layer), pre = y;
+        if (KeepsPreActivation)
+        {
+            w.Line($"{Span} z{N} = new {Span}(_z{N}, start * {Layer.OutputLength}, batch * {Layer.OutputLength});");
+            pre = $"z{N}";
+        }
+        w.Line($"{Kernels}Elementwise.Add({site.Inputs[0]}, {site.Inputs[1]}, {pre});");
+        EmitActivation(w, pre, y, Rows);
+        return y;
+    }
+
+    public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
+    {
+        EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
+        w.Line($"// dy is now the sum's gradient: both the block's layers and its skip get it.");
+    }
+}
