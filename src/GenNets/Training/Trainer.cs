@@ -71,6 +71,16 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// </summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>
+    /// Optional random change of the training samples, such as <see cref="ImageAugmentation"/>'s crops and flips: each
+    /// training batch is augmented as it is copied, each sample by its own generator of the run's seed, the epoch and its
+    /// index in the training set (<see cref="Data.Augmentation.RandomFor"/>): what a sample becomes in an epoch does not depend
+    /// on the batch size, its place in the batch or the number of threads, and the same seed gives the same batches, after
+    /// <see cref="Resume"/> too (resume with the same augmentation). Validation and evaluation see the data as it is. Null
+    /// (the default): the samples as they are.
+    /// </summary>
+    public Augmentation? Augmentation { get; init; }
+
     /// <summary>The epochs of the current (or last) run so far, those before a resume included.</summary>
     public IReadOnlyList<EpochResult> History => _history;
 
@@ -88,7 +98,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1, or fewer epochs than a resumed checkpoint has done.</exception>
-    /// <exception cref="ArgumentException">A data set does not fit the network (features, targets, labels, lengths), the training set is empty, early stopping watches a metric the validation set cannot give (or there is none), or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network (features, targets, labels, lengths), the <see cref="Augmentation"/> does not fit the training set's samples, the training set is empty, early stopping watches a metric the validation set cannot give (or there is none), or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
     /// <exception cref="TrainingDivergedException">A loss or gradient became NaN or infinite; the weights are those of the last good step.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the weights are those of the last step.</exception>
     /// <exception cref="IOException">A checkpoint could not be written (the previous one is intact).</exception>
@@ -107,7 +117,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epochs"/> or <paramref name="batchSize"/> is below 1, or fewer epochs than a resumed checkpoint has done.</exception>
-    /// <exception cref="ArgumentException">A data set does not fit the network, the training set is empty, early stopping watches a metric the validation set cannot give (or there is none), or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network, the <see cref="Augmentation"/> does not fit the training set's samples, the training set is empty, early stopping watches a metric the validation set cannot give (or there is none), or a resumed run's seed, batch size or data size differ from the checkpoint's.</exception>
     public IEnumerable<EpochResult> Epochs(Dataset train, int epochs, int batchSize, Dataset? validation = null,
         IProgress<TrainingProgress>? progress = null, int seed = 0, CancellationToken cancellationToken = default)
     {
@@ -116,6 +126,8 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
         CheckCompatible(train, nameof(train));
         if (validation is not null) CheckCompatible(validation, nameof(validation));
+        if (Augmentation is { } augmentation && augmentation.FeatureSize != train.FeatureSize)
+            throw new ArgumentException($"The augmentation ({augmentation}) takes samples of {augmentation.FeatureSize} values, but the training set's hold {train.FeatureSize}.", nameof(train));
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
         if (EarlyStopping is { } stopping) CheckWatchable(stopping, validation);
         batchSize = Math.Min(batchSize, train.Count); // no batch is larger than the set, so the buffers below fit in memory as the set does
@@ -160,7 +172,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         _history.AddRange(state.History);
         StoppedEarly = state.Stopped;
         BestEpoch = EarlyStopping is { RestoreBestWeights: true } ? state.BestEpoch : null;
-        var batches = new Batches(Network, train, batchSize, seed);
+        var batches = new Batches(Network, train, batchSize, seed, Augmentation);
         for (int e = 0; e < state.EpochsDone; e++) batches.Shuffle(); // the shuffles of the epochs done: the same order from here on
         for (int epoch = state.EpochsDone; epoch < epochs && !state.Stopped; epoch++)
         {
@@ -189,7 +201,7 @@ public sealed class Trainer<TNetwork> where TNetwork : INetwork
         for (int b = 0; b < batches.Count; b++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int n = batches.Fill(b);
+            int n = batches.Fill(b, epoch);
             if (WarmupSteps > 0) SetLearningRate(Optimizer.StepCount < WarmupSteps ? factor * (Optimizer.StepCount + 1) / WarmupSteps : factor);
             float loss;
             try

@@ -10,7 +10,7 @@ namespace GenNets.Training;
 
 /// <summary>
 /// A training set cut into shuffled mini-batches: the order (shuffled in place once an epoch, so a run's orders follow from
-/// its seed alone), and the buffers one batch is copied into.
+/// its seed alone), and the buffers one batch is copied into, augmented when the run has an augmentation.
 /// </summary>
 internal sealed class Batches
 {
@@ -19,10 +19,14 @@ internal sealed class Batches
     private readonly int[] _order;
     private readonly float[] _x;
     private readonly float[]? _values;
+    private readonly Augmentation? _augmentation;
+    private readonly int _seed;
     private SeededRandom _shuffle;
 
-    public Batches(INetwork network, Dataset data, int size, int seed)
+    public Batches(INetwork network, Dataset data, int size, int seed, Augmentation? augmentation = null)
     {
+        _augmentation = augmentation;
+        _seed = seed;
         _network = network;
         _data = data;
         Size = size;
@@ -56,18 +60,23 @@ internal sealed class Batches
     /// <summary>The next epoch's order.</summary>
     public void Shuffle() => _shuffle.Shuffle(_order);
 
-    /// <summary>Copies batch <paramref name="b"/> of the current order into the buffers; returns its samples.</summary>
-    public int Fill(int b)
+    /// <summary>
+    /// Copies batch <paramref name="b"/> of the current order into the buffers, its features augmented for
+    /// <paramref name="epoch"/> (from 0) when there is an augmentation; returns its samples.
+    /// </summary>
+    public int Fill(int b, int epoch)
     {
         int inSize = _network.InputSize, start = b * Size, n = Math.Min(Size, _data.Count - start);
         for (int s = 0; s < n; s++)
         {
             int idx = _order[start + s];
-            _data.Features.AsSpan(idx * inSize, inSize).CopyTo(_x.AsSpan(s * inSize));
+            if (_augmentation is null) _data.Features.AsSpan(idx * inSize, inSize).CopyTo(_x.AsSpan(s * inSize));
             if (Lengths is not null) Lengths[s] = _data.Lengths![idx];
             if (Labels is not null) _data.Labels.AsSpan(idx * PerSample, PerSample).CopyTo(Labels.AsSpan(s * PerSample));
             else _data.Targets.AsSpan(idx * _data.TargetSize, _data.TargetSize).CopyTo(_values.AsSpan(s * _data.TargetSize));
         }
+        // Each sample by its own generator of (seed, epoch, index in the set): the batch's size and order change nothing.
+        _augmentation?.Apply(_data, _order.AsSpan(start, n), _x.AsSpan(0, n * inSize), _seed, epoch);
         return n;
     }
 
