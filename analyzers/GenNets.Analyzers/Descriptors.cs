@@ -137,11 +137,36 @@ internal static class Descriptors
         "Layer {0} ({1}) returns its state at each of the {2} steps, and {3}; if one prediction per sequence is meant, set ReturnSequences = false to keep the last state only",
         Layers, DiagnosticSeverity.Info);
 
+    public static readonly DiagnosticDescriptor NotABlock = Make(DiagnosticIds.NotABlock,
+        "[Residual] of a class that is not a [Block]",
+        "'{0}' is given to [Residual] but is not marked [Block]; mark it [Block] so that its layer attributes form the residual's layers", Layers);
+
+    public static readonly DiagnosticDescriptor RecursiveBlock = Make(DiagnosticIds.RecursiveBlock,
+        "Block uses itself",
+        "Block '{0}' uses itself ({1}), so it would never end; a block may use other blocks, but not itself, directly or through another", Layers);
+
+    public static readonly DiagnosticDescriptor BlockDeclaresInputOrLoss = Make(DiagnosticIds.BlockDeclaresInputOrLoss,
+        "Block declares [Input] or [Loss]",
+        "Block '{0}' declares [{1}]; a block takes its input shape from where it is used and has no loss of its own: remove it", Layers);
+
+    public static readonly DiagnosticDescriptor ResidualChangesRank = Make(DiagnosticIds.ResidualChangesRank,
+        "Residual block changes the rank",
+        "In {0}, the block turns its input {1} ({3} axes) into {2} ({4} axes); a skip adds the input to the output, and no projection can change the number of axes", Shapes);
+
+    public static readonly DiagnosticDescriptor ResidualCannotProject = Make(DiagnosticIds.ResidualCannotProject,
+        "Residual block's skip cannot be projected",
+        "In {0}, the block turns its input {1} into {2}, and {3}; make the block keep those sizes, or change them as a stride does", Shapes);
+
+    public static readonly DiagnosticDescriptor EmptyBlock = Make(DiagnosticIds.EmptyBlock,
+        "Block has no layers",
+        "Block '{0}' has no layer attributes, so the residual would only add its input to itself; give the block its layers", Layers);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
         NegativePadding, NonFiniteValue, DerivedNetwork, MemberCollision, LongSimpleRnn, EveryStateKept,
+        NotABlock, RecursiveBlock, BlockDeclaresInputOrLoss, ResidualChangesRank, ResidualCannotProject, EmptyBlock,
         // Reported by the generator, which checks the runtime it writes code against; listed here so that the table is whole.
         RuntimeContract.Mismatch, RuntimeContract.Missing);
 

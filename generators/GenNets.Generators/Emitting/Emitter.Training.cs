@@ -345,7 +345,7 @@ internal static partial class Emitter
     {
         var layers = net.Layers;
         var pinned = new HashSet<int>(); // buffers holding a skip's gradient until the paths meet
-        var skipGradients = new Dictionary<int, (string Name, int Buffer)>(); // per block input: the skip's share of its gradient
+        var skipGradients = new Dictionary<int, List<(string Name, int Buffer)>>(); // per block input: its skips' shares of its gradient
         var handed = new List<int>(); // buffers handed to the step being written
         int dyBuffer = -1, used = 0; // −1: _outputGradient
         int Free(bool overDy)
@@ -355,16 +355,24 @@ internal static partial class Emitter
             used = System.Math.Max(used, b + 1);
             return b;
         }
+        void Keep(int value, string name, int buffer)
+        {
+            if (!skipGradients.TryGetValue(value, out var list)) skipGradients[value] = list = new List<(string, int)>();
+            list.Add((name, buffer));
+        }
         for (int s = plan.Steps.Count - 1; s >= 0; s--)
         {
             var step = plan.Steps[s];
             var top = step.Last;
             int input = step.Layer.Sources[0];
-            if (skipGradients.TryGetValue(top.Index, out var skip))
+            if (skipGradients.TryGetValue(top.Index, out var skips))
             {
                 w.Line($"// Layer {top.Index}'s output began a residual block: the gradient its skip carried back joins the block's.");
-                w.Line($"{Kernels}Elementwise.Add({skip.Name}, dy);");
-                pinned.Remove(skip.Buffer);
+                foreach (var skip in skips)
+                {
+                    w.Line($"{Kernels}Elementwise.Add({skip.Name}, dy);");
+                    pinned.Remove(skip.Buffer);
+                }
                 skipGradients.Remove(top.Index);
             }
             w.Line($"// Layer {top.Index}: {(step.Pooled ?? step.Emitter).Description}    (batch, {Join(top.OutputShape)}) -> (batch, {Join(top.InputShape)})");
@@ -390,7 +398,7 @@ internal static partial class Emitter
             {
                 w.Line($"{Span} dskip{added} = dy; // the skip's share of layer {input}'s gradient");
                 w.Line($"dy = dsum{added};");
-                skipGradients[input] = ($"dskip{added}", dyBuffer);
+                Keep(input, $"dskip{added}", dyBuffer);
                 pinned.Add(dyBuffer);
                 dyBuffer = sumBuffer;
             }
@@ -401,7 +409,7 @@ internal static partial class Emitter
                 int b = Free(overDy: false);
                 w.Line($"{Span} dskip{step.Layer.Index} = new {Span}({NetworkPlan.GradientField(b)}, stretch, batch * {layers[identity].OutputLength});");
                 w.Line($"dy.CopyTo(dskip{step.Layer.Index}); // the skip's share of layer {identity}'s gradient");
-                skipGradients[identity] = ($"dskip{step.Layer.Index}", b);
+                Keep(identity, $"dskip{step.Layer.Index}", b);
                 pinned.Add(b);
             }
         }

@@ -107,8 +107,14 @@ internal static class NetworkParser
             }
         }
 
-        if (inputs == 0 && layers.Count > 0)
+        // A [Block] takes its input shape where it is used: it has none of its own, nor a loss.
+        bool block = attributes.Any(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName);
+        if (inputs == 0 && layers.Count > 0 && !block)
             problems.Add(Problem.OnClass(DiagnosticIds.MissingInput, type.Name, layers.Count.ToString(CultureInfo.InvariantCulture)));
+        if (block)
+            for (int i = 0; i < attributes.Length; i++)
+                if (attributes[i].AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == AttributeNamespace && c.Name is "InputAttribute" or "LossAttribute")
+                    problems.Add(Problem.OnAttribute(DiagnosticIds.BlockDeclaresInputOrLoss, i, type.Name, c.Name.Replace("Attribute", "")));
         if (layersBeforeInput > 0)
             problems.Add(Problem.OnAttribute(DiagnosticIds.InputNotFirst, inputIndex, layersBeforeInput.ToString(CultureInfo.InvariantCulture)));
 

@@ -246,7 +246,11 @@ internal static class ShapeEngine
                     }
                     current = input;
                     shape = inputShape;
+                    int before = problems.Count;
                     Layer(projection, block + ".downsample.0", after: 1);
+                    // A strided 1×1 projection skips rows by design (as PyTorch's downsample): not the user's to fix.
+                    for (int k = problems.Count - 1; k >= before; k--)
+                        if (problems[k].Id == DiagnosticIds.StrideLeavesInputUnused) problems.RemoveAt(k);
                     if (!shapesKnown) return;
                     skip = current;
                 }
@@ -361,10 +365,11 @@ internal static class ShapeEngine
                     axis == 1 ? 1 : layer.KernelWidthArgument, Num(index), side, Num(kernel), Num(size), Num(padded)));
                 return false;
             }
-            int rest = (padded - kernel) % layer.Stride;
-            if (rest != 0)
+            // Rows past the last window: only padding (ResNet's stride-2 convolutions) loses nothing; input rows are lost.
+            int rest = (padded - kernel) % layer.Stride, lost = rest - (axis == 1 ? top : left);
+            if (lost > 0)
                 problems.Add(Problem.OnArgument(DiagnosticIds.StrideLeavesInputUnused, layer.AttributeIndex, "Stride", -1, Num(index), Num(layer.Stride), side,
-                    Num(padded), Num(kernel), Num(rest), axis == 1 ? "row(s)" : "column(s)"));
+                    Num(padded), Num(kernel), Num(lost), axis == 1 ? "row(s)" : "column(s)"));
             int result = (padded - kernel) / layer.Stride + 1;
             if (axis == 1) outH = result; else outW = result;
         }

@@ -553,9 +553,19 @@ public static partial class Reference
         var masks = new List<double[]?>();
         foreach (var layer in layers)
         {
-            double[] x = xs[^1];
+            double[] x = xs[layer.Sources[0] + 1]; // xs[v + 1] is layer v's output; xs[0] the network's input
             switch (layer.Kind)
             {
+                case LayerKind.Add:
+                {
+                    double[] skip = xs[layer.Sources[1] + 1];
+                    var z = new double[x.Length];
+                    for (int i = 0; i < z.Length; i++) z[i] = x[i] + skip[i];
+                    zs.Add(z);
+                    masks.Add(null);
+                    xs.Add(Activate(layer.Activation, z, layer.OutputShape[^1]));
+                    break;
+                }
                 case LayerKind.Dense:
                 {
                     int inSize = layer.InputShape[^1], outSize = layer.OutputShape[^1], rows = x.Length / inSize;
@@ -644,12 +654,25 @@ public static partial class Reference
         List<double[]> xs, List<double[]> zs, List<double[]?> masks, double[] d, Span<double> gradient, ReadOnlySpan<int> lengths)
     {
         gradient.Clear();
+        // ds[v + 1]: the gradient of the loss with respect to layer v's output, summed over the layers that read it.
+        var ds = new double[]?[layers.Count + 1];
+        ds[layers.Count] = d;
         for (int l = layers.Count - 1; l >= 0; l--)
         {
             var layer = layers[l];
-            double[] x = xs[l];
+            int source = layer.Sources[0];
+            double[] x = xs[source + 1];
+            if (ds[l + 1] is not double[] dl) continue; // nothing reads this layer's output
+            d = dl;
             switch (layer.Kind)
             {
+                case LayerKind.Add:
+                {
+                    double[] dz = ActivateBackward(layer.Activation, zs[l], xs[l + 1], d, layer.OutputShape[^1]);
+                    Accumulate(ds, layer.Sources[1], dz);
+                    d = dz;
+                    break;
+                }
                 case LayerKind.Dense:
                 {
                     int inSize = layer.InputShape[^1], outSize = layer.OutputShape[^1], rows = x.Length / inSize;
@@ -674,7 +697,10 @@ public static partial class Reference
                 }
                 case LayerKind.Dropout:
                     if (masks[l] is double[] mask)
+                    {
+                        d = (double[])d.Clone();
                         for (int i = 0; i < d.Length; i++) d[i] *= mask[i];
+                    }
                     break;
                 case LayerKind.Conv2D:
                 {
@@ -707,6 +733,19 @@ public static partial class Reference
                     break;
                 }
             }
+            Accumulate(ds, source, d); // what reaches the layer's input
         }
+    }
+
+    // Adds a layer's share of gradient g to value v's (v = −1, the network's input, needs none).
+    private static void Accumulate(double[]?[] ds, int v, double[] g)
+    {
+        if (v < 0) return;
+        if (ds[v + 1] is not double[] total)
+        {
+            ds[v + 1] = (double[])g.Clone();
+            return;
+        }
+        for (int i = 0; i < total.Length; i++) total[i] += g[i];
     }
 }

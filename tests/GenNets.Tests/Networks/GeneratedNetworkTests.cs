@@ -12,7 +12,7 @@ namespace GenNets.Tests.Networks;
 /// </summary>
 public class GeneratedNetworkTests
 {
-    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm" };
+    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn" };
 
     internal static INetwork Create(string name, int seed = 7) => name switch
     {
@@ -31,6 +31,8 @@ public class GeneratedNetworkTests
         "StackedRecurrent" => new StackedRecurrent(seed),
         "SequenceTagger" => new SequenceTagger(seed),
         "BenchLstm" => new BenchLstm(seed),
+        "ResidualMlp" => new ResidualMlp(seed),
+        "ResidualCnn" => new ResidualCnn(seed),
         _ => throw new ArgumentException(name),
     };
 
