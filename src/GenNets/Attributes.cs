@@ -241,6 +241,18 @@ public sealed class GRUAttribute(int units) : RecurrentAttribute(units)
 }
 
 /// <summary>
+/// Layer normalisation over the last axis (per position of a sequence), as PyTorch's <c>nn.LayerNorm(features)</c>:
+/// y = (x − mean)/√(var + ε)·weight + bias, with the biased variance, ε = 1e-5, weight starting at 1 and bias at 0.
+/// Its tensors are <c>{Name}.weight</c> and <c>{Name}.bias</c>; neither decays under AdamW.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LayerNormAttribute : Attribute
+{
+    /// <summary>Prefix of the layer's tensor names in a weights file; by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
 /// Marks a class whose layer attributes form a block: a piece of network to use in others, as <c>[Residual(typeof(B))]</c>
 /// does. A block has no [Input] and no [Loss]; its shapes come from where it is used, so the same block serves at any
 /// width, and every size is still a constant there. A block may use other blocks, but never itself.

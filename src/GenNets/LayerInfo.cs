@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 
 namespace GenNets;
 
@@ -28,6 +27,8 @@ public enum LayerKind
     GRU = 9,
     /// <summary>The sum of two layers' outputs (a residual block's skip), with an activation after it.</summary>
     Add = 10,
+    /// <summary>Layer normalisation over the last axis, with a learned weight and bias per feature.</summary>
+    LayerNorm = 11,
 }
 
 /// <summary>
@@ -38,10 +39,10 @@ public enum LayerKind
 /// <param name="Kind">What the layer computes.</param>
 /// <param name="InputShape">Shape of one sample entering the layer.</param>
 /// <param name="OutputShape">Shape of one sample leaving it.</param>
-/// <param name="Activation">For a dense layer, its activation.</param>
+/// <param name="Activation">For a dense or convolution layer, or a residual sum, its activation.</param>
 /// <param name="Probability">For dropout, the drop probability.</param>
-/// <param name="Weight">For a dense or convolution layer, its weight tensor ([out, in] or [outC, inC, kh, kw]).</param>
-/// <param name="Bias">For a dense or convolution layer, its bias tensor [out].</param>
+/// <param name="Weight">For a dense or convolution layer, its weight tensor ([out, in] or [outC, inC, kh, kw]); for a normalisation, its weight (γ).</param>
+/// <param name="Bias">For a dense or convolution layer, its bias tensor [out]; for a normalisation, its bias (β).</param>
 /// <param name="KernelHeight">For a convolution, the kernel's rows; for pooling, the window's side.</param>
 /// <param name="KernelWidth">For a convolution, the kernel's columns; for pooling, the window's side.</param>
 /// <param name="Stride">For a convolution or pooling, the step between windows.</param>
@@ -50,6 +51,7 @@ public enum LayerKind
 /// <param name="HiddenWeight">For a recurrent layer, <c>weight_hh_l0</c> [gates·units, units] (<see cref="Weight"/> is <c>weight_ih_l0</c>).</param>
 /// <param name="HiddenBias">For a recurrent layer, <c>bias_hh_l0</c> [gates·units] (<see cref="Bias"/> is <c>bias_ih_l0</c>).</param>
 /// <param name="ReturnSequences">For a recurrent layer, whether its output is every step's state or the last one.</param>
+/// <param name="Description">A short description such as <c>Dense 784→256 ReLU</c>, the same the generated code's comments give.</param>
 /// <param name="Inputs">
 /// The layers whose outputs the layer reads, by index; −1 is the network's input. Null: the layer before it (or the input).
 /// An <see cref="LayerKind.Add"/> reads two: the block's last layer, then the skip (the block's input, or its projection).
@@ -71,6 +73,7 @@ public sealed record LayerInfo(
     ParameterTensor? HiddenWeight = null,
     ParameterTensor? HiddenBias = null,
     bool ReturnSequences = false,
+    string Description = "",
     int[]? Inputs = null)
 {
     /// <summary>The indices of the layers whose outputs this layer reads (−1: the network's input).</summary>
@@ -91,19 +94,6 @@ public sealed record LayerInfo(
 
     /// <summary>Elements of one sample leaving the layer.</summary>
     public int OutputLength => Product(OutputShape);
-
-    /// <summary>A short description such as <c>Dense 784→256 ReLU</c>.</summary>
-    public string Description => Kind switch
-    {
-        LayerKind.Dense => $"Dense {InputShape[^1]}→{OutputShape[^1]}" + (Activation == Activation.Identity ? "" : " " + Activation),
-        LayerKind.Dropout => "Dropout p=" + Probability.ToString("0.###", CultureInfo.InvariantCulture),
-        LayerKind.Conv2D => $"Conv2D {InputShape[0]}→{OutputShape[0]} {KernelHeight}×{KernelWidth}" + (Stride == 1 ? "" : $" stride {Stride}")
-            + (PadTop == 0 && PadLeft == 0 ? "" : PadTop == PadLeft ? $" pad {PadTop}" : $" pad ({PadTop}, {PadLeft})") + (Activation == Activation.Identity ? "" : " " + Activation),
-        LayerKind.SimpleRNN or LayerKind.LSTM or LayerKind.GRU => $"{Kind} {InputShape[^1]}→{HiddenWeight!.Shape[1]}" + (ReturnSequences ? " all steps" : ""),
-        LayerKind.MaxPool2D or LayerKind.AvgPool2D => $"{Kind} {KernelHeight}" + (Stride == KernelHeight ? "" : $" stride {Stride}"),
-        LayerKind.Add => $"Add layers {Sources[0]} and {Sources[1]}" + (Activation == Activation.Identity ? "" : " " + Activation),
-        _ => Kind.ToString(),
-    };
 
     private static int Product(int[] shape)
     {

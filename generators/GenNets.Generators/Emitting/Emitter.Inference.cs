@@ -175,6 +175,7 @@ internal static partial class Emitter
             var site = new InferenceSite(layer.Sources.Select(v => names[v]).ToList(), last, output =>
             {
                 if (last) return "output";
+                if (plan.InferenceSlots[output.Index] == plan.SlotOfValue(layer.Sources[0])) return names[layer.Sources[0]]; // in place
                 w.Line($"{Span} h{output.Index} = {NetworkPlan.SlotName(plan.InferenceSlots[output.Index])}.Slice(0, batch * {output.OutputLength});");
                 return $"h{output.Index}";
             });

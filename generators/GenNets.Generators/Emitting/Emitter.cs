@@ -141,7 +141,7 @@ internal static partial class Emitter
         {
             var layer = emitter.Layer;
             string inputs = layer.Sources.Length == 1 && layer.Sources[0] == layer.Index - 1 ? "" : $", Inputs: [{Join(layer.Sources)}]";
-            w.Line($"    new({layer.Index}, global::GenNets.LayerKind.{layer.Kind}, [{Join(layer.InputShape)}], [{Join(layer.OutputShape)}]{emitter.LayerInfoArguments(tensorIndex)}{inputs}),");
+            w.Line($"    new({layer.Index}, global::GenNets.LayerKind.{layer.Kind}, [{Join(layer.InputShape)}], [{Join(layer.OutputShape)}]{emitter.LayerInfoArguments(tensorIndex)}, Description: {Literal(emitter.Description)}{inputs}),");
             tensorIndex += emitter.TensorEntries.Count();
         }
         w.Line("];");

@@ -24,11 +24,11 @@ internal sealed class AddEmitter(ShapedLayer layer, bool last = false) : LayerEm
     public override string EmitInference(IndentedWriter w, InferenceSite site)
     {
         string main = site.Inputs[0], skip = site.Inputs[1];
-        string y = site.IsLast ? "output" : main;
-        if (site.IsLast)
-            w.Line($"{Kernels}Elementwise.Add({main}, {skip}, output);");
-        else
+        string y = site.Output(Layer);
+        if (y == main)
             w.Line($"{Kernels}Elementwise.Add({skip}, {main}); // the sum over the block's output, read by nothing else");
+        else
+            w.Line($"{Kernels}Elementwise.Add({main}, {skip}, {y});");
         EmitActivation(w, y, y, Rows);
         return y;
     }

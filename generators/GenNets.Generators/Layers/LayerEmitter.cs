@@ -64,6 +64,7 @@ internal abstract class LayerEmitter
         Conv2DSpec => new ConvolutionEmitter(layer, last),
         PoolSpec or GlobalAvgPoolSpec => new PoolingEmitter(layer, last),
         AddSpec => new AddEmitter(layer, last),
+        LayerNormSpec => new LayerNormEmitter(layer, last),
         RecurrentSpec => new RecurrentEmitter(layer, last),
         DropoutSpec => new DropoutEmitter(layer, last),
         _ => new FlattenEmitter(layer, last),

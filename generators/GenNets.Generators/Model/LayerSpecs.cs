@@ -69,6 +69,13 @@ internal sealed record DropoutSpec(int AttributeIndex, float Probability) : Laye
     public override SpecKind Kind => SpecKind.Dropout;
 }
 
+/// <summary><c>[LayerNorm]</c>: normalisation over the last axis, with a weight and a bias per feature.</summary>
+internal sealed record LayerNormSpec(int AttributeIndex, string? Name) : LayerSpec(AttributeIndex, Name)
+{
+    public override SpecKind Kind => SpecKind.LayerNorm;
+    public override bool HasTensors => true;
+}
+
 /// <summary><c>[SimpleRNN]</c>, <c>[LSTM]</c> or <c>[GRU]</c> (<see cref="Cell"/>) of <see cref="Units"/> hidden units.</summary>
 internal sealed record RecurrentSpec(int AttributeIndex, string? Name, SpecKind Cell, int Units, bool ReturnSequences, float ForgetBias)
     : LayerSpec(AttributeIndex, Name)

@@ -18,6 +18,7 @@ internal enum SpecKind
     LSTM = 8,
     GRU = 9,
     Add = 10,
+    LayerNorm = 11,
     Residual = 100, // not a layer: a block of them, expanded into layers and an Add by the shape engine
 }
 

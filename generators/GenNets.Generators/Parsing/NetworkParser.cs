@@ -26,7 +26,7 @@ internal static class NetworkParser
     private static readonly HashSet<string> LayerAttributes = new()
     {
         "DenseAttribute", "DropoutAttribute", "Conv2DAttribute", "MaxPool2DAttribute", "AvgPool2DAttribute", "GlobalAvgPoolAttribute", "FlattenAttribute",
-        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute",
+        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute", "LayerNormAttribute",
     };
 
     public const string BlockAttributeName = "GenNets.BlockAttribute";
@@ -149,6 +149,7 @@ internal static class NetworkParser
             "GRUAttribute" => ReadRecurrent(attribute, index, SpecKind.GRU, Arg(0), position, problems),
             "GlobalAvgPoolAttribute" => new GlobalAvgPoolSpec(index),
             "FlattenAttribute" => new FlattenSpec(index),
+            "LayerNormAttribute" => new LayerNormSpec(index, NameOrNull(attribute.NamedArguments.FirstOrDefault(a => a.Key == "Name").Value.Value as string)),
             "ResidualAttribute" => ReadResidual(attribute, index, Arg(0), problems, enclosing, cancellationToken),
             _ => ReadDropout(index, Arg(0)),
         };

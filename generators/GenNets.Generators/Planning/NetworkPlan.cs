@@ -220,8 +220,8 @@ internal sealed class NetworkPlan
                 continue;
             }
             int slot;
-            if (kind == InferenceOutputKind.InPlace && SlotOf(slotOf, input) is int own and >= 0)
-                slot = own;
+            if (kind == InferenceOutputKind.InPlace && SlotOf(slotOf, input) is int own and >= 0 && LastRead(input) == s)
+                slot = own; // over its input, which nothing reads after it
             else
             {
                 slot = busyUntil.FindIndex(until => until < s);

@@ -188,6 +188,16 @@ internal static class ShapeEngine
                     offset += 2L * recurrent.Gates * recurrent.Units;
                 }
                 break;
+            case LayerNormSpec:
+                ClaimTensorNames(prefixes, prefix, layer, i, problems);
+                if (shapesKnown)
+                {
+                    weightOffset = offset;
+                    offset += shape[shape.Length - 1];
+                    biasOffset = offset;
+                    offset += shape[shape.Length - 1];
+                }
+                break;
             case PoolSpec pool:
                 if (!Pooling(pool, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
                     shapesKnown = false;

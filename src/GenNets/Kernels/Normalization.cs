@@ -63,8 +63,22 @@ public static class Normalization
         else LayerNorm<Width128, Vector128<float>>(x, gamma, beta, y, mean, rstd, rows, features, epsilon);
     }
 
+    /// <summary>Layer normalisation in inference: as <see cref="LayerNorm(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{double}, Span{double}, int, int, float)"/>, keeping no statistics.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range, or ε is not positive and finite.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
+    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, int rows, int features, float epsilon = DefaultEpsilon)
+    {
+        CheckLayerNorm(x.Length, gamma.Length, rows, features, nameof(x));
+        Sizes.Need(beta.Length, features, nameof(beta), "one per feature ({0})", features);
+        Sizes.Need(y.Length, (long)rows * features, nameof(y), "y [{0}, {1}]", rows, features);
+        CheckEpsilon(epsilon);
+        if (Vector512.IsHardwareAccelerated) LayerNorm<Width512, Vector512<float>>(x, gamma, beta, y, default, default, rows, features, epsilon);
+        else if (Vector256.IsHardwareAccelerated) LayerNorm<Width256, Vector256<float>>(x, gamma, beta, y, default, default, rows, features, epsilon);
+        else LayerNorm<Width128, Vector128<float>>(x, gamma, beta, y, default, default, rows, features, epsilon);
+    }
+
     /// <summary>
-    /// The gradients of <see cref="LayerNorm"/>: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) per row with g = dy·gamma and
+    /// The gradients of <see cref="LayerNorm(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{double}, Span{double}, int, int, float)"/>: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) per row with g = dy·gamma and
     /// x̂ = (x − mean)·rstd; dgamma = Σ_rows dy·x̂ and dbeta = Σ_rows dy, added to what they hold when
     /// <paramref name="accumulate"/> is true, else overwriting it. The rows' sums run in double precision.
     /// </summary>
@@ -109,8 +123,11 @@ public static class Normalization
             double s = 0;
             foreach (float v in row) { double d = v - m; s += d * d; }
             double rs = 1 / Math.Sqrt(s / features + epsilon);
-            mean[r] = m;
-            rstd[r] = rs;
+            if (!mean.IsEmpty)
+            {
+                mean[r] = m;
+                rstd[r] = rs;
+            }
             float hi = (float)m, lo = (float)(m - hi);
             NormalizeRow<TWidth, TVector>(ref MemoryMarshal.GetReference(row), ref MemoryMarshal.GetReference(gamma), ref MemoryMarshal.GetReference(beta),
                 ref MemoryMarshal.GetReference(y.Slice(r * features, features)), (nuint)features, hi, lo, (float)rs);

@@ -556,6 +556,14 @@ public static partial class Reference
             double[] x = xs[layer.Sources[0] + 1]; // xs[v + 1] is layer v's output; xs[0] the network's input
             switch (layer.Kind)
             {
+                case LayerKind.LayerNorm:
+                {
+                    int features = layer.OutputShape[^1];
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(LayerNorm(x, parameters.Slice(layer.Weight!.Offset, features), parameters.Slice(layer.Bias!.Offset, features), x.Length / features, features));
+                    break;
+                }
                 case LayerKind.Add:
                 {
                     double[] skip = xs[layer.Sources[1] + 1];
@@ -666,6 +674,13 @@ public static partial class Reference
             d = dl;
             switch (layer.Kind)
             {
+                case LayerKind.LayerNorm:
+                {
+                    int features = layer.OutputShape[^1];
+                    d = LayerNormBackward(x, parameters.Slice(layer.Weight!.Offset, features), d, x.Length / features, features,
+                        gradient.Slice(layer.Weight.Offset, features), gradient.Slice(layer.Bias!.Offset, features));
+                    break;
+                }
                 case LayerKind.Add:
                 {
                     double[] dz = ActivateBackward(layer.Activation, zs[l], xs[l + 1], d, layer.OutputShape[^1]);

@@ -12,7 +12,7 @@ namespace GenNets.Tests.Networks;
 /// </summary>
 public class GeneratedNetworkTests
 {
-    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn" };
+    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn", "NormedSequence" };
 
     internal static INetwork Create(string name, int seed = 7) => name switch
     {
@@ -33,6 +33,7 @@ public class GeneratedNetworkTests
         "BenchLstm" => new BenchLstm(seed),
         "ResidualMlp" => new ResidualMlp(seed),
         "ResidualCnn" => new ResidualCnn(seed),
+        "NormedSequence" => new NormedSequence(seed),
         _ => throw new ArgumentException(name),
     };
 

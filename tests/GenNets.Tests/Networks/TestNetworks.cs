@@ -220,3 +220,18 @@ public partial class PoolingBlock { }
 [GlobalAvgPool]
 [Dense(3)]
 public partial class ResidualCnn { }
+
+// A pre-LN block as transformers have it: LayerNorm, then dense layers per position, the input added back; and a
+// LayerNorm straight on the network's input and on its output.
+[Block]
+[LayerNorm(Name = "norm")]
+[Dense(6, Activation.GELU, Name = "fc1")]
+[Dense(5, Name = "fc2")]
+public partial class PreNormBlock { }
+
+[Input(3, 5)]
+[LayerNorm]
+[Residual(typeof(PreNormBlock), Repeat = 2, Name = "blocks")]
+[LayerNorm(Name = "final")]
+[Dense(4)]
+public partial class NormedSequence { }
