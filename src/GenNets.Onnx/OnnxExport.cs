@@ -21,7 +21,9 @@ public sealed record OnnxExportOptions
 /// <summary>
 /// Writes a generated network's inference graph with its current weights as a standard ONNX model:
 /// input <c>input</c> of shape [batch, …input shape], output <c>output</c> of shape [batch, …output shape],
-/// weights as initializers under their PyTorch names. Dropout, the identity in inference, is left out.
+/// weights as initializers under their PyTorch names. Dropout, the identity in inference, is left out. Each layer reads the
+/// tensors of its <see cref="LayerInfo.Sources"/>, so a residual block's input is one tensor read by the block and its skip,
+/// and a <see cref="LayerKind.Add"/> is an ONNX <c>Add</c> followed by its activation.
 /// </summary>
 public static class OnnxExport
 {
@@ -33,7 +35,8 @@ public static class OnnxExport
     /// its permissions (see <see cref="GenNets.IO.SafeFile"/>).
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="network"/> or <paramref name="path"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path; or a layer's sources are not
+    /// earlier layers or the input, or their count does not fit its kind.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The options ask for an opset below 17.</exception>
     /// <exception cref="NotSupportedException">A layer or activation has no ONNX mapping.</exception>
     /// <exception cref="System.IO.IOException"><paramref name="path"/> names something other than a regular file (a directory,
@@ -50,6 +53,7 @@ public static class OnnxExport
     /// <summary>The model as bytes, ready for <c>InferenceSession</c> or any ONNX engine.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The options ask for an opset below 17.</exception>
+    /// <exception cref="ArgumentException">A layer's sources are not earlier layers or the input, or their count does not fit its kind.</exception>
     /// <exception cref="NotSupportedException">A layer or activation has no ONNX mapping.</exception>
     public static byte[] ToOnnx(this INetwork network, OnnxExportOptions? options = null)
     {
@@ -63,40 +67,38 @@ public static class OnnxExport
         var layers = network.Layers;
         graph.Input.Add(Value("input", layers.Count == 0 ? [] : layers[0].InputShape));
 
-        string current = "input";
-        foreach (var layer in layers)
+        // Each layer's output as a tensor name: a value that several layers read (a residual block's input, read by the
+        // block's first layer and by its skip) is one tensor; dropout, the identity in inference, passes its source's name on.
+        var outputs = new string[layers.Count];
+        for (int i = 0; i < layers.Count; i++)
         {
-            switch (layer.Kind)
+            var layer = layers[i];
+            // Source k of the layer's `count` (an Add reads two, every other layer one), checked before it is read.
+            string Read(int k, int count)
             {
-                case LayerKind.Dense:
-                    current = builder.Dense(layer, current);
-                    current = builder.Activation(layer, current);
-                    break;
-                case LayerKind.Conv2D:
-                    current = builder.Convolution(layer, current);
-                    current = builder.Activation(layer, current);
-                    break;
-                case LayerKind.MaxPool2D:
-                case LayerKind.AvgPool2D:
-                    current = builder.Pool(layer, current);
-                    break;
-                case LayerKind.GlobalAvgPool:
-                    current = builder.GlobalAveragePool(layer, current);
-                    break;
-                case LayerKind.Flatten:
-                    current = builder.Flatten(layer, current);
-                    break;
-                case LayerKind.SimpleRNN:
-                case LayerKind.LSTM:
-                case LayerKind.GRU:
-                    current = builder.Recurrent(layer, current);
-                    break;
-                case LayerKind.Dropout:
-                    break; // the identity in inference
-                default:
-                    throw new NotSupportedException($"ONNX export has no mapping for {layer.Description} (layer {layer.Index}).");
+                int[] sources = layer.Sources;
+                if (sources.Length != count)
+                    throw new ArgumentException($"Layer {i}, of kind {layer.Kind}, reads {sources.Length} sources; it should read {count}.", nameof(network));
+                int source = sources[k];
+                if (source < -1 || source >= i)
+                    throw new ArgumentException($"Layer {i}, of kind {layer.Kind}, reads layer {source}, which is neither the input (−1) nor an earlier layer.", nameof(network));
+                return source == -1 ? "input" : outputs[source];
             }
+            outputs[i] = layer.Kind switch
+            {
+                LayerKind.Dense => builder.Activation(layer, builder.Dense(layer, Read(0, 1))),
+                LayerKind.Conv2D => builder.Activation(layer, builder.Convolution(layer, Read(0, 1))),
+                LayerKind.Add => builder.Activation(layer, builder.Add(layer, Read(0, 2), Read(1, 2))),
+                LayerKind.MaxPool2D or LayerKind.AvgPool2D => builder.Pool(layer, Read(0, 1)),
+                LayerKind.GlobalAvgPool => builder.GlobalAveragePool(layer, Read(0, 1)),
+                LayerKind.Flatten => builder.Flatten(layer, Read(0, 1)),
+                LayerKind.SimpleRNN or LayerKind.LSTM or LayerKind.GRU => builder.Recurrent(layer, Read(0, 1)),
+                LayerKind.Dropout => Read(0, 1), // the identity in inference
+                _ => throw new NotSupportedException($"ONNX export has no mapping for layer {i}, of kind {layer.Kind}"
+                    + (layer.Description == layer.Kind.ToString() ? "." : $" ({layer.Description}).")),
+            };
         }
+        string current = layers.Count == 0 ? "input" : outputs[^1];
         builder.Rename(current, "output");
         graph.Output.Add(Value("output", layers[^1].OutputShape));
 
@@ -167,6 +169,14 @@ public static class OnnxExport
             string product = Fresh($"dense{layer.Index}_matmul");
             Node("MatMul", $"layer{layer.Index}_matmul", [x, wt], product);
             Node("Add", $"layer{layer.Index}_bias", [product, bias.Name], y);
+            return y;
+        }
+
+        /// <summary>A residual sum: the block's last layer plus the skip (the block's input or its projection), elementwise.</summary>
+        public string Add(LayerInfo layer, string main, string skip)
+        {
+            string y = Fresh($"add{layer.Index}");
+            Node("Add", $"layer{layer.Index}_add", [main, skip], y);
             return y;
         }
 
@@ -330,7 +340,7 @@ public static class OnnxExport
                     return y;
                 }
                 default:
-                    throw new NotSupportedException($"ONNX export has no mapping for activation {layer.Activation}.");
+                    throw new NotSupportedException($"ONNX export has no mapping for activation {layer.Activation} (layer {layer.Index}).");
             }
         }
 
