@@ -51,3 +51,17 @@ public partial class BenchGru { }
 [Dense(1)]
 [Loss(LossKind.MeanSquaredError)]
 public partial class BenchRnn { }
+
+/// <summary>ResNet's basic block without normalisation, as PEERS.md's ResNet-mini has it: conv–ReLU–conv at 16×28×28.</summary>
+[Block]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.ReLU, Name = "conv1")]
+[Conv2D(16, 3, Padding = 1, Name = "conv2")]
+public partial class BenchBasicBlock { }
+
+/// <summary>PEERS.md's "ResNet-mini": conv 16 3×3 + ReLU; two basic blocks with identity skips and ReLU after the sum; global average pool; dense 10.</summary>
+[Input(1, 28, 28)]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.ReLU, Name = "stem")]
+[Residual(typeof(BenchBasicBlock), Activation = Activation.ReLU, Repeat = 2, Name = "block")]
+[GlobalAvgPool]
+[Dense(10, Name = "fc")]
+public partial class BenchResNetMini { }

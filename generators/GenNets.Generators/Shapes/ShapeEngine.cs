@@ -284,9 +284,10 @@ internal static class ShapeEngine
             }
             if (input.Length == 3)
             {
-                int stride = System.Math.Max(1, input[1] / System.Math.Max(1, output[1]));
-                if ((input[1] - 1) / stride + 1 == output[1] && (input[2] - 1) / stride + 1 == output[2])
-                    return new Conv2DSpec(residual.AttributeIndex, null, output[0], 1, 1, 1, stride, 0, ActivationKind.Identity, 0);
+                // The smallest stride that turns both sides into the output's (9 → 5 takes 2, as a stride-2 block gives).
+                for (int stride = 1; stride <= input[1]; stride++)
+                    if ((input[1] - 1) / stride + 1 == output[1] && (input[2] - 1) / stride + 1 == output[2])
+                        return new Conv2DSpec(residual.AttributeIndex, null, output[0], 1, 1, 1, stride, 0, ActivationKind.Identity, 0);
                 problems.Add(Problem.OnArgument(DiagnosticIds.ResidualCannotProject, residual.AttributeIndex, "block", 0, what, Join(input), Join(output),
                     "a 1×1 convolution with one stride on both sides cannot turn its input's sides into its output's"));
                 return null;
