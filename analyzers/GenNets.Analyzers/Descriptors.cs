@@ -161,12 +161,16 @@ internal static class Descriptors
         "Block has no layers",
         "Block '{0}' has no layer attributes, so the residual would only add its input to itself; give the block its layers", Layers);
 
+    public static readonly DiagnosticDescriptor BatchNormRank = Make(DiagnosticIds.BatchNormRank,
+        "BatchNorm on an input it cannot normalise",
+        "Layer {0} (BatchNorm) gets {1} ({2} axes); batch normalisation takes (channels, height, width) after a convolution or (features) after a dense layer: for (time, features) use [LayerNorm]", Shapes);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
         NegativePadding, NonFiniteValue, DerivedNetwork, MemberCollision, LongSimpleRnn, EveryStateKept,
-        NotABlock, RecursiveBlock, BlockDeclaresInputOrLoss, ResidualChangesRank, ResidualCannotProject, EmptyBlock,
+        NotABlock, RecursiveBlock, BlockDeclaresInputOrLoss, ResidualChangesRank, ResidualCannotProject, EmptyBlock, BatchNormRank,
         // Reported by the generator, which checks the runtime it writes code against; listed here so that the table is whole.
         RuntimeContract.Mismatch, RuntimeContract.Missing);
 

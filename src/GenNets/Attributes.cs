@@ -253,6 +253,25 @@ public sealed class LayerNormAttribute : Attribute
 }
 
 /// <summary>
+/// Batch normalisation, as PyTorch's <c>BatchNorm2d</c> after a convolution (per channel, over the batch and the image) or
+/// <c>BatchNorm1d</c> after a dense layer (per feature, over the batch). Training normalises by the batch's mean and
+/// biased variance, over the whole batch however it is split over threads, and updates the running statistics with
+/// momentum 0.1 from the unbiased variance; inference uses the running statistics and is folded into the convolution or
+/// dense layer before it. Tensors: <c>{Name}.weight</c> (1), <c>{Name}.bias</c> (0), and the buffers
+/// <c>{Name}.running_mean</c> (0), <c>{Name}.running_var</c> (1) and <c>{Name}.num_batches_tracked</c>, which are saved and
+/// loaded but never optimised. ε = 1e-5.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNormAttribute : Attribute
+{
+    /// <summary>The activation applied after the normalisation (ReLU in ResNet's blocks); none by default.</summary>
+    public Activation Activation { get; set; }
+
+    /// <summary>Prefix of the layer's tensor names in a weights file; by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
 /// Marks a class whose layer attributes form a block: a piece of network to use in others, as <c>[Residual(typeof(B))]</c>
 /// does. A block has no [Input] and no [Loss]; its shapes come from where it is used, so the same block serves at any
 /// width, and every size is still a constant there. A block may use other blocks, but never itself.

@@ -29,6 +29,8 @@ public enum LayerKind
     Add = 10,
     /// <summary>Layer normalisation over the last axis, with a learned weight and bias per feature.</summary>
     LayerNorm = 11,
+    /// <summary>Batch normalisation per channel (after a convolution) or feature (after a dense layer), with running statistics.</summary>
+    BatchNorm = 12,
 }
 
 /// <summary>
@@ -51,6 +53,7 @@ public enum LayerKind
 /// <param name="HiddenWeight">For a recurrent layer, <c>weight_hh_l0</c> [gates·units, units] (<see cref="Weight"/> is <c>weight_ih_l0</c>).</param>
 /// <param name="HiddenBias">For a recurrent layer, <c>bias_hh_l0</c> [gates·units] (<see cref="Bias"/> is <c>bias_ih_l0</c>).</param>
 /// <param name="ReturnSequences">For a recurrent layer, whether its output is every step's state or the last one.</param>
+/// <param name="RunningMean">For batch normalisation, its <c>running_mean</c>; <c>running_var</c> follows it, then <c>num_batches_tracked</c>.</param>
 /// <param name="Description">A short description such as <c>Dense 784→256 ReLU</c>, the same the generated code's comments give.</param>
 /// <param name="Inputs">
 /// The layers whose outputs the layer reads, by index; −1 is the network's input. Null: the layer before it (or the input).
@@ -73,6 +76,7 @@ public sealed record LayerInfo(
     ParameterTensor? HiddenWeight = null,
     ParameterTensor? HiddenBias = null,
     bool ReturnSequences = false,
+    ParameterTensor? RunningMean = null,
     string Description = "",
     int[]? Inputs = null)
 {

@@ -11,7 +11,11 @@ namespace GenNets;
 /// <param name="Offset">Index of the tensor's first element in the flat parameter buffer.</param>
 /// <param name="Shape">The tensor's shape, outermost axis first.</param>
 /// <param name="Decays">Whether L2 weight decay applies to this tensor.</param>
-public sealed record ParameterTensor(string Name, string Layer, int Offset, int[] Shape, bool Decays)
+/// <param name="Trainable">
+/// False for state that is saved and loaded with the parameters but never optimised: batch normalisation's running
+/// statistics (PyTorch's buffers <c>running_mean</c>, <c>running_var</c>, <c>num_batches_tracked</c>). Its gradient is zero.
+/// </param>
+public sealed record ParameterTensor(string Name, string Layer, int Offset, int[] Shape, bool Decays, bool Trainable = true)
 {
     /// <summary>Number of elements: the product of <see cref="Shape"/>.</summary>
     public int Length

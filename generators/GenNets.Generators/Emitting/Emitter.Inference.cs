@@ -165,6 +165,13 @@ internal static partial class Emitter
                 string start = slot switch { 0 => "0", 1 => $"batch * {plan.MaxHidden}", _ => $"{slot} * batch * {plan.MaxHidden}" };
                 w.Line($"{Span} {NetworkPlan.SlotName(slot)} = scratch.Slice({start}, batch * {plan.MaxHidden});");
             }
+        if (plan.FoldedLength > 0)
+        {
+            w.Line("// Batch normalisations folded into the layers before them: their weights scaled by the running statistics, per call,");
+            w.Line("// since the parameters may have changed since the last.");
+            w.Line($"{Span} folded = {Kernels}Scratch.Get(ref t_folded, {plan.FoldedLength});");
+        }
+        int foldedAt = 0;
         var names = new Dictionary<int, string> { [-1] = "input" }; // the span each layer's output is in
         var layers = net.Layers;
         foreach (var step in plan.Steps)
@@ -179,9 +186,16 @@ internal static partial class Emitter
                 w.Line($"{Span} h{output.Index} = {NetworkPlan.SlotName(plan.InferenceSlots[output.Index])}.Slice(0, batch * {output.OutputLength});");
                 return $"h{output.Index}";
             });
+            if (step.FoldedNorm is { } norm && step.Emitter.FoldableTensors is { } tensors)
+            {
+                var (weight, bias) = norm.EmitFold(w, tensors.Weight, tensors.Bias, tensors.PerChannel, foldedAt);
+                foldedAt += norm.FoldedLength(tensors.PerChannel);
+                step.Emitter.Folded = (weight, bias, norm.Layer.Activation);
+            }
             names[step.Last.Index] = step.Pooled is { } pool
                 ? ((ConvolutionEmitter)step.Emitter).EmitPooledInference(w, site, pool)
                 : step.Emitter.EmitInference(w, site);
+            step.Emitter.Folded = null;
         }
         if (plan.SequenceOutput)
             w.Line($"{Kernels}Recurrent.ClearPadding(output, lengths, batch, Steps, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");

@@ -189,6 +189,8 @@ internal static partial class Emitter
         w.Line($"{Kernels}Guard.Inputs(inputs.Length, InputSize, batchSize);");
         if (plan.Recurrent)
             w.Line($"{Kernels}Guard.Lengths(lengths, batchSize, Steps);");
+        if (plan.BatchNorms.FirstOrDefault(n => n.Spatial == 1) is { } vector)
+            w.Line($"if (batchSize < 2) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"Layer {vector.Layer.Index} ({vector.Description}) normalises a vector by the batch's statistics in training, which needs at least 2 samples.\");");
         w.Line("if (batchSize > _capacity) Reserve(batchSize);");
         if (plan.Recurrent)
         {
@@ -199,8 +201,23 @@ internal static partial class Emitter
         w.Line("_trainingBatch = batchSize;");
         w.Line("_step = ++_trainingSteps;");
         w.Line("int parts = _trainingParts = PartsFor(batchSize);");
-        w.Line("if (parts == 1) TrainForward(inputs, 0, batchSize);");
-        w.Line($"else {Pool}WorkerPool.Run(parts, _threads, this, s_forwardPart, inputs, default);");
+        if (plan.Segments == 1)
+        {
+            w.Line("if (parts == 1) TrainForward(inputs, 0, batchSize);");
+            w.Line($"else {Pool}WorkerPool.Run(parts, _threads, this, s_forwardPart, inputs, default);");
+        }
+        else
+        {
+            foreach (var norm in plan.BatchNorms) norm.EmitReservePartials(w);
+            w.Line("// Batch normalisation needs the whole batch's statistics: the pass runs in segments, and between two the parts'");
+            w.Line("// sums are combined in part order, so that any split of the batch normalises by the same statistics.");
+            for (int segment = 0; segment < plan.Segments; segment++)
+            {
+                w.Line($"if (parts == 1) TrainForward{segment}(inputs, 0, batchSize, 0);");
+                w.Line($"else {Pool}WorkerPool.Run(parts, _threads, this, s_forwardPart{segment}, inputs, default);");
+                if (segment < plan.Segments - 1) w.Line($"Normalize{plan.BatchNorms[segment].Layer.Index}Statistics(parts);");
+            }
+        }
         w.Close();
         w.Line();
         w.Line(Generated);
@@ -213,7 +230,14 @@ internal static partial class Emitter
             return;
         }
         w.Open("if (parts == 1)");
-        w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
+        if (plan.Segments == 1)
+            w.Line("TrainBackward(inputs, 0, _trainingBatch, _gradients);");
+        else
+            for (int segment = plan.Segments - 1; segment >= 0; segment--)
+            {
+                w.Line($"TrainBackward{segment}(inputs, 0, _trainingBatch, _gradients, 0);");
+                if (segment > 0) w.Line($"Normalize{plan.BatchNorms[segment - 1].Layer.Index}Gradients(1);");
+            }
         w.Line("return;");
         w.Close();
         w.Line("// The chunks go backward a group at a time, as many as there are threads, each into a gradient buffer of its own; then");
@@ -221,14 +245,37 @@ internal static partial class Emitter
         w.Line("// the group's size, so the number of threads changes the memory and the speed, never the result.");
         w.Line("int group = global::System.Math.Min(_threads, parts);");
         w.Line("if (_partGradients.Length < group) ReservePartGradients(group);");
+        if (plan.Segments > 1)
+        {
+            w.Line("// Segment by segment, last first: between two, a batch normalisation combines the parts' sums of its gradients.");
+            w.Open($"for (_segment = {plan.Segments - 1}; _segment >= 0; _segment--)");
+        }
         w.Open("for (_groupFirst = 0; _groupFirst < parts; _groupFirst += group)");
         w.Line("_groupCount = global::System.Math.Min(group, parts - _groupFirst);");
         w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_backwardPart, inputs, default);");
         w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_sumPart, default, default);");
         w.Close();
+        if (plan.Segments > 1)
+        {
+            w.Open("switch (_segment)");
+            for (int segment = 1; segment < plan.Segments; segment++)
+                w.Line($"case {segment}: Normalize{plan.BatchNorms[segment - 1].Layer.Index}Gradients(parts); break;");
+            w.Close();
+            w.Close();
+        }
         w.Close();
         w.Line();
-        EmitForwardPart(w, cls);
+        if (plan.Segments == 1)
+            EmitForwardPart(w, cls);
+        else
+        {
+            for (int segment = 0; segment < plan.Segments; segment++)
+                EmitForwardPart(w, cls, segment);
+            foreach (var norm in plan.BatchNorms) norm.EmitCombine(w);
+            w.Line("// The parameters each segment's layers hold (batch normalisations excluded: their gradients are the whole batch's, combined).");
+            w.Line($"private static readonly (int From, int To)[] s_segmentParameters = [{string.Join(", ", plan.SegmentParameters.Select(r => $"({r.From}, {r.To})"))}];");
+            w.Line();
+        }
         w.Line($"private static readonly {Pool}PartAction s_backwardPart = static (network, part, parts, inputs, _) => (({cls})network).BackwardPart(part, parts, inputs);");
         w.Line($"private static readonly {Pool}PartAction s_sumPart = static (network, part, parts, _, _) => (({cls})network).SumPart(part, parts);");
         w.Line();
@@ -236,13 +283,29 @@ internal static partial class Emitter
         w.Line(Generated);
         w.Open($"private void BackwardPart(int member, int members, {RoSpan} inputs)");
         w.Line("int chunk = _groupFirst + member, batch = _trainingBatch, start = " + $"{Pool}WorkerPool.Start(batch, chunk, _trainingParts);");
-        w.Line($"TrainBackward(inputs, start, {Pool}WorkerPool.Start(batch, chunk + 1, _trainingParts) - start, chunk == 0 ? _gradients : _partGradients[member]);");
+        if (plan.Segments == 1)
+            w.Line($"TrainBackward(inputs, start, {Pool}WorkerPool.Start(batch, chunk + 1, _trainingParts) - start, chunk == 0 ? _gradients : _partGradients[member]);");
+        else
+        {
+            w.Line($"int rows = {Pool}WorkerPool.Start(batch, chunk + 1, _trainingParts) - start;");
+            w.Line($"{Span} g = chunk == 0 ? _gradients : _partGradients[member];");
+            w.Open("switch (_segment)");
+            for (int segment = 0; segment < plan.Segments; segment++)
+                w.Line($"case {segment}: TrainBackward{segment}(inputs, start, rows, g, chunk); break;");
+            w.Close();
+        }
         w.Close();
         w.Line();
         w.Line("// Adds the group's chunk gradients to _gradients over one slice of the parameters, in chunk order.");
         w.Line(Generated);
         w.Open("private void SumPart(int slice, int slices)");
-        w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, slice, slices), length = {Pool}WorkerPool.Start(ParameterCount, slice + 1, slices) - start;");
+        if (plan.Segments == 1)
+            w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, slice, slices), length = {Pool}WorkerPool.Start(ParameterCount, slice + 1, slices) - start;");
+        else
+        {
+            w.Line("var (from, to) = s_segmentParameters[_segment]; // the segment's layers' parameters: the buffers hold other segments' too");
+            w.Line($"int start = from + {Pool}WorkerPool.Start(to - from, slice, slices), length = from + {Pool}WorkerPool.Start(to - from, slice + 1, slices) - start;");
+        }
         w.Line($"{Span} total = new {Span}(_gradients, start, length);");
         w.Line($"for (int member = _groupFirst == 0 ? 1 : 0; member < _groupCount; member++) {Kernels}Elementwise.Add(new {RoSpan}(_partGradients[member], start, length), total);");
         w.Close();
@@ -257,14 +320,15 @@ internal static partial class Emitter
         EmitTrainingPasses(w, net, plan, backward: true);
     }
 
-    private static void EmitForwardPart(IndentedWriter w, string cls)
+    private static void EmitForwardPart(IndentedWriter w, string cls, int? segment = null)
     {
-        w.Line($"private static readonly {Pool}PartAction s_forwardPart = static (network, part, parts, inputs, _) => (({cls})network).ForwardPart(part, parts, inputs);");
+        string n = segment?.ToString(CultureInfo.InvariantCulture) ?? "";
+        w.Line($"private static readonly {Pool}PartAction s_forwardPart{n} = static (network, part, parts, inputs, _) => (({cls})network).ForwardPart{n}(part, parts, inputs);");
         w.Line();
         w.Line(Generated);
-        w.Open($"private void ForwardPart(int part, int parts, {RoSpan} inputs)");
+        w.Open($"private void ForwardPart{n}(int part, int parts, {RoSpan} inputs)");
         w.Line($"int batch = _trainingBatch, start = {Pool}WorkerPool.Start(batch, part, parts);");
-        w.Line($"TrainForward(inputs, start, {Pool}WorkerPool.Start(batch, part + 1, parts) - start);");
+        w.Line($"TrainForward{n}(inputs, start, {Pool}WorkerPool.Start(batch, part + 1, parts) - start{(segment is null ? "" : ", part")});");
         w.Close();
         w.Line();
     }
@@ -274,19 +338,36 @@ internal static partial class Emitter
     {
         var layers = net.Layers;
 
-        // ---- The forward pass in training mode, over rows [start, start + rows) of the batch ----
-        w.Line(Generated);
-        w.Open($"private void TrainForward({RoSpan} inputs, int start, int rows)");
-        w.Line($"{RoSpan} p = _parameters;");
-        w.Line("long step = _step;");
-        w.Line("int batch = rows; // the kernels below see only this part's samples");
-        string current = "x";
-        w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
-        foreach (var step in plan.Steps)
+        // ---- The forward pass in training mode, over rows [start, start + rows) of the batch (in segments with batch normalisation) ----
+        void OpenForward(int segment, int firstStep)
         {
+            w.Line(Generated);
+            w.Open(plan.Segments == 1 ? $"private void TrainForward({RoSpan} inputs, int start, int rows)" : $"private void TrainForward{segment}({RoSpan} inputs, int start, int rows, int part)");
+            w.Line($"{RoSpan} p = _parameters;");
+            w.Line("long step = _step;");
+            w.Line("int batch = rows; // the kernels below see only this part's samples");
+            w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
+            if (firstStep == 0) return;
+            w.Line("// What the segments before this one kept.");
+            EmitKeptViews(w, plan, layers, plan.Steps.Take(firstStep));
+        }
+        string current = "x";
+        int forwardSegment = 0;
+        OpenForward(0, 0);
+        for (int s = 0; s < plan.Steps.Count; s++)
+        {
+            var step = plan.Steps[s];
             var layer = step.Layer;
             w.Line($"// Layer {layer.Index}: {step.Emitter.Description}    (batch, {Join(layer.InputShape)}) -> (batch, {Join(layer.OutputShape)})");
             var site = new TrainingSite(layer.Sources.Select(KeptName).ToList());
+            if (step.Emitter is BatchNormEmitter norm)
+            {
+                norm.EmitPartials(w, site.Input);
+                w.Close();
+                w.Line();
+                OpenForward(++forwardSegment, s);
+                w.Line($"// Layer {layer.Index}: {norm.Description}, by the batch's statistics");
+            }
             current = step.Pooled is { } pool
                 ? ((ConvolutionEmitter)step.Emitter).EmitPooledTrainingForward(w, site, pool)
                 : step.Emitter.EmitTrainingForward(w, site);
@@ -307,45 +388,63 @@ internal static partial class Emitter
             return;
         }
 
-        // ---- The backward pass over rows [start, start + rows), gradients into g ----
-        w.Line(Generated);
-        w.Open($"private void TrainBackward({RoSpan} inputs, int start, int rows, {Span} g)");
-        w.Line($"{RoSpan} p = _parameters;");
-        w.Line("int batch = rows; // the kernels below see only this part's samples");
-        w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
-        w.Line("// What the forward pass kept: each layer's output (and pre-activation or mask where backward needs it).");
-        foreach (var step in plan.Steps)
+        // ---- The backward pass over rows [start, start + rows), gradients into g (in segments with batch normalisation) ----
+        void OpenBackward(int segment)
+        {
+            w.Line(Generated);
+            w.Open(plan.Segments == 1 ? $"private void TrainBackward({RoSpan} inputs, int start, int rows, {Span} g)" : $"private void TrainBackward{segment}({RoSpan} inputs, int start, int rows, {Span} g, int part)");
+            w.Line($"{RoSpan} p = _parameters;");
+            w.Line("int batch = rows; // the kernels below see only this part's samples");
+            w.Line($"{RoSpan} x = inputs.Slice(start * InputSize, rows * InputSize);");
+            w.Line("// What the forward pass kept: each layer's output (and pre-activation or mask where backward needs it).");
+            EmitKeptViews(w, plan, layers, plan.Steps);
+            w.Line("// Layers in reverse; dy is the gradient of the loss with respect to the layer's output. This part's");
+            w.Line(plan.GradientBuffers == 2
+                ? $"// gradients flow through its own stretch of _gradientA and _gradientB: rows [start, start + rows) of width {plan.GradientWidth}."
+                : $"// gradients flow through its own stretch of _gradientA to {NetworkPlan.GradientField(plan.GradientBuffers - 1)}: rows [start, start + rows) of width {plan.GradientWidth}.");
+            w.Line($"int stretch = start * {plan.GradientWidth};");
+        }
+        OpenBackward(plan.Segments - 1);
+        w.Line($"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);");
+        EmitBackwardSteps(w, net, plan, (segment, held) =>
+        {
+            OpenBackward(segment);
+            foreach (string line in held) w.Line(line);
+        });
+        w.Close();
+        w.Line();
+        EmitReserve(w, net, plan);
+    }
+
+    // Read-only views of what the steps' training forward kept.
+    private static void EmitKeptViews(IndentedWriter w, NetworkPlan plan, EquatableArray<ShapedLayer> layers, IEnumerable<Step> steps)
+    {
+        foreach (var step in steps)
             if (step.Pooled is { } pool)
                 ConvolutionEmitter.EmitPooledKeptViews(w, pool.Layer);
             else
                 step.Emitter.EmitKeptViews(w, layers.AsImmutableArray());
-        w.Line("// Layers in reverse; dy is the gradient of the loss with respect to the layer's output. This part's");
-        w.Line(plan.GradientBuffers == 2
-            ? $"// gradients flow through its own stretch of _gradientA and _gradientB: rows [start, start + rows) of width {plan.GradientWidth}."
-            : $"// gradients flow through its own stretch of _gradientA to {NetworkPlan.GradientField(plan.GradientBuffers - 1)}: rows [start, start + rows) of width {plan.GradientWidth}.");
-        w.Line($"int stretch = start * {plan.GradientWidth};");
-        w.Line($"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);");
-        EmitBackwardSteps(w, net, plan);
-        w.Close();
-        w.Line();
-        EmitReserve(w, net, plan);
     }
 
     // What a step's training forward reads: the network's inputs, or the view of a kept output.
     private static string KeptName(int value) => value < 0 ? "x" : $"y{value}";
 
     /// <summary>The number of gradient buffers the backward pass of <paramref name="net"/> uses (it is written, and not kept).</summary>
-    public static int CountGradientBuffers(ShapedNetwork net, NetworkPlan plan) => EmitBackwardSteps(new IndentedWriter(), net, plan);
+    public static int CountGradientBuffers(ShapedNetwork net, NetworkPlan plan) => EmitBackwardSteps(new IndentedWriter(), net, plan, null);
 
     // The steps' backward passes in reverse, with dy the gradient of the step's output. Along a chain, each step writes its
     // input's gradient into a free buffer and dy moves there. Where a residual block began, two paths meet: the gradient the
     // skip carried back is kept in a buffer of its own until the block's first layer has written its share, then added.
     // Returns how many buffers were used.
-    private static int EmitBackwardSteps(IndentedWriter w, ShapedNetwork net, NetworkPlan plan)
+    // A batch normalisation ends one segment and begins the next (its gradients need the whole batch's sums): the method
+    // of a segment is closed there and `segment` opens the next one's, given what it must declare again (dy, the skips
+    // kept); null when the pass is written only to be counted.
+    private static int EmitBackwardSteps(IndentedWriter w, ShapedNetwork net, NetworkPlan plan, System.Action<int, List<string>>? segment)
     {
         var layers = net.Layers;
         var pinned = new HashSet<int>(); // buffers holding a skip's gradient until the paths meet
         var skipGradients = new Dictionary<int, List<(string Name, int Buffer)>>(); // per block input: its skips' shares of its gradient
+        int currentSegment = plan.Segments - 1;
         var handed = new List<int>(); // buffers handed to the step being written
         int dyBuffer = -1, used = 0; // −1: _outputGradient
         int Free(bool overDy)
@@ -376,6 +475,29 @@ internal static partial class Emitter
                 skipGradients.Remove(top.Index);
             }
             w.Line($"// Layer {top.Index}: {(step.Pooled ?? step.Emitter).Description}    (batch, {Join(top.OutputShape)}) -> (batch, {Join(top.InputShape)})");
+            if (step.Emitter is BatchNormEmitter norm)
+            {
+                // This part's sums end the segment; the next begins with the input's gradient from the batch's.
+                norm.EmitBackwardPartials(w, KeptName(input));
+                var held = new List<string>
+                {
+                    dyBuffer < 0
+                        ? $"{Span} dy = new {Span}(_outputGradient, start * OutputSize, batch * OutputSize);"
+                        : $"{Span} dy = new {Span}({NetworkPlan.GradientField(dyBuffer)}, stretch, batch * {top.OutputLength});",
+                };
+                foreach (var pair in skipGradients)
+                    foreach (var skip in pair.Value)
+                        held.Add($"{Span} {skip.Name} = new {Span}({NetworkPlan.GradientField(skip.Buffer)}, stretch, batch * {layers[pair.Key].OutputLength}); // kept from the segment after this one");
+                if (segment is not null)
+                {
+                    w.Close();
+                    w.Line();
+                    segment(--currentSegment, held);
+                }
+                w.Line($"// Layer {top.Index}: {norm.Description}, continued: the input's gradient from the batch's sums");
+                norm.EmitBackwardData(w, new BackwardSite(KeptName(input), First: input < 0, _ => ""));
+                continue;
+            }
             // A projection on a skip reads the sum's gradient, which the block's layers read after it: dy is kept aside.
             var readers = plan.Consumers[top.Index + 1];
             int? sum = readers.Count == 1 && layers[readers[0]].Spec is AddSpec && layers[readers[0]].Sources[1] == top.Index ? readers[0] : null;

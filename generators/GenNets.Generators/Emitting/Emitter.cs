@@ -124,6 +124,15 @@ internal static partial class Emitter
             w.Line($"private float[] {buffer.Field} = global::System.Array.Empty<float>(); // {buffer.Comment}");
         w.Line();
         w.Line("[global::System.ThreadStatic] private static float[]? t_scratch;");
+        if (plan.FoldedLength > 0)
+            w.Line("[global::System.ThreadStatic] private static float[]? t_folded; // inference's weights with batch normalisation folded in");
+        if (plan.Segments > 1)
+        {
+            w.Line();
+            w.Line("// Batch normalisation: the training passes run in segments, the batch's statistics combined between two.");
+            w.Line("private int _segment; // the segment going backward");
+            foreach (var norm in plan.BatchNorms) norm.EmitFields(w);
+        }
         w.Line();
 
         // ---- Layout tables ----

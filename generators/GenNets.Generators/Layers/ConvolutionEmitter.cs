@@ -83,12 +83,17 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
         new TrainingBuffer($"_argmax{pool.Index}", pool.OutputLength, $"layer {pool.Index}: which input of each window was the maximum (0-3, row-major)"),
     ];
 
-    // ReLU is applied as the convolution stores its outputs; other activations are a pass of their own.
+    public override (string Weight, string Bias, int PerChannel)? FoldableTensors => (Weight, Bias, WeightLength / Spec.Filters);
+
+    // ReLU is applied as the convolution stores its outputs; other activations are a pass of their own. In inference a
+    // batch normalisation after it may be folded in: its weights then, and its activation.
     protected override void EmitForward(IndentedWriter w, string x, string pre, string y, string? reverse)
     {
-        w.Line($"{Kernels}Convolution.Forward({x}, {Weight}, {Bias}, {pre}, batch, s_geometry{N}{(Relu ? ", relu: true" : "")});");
-        if (Spec.Activation is not (ActivationKind.Identity or ActivationKind.ReLU))
-            w.Line($"{Kernels}Activations.{Spec.Activation}({pre}, {y});");
+        var (weight, bias, activation) = reverse is not null && Folded is { } f ? f : (Weight, Bias, Spec.Activation);
+        bool relu = activation == ActivationKind.ReLU;
+        w.Line($"{Kernels}Convolution.Forward({x}, {weight}, {bias}, {pre}, batch, s_geometry{N}{(relu ? ", relu: true" : "")});");
+        if (activation is not (ActivationKind.Identity or ActivationKind.ReLU))
+            w.Line($"{Kernels}Activations.{activation}({pre}, {y});");
     }
 
     public override string EmitTrainingForward(IndentedWriter w, TrainingSite site)

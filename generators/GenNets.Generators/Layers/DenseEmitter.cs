@@ -47,15 +47,21 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
         return y;
     }
 
-    // Inference has its own batch path (strips kept from layer to layer); training keeps row-major outputs.
+    public override (string Weight, string Bias, int PerChannel)? FoldableTensors
+        => ($"p.Slice(Layer{N}WeightOffset, {WeightLength})", $"p.Slice(Layer{N}BiasOffset, {Layer.OutFeatures})", Layer.InFeatures);
+
+    // Inference has its own batch path (strips kept from layer to layer); training keeps row-major outputs. In inference a
+    // batch normalisation after it may be folded in: its weights then, and its activation.
     protected override void EmitForward(IndentedWriter w, string x, string pre, string y, string? reverse)
     {
         string weight = $"p.Slice(Layer{N}WeightOffset, {WeightLength})", bias = $"p.Slice(Layer{N}BiasOffset, {Layer.OutFeatures})";
+        ActivationKind? activation = null;
+        if (reverse is not null && Folded is { } f) (weight, bias, activation) = (f.Weight, f.Bias, f.Activation);
         if (reverse is null)
             w.Line($"{Kernels}Gemm.DenseForward({x}, {weight}, {bias}, {pre}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures});");
         else
             w.Line($"{Kernels}Gemm.MultiplyTransposed({x}, {weight}, {bias}, {pre}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures}, {reverse});");
-        EmitActivation(w, pre, y, Rows);
+        EmitActivation(w, pre, y, Rows, activation);
     }
 
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)

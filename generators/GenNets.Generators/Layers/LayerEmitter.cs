@@ -65,6 +65,7 @@ internal abstract class LayerEmitter
         PoolSpec or GlobalAvgPoolSpec => new PoolingEmitter(layer, last),
         AddSpec => new AddEmitter(layer, last),
         LayerNormSpec => new LayerNormEmitter(layer, last),
+        BatchNormSpec => new BatchNormEmitter(layer, last),
         RecurrentSpec => new RecurrentEmitter(layer, last),
         DropoutSpec => new DropoutEmitter(layer, last),
         _ => new FlattenEmitter(layer, last),
@@ -93,6 +94,12 @@ internal abstract class LayerEmitter
 
     /// <summary>Draws the layer's initial weights into <c>p</c> from <c>random</c>.</summary>
     public virtual void EmitInitialization(IndentedWriter w) { }
+
+    /// <summary>A convolution's or dense layer's weight and bias, and weights per output channel, when a batch normalisation can be folded into it.</summary>
+    public virtual (string Weight, string Bias, int PerChannel)? FoldableTensors => null;
+
+    /// <summary>In inference, the folded weight and bias to use instead of the layer's, and the activation that then follows.</summary>
+    public (string Weight, string Bias, ActivationKind Activation)? Folded { get; set; }
 
     /// <summary>Where the layer's inference output goes, given whether its input is the network's (read-only) input.</summary>
     public virtual InferenceOutputKind InferenceOutput(bool inputIsNetworks) => InferenceOutputKind.New;
@@ -151,9 +158,9 @@ internal abstract class LayerEmitter
         : [];
 
     /// <summary>The layer's activation applied from <paramref name="pre"/> into <paramref name="y"/>, over <paramref name="rows"/> rows.</summary>
-    protected void EmitActivation(IndentedWriter w, string pre, string y, string rows)
+    protected void EmitActivation(IndentedWriter w, string pre, string y, string rows, ActivationKind? activation = null)
     {
-        switch (Layer.Activation)
+        switch (activation ?? Layer.Activation)
         {
             case ActivationKind.Identity:
                 break;
@@ -161,7 +168,7 @@ internal abstract class LayerEmitter
                 w.Line($"{Kernels}Activations.Softmax({pre}, {y}, {rows}, {Layer.OutFeatures});");
                 break;
             default:
-                w.Line($"{Kernels}Activations.{Layer.Activation}({pre}, {y});");
+                w.Line($"{Kernels}Activations.{activation ?? Layer.Activation}({pre}, {y});");
                 break;
         }
     }

@@ -76,6 +76,14 @@ internal sealed record LayerNormSpec(int AttributeIndex, string? Name) : LayerSp
     public override bool HasTensors => true;
 }
 
+/// <summary><c>[BatchNorm]</c>: normalisation per channel (or feature) over the batch, with running statistics, then <see cref="Activation"/>.</summary>
+internal sealed record BatchNormSpec(int AttributeIndex, string? Name, ActivationKind Activation) : LayerSpec(AttributeIndex, Name)
+{
+    public override SpecKind Kind => SpecKind.BatchNorm;
+    public override ActivationKind OutputActivation => Activation;
+    public override bool HasTensors => true;
+}
+
 /// <summary><c>[SimpleRNN]</c>, <c>[LSTM]</c> or <c>[GRU]</c> (<see cref="Cell"/>) of <see cref="Units"/> hidden units.</summary>
 internal sealed record RecurrentSpec(int AttributeIndex, string? Name, SpecKind Cell, int Units, bool ReturnSequences, float ForgetBias)
     : LayerSpec(AttributeIndex, Name)

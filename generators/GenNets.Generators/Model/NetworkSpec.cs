@@ -19,6 +19,7 @@ internal enum SpecKind
     GRU = 9,
     Add = 10,
     LayerNorm = 11,
+    BatchNorm = 12,
     Residual = 100, // not a layer: a block of them, expanded into layers and an Add by the shape engine
 }
 

@@ -26,7 +26,7 @@ internal static class NetworkParser
     private static readonly HashSet<string> LayerAttributes = new()
     {
         "DenseAttribute", "DropoutAttribute", "Conv2DAttribute", "MaxPool2DAttribute", "AvgPool2DAttribute", "GlobalAvgPoolAttribute", "FlattenAttribute",
-        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute", "LayerNormAttribute",
+        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute", "LayerNormAttribute", "BatchNormAttribute",
     };
 
     public const string BlockAttributeName = "GenNets.BlockAttribute";
@@ -150,6 +150,7 @@ internal static class NetworkParser
             "GlobalAvgPoolAttribute" => new GlobalAvgPoolSpec(index),
             "FlattenAttribute" => new FlattenSpec(index),
             "LayerNormAttribute" => new LayerNormSpec(index, NameOrNull(attribute.NamedArguments.FirstOrDefault(a => a.Key == "Name").Value.Value as string)),
+            "BatchNormAttribute" => ReadBatchNorm(attribute, index, problems),
             "ResidualAttribute" => ReadResidual(attribute, index, Arg(0), problems, enclosing, cancellationToken),
             _ => ReadDropout(index, Arg(0)),
         };
@@ -206,6 +207,16 @@ internal static class NetworkParser
         if (float.IsNaN(forgetBias) || float.IsInfinity(forgetBias)) // netstandard2.0 has no float.IsFinite
             problems.Add(Problem.OnArgument(DiagnosticIds.NonFiniteValue, i, "ForgetBias", -1, $"The forget bias of layer {position} (LSTM)", forgetBias.ToString("R", CultureInfo.InvariantCulture)));
         return new RecurrentSpec(i, NameOrNull(name), cell, ReadInt(units), sequences, forgetBias);
+    }
+
+    private static BatchNormSpec ReadBatchNorm(AttributeData attribute, int i, List<Problem> problems)
+    {
+        int activation = 0;
+        string? name = null;
+        foreach (var named in attribute.NamedArguments)
+            if (named.Key == "Activation") activation = ReadEnum(named.Value, MaxActivation, "Activation", i, "Activation", -1, problems);
+            else if (named.Key == "Name") name = named.Value.Value as string;
+        return new BatchNormSpec(i, NameOrNull(name), (ActivationKind)activation);
     }
 
     // A residual block's layers are the attributes of its [Block] class, read here as at the use site (index): blocks in the

@@ -41,6 +41,9 @@ internal sealed class Step
 
     /// <summary>The step's output is its input's floats, read as one vector: it keeps no buffer in training.</summary>
     public bool IsAlias { get; set; }
+
+    /// <summary>A batch normalisation folded into this step's convolution or dense layer in inference.</summary>
+    public BatchNormEmitter? FoldedNorm { get; set; }
 }
 
 /// <summary>
@@ -84,6 +87,18 @@ internal sealed class NetworkPlan
             step.IsAlias = step.Layer.Spec is FlattenSpec && step.Layer.Index != Last;
         Steps = steps;
         Emitters = emitters;
+
+        // ---- Batch normalisation: segments of the training passes, and folding in inference ----
+        BatchNorms = steps.Select(st => st.Emitter).OfType<BatchNormEmitter>().ToList();
+        for (int s = 1; s < steps.Count; s++)
+            if (steps[s].Emitter is BatchNormEmitter norm && steps[s - 1] is { Pooled: null } before && norm.Layer.Sources[0] == before.Layer.Index
+                && before.Layer.Spec is Conv2DSpec { Activation: ActivationKind.Identity } or DenseSpec { Activation: ActivationKind.Identity }
+                && ReadOnlyBy(before.Layer.Index, norm.Layer.Index))
+            {
+                norm.FoldedInto = before;
+                before.FoldedNorm = norm;
+            }
+        SegmentParameters = SegmentRanges(net);
 
         // ---- Inference: hidden outputs share slots of the scratch, each as wide as the widest hidden output ----
         MaxHidden = 0;
@@ -158,6 +173,37 @@ internal sealed class NetworkPlan
     public int GradientBuffers { get; private set; }
 
     public static string GradientField(int buffer) => "_gradient" + (char)('A' + buffer);
+
+    /// <summary>The batch normalisations, in order: each ends a segment of the training passes.</summary>
+    public IReadOnlyList<BatchNormEmitter> BatchNorms { get; }
+
+    /// <summary>Segments of the training passes: one more than the batch normalisations.</summary>
+    public int Segments => BatchNorms.Count + 1;
+
+    /// <summary>Per segment, the parameters its layers hold (a batch normalisation's own excluded), as [From, To).</summary>
+    public IReadOnlyList<(int From, int To)> SegmentParameters { get; }
+
+    /// <summary>Floats of folded weights inference computes per call (0 when nothing is folded).</summary>
+    public int FoldedLength => Steps.Where(s => s.FoldedNorm is not null).Sum(s => s.FoldedNorm!.FoldedLength(s.Emitter.FoldableTensors!.Value.PerChannel));
+
+    // Parameters are laid out in layer order, so each segment's are one range: from its first parametric layer's start to
+    // the start of the next parametric layer after its last one.
+    private List<(int From, int To)> SegmentRanges(ShapedNetwork net)
+    {
+        var starts = Emitters.Where(e => e.Layer.HasParameters).Select(e => e.Layer.WeightOffset).Append(net.ParameterCount).ToList();
+        int End(ShapedLayer layer) => starts.First(start => start > layer.WeightOffset);
+        var ranges = new List<(int, int)>();
+        int first = 0;
+        for (int segment = 0; segment < Segments; segment++)
+        {
+            int last = segment < BatchNorms.Count ? Steps.Select((st, i) => (st, i)).First(p => p.st.Emitter == BatchNorms[segment]).i : Steps.Count - 1;
+            var layers = Steps.Skip(first).Take(last - first + 1).SelectMany(st => new[] { st.Layer, st.Last }.Distinct())
+                .Where(l => l.HasParameters && l.Spec is not BatchNormSpec).ToList();
+            ranges.Add(layers.Count == 0 ? (0, 0) : (layers.Min(l => l.WeightOffset), layers.Max(End)));
+            first = last + 1;
+        }
+        return ranges;
+    }
 
     /// <summary>One emitter per layer, in layer order.</summary>
     public IReadOnlyList<LayerEmitter> Emitters { get; }

@@ -188,6 +188,28 @@ internal static class ShapeEngine
                     offset += 2L * recurrent.Gates * recurrent.Units;
                 }
                 break;
+            case BatchNormSpec norm:
+                ClaimTensorNames(prefixes, prefix, layer, i, problems);
+                if (norm.Activation == ActivationKind.Softmax)
+                {
+                    problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, layer.AttributeIndex, "Activation", -1, "Softmax", "activation for a BatchNorm layer (softmax is over a vector: use a Dense layer)"));
+                    shapesKnown = false;
+                }
+                else if (shapesKnown && shape.Length == 2)
+                {
+                    problems.Add(Problem.OnAttribute(DiagnosticIds.BatchNormRank, layer.AttributeIndex, Num(i), Join(shape), Num(shape.Length)));
+                    shapesKnown = false;
+                }
+                else if (shapesKnown)
+                {
+                    // weight, bias, then the buffers running_mean, running_var and num_batches_tracked
+                    int channels = shape.Length == 3 ? shape[0] : shape[shape.Length - 1];
+                    weightOffset = offset;
+                    offset += channels;
+                    biasOffset = offset;
+                    offset += 3L * channels + 1;
+                }
+                break;
             case LayerNormSpec:
                 ClaimTensorNames(prefixes, prefix, layer, i, problems);
                 if (shapesKnown)

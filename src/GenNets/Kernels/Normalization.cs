@@ -317,6 +317,50 @@ public static class Normalization
     }
 
     /// <summary>
+    /// Batch normalisation in inference folded into the layer before it: with s = gamma/√(runningVariance + ε) per channel,
+    /// foldedWeight[c, ·] = weight[c, ·]·s[c] and foldedBias[c] = (bias[c] − runningMean[c])·s[c] + beta[c], so that the
+    /// layer with the folded tensors computes what the layer and the normalisation compute one after the other. The scale
+    /// is computed in double precision; the folded values are rounded once.
+    /// </summary>
+    /// <param name="weight">The layer's weight, [channels, perChannel] (a convolution's [outC, inC·kh·kw], a dense layer's [out, in]).</param>
+    /// <param name="bias">The layer's bias, one per channel.</param>
+    /// <param name="gamma">The normalisation's weight, one per channel.</param>
+    /// <param name="beta">The normalisation's bias, one per channel.</param>
+    /// <param name="runningMean">The running mean, one per channel.</param>
+    /// <param name="runningVariance">The running variance, one per channel.</param>
+    /// <param name="foldedWeight">Receives the folded weight, [channels, perChannel].</param>
+    /// <param name="foldedBias">Receives the folded bias, one per channel.</param>
+    /// <param name="channels">Channels (at least 1).</param>
+    /// <param name="perChannel">Weights per channel (at least 1).</param>
+    /// <param name="epsilon">ε, positive.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range, or ε is not positive and finite.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
+    public static void FoldBatchNorm(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVariance, Span<float> foldedWeight, Span<float> foldedBias,
+        int channels, int perChannel, float epsilon = DefaultEpsilon)
+    {
+        Sizes.Positive(channels, nameof(channels));
+        Sizes.Positive(perChannel, nameof(perChannel));
+        long length = Sizes.Product(channels, nameof(channels), perChannel, nameof(perChannel));
+        Sizes.Need(weight.Length, length, nameof(weight), "weight [{0}, {1}]", channels, perChannel);
+        Sizes.Need(foldedWeight.Length, length, nameof(foldedWeight), "weight [{0}, {1}]", channels, perChannel);
+        CheckChannels(gamma.Length, beta.Length, channels);
+        Sizes.Need(bias.Length, channels, nameof(bias), "one per channel ({0})", channels);
+        Sizes.Need(foldedBias.Length, channels, nameof(foldedBias), "one per channel ({0})", channels);
+        Sizes.Need(runningMean.Length, channels, nameof(runningMean), "one per channel ({0})", channels);
+        Sizes.Need(runningVariance.Length, channels, nameof(runningVariance), "one per channel ({0})", channels);
+        CheckEpsilon(epsilon);
+        for (int c = 0; c < channels; c++)
+        {
+            double scale = gamma[c] / Math.Sqrt((double)runningVariance[c] + epsilon);
+            var row = weight.Slice(c * perChannel, perChannel);
+            var folded = foldedWeight.Slice(c * perChannel, perChannel);
+            for (int k = 0; k < perChannel; k++) folded[k] = (float)(row[k] * scale);
+            foldedBias[c] = (float)((bias[c] - (double)runningMean[c]) * scale + beta[c]);
+        }
+    }
+
+    /// <summary>
     /// Batch normalisation in inference: y = (x − runningMean)/√(runningVariance + ε)·gamma + beta per channel.
     /// </summary>
     /// <param name="x">The input, [samples, channels, spatial].</param>

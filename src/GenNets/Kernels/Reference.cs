@@ -486,7 +486,7 @@ public static partial class Reference
         ReadOnlySpan<int> labels, ReadOnlySpan<double> values, Span<double> gradient, ulong? dropoutSeed = null, long step = 0, ReadOnlySpan<int> lengths = default)
     {
         CheckNetwork(layers, inputs.Length, batch);
-        var (xs, zs, masks) = RunForward(layers, parameters, inputs, batch, dropoutSeed, step, lengths);
+        var (xs, zs, masks) = RunForward(layers, parameters, inputs, batch, dropoutSeed, step, lengths, training: true);
         double[] output = xs[^1];
         int outCols = layers[^1].OutputShape[^1];
         var d = new double[output.Length];
@@ -522,7 +522,7 @@ public static partial class Reference
     public static double[] NetworkOutputs(IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ReadOnlySpan<int> lengths = default)
     {
         CheckNetwork(layers, inputs.Length, batch);
-        return RunForward(layers, parameters, inputs, batch, null, 0, lengths).Outputs[^1];
+        return RunForward(layers, parameters, inputs, batch, null, 0, lengths, training: false).Outputs[^1];
     }
 
     private static void CheckNetwork(IReadOnlyList<LayerInfo> layers, int inputs, int batch)
@@ -546,7 +546,8 @@ public static partial class Reference
 
     // Every layer's input and output (xs[l] enters layer l), pre-activation (zs) and dropout mask.
     private static (List<double[]> Outputs, List<double[]> PreActivations, List<double[]?> Masks) RunForward(
-        IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ulong? dropoutSeed, long step, ReadOnlySpan<int> lengths)
+        IReadOnlyList<LayerInfo> layers, ReadOnlySpan<double> parameters, ReadOnlySpan<double> inputs, int batch, ulong? dropoutSeed, long step, ReadOnlySpan<int> lengths,
+        bool training)
     {
         var xs = new List<double[]> { inputs.Slice(0, batch * layers[0].InputLength).ToArray() };
         var zs = new List<double[]>();
@@ -556,6 +557,20 @@ public static partial class Reference
             double[] x = xs[layer.Sources[0] + 1]; // xs[v + 1] is layer v's output; xs[0] the network's input
             switch (layer.Kind)
             {
+                case LayerKind.BatchNorm:
+                {
+                    // Training normalises by the batch's statistics (leaving the running ones as they are); inference by the running ones.
+                    var (channels, spatial) = BatchNormAxes(layer);
+                    var gamma = parameters.Slice(layer.Weight!.Offset, channels);
+                    var beta = parameters.Slice(layer.Bias!.Offset, channels);
+                    double[] z = training
+                        ? BatchNorm(x, gamma, beta, batch, channels, spatial)
+                        : BatchNormInference(x, gamma, beta, parameters.Slice(layer.RunningMean!.Offset, channels), parameters.Slice(layer.RunningMean.Offset + channels, channels), batch, channels, spatial);
+                    zs.Add(z);
+                    masks.Add(null);
+                    xs.Add(Activate(layer.Activation, z, 1));
+                    break;
+                }
                 case LayerKind.LayerNorm:
                 {
                     int features = layer.OutputShape[^1];
@@ -674,6 +689,14 @@ public static partial class Reference
             d = dl;
             switch (layer.Kind)
             {
+                case LayerKind.BatchNorm:
+                {
+                    var (channels, spatial) = BatchNormAxes(layer);
+                    double[] dz = ActivateBackward(layer.Activation, zs[l], xs[l + 1], d, 1);
+                    d = BatchNormBackward(x, parameters.Slice(layer.Weight!.Offset, channels), dz, batch, channels, spatial,
+                        gradient.Slice(layer.Weight.Offset, channels), gradient.Slice(layer.Bias!.Offset, channels));
+                    break;
+                }
                 case LayerKind.LayerNorm:
                 {
                     int features = layer.OutputShape[^1];
@@ -751,6 +774,10 @@ public static partial class Reference
             Accumulate(ds, source, d); // what reaches the layer's input
         }
     }
+
+    // A batch normalisation's channels and values per channel per sample: (C, H·W) on an image, (features, 1) on a vector.
+    private static (int Channels, int Spatial) BatchNormAxes(LayerInfo layer)
+        => layer.InputShape.Length == 3 ? (layer.InputShape[0], layer.InputShape[1] * layer.InputShape[2]) : (layer.InputShape[^1], 1);
 
     // Adds a layer's share of gradient g to value v's (v = −1, the network's input, needs none).
     private static void Accumulate(double[]?[] ds, int v, double[] g)

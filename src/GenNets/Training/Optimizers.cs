@@ -127,6 +127,7 @@ public abstract class Optimizer
         for (int i = 0; i < tensors.Count; i++) // an index loop: foreach over the interface would allocate an enumerator per step
         {
             var t = tensors[i];
+            if (!t.Trainable) continue; // running statistics: the forward pass keeps them, the optimizer never touches them
             int start = Math.Max(t.Offset, from), end = Math.Min(t.Offset + t.Length, to);
             if (start < end)
                 Update(parameters.Slice(start, end - start), gradients.Slice(start, end - start), start, t.Decays ? WeightDecay : 0f);

@@ -12,7 +12,7 @@ namespace GenNets.Tests.Networks;
 /// </summary>
 public class GeneratedNetworkTests
 {
-    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn", "NormedSequence" };
+    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn", "NormedSequence", "NormedCnn" };
 
     internal static INetwork Create(string name, int seed = 7) => name switch
     {
@@ -34,6 +34,7 @@ public class GeneratedNetworkTests
         "ResidualMlp" => new ResidualMlp(seed),
         "ResidualCnn" => new ResidualCnn(seed),
         "NormedSequence" => new NormedSequence(seed),
+        "NormedCnn" => new NormedCnn(seed),
         _ => throw new ArgumentException(name),
     };
 

@@ -235,3 +235,44 @@ public partial class PreNormBlock { }
 [LayerNorm(Name = "final")]
 [Dense(4)]
 public partial class NormedSequence { }
+
+// ---- Batch normalisation ----
+
+// ResNet's basic block as torchvision has it: each convolution followed by a batch normalisation.
+[Block]
+[Conv2D(4, 3, Padding = 1, Name = "conv1")]
+[BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
+[Conv2D(4, 3, Padding = 1, Name = "conv2")]
+[BatchNorm(Name = "bn2")]
+public partial class NormedBlock { }
+
+// Batch normalisations folded into a convolution and a dense layer in inference, inside a residual block, after a
+// pooling (not folded), and on a vector; a stride-2 block whose skip is projected.
+[Input(2, 8, 8)]
+[Conv2D(4, 3, Padding = 1, Name = "conv1")]
+[BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
+[Residual(typeof(NormedBlock), Activation = Activation.ReLU, Name = "layer1")]
+[MaxPool2D(2)]
+[BatchNorm(Activation = Activation.Tanh)]
+[GlobalAvgPool]
+[Dense(6)]
+[BatchNorm(Activation = Activation.GELU)]
+[Dense(3)]
+public partial class NormedCnn { }
+
+[Block]
+[Conv2D(8, 3, Padding = 1, Name = "conv1")]
+[BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
+[Conv2D(8, 3, Padding = 1, Name = "conv2")]
+[BatchNorm(Name = "bn2")]
+public partial class WideNormedBlock { }
+
+// Enough work per sample (about 0.6 MFLOP) that a batch of 64 is cut into two chunks: the whole batch's statistics
+// must then be combined across them.
+[Input(1, 16, 16)]
+[Conv2D(8, 3, Padding = 1, Name = "conv1")]
+[BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
+[Residual(typeof(WideNormedBlock), Activation = Activation.ReLU, Name = "layer1")]
+[GlobalAvgPool]
+[Dense(3, Name = "fc")]
+public partial class NormedResNet { }

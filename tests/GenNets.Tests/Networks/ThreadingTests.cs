@@ -73,7 +73,7 @@ public class ThreadingTests
     public static TheoryData<string, int> NetworksAndThreads()
     {
         var data = new TheoryData<string, int>();
-        foreach (var name in new[] { "mlp", "cnn", "lstm" })
+        foreach (var name in new[] { "mlp", "cnn", "lstm", "normed" })
             foreach (int threads in new[] { 2, 3, 6, 8, 16 })
                 data.Add(name, threads);
         return data;
@@ -83,6 +83,7 @@ public class ThreadingTests
     {
         "mlp" => (() => new FashionMlp(seed: 31), FashionMlp.InputSize),
         "cnn" => (() => new FashionCnn(seed: 32), FashionCnn.InputSize),
+        "normed" => (() => new NormedResNet(seed: 34), NormedResNet.InputSize), // batch normalisation over chunks, and residual blocks
         _ => (() => new BenchLstm(seed: 33), BenchLstm.InputSize),
     };
 
