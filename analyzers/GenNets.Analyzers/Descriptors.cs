@@ -139,7 +139,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor NotABlock = Make(DiagnosticIds.NotABlock,
         "[Residual] of a class that is not a [Block]",
-        "'{0}' is given to [Residual] but is not marked [Block]; mark it [Block] so that its layer attributes form the residual's layers", Layers);
+        "'{0}' is given to [Residual] or [Sequential] but is not marked [Block]; mark it [Block] so that its layer attributes form the block's layers", Layers);
 
     public static readonly DiagnosticDescriptor RecursiveBlock = Make(DiagnosticIds.RecursiveBlock,
         "Block uses itself",

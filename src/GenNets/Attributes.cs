@@ -309,6 +309,27 @@ public sealed class ResidualAttribute : Attribute
     public string? Name { get; set; }
 }
 
+/// <summary>
+/// The layers of a [Block] class in place, with no skip: <c>Repeat</c> copies one after another, each with weights of its
+/// own, as an <c>nn.Sequential</c> of blocks. The plain counterpart of <see cref="ResidualAttribute"/>, with the same
+/// tensor names (<c>{Name}.{repeat}.{layer}.weight</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SequentialAttribute : Attribute
+{
+    /// <summary>Declares the layers of <paramref name="block"/>, a class marked [Block], in place.</summary>
+    public SequentialAttribute(Type block) => Block = block;
+
+    /// <summary>The [Block] class whose layers are used.</summary>
+    public Type Block { get; }
+
+    /// <summary>How many times the block's layers are applied, one after another; 1 by default.</summary>
+    public int Repeat { get; set; } = 1;
+
+    /// <summary>Prefix of the blocks' tensor names; by default the block's position. Consecutive uses of a name number on.</summary>
+    public string? Name { get; set; }
+}
+
 /// <summary>The loss the network is trained with.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LossAttribute : Attribute

@@ -97,10 +97,11 @@ internal sealed record RecurrentSpec(int AttributeIndex, string? Name, SpecKind 
 
 /// <summary>
 /// <c>[Residual(typeof(B))]</c>: the layers of the [Block] class <see cref="Block"/> (<see cref="Body"/>, read from its
-/// attributes), applied <see cref="Repeat"/> times, each with its input added back after it. The body's layers carry the index of
+/// attributes), applied <see cref="Repeat"/> times, each with its input added back after it (unless <see cref="Skip"/> is false:
+/// <c>[Sequential(typeof(B))]</c>, the block's layers in place). The body's layers carry the index of
 /// the [Residual] attribute: what is wrong in them is reported where the block is used, where its shapes are known.
 /// </summary>
-internal sealed record ResidualSpec(int AttributeIndex, string? Name, string Block, EquatableArray<LayerSpec> Body, ActivationKind Activation, int Repeat)
+internal sealed record ResidualSpec(int AttributeIndex, string? Name, string Block, EquatableArray<LayerSpec> Body, ActivationKind Activation, int Repeat, bool Skip = true)
     : LayerSpec(AttributeIndex, Name)
 {
     public override SpecKind Kind => SpecKind.Residual;

@@ -26,7 +26,7 @@ internal static class NetworkParser
     private static readonly HashSet<string> LayerAttributes = new()
     {
         "DenseAttribute", "DropoutAttribute", "Conv2DAttribute", "MaxPool2DAttribute", "AvgPool2DAttribute", "GlobalAvgPoolAttribute", "FlattenAttribute",
-        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute", "LayerNormAttribute", "BatchNormAttribute",
+        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute", "SequentialAttribute", "LayerNormAttribute", "BatchNormAttribute",
     };
 
     public const string BlockAttributeName = "GenNets.BlockAttribute";
@@ -152,6 +152,7 @@ internal static class NetworkParser
             "LayerNormAttribute" => new LayerNormSpec(index, NameOrNull(attribute.NamedArguments.FirstOrDefault(a => a.Key == "Name").Value.Value as string)),
             "BatchNormAttribute" => ReadBatchNorm(attribute, index, problems),
             "ResidualAttribute" => ReadResidual(attribute, index, Arg(0), problems, enclosing, cancellationToken),
+            "SequentialAttribute" => ReadResidual(attribute, index, Arg(0), problems, enclosing, cancellationToken) with { Skip = false },
             _ => ReadDropout(index, Arg(0)),
         };
     }

@@ -265,6 +265,7 @@ internal static class ShapeEngine
                 for (int k = 0; k < residual.Body.Length && shapesKnown; k++)
                     Layer(residual.Body[k], block + "." + (residual.Body[k].Name ?? k.ToString(CultureInfo.InvariantCulture)), after: residual.Body.Length - k);
                 if (!shapesKnown || residual.Body.Length == 0) return;
+                if (!residual.Skip) continue; // [Sequential]: the block's layers in place
                 int main = current;
                 var outputShape = shape;
                 int skip = input;

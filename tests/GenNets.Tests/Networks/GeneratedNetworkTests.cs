@@ -12,7 +12,7 @@ namespace GenNets.Tests.Networks;
 /// </summary>
 public class GeneratedNetworkTests
 {
-    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn", "NormedSequence", "NormedCnn" };
+    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn", "NormedSequence", "NormedCnn", "PlainStack" };
 
     internal static INetwork Create(string name, int seed = 7) => name switch
     {
@@ -35,6 +35,7 @@ public class GeneratedNetworkTests
         "ResidualCnn" => new ResidualCnn(seed),
         "NormedSequence" => new NormedSequence(seed),
         "NormedCnn" => new NormedCnn(seed),
+        "PlainStack" => new PlainStack(seed),
         _ => throw new ArgumentException(name),
     };
 

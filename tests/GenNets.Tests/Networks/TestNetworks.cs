@@ -276,3 +276,10 @@ public partial class WideNormedBlock { }
 [GlobalAvgPool]
 [Dense(3, Name = "fc")]
 public partial class NormedResNet { }
+
+// A block's layers in place, twice, with no skip: the plain counterpart of a residual stack.
+[Input(8)]
+[Sequential(typeof(DenseBlock), Repeat = 2, Name = "stack")]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class PlainStack { }
