@@ -283,3 +283,22 @@ public partial class NormedResNet { }
 [Dense(2)]
 [Loss(LossKind.MeanSquaredError)]
 public partial class PlainStack { }
+
+// ---- Fifty layers, with and without skips ----
+
+// Sigmoid units, whose derivative is at most 1/4: a chain of them is where gradients vanish.
+[Block]
+[Dense(16, Activation.Sigmoid)]
+public partial class SigmoidUnit { }
+
+[Input(16)]
+[Sequential(typeof(SigmoidUnit), Repeat = 50)]
+[Dense(4)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class PlainFifty { }
+
+[Input(16)]
+[Residual(typeof(SigmoidUnit), Repeat = 50)]
+[Dense(4)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class ResidualFifty { }
