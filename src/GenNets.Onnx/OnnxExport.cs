@@ -11,7 +11,10 @@ namespace GenNets.Onnx;
 /// <summary>Options of an ONNX export.</summary>
 public sealed record OnnxExportOptions
 {
-    /// <summary>The ONNX operator set to target: 17 or later. From 20 on, GELU is one <c>Gelu</c> node; before, it is built from <c>Erf</c>.</summary>
+    /// <summary>
+    /// The ONNX operator set to target: 17 or later (17 is the first with <c>LayerNormalization</c>). From 20 on, GELU is one
+    /// <c>Gelu</c> node; before, it is built from <c>Erf</c>.
+    /// </summary>
     public int Opset { get; init; } = 17;
 
     /// <summary>The graph's name; by default the network's class name.</summary>
@@ -23,7 +26,9 @@ public sealed record OnnxExportOptions
 /// input <c>input</c> of shape [batch, …input shape], output <c>output</c> of shape [batch, …output shape],
 /// weights as initializers under their PyTorch names. Dropout, the identity in inference, is left out. Each layer reads the
 /// tensors of its <see cref="LayerInfo.Sources"/>, so a residual block's input is one tensor read by the block and its skip,
-/// and a <see cref="LayerKind.Add"/> is an ONNX <c>Add</c> followed by its activation.
+/// and a <see cref="LayerKind.Add"/> is an ONNX <c>Add</c> followed by its activation. A <see cref="LayerKind.LayerNorm"/> is
+/// ONNX's <c>LayerNormalization</c> on the last axis; a <see cref="LayerKind.BatchNorm"/> is <c>BatchNormalization</c> on the
+/// running statistics (inference), followed by its activation.
 /// </summary>
 public static class OnnxExport
 {
@@ -89,6 +94,8 @@ public static class OnnxExport
                 LayerKind.Dense => builder.Activation(layer, builder.Dense(layer, Read(0, 1))),
                 LayerKind.Conv2D => builder.Activation(layer, builder.Convolution(layer, Read(0, 1))),
                 LayerKind.Add => builder.Activation(layer, builder.Add(layer, Read(0, 2), Read(1, 2))),
+                LayerKind.LayerNorm => builder.LayerNormalization(layer, Read(0, 1)),
+                LayerKind.BatchNorm => builder.Activation(layer, builder.BatchNormalization(layer, Read(0, 1))),
                 LayerKind.MaxPool2D or LayerKind.AvgPool2D => builder.Pool(layer, Read(0, 1)),
                 LayerKind.GlobalAvgPool => builder.GlobalAveragePool(layer, Read(0, 1)),
                 LayerKind.Flatten => builder.Flatten(layer, Read(0, 1)),
@@ -129,6 +136,7 @@ public static class OnnxExport
     /// <summary>Adds nodes and initializers to one graph, naming intermediate values uniquely.</summary>
     private sealed class GraphBuilder(GraphProto graph, INetwork network, int opset)
     {
+        private const float Epsilon = 1e-5f; // both normalisations', as PyTorch's
         private int _values;
         private readonly HashSet<string> _constants = new(StringComparer.Ordinal);
 
@@ -169,6 +177,55 @@ public static class OnnxExport
             string product = Fresh($"dense{layer.Index}_matmul");
             Node("MatMul", $"layer{layer.Index}_matmul", [x, wt], product);
             Node("Add", $"layer{layer.Index}_bias", [product, bias.Name], y);
+            return y;
+        }
+
+        /// <summary>
+        /// Layer normalisation over the last axis: ONNX's <c>LayerNormalization</c> (opset 17, the lowest the export targets)
+        /// with axis −1, ε = 1e-5, Scale the layer's weight (γ) and B its bias (β), under their PyTorch names.
+        /// </summary>
+        public string LayerNormalization(LayerInfo layer, string x)
+        {
+            var weight = layer.Weight!;
+            var bias = layer.Bias!;
+            Initializer(weight.Name, weight.Shape, network.Parameters.Slice(weight.Offset, weight.Length));
+            Initializer(bias.Name, bias.Shape, network.Parameters.Slice(bias.Offset, bias.Length));
+            string y = Fresh($"layernorm{layer.Index}");
+            var node = Node("LayerNormalization", $"layer{layer.Index}_layernorm", [x, weight.Name, bias.Name], y);
+            node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+            node.Attribute.Add(new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = Epsilon });
+            return y;
+        }
+
+        /// <summary>
+        /// Batch normalisation in inference: ONNX's <c>BatchNormalization</c> on the running statistics, ε = 1e-5. ONNX's
+        /// channels are axis 1, which is GenNets' channels on an image [batch, C, H, W] and its features on a vector
+        /// [batch, F]. The weight, bias, running_mean and running_var keep their PyTorch names; num_batches_tracked, unused in
+        /// inference, is left out.
+        /// </summary>
+        public string BatchNormalization(LayerInfo layer, string x)
+        {
+            if (layer.InputShape.Length is not (1 or 3))
+                throw new NotSupportedException($"ONNX export maps batch normalisation on a vector or an image; layer {layer.Index} has input shape [{string.Join(", ", layer.InputShape)}].");
+            var weight = layer.Weight!;
+            var bias = layer.Bias!;
+            var mean = layer.RunningMean!;
+            int channels = weight.Length;
+            // running_var follows running_mean; its tensor gives its name ({prefix}.running_var).
+            ParameterTensor? variance = null;
+            foreach (var tensor in network.ParameterTensors)
+                if (tensor.Offset == mean.Offset + channels && tensor.Length == channels && tensor.Name.EndsWith(".running_var", StringComparison.Ordinal))
+                    variance = tensor;
+            string varianceName = variance?.Name ?? (mean.Name.EndsWith(".running_mean", StringComparison.Ordinal)
+                ? mean.Name[..^".running_mean".Length] + ".running_var"
+                : mean.Name + "_var");
+            Initializer(weight.Name, [channels], network.Parameters.Slice(weight.Offset, channels));
+            Initializer(bias.Name, [channels], network.Parameters.Slice(bias.Offset, channels));
+            Initializer(mean.Name, [channels], network.Parameters.Slice(mean.Offset, channels));
+            Initializer(varianceName, [channels], network.Parameters.Slice(mean.Offset + channels, channels));
+            string y = Fresh($"batchnorm{layer.Index}");
+            var node = Node("BatchNormalization", $"layer{layer.Index}_batchnorm", [x, weight.Name, bias.Name, mean.Name, varianceName], y);
+            node.Attribute.Add(new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = Epsilon });
             return y;
         }
 
