@@ -240,23 +240,16 @@ internal static partial class Emitter
             }
         w.Line("return;");
         w.Close();
-        w.Line("// The chunks go backward a group at a time, as many as there are threads, each into a gradient buffer of its own; then");
-        w.Line("// the group's buffers are added to _gradients in chunk order. The sum is chunk 0 + chunk 1 + ... in that order whatever");
-        w.Line("// the group's size, so the number of threads changes the memory and the speed, never the result.");
-        w.Line("int group = global::System.Math.Min(_threads, parts);");
-        w.Line("if (_partGradients.Length < group) ReservePartGradients(group);");
-        if (plan.Segments > 1)
+        w.Line("// The chunks go backward a group at a time, as many as there are threads, chunk 0 into _gradients and the others");
+        w.Line("// each into a buffer of its own, added to _gradients in chunk order: the threads change the speed, never the result.");
+        if (plan.Segments == 1)
+            w.Line("_chunkGradients.Run(parts, _threads, this, s_backwardChunk, inputs, _gradients, 0, ParameterCount);");
+        else
         {
             w.Line("// Segment by segment, last first: between two, a batch normalisation combines the parts' sums of its gradients.");
             w.Open($"for (_segment = {plan.Segments - 1}; _segment >= 0; _segment--)");
-        }
-        w.Open("for (_groupFirst = 0; _groupFirst < parts; _groupFirst += group)");
-        w.Line("_groupCount = global::System.Math.Min(group, parts - _groupFirst);");
-        w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_backwardPart, inputs, default);");
-        w.Line($"{Pool}WorkerPool.Run(_groupCount, _threads, this, s_sumPart, default, default);");
-        w.Close();
-        if (plan.Segments > 1)
-        {
+            w.Line("var (from, to) = s_segmentParameters[_segment]; // the segment's layers' parameters");
+            w.Line("_chunkGradients.Run(parts, _threads, this, s_backwardChunk, inputs, _gradients, from, to);");
             w.Open("switch (_segment)");
             for (int segment = 1; segment < plan.Segments; segment++)
                 w.Line($"case {segment}: Normalize{plan.BatchNorms[segment - 1].Layer.Index}Gradients(parts); break;");
@@ -276,45 +269,21 @@ internal static partial class Emitter
             w.Line($"private static readonly (int From, int To)[] s_segmentParameters = [{string.Join(", ", plan.SegmentParameters.Select(r => $"({r.From}, {r.To})"))}];");
             w.Line();
         }
-        w.Line($"private static readonly {Pool}PartAction s_backwardPart = static (network, part, parts, inputs, _) => (({cls})network).BackwardPart(part, parts, inputs);");
-        w.Line($"private static readonly {Pool}PartAction s_sumPart = static (network, part, parts, _, _) => (({cls})network).SumPart(part, parts);");
+        w.Line($"private static readonly {Pool}ChunkAction s_backwardChunk = static (network, chunk, chunks, g, inputs) => (({cls})network).BackwardChunk(chunk, chunks, g, inputs);");
         w.Line();
-        w.Line("// Chunk _groupFirst + member of the group in progress, into _gradients (chunk 0) or the member's own buffer.");
+        w.Line("// Chunk `chunk` of the batch going backward, its parameter gradients into g.");
         w.Line(Generated);
-        w.Open($"private void BackwardPart(int member, int members, {RoSpan} inputs)");
-        w.Line("int chunk = _groupFirst + member, batch = _trainingBatch, start = " + $"{Pool}WorkerPool.Start(batch, chunk, _trainingParts);");
+        w.Open($"private void BackwardChunk(int chunk, int chunks, {Span} g, {RoSpan} inputs)");
+        w.Line($"int batch = _trainingBatch, start = {Pool}WorkerPool.Start(batch, chunk, chunks), rows = {Pool}WorkerPool.Start(batch, chunk + 1, chunks) - start;");
         if (plan.Segments == 1)
-            w.Line($"TrainBackward(inputs, start, {Pool}WorkerPool.Start(batch, chunk + 1, _trainingParts) - start, chunk == 0 ? _gradients : _partGradients[member]);");
+            w.Line("TrainBackward(inputs, start, rows, g);");
         else
         {
-            w.Line($"int rows = {Pool}WorkerPool.Start(batch, chunk + 1, _trainingParts) - start;");
-            w.Line($"{Span} g = chunk == 0 ? _gradients : _partGradients[member];");
             w.Open("switch (_segment)");
             for (int segment = 0; segment < plan.Segments; segment++)
                 w.Line($"case {segment}: TrainBackward{segment}(inputs, start, rows, g, chunk); break;");
             w.Close();
         }
-        w.Close();
-        w.Line();
-        w.Line("// Adds the group's chunk gradients to _gradients over one slice of the parameters, in chunk order.");
-        w.Line(Generated);
-        w.Open("private void SumPart(int slice, int slices)");
-        if (plan.Segments == 1)
-            w.Line($"int start = {Pool}WorkerPool.Start(ParameterCount, slice, slices), length = {Pool}WorkerPool.Start(ParameterCount, slice + 1, slices) - start;");
-        else
-        {
-            w.Line("var (from, to) = s_segmentParameters[_segment]; // the segment's layers' parameters: the buffers hold other segments' too");
-            w.Line($"int start = from + {Pool}WorkerPool.Start(to - from, slice, slices), length = from + {Pool}WorkerPool.Start(to - from, slice + 1, slices) - start;");
-        }
-        w.Line($"{Span} total = new {Span}(_gradients, start, length);");
-        w.Line($"for (int member = _groupFirst == 0 ? 1 : 0; member < _groupCount; member++) {Kernels}Elementwise.Add(new {RoSpan}(_partGradients[member], start, length), total);");
-        w.Close();
-        w.Line();
-        w.Line(Generated);
-        w.Open("private void ReservePartGradients(int count)");
-        w.Line("var grown = new float[count][];");
-        w.Line("for (int p = 0; p < count; p++) grown[p] = p < _partGradients.Length ? _partGradients[p] : new float[ParameterCount];");
-        w.Line("_partGradients = grown;");
         w.Close();
         w.Line();
         EmitTrainingPasses(w, net, plan, backward: true);

@@ -114,8 +114,7 @@ internal static partial class Emitter
         }
         if (!plan.DenseOnly)
         {
-            w.Line("private float[][] _partGradients = global::System.Array.Empty<float[]>(); // gradients of the chunks going backward beside chunk 0 (one per thread)");
-            w.Line("private int _groupFirst, _groupCount; // the chunks going backward at the same time");
+            w.Line($"private readonly {Pool}ChunkGradients _chunkGradients = new(ParameterCount); // the chunks going backward, and their gradients' sums");
         }
         w.Line();
         w.Line("// Training buffers, (re)allocated only when a larger batch than before arrives.");
