@@ -64,6 +64,29 @@ internal static class RobustnessCorpus
         public partial class Recurrent { }
         """;
 
+    /// <summary>Residual blocks: a network first (deletions fall on its [Residual]s), then its [Block] classes.</summary>
+    public const string Residual = """
+        using GenNets;
+        namespace Samples;
+
+        [Input(4, 8, 8)]
+        [Residual(typeof(Basic), Activation = Activation.ReLU, Repeat = 2, Name = "layer1")]
+        [Residual(typeof(Down), Name = "layer2")]
+        [GlobalAvgPool]
+        [Dense(3)]
+        public partial class ResNet { }
+
+        [Block]
+        [Conv2D(4, 3, Padding = 1, Activation = Activation.ReLU, Name = "conv1")]
+        [Conv2D(4, 3, Padding = 1, Name = "conv2")]
+        public partial class Basic { }
+
+        [Block]
+        [Conv2D(8, 3, Stride = 2, Padding = 1)]
+        [Residual(typeof(Basic))]
+        public partial class Down { }
+        """;
+
     /// <summary>Malformed and half-typed declarations, each with a label for the test's name; the analyzer tests compile this file too.</summary>
     public static IEnumerable<(string Label, string Source)> Sources()
     {
@@ -79,7 +102,7 @@ internal static class RobustnessCorpus
 
     private static IEnumerable<string> Unlabelled()
     {
-        (string Name, string Text)[] bases = [("Mlp", Mlp), ("Mixed", Mixed), ("Cnn", Cnn), ("Recurrent", Recurrent)];
+        (string Name, string Text)[] bases = [("Mlp", Mlp), ("Mixed", Mixed), ("Cnn", Cnn), ("Recurrent", Recurrent), ("Residual", Residual)];
         foreach (var (_, text) in bases)
         {
             // Prefixes: the file as it is while being typed from the top; every 7th character up to the attributes, where
@@ -112,6 +135,10 @@ internal static class RobustnessCorpus
             yield return $"using GenNets; [Input(5, 2)] [SimpleRNN(3, Name = {g})] [Dense(2)] public partial class G {{ }}";
             yield return $"using GenNets; [Input({g}, 2)] [GRU(3)] [Dense(2)] public partial class G {{ }}";
             yield return $"using GenNets; [Input(1, 6, 6)] [AvgPool2D(2, Stride = {g})] [Flatten] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Input(3)] [Residual({g})] [Dense(2)] public partial class G {{ }}";
+            yield return $"using GenNets; [Block] [Dense(3)] partial class B {{ }} [Input(3)] [Residual(typeof(B), Activation = {g})] public partial class G {{ }}";
+            yield return $"using GenNets; [Block] [Dense(3)] partial class B {{ }} [Input(3)] [Residual(typeof(B), Name = {g})] public partial class G {{ }}";
+            yield return $"using GenNets; [Block] [Dense({g})] partial class B {{ }} [Input(3)] [Residual(typeof(B))] public partial class G {{ }}";
         }
         yield return "using GenNets; [Input(2, 3)] [Conv2D(2, 3)] [Dense(2)] public partial class G { }";
         yield return "using GenNets; [Input(5, 2)] [LSTM(3)] public partial class G { }";
@@ -155,6 +182,28 @@ internal static class RobustnessCorpus
         yield return "using GenNets; [Input(3)][Dense(2)] public partial class";
         yield return "using GenNets; [Input(3)][Dense(2)] public partial class G";
         yield return "[Input(3)] [Dense(2)] public partial class G { }"; // no using: unbound attributes
+
+        // Residual blocks half-typed, missing, used wrongly or using themselves.
+        yield return "using GenNets; [Input(3)] [Residual(typeof())] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(Missing))] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(G))] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(3)] [Residual] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B)] public partial class G { } [Block] [Dense(3)] partial class B { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B), Repeat = -1)] public partial class G { } [Block] [Dense(3)] partial class B { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B), Repeat = 0)] public partial class G { } [Block] [Dense(3)] partial class B { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B))] public partial class G { } [Block] partial class B { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B))] public partial class G { } [Block] [Residual(typeof(B))] partial class B { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(A))] public partial class G { } [Block] [Residual(typeof(B))] partial class A { } [Block] [Dense(3)] [Residual(typeof(A))] partial class B { }";
+        yield return "using GenNets; [Block] [Input(3)] [Residual(typeof(G))] [Dense(2)] public partial class G { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B<>))] public partial class G { } [Block] [Dense(3)] [Residual(typeof(B<T>))] partial class B<T> { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(O.B))] public partial class G { } class O { [Block] [Dense(3)] class B { } }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B))] public partial class G { } [Block] [Input(3)] [Loss(LossKind.MeanSquaredError)] partial class B { }";
+        yield return "using GenNets; [Input(3)] [Residual(typeof(B))] public partial class G { } [Block] [Flatten] partial class B { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [Residual(typeof(B))] [Flatten] public partial class G { } [Block] [Flatten] partial class B { }";
+        yield return "using GenNets; [Input(1, 4, 4)] [Residual(typeof(B))] [Flatten] public partial class G { } [Block] [MaxPool2D(3)] partial class B { }";
+        yield return "using GenNets; [Input(5, 2)] [Residual(typeof(B))] public partial class G { } [Block] [LSTM(3)] partial class B { }";
+        yield return "using GenNets; [Input(5, 2)] [Residual(typeof(B))] public partial class G { } [Block] [LSTM(3, ReturnSequences = true)] partial class B { }";
+        yield return "using GenNets; [Block] [Dense(3)] partial class B { } [Block] [Residual(typeof(B))] public partial class G { }";
     }
 
     /// <summary>A declaration GenNets must either build or answer with the given GN diagnostics (and no other error).</summary>
@@ -212,5 +261,19 @@ internal static class RobustnessCorpus
         yield return new("Dense after an LSTM, with softmax cross-entropy", U + "[Input(5, 2)] [LSTM(4)] [Dense(3)] [Loss(LossKind.SoftmaxCrossEntropy)] public partial class N { }");
         yield return new("padding -1 is Same", U + "[Input(1, 5, 5)] [Conv2D(2, 3, Padding = -1)] [Flatten] [Dense(2)] public partial class N { }");
         yield return new("padding -2", U + "[Input(1, 5, 5)] [Conv2D(2, 3, Padding = -2)] [Flatten] [Dense(2)] public partial class N { }", "GN0027");
+
+        const string Basic = "[Block] [Conv2D(4, 3, Padding = 1, Activation = Activation.ReLU)] [Conv2D(4, 3, Padding = 1)] public partial class Basic { } ";
+        yield return new("residual network", U + Basic
+            + "[Block] [Conv2D(6, 3, Stride = 2, Padding = 1)] public partial class Down { } "
+            + "[Input(4, 8, 8)] [Residual(typeof(Basic), Activation = Activation.ReLU, Repeat = 2, Name = \"layer1\")] [Residual(typeof(Down), Name = \"layer2\")] "
+            + "[GlobalAvgPool] [Dense(2)] public partial class N { } static class Use { static int M() => new N(1).Parameters.Length + N.OutputSize; }");
+        yield return new("residual network of dense blocks", U + "[Block] [Dense(6, Activation.ReLU)] [Dense(4)] public partial class D { } "
+            + "[Block] [Residual(typeof(D))] [Dense(2)] internal partial class Outer { } [Input(5, 4)] [Residual(typeof(D))] [Residual(typeof(Outer))] [Dense(1)] public partial class N { }");
+        yield return new("residual of a class not a block", U + "public class Plain { } [Input(3)] [Residual(typeof(Plain))] [Dense(2)] public partial class N { }", "GN0050");
+        yield return new("block using itself", U + "[Block] [Dense(3)] [Residual(typeof(B))] public partial class B { } [Input(3)] [Residual(typeof(B))] [Dense(2)] public partial class N { }", "GN0051");
+        yield return new("block declaring an input", U + "[Block] [Input(3)] [Dense(3)] public partial class B { } [Input(3)] [Residual(typeof(B))] [Dense(2)] public partial class N { }", "GN0052");
+        yield return new("residual flattening an image", U + "[Block] [Flatten] public partial class B { } [Input(1, 4, 4)] [Residual(typeof(B))] [Dense(2)] public partial class N { }", "GN0053");
+        yield return new("residual changing one side", U + "[Block] [Conv2D(2, 3, 1)] public partial class B { } [Input(1, 4, 4)] [Residual(typeof(B))] [Flatten] [Dense(2)] public partial class N { }", "GN0054");
+        yield return new("residual of an empty block", U + "[Block] public partial class B { } [Input(3)] [Residual(typeof(B))] [Dense(2)] public partial class N { }", "GN0055");
     }
 }
