@@ -165,12 +165,16 @@ internal static class Descriptors
         "BatchNorm on an input it cannot normalise",
         "Layer {0} (BatchNorm) gets {1} ({2} axes); batch normalisation takes (channels, height, width) after a convolution or (features) after a dense layer: for (time, features) use [LayerNorm]", Shapes);
 
+    public static readonly DiagnosticDescriptor TooManyLayers = Make(DiagnosticIds.TooManyLayers,
+        "Too many layers after repeating blocks",
+        "Network '{0}' would have {1} layers once its blocks are repeated, more than {2}; lower the Repeat", Shapes);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
         NegativePadding, NonFiniteValue, DerivedNetwork, MemberCollision, LongSimpleRnn, EveryStateKept,
-        NotABlock, RecursiveBlock, BlockDeclaresInputOrLoss, ResidualChangesRank, ResidualCannotProject, EmptyBlock, BatchNormRank,
+        NotABlock, RecursiveBlock, BlockDeclaresInputOrLoss, ResidualChangesRank, ResidualCannotProject, EmptyBlock, BatchNormRank, TooManyLayers,
         // Reported by the generator, which checks the runtime it writes code against; listed here so that the table is whole.
         RuntimeContract.Mismatch, RuntimeContract.Missing);
 

@@ -44,8 +44,9 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         foreach (var problem in shaped.Problems)
             Report(context, type, attributes, problem);
 
-        // The generator adds members only to a class that can take them; those may collide with the user's.
-        if (parsed.Problems.Any(p => p.Id is DiagnosticIds.NotPartial or DiagnosticIds.UnsupportedDeclaration or DiagnosticIds.DerivedNetwork)
+        // The generator adds members only to a class that can take them (a network: a [Block] alone gets none); those
+        // may collide with the user's.
+        if (parsed.Spec.InputAttributeIndex < 0 || parsed.Problems.Any(p => p.Id is DiagnosticIds.NotPartial or DiagnosticIds.UnsupportedDeclaration or DiagnosticIds.DerivedNetwork)
             || !NetworkParser.HasSourceNames(type))
             return;
         bool valid = !parsed.HasBindingErrors && shaped.Network is not null && !parsed.Problems.Concat(shaped.Problems).Any(p => DiagnosticIds.IsError(p.Id));

@@ -108,7 +108,7 @@ public class ResidualAnalyzerTests
         public class Basic { }
         [Input(8)] [Residual({|GN0050:typeof(Basic)|}, Repeat = 2)] [Dense(3)]
         public partial class Net { }
-        """, "'Basic' is given to [Residual] but is not marked [Block]");
+        """, "'Basic' is given to [Residual] or [Sequential] but is not marked [Block]");
 
     [Fact]
     public Task GN0050_ClassWithLayersButNoBlock_AlsoGetsGN0002() => AnalyzerHarness.Verify("""
@@ -597,5 +597,58 @@ public class ResidualAnalyzerTests
         var all = await generated.WithAnalyzers([new NetworkAnalyzer()]).GetAllDiagnosticsAsync();
         Assert.DoesNotContain(all, d => d.Id == "AD0001");
         return all;
+    }
+
+    [Fact]
+    public Task GN0050_Null_IsNotABlock() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Input(8)] [Residual({|GN0050:null!|})] [Dense(3)]
+        public partial class N { }
+        """, "'null'");
+
+    [Fact]
+    public async Task ABlock_IsNotHeldToANetworksDeclaration()
+    {
+        // Not partial, generic, nested in a class that is not partial, with members a network would generate: nothing is
+        // generated for a block, so none of that matters.
+        var diagnostics = await AnalyzerHarness.Diagnose("""
+            using GenNets;
+            public class Outer
+            {
+                [Block] [Dense(8, Activation.ReLU)] public class Inner<T> { public int InputSize => 0; public void Forward() { } }
+            }
+            [Block] [Dense(8)] public class Plain { }
+            [Input(8)] [Residual(typeof(Outer.Inner<int>))] [Residual(typeof(Plain))] [Dense(3)]
+            public partial class N { }
+            """);
+        Assert.Empty(diagnostics.Where(d => d.Id.StartsWith("GN", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public Task GN0057_ARepeatNoNetworkNeeds() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Block] [Dense(8)] public class B { }
+        [Input(8)] [Residual(typeof(B), {|GN0057:Repeat = 3000000|})] [Dense(3)]
+        public partial class N { }
+        """, "'N'", "9,000,000", "10,000");
+
+    [Fact]
+    public Task ABlocksLayerError_IsShownOnTheBlocksArgument_NotOnAResidualArgumentOfTheSameName() => AnalyzerHarness.Verify("""
+        using GenNets;
+        [Block] [Conv2D(4, 3, Padding = 1, {|GN0014:Activation = (Activation)42|})] public class B { }
+        [Input(2, 8, 8)] [Residual({|GN0014:typeof(B)|}, Activation = Activation.ReLU)] [GlobalAvgPool] [Dense(3)]
+        public partial class N { }
+        """, "42");
+
+    [Fact]
+    public async Task StrideTwo_OnOddSides_IsProjectedWithStrideTwo()
+    {
+        var diagnostics = await AnalyzerHarness.Diagnose("""
+            using GenNets;
+            [Block] [Conv2D(4, 3, Stride = 2, Padding = 1)] public class D { }
+            [Input(2, 7, 7)] [Residual(typeof(D))] [Residual(typeof(D))] [GlobalAvgPool] [Dense(3)]
+            public partial class N { }
+            """);
+        Assert.Empty(diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
 }

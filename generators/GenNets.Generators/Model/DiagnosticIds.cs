@@ -49,6 +49,7 @@ internal static class DiagnosticIds
     public const string ResidualCannotProject = "GN0054";
     public const string EmptyBlock = "GN0055";
     public const string BatchNormRank = "GN0056";
+    public const string TooManyLayers = "GN0057";
 
     // GN0040–GN0049: the build itself (the generator reports these, not the analyzer).
     public const string RuntimeMismatch = "GN0040";

@@ -44,7 +44,11 @@ internal static class NetworkParser
         var attributes = type.GetAttributes();
         bool bindingErrors = false;
 
-        CheckDeclaration(type, problems, cancellationToken);
+        // A [Block] without an [Input] gets no members (it is read where it is used): the checks of a class that
+        // does (partial, not generic, not nested in a non-partial type …) are not its business.
+        bool block = attributes.Any(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName);
+        if (!block || attributes.Any(a => a.AttributeClass?.ToDisplayString() == InputAttributeName))
+            CheckDeclaration(type, problems, cancellationToken);
 
         var inputShape = ImmutableArray<int>.Empty;
         int inputIndex = -1, inputs = 0, losses = 0, lossIndex = -1, layersBeforeInput = 0;
@@ -108,7 +112,6 @@ internal static class NetworkParser
         }
 
         // A [Block] takes its input shape where it is used: it has none of its own, nor a loss.
-        bool block = attributes.Any(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName);
         if (inputs == 0 && layers.Count > 0 && !block)
             problems.Add(Problem.OnClass(DiagnosticIds.MissingInput, type.Name, layers.Count.ToString(CultureInfo.InvariantCulture)));
         if (block)
@@ -238,7 +241,14 @@ internal static class NetworkParser
             problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, index, "Repeat", -1, "The repeat count of a residual block", repeat.ToString(CultureInfo.InvariantCulture)));
         var body = new List<LayerSpec>();
         if (blockArgument.Value is not INamedTypeSymbol block)
+        {
+            // typeof(null!) or a null: a block that is not one (a type that does not resolve is the compiler's to report).
+            if (blockArgument.Kind != TypedConstantKind.Error && blockArgument.Value is null)
+                problems.Add(Problem.OnArgument(DiagnosticIds.NotABlock, index, "block", 0, "null"));
             return new ResidualSpec(index, NameOrNull(name), "?", body.ToEquatableArray(), (ActivationKind)activation, repeat);
+        }
+        if (block.TypeKind == TypeKind.Error)
+            return new ResidualSpec(index, NameOrNull(name), block.Name, body.ToEquatableArray(), (ActivationKind)activation, repeat);
         string blockName = block.Name;
         if (!block.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName))
             problems.Add(Problem.OnArgument(DiagnosticIds.NotABlock, index, "block", 0, blockName));
@@ -247,6 +257,7 @@ internal static class NetworkParser
                 string.Join(" → ", enclosing.SkipWhile(t => !SymbolEqualityComparer.Default.Equals(t, block)).Select(t => t.Name).Append(blockName))));
         else
         {
+            int before = problems.Count;
             var chain = enclosing.Add(block);
             foreach (var inner in block.GetAttributes())
             {
@@ -258,6 +269,10 @@ internal static class NetworkParser
                 else
                     body.Add(ReadLayer(inner, index, body.Count, problems, chain, cancellationToken));
             }
+            // What is wrong inside the block is shown where it is used, on the block's argument: not on an argument of the
+            // [Residual] that happens to share a name with the inner attribute's.
+            for (int k = before; k < problems.Count; k++)
+                problems[k] = problems[k] with { Argument = "block", ArgumentPosition = 0 };
             if (body.Count == 0)
                 problems.Add(Problem.OnArgument(DiagnosticIds.EmptyBlock, index, "block", 0, blockName));
         }

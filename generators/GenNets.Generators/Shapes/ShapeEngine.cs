@@ -78,6 +78,7 @@ internal static class ShapeEngine
         for (int i = 0; i < spec.Layers.Length; i++)
             walk.Layer(spec.Layers[i], spec.Layers[i].Name ?? i.ToString(CultureInfo.InvariantCulture), after: spec.Layers.Length - 1 - i);
         var (layers, shape, offset, largest, shapesKnown) = (walk.Layers, walk.Shape, walk.Offset, walk.Largest, walk.ShapesKnown);
+        if (layers.Count == 0) shapesKnown = false; // only blocks that gave no layers (their problems are reported, or the compiler's)
         int lastIndex = spec.Layers.Length - 1;
 
         if (shapesKnown)
@@ -254,6 +255,42 @@ internal static class ShapeEngine
 
         // The block's layers once per repeat, each repeat's input added back to its output (projected when the shape changes).
         private void Residual(ResidualSpec residual, string prefix)
+        {
+            // A block's layers are written once per repeat: a count no network needs would only stall the IDE.
+            long layersAfter = layers.Count + (long)residual.Repeat * (CountLayers(residual.Body) + 2);
+            if (layersAfter > MaxLayers)
+            {
+                problems.Add(Problem.OnArgument(DiagnosticIds.TooManyLayers, residual.AttributeIndex, "Repeat", -1, spec.ClassName,
+                    layersAfter.ToString("N0", CultureInfo.InvariantCulture), MaxLayers.ToString("N0", CultureInfo.InvariantCulture)));
+                shapesKnown = false;
+                return;
+            }
+            int problemsBefore = problems.Count;
+            try
+            {
+                Repeats(residual, prefix);
+            }
+            finally
+            {
+                // What is wrong in the block's layers is shown on the block's argument, not on a [Residual] argument that
+                // happens to share a name with the inner attribute's.
+                for (int k = problemsBefore; k < problems.Count; k++)
+                    if (problems[k].AttributeIndex == residual.AttributeIndex && problems[k].Argument is not (null or "block"))
+                        problems[k] = problems[k] with { Argument = "block", ArgumentPosition = 0 };
+            }
+        }
+
+        private const int MaxLayers = 10_000;
+
+        private static long CountLayers(EquatableArray<LayerSpec> body)
+        {
+            long count = 0;
+            foreach (var layer in body)
+                count += layer is ResidualSpec inner ? (long)inner.Repeat * (CountLayers(inner.Body) + 2) : 1;
+            return count;
+        }
+
+        private void Repeats(ResidualSpec residual, string prefix)
         {
             repeats.TryGetValue(prefix, out int numbered);
             repeats[prefix] = numbered + residual.Repeat;
