@@ -6,68 +6,17 @@ using GenNets.Onnx;
 using GenNets.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using GenNets.Tests.Networks;
 using Xunit;
 
 namespace GenNets.Onnx.Tests.Normalization
 {
-    // A pre-LN block as transformers have it: LayerNorm, then dense layers per position, the input added back.
-    [Block]
-    [LayerNorm(Name = "norm")]
-    [Dense(6, Activation.GELU, Name = "fc1")]
-    [Dense(5, Name = "fc2")]
-    public partial class PreNormBlock { }
-
-    // LayerNorm on a sequence: straight on the input, inside residual blocks, and before the head.
-    [Input(3, 5)]
-    [LayerNorm]
-    [Residual(typeof(PreNormBlock), Repeat = 2, Name = "blocks")]
-    [LayerNorm(Name = "final")]
-    [Dense(4)]
-    public partial class NormedSequence { }
-
     // LayerNorm on a vector per sample, between dense layers.
     [Input(6)]
     [Dense(7, Activation.ReLU, Name = "fc1")]
     [LayerNorm(Name = "ln")]
     [Dense(3, Name = "fc2")]
     public partial class NormedMlp { }
-
-    // ResNet's basic block as torchvision has it: each convolution followed by a batch normalisation.
-    [Block]
-    [Conv2D(4, 3, Padding = 1, Name = "conv1")]
-    [BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
-    [Conv2D(4, 3, Padding = 1, Name = "conv2")]
-    [BatchNorm(Name = "bn2")]
-    public partial class NormedBlock { }
-
-    // BatchNorm after a convolution, in a residual block, after a pooling, and on a vector after a dense layer;
-    // with ReLU, Tanh and GELU after it.
-    [Input(2, 8, 8)]
-    [Conv2D(4, 3, Padding = 1, Name = "conv1")]
-    [BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
-    [Residual(typeof(NormedBlock), Activation = Activation.ReLU, Name = "layer1")]
-    [MaxPool2D(2)]
-    [BatchNorm(Activation = Activation.Tanh)]
-    [GlobalAvgPool]
-    [Dense(6)]
-    [BatchNorm(Activation = Activation.GELU)]
-    [Dense(3)]
-    public partial class NormedCnn { }
-
-    [Block]
-    [Conv2D(8, 3, Padding = 1, Name = "conv1")]
-    [BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
-    [Conv2D(8, 3, Padding = 1, Name = "conv2")]
-    [BatchNorm(Name = "bn2")]
-    public partial class WideNormedBlock { }
-
-    [Input(1, 16, 16)]
-    [Conv2D(8, 3, Padding = 1, Name = "conv1")]
-    [BatchNorm(Activation = Activation.ReLU, Name = "bn1")]
-    [Residual(typeof(WideNormedBlock), Activation = Activation.ReLU, Name = "layer1")]
-    [GlobalAvgPool]
-    [Dense(3, Name = "fc")]
-    public partial class NormedResNet { }
 
     /// <summary>
     /// LayerNorm and BatchNorm exported to ONNX: after training moved γ, β and the running statistics, ONNX Runtime gives

@@ -6,58 +6,11 @@ using GenNets.Onnx;
 using GenNets.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using GenNets.Tests.Networks;
 using Xunit;
 
 namespace GenNets.Onnx.Tests.Residual
 {
-    // Two dense layers whose input comes back after them: the identity skip of a residual block.
-    [Block]
-    [Dense(8, Activation.ReLU, Name = "fc1")]
-    [Dense(8, Name = "fc2")]
-    public partial class DenseBlock { }
-
-    // A block that changes the width, 8 → 5: its skip is a dense projection.
-    [Block]
-    [Dense(5, Activation.Tanh)]
-    public partial class NarrowingBlock { }
-
-    // Identity skips (repeated twice), a projection, and a residual whose skip starts at the network's input.
-    [Input(8)]
-    [Residual(typeof(DenseBlock), Activation = Activation.ReLU, Name = "layer1")]
-    [Dropout(0.2f)]
-    [Residual(typeof(DenseBlock), Activation = Activation.GELU, Repeat = 2, Name = "layer2")]
-    [Residual(typeof(NarrowingBlock))]
-    [Dense(3)]
-    public partial class ResidualMlp { }
-
-    // ResNet's basic block: two 3×3 convolutions, the input added back before the ReLU.
-    [Block]
-    [Conv2D(4, 3, Padding = 1, Activation = Activation.ReLU, Name = "conv1")]
-    [Conv2D(4, 3, Padding = 1, Name = "conv2")]
-    public partial class BasicBlock { }
-
-    // The first block of a stage: stride 2 and more channels, so the skip is a 1×1 convolution with stride 2.
-    [Block]
-    [Conv2D(6, 3, Stride = 2, Padding = 1, Activation = Activation.ReLU, Name = "conv1")]
-    [Conv2D(6, 3, Padding = 1, Name = "conv2")]
-    public partial class DownBlock { }
-
-    // A block of blocks: a basic block, then a convolution under a max pooling, the whole skipped.
-    [Block]
-    [Residual(typeof(BasicBlock), Activation = Activation.ReLU)]
-    [Conv2D(4, 3, Padding = 1, Activation = Activation.ReLU)]
-    [MaxPool2D(2)]
-    public partial class PoolingBlock { }
-
-    [Input(2, 8, 8)]
-    [Conv2D(4, 3, Padding = 1, Activation = Activation.ReLU, Name = "conv1")]
-    [Residual(typeof(BasicBlock), Activation = Activation.ReLU, Name = "layer1")]
-    [Residual(typeof(DownBlock), Activation = Activation.ReLU, Name = "layer2")]
-    [Residual(typeof(PoolingBlock), Activation = Activation.Tanh, Name = "layer3")]
-    [GlobalAvgPool]
-    [Dense(3)]
-    public partial class ResidualCnn { }
-
     // A stride-2 block straight from the input (the projection reads the graph's input), softmax after the sum.
     [Input(3, 10, 10)]
     [Residual(typeof(DownBlock), Activation = Activation.Softmax, Name = "stem")]
