@@ -15,7 +15,7 @@ public interface INetwork
     /// <summary>Floats in one output sample.</summary>
     int OutputSize { get; }
 
-    /// <summary>Floats of trainable parameters.</summary>
+    /// <summary>Floats of parameters: the trainable ones, and batch normalisation's running statistics (tensors with <see cref="ParameterTensor.Trainable"/> false), which the same buffer holds.</summary>
     int ParameterCount { get; }
 
     /// <summary>The loss the network trains with.</summary>

@@ -69,7 +69,9 @@ internal static partial class Emitter
         w.Line($"public const int InputSize = {net.InputLength};");
         w.Line($"/// <summary>Floats in one output sample, shape {Shape(net.OutputShape)}.</summary>");
         w.Line($"public const int OutputSize = {net.OutputLength};");
-        w.Line("/// <summary>Trainable parameters, in one flat buffer.</summary>");
+        w.Line(plan.BatchNorms.Count == 0
+            ? "/// <summary>Trainable parameters, in one flat buffer.</summary>"
+            : "/// <summary>Parameters in one flat buffer: the trainable ones and the batch normalisations' running statistics (not trainable).</summary>");
         w.Line($"public const int ParameterCount = {net.ParameterCount};");
         w.Line("/// <summary>The loss this network trains with.</summary>");
         w.Line($"public const global::GenNets.LossKind TrainingLoss = global::GenNets.LossKind.{net.Loss};");
