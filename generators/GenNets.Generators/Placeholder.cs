@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
+using GenNets.Generators.Layers;
 using GenNets.Generators.Model;
 using GenNets.Generators.Shapes;
 using Microsoft.CodeAnalysis;
@@ -113,7 +114,7 @@ internal static class Placeholder
         var dense = new DenseSpec(2, null, 2, ActivationKind.Identity, 0);
         var layers = family switch
         {
-            NetworkFamily.Recurrent => new LayerSpec[] { new RecurrentSpec(1, null, SpecKind.LSTM, 1, false, 0f), dense },
+            NetworkFamily.Recurrent => new LayerSpec[] { new RecurrentSpec(1, null, RecurrentCell.LSTM, 1, false, 0f), dense },
             NetworkFamily.Convolutional => new LayerSpec[]
             {
                 new Conv2DSpec(1, null, 1, 1, 1, 1, 1, 0, ActivationKind.Identity, 0),

@@ -58,18 +58,7 @@ internal abstract class LayerEmitter
     /// <summary>The layer's index, which numbers its fields and locals.</summary>
     protected int N => Layer.Index;
 
-    public static LayerEmitter For(ShapedLayer layer, bool last) => layer.Spec switch
-    {
-        DenseSpec => new DenseEmitter(layer, last),
-        Conv2DSpec => new ConvolutionEmitter(layer, last),
-        PoolSpec or GlobalAvgPoolSpec => new PoolingEmitter(layer, last),
-        AddSpec => new AddEmitter(layer, last),
-        LayerNormSpec => new LayerNormEmitter(layer, last),
-        BatchNormSpec => new BatchNormEmitter(layer, last),
-        RecurrentSpec => new RecurrentEmitter(layer, last),
-        DropoutSpec => new DropoutEmitter(layer, last),
-        _ => new FlattenEmitter(layer, last),
-    };
+    public static LayerEmitter For(ShapedLayer layer, bool last) => layer.Spec.Emitter(layer, last);
 
     /// <summary>A short description such as <c>Dense 784→256 ReLU</c>, as comments, summaries and GenNets.LayerInfo give it.</summary>
     public abstract string Description { get; }

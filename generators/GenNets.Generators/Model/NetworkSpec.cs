@@ -4,25 +4,6 @@ namespace GenNets.Generators.Model;
 // It holds only strings, numbers and EquatableArrays (never a symbol, syntax node or location), so
 // the incremental pipeline can compare two versions of it by value and skip unchanged networks.
 
-/// <summary>Kinds of layer attribute, mirroring GenNets.LayerKind plus the non-layer attributes.</summary>
-internal enum SpecKind
-{
-    Dense = 0,
-    Dropout = 1,
-    Conv2D = 2,
-    MaxPool2D = 3,
-    AvgPool2D = 4,
-    GlobalAvgPool = 5,
-    Flatten = 6,
-    SimpleRNN = 7,
-    LSTM = 8,
-    GRU = 9,
-    Add = 10,
-    LayerNorm = 11,
-    BatchNorm = 12,
-    Residual = 100, // not a layer: a block of them, expanded into layers and an Add by the shape engine
-}
-
 /// <summary>Mirrors GenNets.Activation (the generator cannot reference the runtime).</summary>
 internal enum ActivationKind
 {

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using GenNets.Generators.Layers;
 using GenNets.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -23,20 +24,12 @@ internal static class NetworkParser
     public const string AttributeNamespace = "GenNets";
     public const string InputAttributeName = "GenNets.InputAttribute";
 
-    private static readonly HashSet<string> LayerAttributes = new()
-    {
-        "DenseAttribute", "DropoutAttribute", "Conv2DAttribute", "MaxPool2DAttribute", "AvgPool2DAttribute", "GlobalAvgPoolAttribute", "FlattenAttribute",
-        "SimpleRNNAttribute", "LSTMAttribute", "GRUAttribute", "ResidualAttribute", "SequentialAttribute", "LayerNormAttribute", "BatchNormAttribute",
-    };
-
     public const string BlockAttributeName = "GenNets.BlockAttribute";
 
     /// <summary>True when <paramref name="attribute"/> is one of GenNets' declaration attributes.</summary>
     public static bool IsGenNetsAttribute(AttributeData attribute)
         => attribute.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == AttributeNamespace
-           && (LayerAttributes.Contains(c.Name) || c.Name is "InputAttribute" or "LossAttribute" or "BlockAttribute");
-
-    private static bool IsLayer(AttributeData attribute) => attribute.AttributeClass is { } c && LayerAttributes.Contains(c.Name);
+           && (LayerRegistry.Readers.ContainsKey(c.Name) || c.Name is "InputAttribute" or "LossAttribute" or "BlockAttribute");
 
     public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
@@ -95,7 +88,7 @@ internal static class NetworkParser
                         break;
                     }
                     lossIndex = i;
-                    int lossValue = ReadInt(args.Length > 0 ? args[0] : default);
+                    int lossValue = AttributeReading.Int(args.Length > 0 ? args[0] : default);
                     if (lossValue is < 0 or > 2)
                         problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, i, "kind", 0, lossValue.ToString(CultureInfo.InvariantCulture), "LossKind"));
                     else
@@ -106,7 +99,7 @@ internal static class NetworkParser
                     break; // a network that is also a block: its layers are read where it is used, too
 
                 default:
-                    layers.Add(ReadLayer(attribute, i, layers.Count, problems, ImmutableArray.Create(type), cancellationToken));
+                    layers.Add(ReadLayer(new AttributeReading(attribute, i, layers.Count, problems, ImmutableArray.Create(type), cancellationToken)));
                     break;
             }
         }
@@ -136,153 +129,8 @@ internal static class NetworkParser
         return new ParseResult(spec, problems.ToEquatableArray(), bindingErrors);
     }
 
-    // One reader per layer attribute: what it says, as its kind's record. Numbers are checked later, by the shape engine.
-    private static LayerSpec ReadLayer(AttributeData attribute, int index, int position, List<Problem> problems, ImmutableArray<INamedTypeSymbol> enclosing, CancellationToken cancellationToken)
-    {
-        var args = attribute.ConstructorArguments;
-        TypedConstant Arg(int n) => args.Length > n ? args[n] : default;
-        return attribute.AttributeClass!.Name switch
-        {
-            "DenseAttribute" => ReadDense(attribute, index, Arg(0), args.Length > 1 ? Arg(1) : (TypedConstant?)null, problems),
-            "Conv2DAttribute" => ReadConv2D(attribute, index, Arg(0), Arg(1), args.Length > 2 ? Arg(2) : (TypedConstant?)null, problems),
-            "MaxPool2DAttribute" => ReadPool(attribute, index, max: true, Arg(0)),
-            "AvgPool2DAttribute" => ReadPool(attribute, index, max: false, Arg(0)),
-            "SimpleRNNAttribute" => ReadRecurrent(attribute, index, SpecKind.SimpleRNN, Arg(0), position, problems),
-            "LSTMAttribute" => ReadRecurrent(attribute, index, SpecKind.LSTM, Arg(0), position, problems),
-            "GRUAttribute" => ReadRecurrent(attribute, index, SpecKind.GRU, Arg(0), position, problems),
-            "GlobalAvgPoolAttribute" => new GlobalAvgPoolSpec(index),
-            "FlattenAttribute" => new FlattenSpec(index),
-            "LayerNormAttribute" => new LayerNormSpec(index, NameOrNull(attribute.NamedArguments.FirstOrDefault(a => a.Key == "Name").Value.Value as string)),
-            "BatchNormAttribute" => ReadBatchNorm(attribute, index, problems),
-            "ResidualAttribute" => ReadResidual(attribute, index, Arg(0), problems, enclosing, cancellationToken),
-            "SequentialAttribute" => ReadResidual(attribute, index, Arg(0), problems, enclosing, cancellationToken) with { Skip = false },
-            _ => ReadDropout(index, Arg(0)),
-        };
-    }
-
-    private static DenseSpec ReadDense(AttributeData attribute, int i, TypedConstant units, TypedConstant? activationArgument, List<Problem> problems)
-    {
-        int activation = activationArgument is { } a ? ReadEnum(a, MaxActivation, "Activation", i, "activation", 1, problems) : 0;
-        int init = 0;
-        string? name = null;
-        foreach (var named in attribute.NamedArguments)
-        {
-            if (named.Key == "Init") init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems);
-            else if (named.Key == "Name") name = named.Value.Value as string;
-        }
-        return new DenseSpec(i, NameOrNull(name), ReadInt(units), (ActivationKind)activation, init);
-    }
-
-    private static Conv2DSpec ReadConv2D(AttributeData attribute, int i, TypedConstant filters, TypedConstant height, TypedConstant? width, List<Problem> problems)
-    {
-        int kernelHeight = ReadInt(height);
-        int kernelWidth = width is { } kw ? ReadInt(kw) : kernelHeight;
-        int stride = 1, padding = 0, activation = 0, init = 0;
-        string? name = null;
-        foreach (var named in attribute.NamedArguments)
-            switch (named.Key)
-            {
-                case "Stride": stride = ReadInt(named.Value); break;
-                case "Padding": padding = ReadInt(named.Value); break;
-                case "Activation": activation = ReadEnum(named.Value, MaxActivation, "Activation", i, "Activation", -1, problems); break;
-                case "Init": init = ReadEnum(named.Value, MaxInitializer, "Initializer", i, "Init", -1, problems); break;
-                case "Name": name = named.Value.Value as string; break;
-            }
-        return new Conv2DSpec(i, NameOrNull(name), ReadInt(filters), kernelHeight, kernelWidth, width is null ? 1 : 2, stride, padding, (ActivationKind)activation, init);
-    }
-
-    private static PoolSpec ReadPool(AttributeData attribute, int i, bool max, TypedConstant size)
-    {
-        int stride = 0;
-        foreach (var named in attribute.NamedArguments)
-            if (named.Key == "Stride") stride = ReadInt(named.Value);
-        return new PoolSpec(i, max, ReadInt(size), stride);
-    }
-
-    private static RecurrentSpec ReadRecurrent(AttributeData attribute, int i, SpecKind cell, TypedConstant units, int position, List<Problem> problems)
-    {
-        bool sequences = false;
-        float forgetBias = 0f;
-        string? name = null;
-        foreach (var named in attribute.NamedArguments)
-            if (named.Key == "ReturnSequences") sequences = named.Value.Value is true;
-            else if (named.Key == "Name") name = named.Value.Value as string;
-            else if (named.Key == "ForgetBias") forgetBias = named.Value.Value is float f ? f : 0f;
-        if (float.IsNaN(forgetBias) || float.IsInfinity(forgetBias)) // netstandard2.0 has no float.IsFinite
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonFiniteValue, i, "ForgetBias", -1, $"The forget bias of layer {position} (LSTM)", forgetBias.ToString("R", CultureInfo.InvariantCulture)));
-        return new RecurrentSpec(i, NameOrNull(name), cell, ReadInt(units), sequences, forgetBias);
-    }
-
-    private static BatchNormSpec ReadBatchNorm(AttributeData attribute, int i, List<Problem> problems)
-    {
-        int activation = 0;
-        string? name = null;
-        foreach (var named in attribute.NamedArguments)
-            if (named.Key == "Activation") activation = ReadEnum(named.Value, MaxActivation, "Activation", i, "Activation", -1, problems);
-            else if (named.Key == "Name") name = named.Value.Value as string;
-        return new BatchNormSpec(i, NameOrNull(name), (ActivationKind)activation);
-    }
-
-    // A residual block's layers are the attributes of its [Block] class, read here as at the use site (index): blocks in the
-    // block are read in turn, and a block met again on the way (the chain `enclosing`) is reported instead of read forever.
-    private static ResidualSpec ReadResidual(AttributeData attribute, int index, TypedConstant blockArgument, List<Problem> problems,
-        ImmutableArray<INamedTypeSymbol> enclosing, CancellationToken cancellationToken)
-    {
-        int activation = 0, repeat = 1;
-        string? name = null;
-        foreach (var named in attribute.NamedArguments)
-            switch (named.Key)
-            {
-                case "Activation": activation = ReadEnum(named.Value, MaxActivation, "Activation", index, "Activation", -1, problems); break;
-                case "Repeat": repeat = ReadInt(named.Value); break;
-                case "Name": name = named.Value.Value as string; break;
-            }
-        if (repeat <= 0)
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, index, "Repeat", -1, "The repeat count of a residual block", repeat.ToString(CultureInfo.InvariantCulture)));
-        var body = new List<LayerSpec>();
-        if (blockArgument.Value is not INamedTypeSymbol block)
-        {
-            // typeof(null!) or a null: a block that is not one (a type that does not resolve is the compiler's to report).
-            if (blockArgument.Kind != TypedConstantKind.Error && blockArgument.Value is null)
-                problems.Add(Problem.OnArgument(DiagnosticIds.NotABlock, index, "block", 0, "null"));
-            return new ResidualSpec(index, NameOrNull(name), "?", body.ToEquatableArray(), (ActivationKind)activation, repeat);
-        }
-        if (block.TypeKind == TypeKind.Error)
-            return new ResidualSpec(index, NameOrNull(name), block.Name, body.ToEquatableArray(), (ActivationKind)activation, repeat);
-        string blockName = block.Name;
-        if (!block.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName))
-            problems.Add(Problem.OnArgument(DiagnosticIds.NotABlock, index, "block", 0, blockName));
-        else if (enclosing.Contains(block, SymbolEqualityComparer.Default))
-            problems.Add(Problem.OnArgument(DiagnosticIds.RecursiveBlock, index, "block", 0, blockName,
-                string.Join(" → ", enclosing.SkipWhile(t => !SymbolEqualityComparer.Default.Equals(t, block)).Select(t => t.Name).Append(blockName))));
-        else
-        {
-            int before = problems.Count;
-            var chain = enclosing.Add(block);
-            foreach (var inner in block.GetAttributes())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!IsGenNetsAttribute(inner) || inner.AttributeClass!.Name == "BlockAttribute") continue;
-                if (inner.AttributeConstructor is null || inner.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)) continue;
-                if (inner.AttributeClass.Name is "InputAttribute" or "LossAttribute")
-                    problems.Add(Problem.OnArgument(DiagnosticIds.BlockDeclaresInputOrLoss, index, "block", 0, blockName, inner.AttributeClass.Name.Replace("Attribute", "")));
-                else
-                    body.Add(ReadLayer(inner, index, body.Count, problems, chain, cancellationToken));
-            }
-            // What is wrong inside the block is shown where it is used, on the block's argument: not on an argument of the
-            // [Residual] that happens to share a name with the inner attribute's.
-            for (int k = before; k < problems.Count; k++)
-                problems[k] = problems[k] with { Argument = "block", ArgumentPosition = 0 };
-            if (body.Count == 0)
-                problems.Add(Problem.OnArgument(DiagnosticIds.EmptyBlock, index, "block", 0, blockName));
-        }
-        return new ResidualSpec(index, NameOrNull(name), blockName, body.ToEquatableArray(), (ActivationKind)activation, repeat);
-    }
-
-    private static DropoutSpec ReadDropout(int i, TypedConstant probability)
-        => new(i, probability.Value is float f ? f : probability.Value is double d ? (float)d : 0f);
-
-    private static string? NameOrNull(string? name) => string.IsNullOrWhiteSpace(name) ? null : name;
+    /// <summary>A layer attribute, read by its kind's reader (see <see cref="LayerRegistry"/>).</summary>
+    public static LayerSpec ReadLayer(AttributeReading reading) => LayerRegistry.Readers[reading.Attribute.AttributeClass!.Name](reading);
 
     private static void CheckDeclaration(INamedTypeSymbol type, List<Problem> problems, CancellationToken cancellationToken)
     {
@@ -394,23 +242,9 @@ internal static class NetworkParser
         return type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + name : name;
     }
 
-    private const int MaxActivation = 6, MaxInitializer = 4;
-
-    // An enum argument; a value outside the enum is reported on the argument and read as the enum's default.
-    private static int ReadEnum(TypedConstant constant, int max, string enumName, int attributeIndex, string argument, int position, List<Problem> problems)
-    {
-        int value = ReadInt(constant);
-        if (value >= 0 && value <= max) return value;
-        problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, attributeIndex, argument, position, value.ToString(CultureInfo.InvariantCulture), enumName));
-        return 0;
-    }
-
-    private static int ReadInt(TypedConstant constant)
-        => constant.Kind is TypedConstantKind.Primitive or TypedConstantKind.Enum && constant.Value is int v ? v : 0;
-
     private static ImmutableArray<int> ReadInts(TypedConstant constant)
     {
         if (constant.Kind != TypedConstantKind.Array || constant.Values.IsDefault) return ImmutableArray<int>.Empty;
-        return constant.Values.Select(ReadInt).ToImmutableArray();
+        return constant.Values.Select(AttributeReading.Int).ToImmutableArray();
     }
 }

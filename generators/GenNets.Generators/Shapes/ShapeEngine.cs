@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
+using GenNets.Generators.Layers;
 using GenNets.Generators.Model;
 
 namespace GenNets.Generators.Shapes;
@@ -29,7 +30,7 @@ internal sealed record ShapedLayer(
     public int OutputLength => ShapeEngine.Product(OutputShape);
     /// <summary>Rows the layer's matrix product runs over per sample: 1 for a vector, the positions for a sequence.</summary>
     public int Positions => InputLength / InFeatures;
-    public SpecKind Kind => Spec.Kind;
+    public string Kind => Spec.Kind;
     public ActivationKind Activation => Spec.OutputActivation;
     public bool IsRecurrent => Spec is RecurrentSpec;
     public bool HasParameters => Spec.HasTensors;
@@ -133,124 +134,29 @@ internal static class ShapeEngine
                 return;
             }
             int i = layers.Count;
-        var output = shape;
-        long weightOffset = 0, biasOffset = 0;
-        switch (layer)
-        {
-            case DenseSpec dense:
-                if (dense.Units <= 0)
-                {
-                    problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "units", 0,
-                        $"The units of layer {i} (Dense)", dense.Units.ToString(CultureInfo.InvariantCulture)));
-                    shapesKnown = false;
-                }
-                if (dense.Activation == ActivationKind.Softmax && after > 0)
-                    problems.Add(Problem.OnArgument(DiagnosticIds.SoftmaxNotLast, layer.AttributeIndex, "activation", 1,
-                        i.ToString(CultureInfo.InvariantCulture), "Dense " + dense.Units.ToString(CultureInfo.InvariantCulture),
-                        Num(after)));
-                ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                if (shapesKnown && shape.Length == 3)
-                {
-                    problems.Add(Problem.OnAttribute(DiagnosticIds.NeedsFlatten, layer.AttributeIndex,
-                        i.ToString(CultureInfo.InvariantCulture), Join(shape), Product(new EquatableArray<int>(shape)).ToString(CultureInfo.InvariantCulture)));
-                    shapesKnown = false;
-                }
-                if (shapesKnown)
-                {
-                    int inFeatures = shape[shape.Length - 1];
-                    output = shape.SetItem(shape.Length - 1, dense.Units);
-                    weightOffset = offset;
-                    offset += (long)dense.Units * inFeatures;
-                    biasOffset = offset;
-                    offset += dense.Units;
-                }
-                break;
-            case Conv2DSpec convolution:
-                ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                if (!Convolution(convolution, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
-                    shapesKnown = false;
-                else if (shapesKnown)
-                {
-                    weightOffset = offset;
-                    offset += (long)convolution.Filters * shape[0] * convolution.KernelHeight * convolution.KernelWidth;
-                    biasOffset = offset;
-                    offset += convolution.Filters;
-                }
-                break;
-            case RecurrentSpec recurrent:
-                ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                if (!Recurrent(recurrent, i > 0 ? layers[i - 1].Spec : null, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
-                    shapesKnown = false;
-                else if (shapesKnown)
-                {
-                    weightOffset = offset;
-                    offset += (long)recurrent.Gates * recurrent.Units * (shape[1] + recurrent.Units);
-                    biasOffset = offset;
-                    offset += 2L * recurrent.Gates * recurrent.Units;
-                }
-                break;
-            case BatchNormSpec norm:
-                ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                if (norm.Activation == ActivationKind.Softmax)
-                {
-                    problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, layer.AttributeIndex, "Activation", -1, "Softmax", "activation for a BatchNorm layer (softmax is over a vector: use a Dense layer)"));
-                    shapesKnown = false;
-                }
-                else if (shapesKnown && shape.Length == 2)
-                {
-                    problems.Add(Problem.OnAttribute(DiagnosticIds.BatchNormRank, layer.AttributeIndex, Num(i), Join(shape), Num(shape.Length)));
-                    shapesKnown = false;
-                }
-                else if (shapesKnown)
-                {
-                    // weight, bias, then the buffers running_mean, running_var and num_batches_tracked
-                    int channels = shape.Length == 3 ? shape[0] : shape[shape.Length - 1];
-                    weightOffset = offset;
-                    offset += channels;
-                    biasOffset = offset;
-                    offset += 3L * channels + 1;
-                }
-                break;
-            case LayerNormSpec:
-                ClaimTensorNames(prefixes, prefix, layer, i, problems);
-                if (shapesKnown)
-                {
-                    weightOffset = offset;
-                    offset += shape[shape.Length - 1];
-                    biasOffset = offset;
-                    offset += shape[shape.Length - 1];
-                }
-                break;
-            case PoolSpec pool:
-                if (!Pooling(pool, i, shapesKnown ? shape : ImmutableArray<int>.Empty, problems, out output))
-                    shapesKnown = false;
-                break;
-            case GlobalAvgPoolSpec:
-                if (shapesKnown && !NeedsImage(layer, i, shape, problems))
-                    shapesKnown = false;
-                else if (shapesKnown)
-                    output = ImmutableArray.Create(shape[0]);
-                break;
-            case FlattenSpec:
-                if (shapesKnown)
-                    output = ImmutableArray.Create(Product(new EquatableArray<int>(shape)));
-                break;
-            case DropoutSpec dropout:
-                if (!(dropout.Probability >= 0f && dropout.Probability < 1f))
-                    problems.Add(Problem.OnArgument(DiagnosticIds.DropoutOutOfRange, layer.AttributeIndex, "probability", 0,
-                        dropout.Probability.ToString("R", CultureInfo.InvariantCulture)));
-                break;
-        }
-        if (shapesKnown)
-        {
-            long length = 1;
-            foreach (int d in output) length *= d;
-            largest = System.Math.Max(largest, length);
-        }
-        layers.Add(new ShapedLayer(layer, i, new EquatableArray<int>(shape), new EquatableArray<int>(output), prefix,
-            (int)System.Math.Min(weightOffset, int.MaxValue), (int)System.Math.Min(biasOffset, int.MaxValue), ImmutableArray.Create(current).ToEquatableArray()));
-        shape = output;
-        current = i;
+            var s = new LayerShaping(layer, i, shape, shapesKnown, after, i > 0 ? layers[i - 1].Spec : null, problems,
+                () => ClaimTensorNames(prefixes, prefix, layer, i, problems));
+            layer.Shape(s);
+            shapesKnown = s.Known;
+            var output = s.Output;
+            long weightOffset = 0, biasOffset = 0;
+            if (s.Reserved)
+            {
+                weightOffset = offset;
+                offset += s.Weights;
+                biasOffset = offset;
+                offset += s.Rest;
+            }
+            if (shapesKnown)
+            {
+                long length = 1;
+                foreach (int d in output) length *= d;
+                largest = System.Math.Max(largest, length);
+            }
+            layers.Add(new ShapedLayer(layer, i, new EquatableArray<int>(shape), new EquatableArray<int>(output), prefix,
+                (int)System.Math.Min(weightOffset, int.MaxValue), (int)System.Math.Min(biasOffset, int.MaxValue), ImmutableArray.Create(current).ToEquatableArray()));
+            shape = output;
+            current = i;
         }
 
         // The block's layers once per repeat, each repeat's input added back to its output (projected when the shape changes).
@@ -376,78 +282,6 @@ internal static class ShapeEngine
 
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    // A layer that works on images needs (channels, height, width).
-    private static bool NeedsImage(LayerSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems)
-    {
-        if (shape.Length == 3) return true;
-        problems.Add(Problem.OnAttribute(DiagnosticIds.WrongInputRank, layer.AttributeIndex, Num(index), layer.Kind.ToString(), Join(shape), Num(shape.Length),
-            "(channels, height, width)", ""));
-        return false;
-    }
-
-    // Checks a convolution's arguments and, when the input shape is known (not empty), computes its output shape.
-    private static bool Convolution(Conv2DSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
-    {
-        output = shape;
-        bool ok = true;
-        string what = $"layer {Num(index)} (Conv2D)";
-        if (layer.Filters <= 0)
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "filters", 0, $"The filters of {what}", Num(layer.Filters)));
-            ok = false;
-        }
-        if (layer.KernelHeight <= 0 || layer.KernelWidth <= 0)
-        {
-            bool height = layer.KernelHeight <= 0;
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, height ? "kernelHeight" : "kernelWidth", height ? 1 : layer.KernelWidthArgument,
-                $"The kernel size of {what}", Num(height ? layer.KernelHeight : layer.KernelWidth)));
-            ok = false;
-        }
-        if (layer.Stride <= 0)
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "Stride", -1, $"The stride of {what}", Num(layer.Stride)));
-            ok = false;
-        }
-        if (layer.Padding < -1)
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.NegativePadding, layer.AttributeIndex, "Padding", -1, Num(index), Num(layer.Padding)));
-            ok = false;
-        }
-        if (layer.Padding == -1 && layer.Stride > 1)
-            problems.Add(Problem.OnArgument(DiagnosticIds.SameNeedsStrideOne, layer.AttributeIndex, "Padding", -1, Num(index), Num(layer.Stride)));
-        if (layer.Activation == ActivationKind.Softmax)
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, layer.AttributeIndex, "Activation", -1, "Softmax", "activation for a Conv2D layer (softmax is over a vector: Flatten and use a Dense layer)"));
-            ok = false;
-        }
-        if (!ok || shape.IsEmpty || (layer.Padding == -1 && layer.Stride > 1)) return false;
-        if (!NeedsImage(layer, index, shape, problems)) return false;
-
-        var (top, left) = layer.PaddingBefore;
-        int outH = 0, outW = 0;
-        for (int axis = 1; axis <= 2; axis++)
-        {
-            int size = shape[axis], kernel = axis == 1 ? layer.KernelHeight : layer.KernelWidth;
-            int padded = layer.Padding == -1 ? size + kernel - 1 : size + 2 * (axis == 1 ? top : left);
-            string side = axis == 1 ? "height" : "width";
-            if (kernel > padded)
-            {
-                problems.Add(Problem.OnArgument(DiagnosticIds.KernelLargerThanInput, layer.AttributeIndex, axis == 1 ? "kernelHeight" : "kernelWidth",
-                    axis == 1 ? 1 : layer.KernelWidthArgument, Num(index), side, Num(kernel), Num(size), Num(padded)));
-                return false;
-            }
-            // Rows past the last window: only padding (ResNet's stride-2 convolutions) loses nothing; input rows are lost.
-            int rest = (padded - kernel) % layer.Stride, lost = rest - (axis == 1 ? top : left);
-            if (lost > 0)
-                problems.Add(Problem.OnArgument(DiagnosticIds.StrideLeavesInputUnused, layer.AttributeIndex, "Stride", -1, Num(index), Num(layer.Stride), side,
-                    Num(padded), Num(kernel), Num(lost), axis == 1 ? "row(s)" : "column(s)"));
-            int result = (padded - kernel) / layer.Stride + 1;
-            if (axis == 1) outH = result; else outW = result;
-        }
-        output = ImmutableArray.Create(layer.Filters, outH, outW);
-        return true;
-    }
-
     // The last recurrent layer returns every state, and what follows never picks one: either every later layer works per
     // step (the network predicts at every step), or a Flatten joins all the states into one vector. Both are legitimate
     // (a tagger; a fixed-length reader), and both are what a forgotten ReturnSequences = false looks like: a suggestion.
@@ -459,65 +293,13 @@ internal static class ShapeEngine
         string steps = Num(recurrent.InputShape[0]);
         string? what = null;
         for (int i = r + 1; i < layers.Count && what is null; i++)
-            if (layers[i].Spec.Kind == SpecKind.Flatten)
+            if (layers[i].Spec is FlattenSpec)
                 what = $"layer {Num(i)} (Flatten) joins all of them into one vector of {Num(layers[i].OutputShape[0])}";
-            else if (layers[i].Spec.Kind is not (SpecKind.Dense or SpecKind.Dropout))
+            else if (layers[i].Spec is not (DenseSpec or DropoutSpec))
                 return;
         what ??= $"the network predicts at every step: its output is ({steps}, {Num(layers[layers.Count - 1].OutFeatures)}) per sample";
         problems.Add(Problem.OnArgument(DiagnosticIds.EveryStateKept, recurrent.Spec.AttributeIndex, "ReturnSequences", -1,
-            Num(r), recurrent.Spec.Kind.ToString(), steps, what));
-    }
-
-    // Checks a recurrent layer's units and, when the input shape is known (not empty), that it is (time, features).
-    private static bool Recurrent(RecurrentSpec layer, LayerSpec? previous, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
-    {
-        output = shape;
-        if (layer.Units <= 0)
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "units", 0, $"The units of layer {Num(index)} ({layer.Kind})", Num(layer.Units)));
-            return false;
-        }
-        if (shape.IsEmpty) return false;
-        if (shape.Length != 2)
-        {
-            problems.Add(Problem.OnAttribute(DiagnosticIds.WrongInputRank, layer.AttributeIndex, Num(index), layer.Kind.ToString(), Join(shape), Num(shape.Length),
-                "(time, features)", shape.Length == 1 && previous is RecurrentSpec { ReturnSequences: false }
-                    ? $"; layer {Num(index - 1)} ({previous.Kind}) returns only its last state: set ReturnSequences = true on it to stack recurrent layers" : ""));
-            return false;
-        }
-        if (layer.Kind == SpecKind.SimpleRNN && shape[0] > DiagnosticIds.LongSequenceSteps)
-            problems.Add(Problem.OnAttribute(DiagnosticIds.LongSimpleRnn, layer.AttributeIndex, Num(index), Num(shape[0]), Num(DiagnosticIds.LongSequenceSteps)));
-        output = layer.ReturnSequences ? ImmutableArray.Create(shape[0], layer.Units) : ImmutableArray.Create(layer.Units);
-        return true;
-    }
-
-    private static bool Pooling(PoolSpec layer, int index, ImmutableArray<int> shape, List<Problem> problems, out ImmutableArray<int> output)
-    {
-        output = shape;
-        int size = layer.Size, stride = layer.Step;
-        bool ok = true;
-        if (size <= 0)
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "size", 0, $"The window of layer {Num(index)} ({layer.Kind})", Num(size)));
-            ok = false;
-        }
-        if (layer.Stride < 0)
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, layer.AttributeIndex, "Stride", -1, $"The stride of layer {Num(index)} ({layer.Kind})", Num(layer.Stride)));
-            ok = false;
-        }
-        if (!ok || shape.IsEmpty || !NeedsImage(layer, index, shape, problems)) return false;
-        if (size > shape[1] || size > shape[2])
-        {
-            problems.Add(Problem.OnArgument(DiagnosticIds.SpatialSizeZero, layer.AttributeIndex, "size", 0, Num(index), layer.Kind.ToString(), Num(size), Num(shape[1]), Num(shape[2])));
-            return false;
-        }
-        int restH = (shape[1] - size) % stride, restW = (shape[2] - size) % stride;
-        if (restH != 0 || restW != 0)
-            problems.Add(Problem.OnArgument(DiagnosticIds.PoolingDoesNotDivide, layer.AttributeIndex, "size", 0, Num(index), layer.Kind.ToString(), Num(size), Num(stride),
-                Num(shape[1]), Num(shape[2]), Num(restH), Num(restW)));
-        output = ImmutableArray.Create(shape[0], (shape[1] - size) / stride + 1, (shape[2] - size) / stride + 1);
-        return true;
+            Num(r), recurrent.Spec.Kind, steps, what));
     }
 
     /// <summary>Without [Loss]: softmax cross-entropy for several raw outputs, mean squared error otherwise.</summary>
@@ -530,7 +312,7 @@ internal static class ShapeEngine
     private static int OutputLayer(NetworkSpec spec)
     {
         int i = spec.Layers.Length - 1;
-        while (i > 0 && spec.Layers[i].Kind is SpecKind.Dropout or SpecKind.Flatten) i--;
+        while (i > 0 && spec.Layers[i] is DropoutSpec or FlattenSpec) i--;
         return i;
     }
 

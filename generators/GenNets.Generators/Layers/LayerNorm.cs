@@ -1,9 +1,29 @@
 using System.Collections.Generic;
+using GenNets.Generators.Model;
+using GenNets.Generators.Parsing;
 using GenNets.Generators.Planning;
 using GenNets.Generators.Shapes;
 using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
+
+/// <summary><c>[LayerNorm]</c>: normalisation over the last axis, with a weight and a bias per feature.</summary>
+internal sealed record LayerNormSpec(int AttributeIndex, string? Name) : LayerSpec(AttributeIndex, Name)
+{
+    public override string Kind => "LayerNorm";
+    public override bool HasTensors => true;
+
+    public static LayerSpec Read(AttributeReading r) => new LayerNormSpec(r.Index, r.Name);
+
+    // Any shape: the last axis is normalised, with a weight (γ) and a bias (β) per feature.
+    public override void Shape(LayerShaping s)
+    {
+        s.ClaimTensorNames();
+        if (s.Known) s.Reserve(s.Input[s.Input.Length - 1], s.Input[s.Input.Length - 1]);
+    }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new LayerNormEmitter(layer, last);
+}
 
 /// <summary>
 /// <c>[LayerNorm]</c> over the last axis, one row per sample (or per position): y = (x − mean)·rstd·γ + β. Training

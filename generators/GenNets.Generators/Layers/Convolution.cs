@@ -1,10 +1,124 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using GenNets.Generators.Model;
+using GenNets.Generators.Parsing;
 using GenNets.Generators.Planning;
 using GenNets.Generators.Shapes;
+using static GenNets.Generators.Shapes.LayerShaping;
 using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
+
+/// <summary>
+/// <c>[Conv2D(filters, kernelHeight, kernelWidth)]</c>. Padding −1 is "same"; <see cref="KernelWidthArgument"/> is the
+/// position of the kernel's width among the constructor's arguments (for diagnostics).
+/// </summary>
+internal sealed record Conv2DSpec(int AttributeIndex, string? Name, int Filters, int KernelHeight, int KernelWidth, int KernelWidthArgument,
+    int Stride, int Padding, ActivationKind Activation, int Initializer)
+    : LayerSpec(AttributeIndex, Name)
+{
+    public override string Kind => "Conv2D";
+    public override ActivationKind OutputActivation => Activation;
+    public override bool HasTensors => true;
+
+    /// <summary>Rows and columns of zero padding added above and left; "same" pads the rest below and right.</summary>
+    public (int Top, int Left) PaddingBefore => Padding == -1 ? ((KernelHeight - 1) / 2, (KernelWidth - 1) / 2) : (Padding, Padding);
+
+    public static LayerSpec Read(AttributeReading r)
+    {
+        int kernelHeight = AttributeReading.Int(r.Arg(1));
+        bool width = r.Count > 2;
+        int kernelWidth = width ? AttributeReading.Int(r.Arg(2)) : kernelHeight;
+        int stride = 1, padding = 0, init = 0;
+        var activation = ActivationKind.Identity;
+        foreach (var named in r.Named)
+            switch (named.Key)
+            {
+                case "Stride": stride = AttributeReading.Int(named.Value); break;
+                case "Padding": padding = AttributeReading.Int(named.Value); break;
+                case "Activation": activation = r.Activation(named.Value, "Activation", -1); break;
+                case "Init": init = r.Initializer(named.Value, "Init", -1); break;
+            }
+        return new Conv2DSpec(r.Index, r.Name, AttributeReading.Int(r.Arg(0)), kernelHeight, kernelWidth, width ? 2 : 1, stride, padding, activation, init);
+    }
+
+    public override void Shape(LayerShaping s)
+    {
+        s.ClaimTensorNames();
+        if (!OutputShape(s, s.KnownInput, out var output))
+        {
+            s.Fail();
+            return;
+        }
+        s.Output = output;
+        if (s.Known) s.Reserve((long)Filters * s.Input[0] * KernelHeight * KernelWidth, Filters);
+    }
+
+    // Checks the arguments and, when the input shape is known (not empty), computes the output shape.
+    private bool OutputShape(LayerShaping s, ImmutableArray<int> shape, out ImmutableArray<int> output)
+    {
+        output = shape;
+        bool ok = true;
+        string index = Num(s.Index), what = $"layer {index} (Conv2D)";
+        if (Filters <= 0)
+        {
+            s.Report(Problem.OnArgument(DiagnosticIds.NonPositiveSize, AttributeIndex, "filters", 0, $"The filters of {what}", Num(Filters)));
+            ok = false;
+        }
+        if (KernelHeight <= 0 || KernelWidth <= 0)
+        {
+            bool height = KernelHeight <= 0;
+            s.Report(Problem.OnArgument(DiagnosticIds.NonPositiveSize, AttributeIndex, height ? "kernelHeight" : "kernelWidth", height ? 1 : KernelWidthArgument,
+                $"The kernel size of {what}", Num(height ? KernelHeight : KernelWidth)));
+            ok = false;
+        }
+        if (Stride <= 0)
+        {
+            s.Report(Problem.OnArgument(DiagnosticIds.NonPositiveSize, AttributeIndex, "Stride", -1, $"The stride of {what}", Num(Stride)));
+            ok = false;
+        }
+        if (Padding < -1)
+        {
+            s.Report(Problem.OnArgument(DiagnosticIds.NegativePadding, AttributeIndex, "Padding", -1, index, Num(Padding)));
+            ok = false;
+        }
+        if (Padding == -1 && Stride > 1)
+            s.Report(Problem.OnArgument(DiagnosticIds.SameNeedsStrideOne, AttributeIndex, "Padding", -1, index, Num(Stride)));
+        if (Activation == ActivationKind.Softmax)
+        {
+            s.Report(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, AttributeIndex, "Activation", -1, "Softmax", "activation for a Conv2D layer (softmax is over a vector: Flatten and use a Dense layer)"));
+            ok = false;
+        }
+        if (!ok || shape.IsEmpty || (Padding == -1 && Stride > 1)) return false;
+        if (!s.NeedsImage(shape)) return false;
+
+        var (top, left) = PaddingBefore;
+        int outH = 0, outW = 0;
+        for (int axis = 1; axis <= 2; axis++)
+        {
+            int size = shape[axis], kernel = axis == 1 ? KernelHeight : KernelWidth;
+            int padded = Padding == -1 ? size + kernel - 1 : size + 2 * (axis == 1 ? top : left);
+            string side = axis == 1 ? "height" : "width";
+            if (kernel > padded)
+            {
+                s.Report(Problem.OnArgument(DiagnosticIds.KernelLargerThanInput, AttributeIndex, axis == 1 ? "kernelHeight" : "kernelWidth",
+                    axis == 1 ? 1 : KernelWidthArgument, index, side, Num(kernel), Num(size), Num(padded)));
+                return false;
+            }
+            // Rows past the last window: only padding (ResNet's stride-2 convolutions) loses nothing; input rows are lost.
+            int rest = (padded - kernel) % Stride, lost = rest - (axis == 1 ? top : left);
+            if (lost > 0)
+                s.Report(Problem.OnArgument(DiagnosticIds.StrideLeavesInputUnused, AttributeIndex, "Stride", -1, index, Num(Stride), side,
+                    Num(padded), Num(kernel), Num(lost), axis == 1 ? "row(s)" : "column(s)"));
+            int result = (padded - kernel) / Stride + 1;
+            if (axis == 1) outH = result; else outW = result;
+        }
+        output = ImmutableArray.Create(Filters, outH, outW);
+        return true;
+    }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new ConvolutionEmitter(layer, last);
+}
 
 /// <summary>
 /// <c>[Conv2D]</c> on (channels, height, width), ReLU taken as the outputs are stored. Under a 2×2, stride-2 max pooling

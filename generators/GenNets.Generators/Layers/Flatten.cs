@@ -1,9 +1,27 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
+using GenNets.Generators.Model;
+using GenNets.Generators.Parsing;
 using GenNets.Generators.Planning;
 using GenNets.Generators.Shapes;
 using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
+
+/// <summary><c>[Flatten]</c>: the tensor read as one vector.</summary>
+internal sealed record FlattenSpec(int AttributeIndex) : LayerSpec(AttributeIndex, null)
+{
+    public override string Kind => "Flatten";
+
+    public static LayerSpec Read(AttributeReading r) => new FlattenSpec(r.Index);
+
+    public override void Shape(LayerShaping s)
+    {
+        if (s.Known) s.Output = ImmutableArray.Create(ShapeEngine.Product(new EquatableArray<int>(s.Input)));
+    }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new FlattenEmitter(layer, last);
+}
 
 /// <summary>
 /// <c>[Flatten]</c>: the same floats, read as one vector. It computes nothing and keeps no buffer, unless it is the last

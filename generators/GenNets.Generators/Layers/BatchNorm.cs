@@ -1,10 +1,51 @@
 using System.Collections.Generic;
 using GenNets.Generators.Model;
+using GenNets.Generators.Parsing;
 using GenNets.Generators.Planning;
 using GenNets.Generators.Shapes;
 using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
+
+/// <summary><c>[BatchNorm]</c>: normalisation per channel (or feature) over the batch, with running statistics, then <see cref="Activation"/>.</summary>
+internal sealed record BatchNormSpec(int AttributeIndex, string? Name, ActivationKind Activation) : LayerSpec(AttributeIndex, Name)
+{
+    public override string Kind => "BatchNorm";
+    public override ActivationKind OutputActivation => Activation;
+    public override bool HasTensors => true;
+
+    public static LayerSpec Read(AttributeReading r)
+    {
+        var activation = ActivationKind.Identity;
+        foreach (var named in r.Named)
+            if (named.Key == "Activation") activation = r.Activation(named.Value, "Activation", -1);
+        return new BatchNormSpec(r.Index, r.Name, activation);
+    }
+
+    // Channels of an image, or features of a vector; a sequence's (time, features) it cannot take. Parameters: weight,
+    // then bias and the buffers running_mean, running_var and num_batches_tracked.
+    public override void Shape(LayerShaping s)
+    {
+        s.ClaimTensorNames();
+        if (Activation == ActivationKind.Softmax)
+        {
+            s.Report(Problem.OnArgument(DiagnosticIds.InvalidEnumValue, AttributeIndex, "Activation", -1, "Softmax", "activation for a BatchNorm layer (softmax is over a vector: use a Dense layer)"));
+            s.Fail();
+        }
+        else if (s.Known && s.Input.Length == 2)
+        {
+            s.Report(Problem.OnAttribute(DiagnosticIds.BatchNormRank, AttributeIndex, LayerShaping.Num(s.Index), LayerShaping.Join(s.Input), LayerShaping.Num(s.Input.Length)));
+            s.Fail();
+        }
+        else if (s.Known)
+        {
+            int channels = s.Input.Length == 3 ? s.Input[0] : s.Input[s.Input.Length - 1];
+            s.Reserve(channels, 3L * channels + 1);
+        }
+    }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new BatchNormEmitter(layer, last);
+}
 
 /// <summary>
 /// <c>[BatchNorm]</c> per channel of an image (or feature of a vector). Training normalises by the statistics of the

@@ -1,10 +1,55 @@
 using System.Collections.Generic;
+using System.Globalization;
 using GenNets.Generators.Model;
+using GenNets.Generators.Parsing;
 using GenNets.Generators.Planning;
 using GenNets.Generators.Shapes;
 using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
+
+/// <summary><c>[Dense(units, activation)]</c>: fully connected on the last axis.</summary>
+internal sealed record DenseSpec(int AttributeIndex, string? Name, int Units, ActivationKind Activation, int Initializer)
+    : LayerSpec(AttributeIndex, Name)
+{
+    public override string Kind => "Dense";
+    public override ActivationKind OutputActivation => Activation;
+    public override bool HasTensors => true;
+
+    public static LayerSpec Read(AttributeReading r)
+    {
+        var activation = r.Count > 1 ? r.Activation(r.Arg(1), "activation", 1) : ActivationKind.Identity;
+        int init = 0;
+        foreach (var named in r.Named)
+            if (named.Key == "Init") init = r.Initializer(named.Value, "Init", -1);
+        return new DenseSpec(r.Index, r.Name, AttributeReading.Int(r.Arg(0)), activation, init);
+    }
+
+    // A vector's (or each position's) features become Units; an image must be flattened first.
+    public override void Shape(LayerShaping s)
+    {
+        if (Units <= 0)
+        {
+            s.Report(Problem.OnArgument(DiagnosticIds.NonPositiveSize, AttributeIndex, "units", 0, $"The units of layer {s.Index} (Dense)", Units.ToString(CultureInfo.InvariantCulture)));
+            s.Fail();
+        }
+        if (Activation == ActivationKind.Softmax && s.After > 0)
+            s.Report(Problem.OnArgument(DiagnosticIds.SoftmaxNotLast, AttributeIndex, "activation", 1, LayerShaping.Num(s.Index), "Dense " + LayerShaping.Num(Units), LayerShaping.Num(s.After)));
+        s.ClaimTensorNames();
+        if (s.Known && s.Input.Length == 3)
+        {
+            s.Report(Problem.OnAttribute(DiagnosticIds.NeedsFlatten, AttributeIndex, LayerShaping.Num(s.Index), LayerShaping.Join(s.Input),
+                ShapeEngine.Product(new EquatableArray<int>(s.Input)).ToString(CultureInfo.InvariantCulture)));
+            s.Fail();
+        }
+        if (!s.Known) return;
+        int inFeatures = s.Input[s.Input.Length - 1];
+        s.Output = s.Input.SetItem(s.Input.Length - 1, Units);
+        s.Reserve((long)Units * inFeatures, Units);
+    }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new DenseEmitter(layer, last);
+}
 
 /// <summary>
 /// <c>[Dense]</c>: y = act(x·Wᵀ + b) on the last axis, one row per sample (or per position of a sequence). Its batched

@@ -1,10 +1,91 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
 using GenNets.Generators.Model;
+using GenNets.Generators.Parsing;
 using GenNets.Generators.Planning;
 using GenNets.Generators.Shapes;
+using static GenNets.Generators.Shapes.LayerShaping;
 using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
+
+/// <summary>The recurrent cells, named as GenNets.LayerKind names them.</summary>
+internal enum RecurrentCell
+{
+    SimpleRNN,
+    LSTM,
+    GRU,
+}
+
+/// <summary><c>[SimpleRNN]</c>, <c>[LSTM]</c> or <c>[GRU]</c> (<see cref="Cell"/>) of <see cref="Units"/> hidden units.</summary>
+internal sealed record RecurrentSpec(int AttributeIndex, string? Name, RecurrentCell Cell, int Units, bool ReturnSequences, float ForgetBias)
+    : LayerSpec(AttributeIndex, Name)
+{
+    public override string Kind => Cell.ToString();
+    public override bool HasTensors => true;
+
+    /// <summary>Gates of the cell: 1, 4 or 3.</summary>
+    public int Gates => Cell switch { RecurrentCell.LSTM => 4, RecurrentCell.GRU => 3, _ => 1 };
+
+    public static LayerSpec ReadSimpleRnn(AttributeReading r) => Read(r, RecurrentCell.SimpleRNN);
+
+    public static LayerSpec ReadLstm(AttributeReading r) => Read(r, RecurrentCell.LSTM);
+
+    public static LayerSpec ReadGru(AttributeReading r) => Read(r, RecurrentCell.GRU);
+
+    private static RecurrentSpec Read(AttributeReading r, RecurrentCell cell)
+    {
+        bool sequences = false;
+        float forgetBias = 0f;
+        foreach (var named in r.Named)
+            if (named.Key == "ReturnSequences") sequences = named.Value.Value is true;
+            else if (named.Key == "ForgetBias") forgetBias = named.Value.Value is float f ? f : 0f;
+        if (float.IsNaN(forgetBias) || float.IsInfinity(forgetBias)) // netstandard2.0 has no float.IsFinite
+            r.Problems.Add(Problem.OnArgument(DiagnosticIds.NonFiniteValue, r.Index, "ForgetBias", -1, $"The forget bias of layer {r.Position} (LSTM)",
+                forgetBias.ToString("R", CultureInfo.InvariantCulture)));
+        return new RecurrentSpec(r.Index, r.Name, cell, AttributeReading.Int(r.Arg(0)), sequences, forgetBias);
+    }
+
+    // (time, features) in; every state (time, units) or the last (units) out. Parameters: weight_ih and weight_hh, then
+    // bias_ih and bias_hh.
+    public override void Shape(LayerShaping s)
+    {
+        s.ClaimTensorNames();
+        if (!OutputShape(s, s.KnownInput, out var output))
+        {
+            s.Fail();
+            return;
+        }
+        s.Output = output;
+        if (s.Known) s.Reserve((long)Gates * Units * (s.Input[1] + Units), 2L * Gates * Units);
+    }
+
+    private bool OutputShape(LayerShaping s, ImmutableArray<int> shape, out ImmutableArray<int> output)
+    {
+        output = shape;
+        string index = Num(s.Index);
+        if (Units <= 0)
+        {
+            s.Report(Problem.OnArgument(DiagnosticIds.NonPositiveSize, AttributeIndex, "units", 0, $"The units of layer {index} ({Kind})", Num(Units)));
+            return false;
+        }
+        if (shape.IsEmpty) return false;
+        if (shape.Length != 2)
+        {
+            s.Report(Problem.OnAttribute(DiagnosticIds.WrongInputRank, AttributeIndex, index, Kind, Join(shape), Num(shape.Length),
+                "(time, features)", shape.Length == 1 && s.Previous is RecurrentSpec { ReturnSequences: false } previous
+                    ? $"; layer {Num(s.Index - 1)} ({previous.Kind}) returns only its last state: set ReturnSequences = true on it to stack recurrent layers" : ""));
+            return false;
+        }
+        if (Cell == RecurrentCell.SimpleRNN && shape[0] > DiagnosticIds.LongSequenceSteps)
+            s.Report(Problem.OnAttribute(DiagnosticIds.LongSimpleRnn, AttributeIndex, index, Num(shape[0]), Num(DiagnosticIds.LongSequenceSteps)));
+        output = ReturnSequences ? ImmutableArray.Create(shape[0], Units) : ImmutableArray.Create(Units);
+        return true;
+    }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new RecurrentEmitter(layer, last);
+}
 
 /// <summary>
 /// <c>[SimpleRNN]</c>, <c>[LSTM]</c> and <c>[GRU]</c> on (time, features), with PyTorch's four tensors. Training keeps
@@ -27,7 +108,7 @@ internal sealed class RecurrentEmitter(ShapedLayer layer, bool last = false) : L
     /// <summary>Floats kept per sample for backward (as GenNets.Kernels.RecurrentGeometry.KeptPerSample).</summary>
     private int KeptPerSample
         => Steps * Layer.InFeatures + (Steps + 1) * Spec.Units + Steps * GateRows
-           + (Spec.Cell == SpecKind.LSTM ? (Steps + 1) * Spec.Units : 0) + (Spec.Cell == SpecKind.GRU ? Steps * Spec.Units : 0);
+           + (Spec.Cell == RecurrentCell.LSTM ? (Steps + 1) * Spec.Units : 0) + (Spec.Cell == RecurrentCell.GRU ? Steps * Spec.Units : 0);
 
     private string Parameters => $"p.Slice(Layer{N}WeightOffset, {ParameterLength})";
 

@@ -1,10 +1,27 @@
 using System.Collections.Generic;
 using GenNets.Generators.Model;
+using GenNets.Generators.Parsing;
 using GenNets.Generators.Planning;
 using GenNets.Generators.Shapes;
 using static GenNets.Generators.Text;
 
 namespace GenNets.Generators.Layers;
+
+/// <summary><c>[Dropout(p)]</c>: inverted dropout in training, the identity in inference.</summary>
+internal sealed record DropoutSpec(int AttributeIndex, float Probability) : LayerSpec(AttributeIndex, null)
+{
+    public override string Kind => "Dropout";
+
+    public static LayerSpec Read(AttributeReading r) => new DropoutSpec(r.Index, AttributeReading.Float(r.Arg(0)));
+
+    public override void Shape(LayerShaping s)
+    {
+        if (!(Probability >= 0f && Probability < 1f))
+            s.Report(Problem.OnArgument(DiagnosticIds.DropoutOutOfRange, AttributeIndex, "probability", 0, Probability.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new DropoutEmitter(layer, last);
+}
 
 /// <summary>
 /// <c>[Dropout]</c>: inverted dropout in training, its mask numbered by the step and the sample so that any split of the

@@ -6,6 +6,21 @@ using static GenNets.Generators.Text;
 namespace GenNets.Generators.Layers;
 
 /// <summary>
+/// The sum at the end of a residual block (made by the shape engine, never written): the block's output plus its input
+/// (or the input's projection), then <see cref="Activation"/>.
+/// </summary>
+internal sealed record AddSpec(int AttributeIndex, ActivationKind Activation) : LayerSpec(AttributeIndex, null)
+{
+    public override string Kind => "Add";
+    public override ActivationKind OutputActivation => Activation;
+
+    // The shape engine shapes the sum itself, where the block's paths meet.
+    public override void Shape(LayerShaping s) { }
+
+    public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new AddEmitter(layer, last);
+}
+
+/// <summary>
 /// The sum that ends a residual block: y = act(F(x) + skip), where skip is the block's input or its projection. Its
 /// backward takes the activation's gradient; the drivers hand the result to both paths and add the two where they meet.
 /// </summary>
