@@ -371,6 +371,99 @@ public static class Activations
         }
     }
 
+    /// <summary>
+    /// y = ½·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))), the tanh approximation of GELU (PyTorch's approximate='tanh', GPT-2's),
+    /// computed as z·σ(2u) with u the tanh's argument (the same function: ½(1 + tanh u) = σ(2u)), with
+    /// <see cref="Sigmoid(ReadOnlySpan{float}, Span{float})"/>'s vector exponential. Backward needs z, so a network keeps it; the kernel
+    /// itself may run in place.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="z"/>.</exception>
+    public static void GELUTanh(ReadOnlySpan<float> z, Span<float> y)
+    {
+        Forward(z, y);
+        if (Vector512.IsHardwareAccelerated) GELUTanh<Width512, Vector512<float>>(z, y);
+        else if (Vector256.IsHardwareAccelerated) GELUTanh<Width256, Vector256<float>>(z, y);
+        else GELUTanh<Width128, Vector128<float>>(z, y);
+    }
+
+    /// <summary><see cref="GELUTanh(ReadOnlySpan{float}, Span{float})"/> at one width, over z's length (unchecked).</summary>
+    internal static void GELUTanh<TWidth, TVector>(ReadOnlySpan<float> z, Span<float> y)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = z.Length, i = 0;
+        ref float rz = ref MemoryMarshal.GetReference(z);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        for (; i + TWidth.Count <= n; i += TWidth.Count) GELUTanhBlock<TWidth, TVector>(ref rz, ref ry, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[2 * L];
+        z.Slice(i).CopyTo(t);
+        GELUTanhBlock<TWidth, TVector>(ref t[0], ref t[L], 0);
+        t.Slice(L, n - i).CopyTo(y.Slice(i));
+    }
+
+    // √(2/π) and the cubic's coefficient of GELU's tanh approximation.
+    private const float GELUTanhScale = 0.797884560802865355f, GELUTanhCubic = 0.044715f;
+
+    // σ(2u) for u = √(2/π)·(v + 0.044715·v³): 1 / (1 + e^(−2u)).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector GELUTanhGate<TWidth, TVector>(TVector v)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var inner = TWidth.MultiplyAdd(TWidth.Multiply(TWidth.Multiply(v, v), v), TWidth.Broadcast(GELUTanhCubic), v);
+        return SigmoidOfMinus<TWidth, TVector>(TWidth.Multiply(inner, TWidth.Broadcast(-2 * GELUTanhScale)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GELUTanhBlock<TWidth, TVector>(ref float z, ref float y, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var v = TWidth.Load(ref z, i);
+        TWidth.Store(TWidth.Multiply(v, GELUTanhGate<TWidth, TVector>(v)), ref y, i);
+    }
+
+    /// <summary>
+    /// dz = dy·(s + 2·z·s·(1 − s)·u′) for s = σ(2u), u = √(2/π)·(z + 0.044715·z³) and u′ = √(2/π)·(1 + 3·0.044715·z²):
+    /// the derivative of <see cref="GELUTanh"/>. May run in place over dy.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="dy"/> or <paramref name="dz"/> is shorter than <paramref name="z"/>.</exception>
+    public static void GELUTanhBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        Backward(z.Length, nameof(z), dy, dz);
+        if (Vector512.IsHardwareAccelerated) GELUTanhBackward<Width512, Vector512<float>>(z, dy, dz);
+        else if (Vector256.IsHardwareAccelerated) GELUTanhBackward<Width256, Vector256<float>>(z, dy, dz);
+        else GELUTanhBackward<Width128, Vector128<float>>(z, dy, dz);
+    }
+
+    /// <summary><see cref="GELUTanhBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> at one width, over z's length (unchecked).</summary>
+    internal static void GELUTanhBackward<TWidth, TVector>(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int n = z.Length, i = 0;
+        ref float rz = ref MemoryMarshal.GetReference(z);
+        ref float rdy = ref MemoryMarshal.GetReference(dy);
+        ref float rdz = ref MemoryMarshal.GetReference(dz);
+        for (; i + TWidth.Count <= n; i += TWidth.Count) GELUTanhBackwardBlock<TWidth, TVector>(ref rz, ref rdy, ref rdz, (nuint)i);
+        if (i == n) return;
+        const int L = WidestLanes;
+        Span<float> t = stackalloc float[3 * L];
+        z.Slice(i).CopyTo(t);
+        dy.Slice(i, n - i).CopyTo(t.Slice(L));
+        GELUTanhBackwardBlock<TWidth, TVector>(ref t[0], ref t[L], ref t[2 * L], 0);
+        t.Slice(2 * L, n - i).CopyTo(dz.Slice(i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GELUTanhBackwardBlock<TWidth, TVector>(ref float z, ref float dy, ref float dz, nuint i)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var v = TWidth.Load(ref z, i);
+        var s = GELUTanhGate<TWidth, TVector>(v);
+        var slope = TWidth.MultiplyAdd(TWidth.Multiply(v, v), TWidth.Broadcast(3 * GELUTanhCubic * 2 * GELUTanhScale), TWidth.Broadcast(2 * GELUTanhScale)); // 2u′
+        var spread = TWidth.Multiply(TWidth.Multiply(v, s), TWidth.Subtract(TWidth.Broadcast(1f), s)); // z·s·(1 − s)
+        TWidth.Store(TWidth.Multiply(TWidth.Load(ref dy, i), TWidth.MultiplyAdd(spread, slope, s)), ref dz, i);
+    }
+
     /// <summary>Softmax of each of <paramref name="rows"/> rows of <paramref name="cols"/> values (no rows: nothing).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is negative, <paramref name="cols"/> less than 1, or the rows would hold more than <see cref="int.MaxValue"/> floats.</exception>
     /// <exception cref="ArgumentException"><paramref name="z"/> or <paramref name="y"/> is shorter than the rows.</exception>

@@ -1,0 +1,376 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// The core of multi-head scaled dot-product attention, in PyTorch's <c>nn.MultiheadAttention</c> layout: the input
+/// projection's output <c>qkv</c> [batch·T, 3d] holds q in columns 0 to d − 1, k in d to 2d − 1 and v in 2d to 3d − 1;
+/// head h takes columns h·dh to (h + 1)·dh − 1 of each (dh = d / heads), and the output [batch·T, d] is the heads'
+/// results side by side, before the output projection. Scores are q·k / √dh; <c>causal</c> masks the keys after each
+/// query (their probabilities are exactly 0). The softmax subtracts each row's largest score, so that scores of any
+/// size (±1e4, say) give no overflow.
+/// </summary>
+/// <remarks>
+/// Each (sample, head) gathers its keys transposed, [dh, T rounded up to whole vectors], so that a query's scores are dh
+/// multiply-adds of whole vectors over the key positions, and its values as rows [T, dh rounded up], so that the
+/// probability-weighted sum is a multiply-add of whole vectors per key; the padding is zero, and lanes past a row's last
+/// key are masked before the softmax. Every sample is computed on its own, the same way whatever the batch: a batch
+/// split over threads gives the bits of the whole. <see cref="Step"/> runs a query through the same row code as
+/// <see cref="Forward"/>, so that generation with a key/value cache gives Forward's causal rows bit for bit.
+/// </remarks>
+public static class Attention
+{
+    // Per thread: the gathered keys, values and gradients of one (sample, head), and a row or two.
+    [ThreadStatic] private static float[]? t_work;
+
+    /// <summary>
+    /// output = the heads' softmax(q·kᵀ/√dh)·v, concatenated; <paramref name="probabilities"/> [batch, heads, T, T], if not
+    /// empty, receives the softmax (0 where masked) for <see cref="Backward"/>. With it empty (inference) nothing is kept.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">positions, model or heads is less than 1, batch is negative, or a span would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">model is not a multiple of heads, or a span is shorter than its shape.</exception>
+    public static void Forward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> probabilities, int batch, int positions, int model, int heads, bool causal)
+    {
+        long n = Shape(batch, positions, model, heads);
+        Sizes.Need(qkv.Length, 3 * n, nameof(qkv), "qkv [batch·positions = {0}·{1}, 3·model = 3·{2}]", batch, positions, model);
+        Sizes.Need(output.Length, n, nameof(output), "output [batch·positions = {0}·{1}, model = {2}]", batch, positions, model);
+        if (!probabilities.IsEmpty)
+            Sizes.Need(probabilities.Length, ProbabilityCount(batch, positions, heads), nameof(probabilities), "probabilities [batch = {0}, heads = {1}, positions² = {2}²]", batch, heads, positions);
+        if (Vector512.IsHardwareAccelerated) Forward<Width512, Vector512<float>>(qkv, output, probabilities, batch, positions, model, heads, causal);
+        else if (Vector256.IsHardwareAccelerated) Forward<Width256, Vector256<float>>(qkv, output, probabilities, batch, positions, model, heads, causal);
+        else Forward<Width128, Vector128<float>>(qkv, output, probabilities, batch, positions, model, heads, causal);
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="Forward"/>: writes (overwrites) dq, dk and dv into <paramref name="qkvGradient"/>
+    /// [batch·T, 3d] from the output's gradient and the probabilities Forward kept. With P a head's probabilities and
+    /// S its scores: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS·K/√dh, dK = dSᵀ·Q/√dh.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">positions, model or heads is less than 1, batch is negative, or a span would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">model is not a multiple of heads, or a span is shorter than its shape.</exception>
+    public static void Backward(ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> outputGradient, Span<float> qkvGradient,
+        int batch, int positions, int model, int heads, bool causal)
+    {
+        long n = Shape(batch, positions, model, heads);
+        Sizes.Need(qkv.Length, 3 * n, nameof(qkv), "qkv [batch·positions = {0}·{1}, 3·model = 3·{2}]", batch, positions, model);
+        Sizes.Need(probabilities.Length, ProbabilityCount(batch, positions, heads), nameof(probabilities), "probabilities [batch = {0}, heads = {1}, positions² = {2}²]", batch, heads, positions);
+        Sizes.Need(outputGradient.Length, n, nameof(outputGradient), "outputGradient [batch·positions = {0}·{1}, model = {2}]", batch, positions, model);
+        Sizes.Need(qkvGradient.Length, 3 * n, nameof(qkvGradient), "qkvGradient [batch·positions = {0}·{1}, 3·model = 3·{2}]", batch, positions, model);
+        if (Vector512.IsHardwareAccelerated) Backward<Width512, Vector512<float>>(qkv, probabilities, outputGradient, qkvGradient, batch, positions, model, heads, causal);
+        else if (Vector256.IsHardwareAccelerated) Backward<Width256, Vector256<float>>(qkv, probabilities, outputGradient, qkvGradient, batch, positions, model, heads, causal);
+        else Backward<Width128, Vector128<float>>(qkv, probabilities, outputGradient, qkvGradient, batch, positions, model, heads, causal);
+    }
+
+    /// <summary>
+    /// One step of causal generation with a key/value cache, for one sample: copies the k and v of
+    /// <paramref name="qkvRow"/> (3d values) into row <paramref name="position"/> of <paramref name="keys"/> and
+    /// <paramref name="values"/> ([capacity, d] each), then writes to <paramref name="output"/> (d values) the attention
+    /// of its q over rows 0 to <paramref name="position"/>: bit for bit <see cref="Forward"/>'s row
+    /// <paramref name="position"/>, causal, over the whole prefix.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">model or heads is less than 1, position is negative, or the cache rows would hold more than <see cref="int.MaxValue"/> values.</exception>
+    /// <exception cref="ArgumentException">model is not a multiple of heads, or a span is shorter than it needs (the caches: position + 1 rows).</exception>
+    public static void Step(ReadOnlySpan<float> qkvRow, Span<float> keys, Span<float> values, int position, Span<float> output, int model, int heads)
+    {
+        Heads(model, heads);
+        Sizes.NotNegative(position, nameof(position));
+        long cached = (position + 1L) * model;
+        Sizes.Fits(cached, nameof(keys), "the cache's rows 0 to position");
+        Sizes.Need(qkvRow.Length, 3L * model, nameof(qkvRow), "one row of q, k and v (3·model = 3·{0})", model);
+        Sizes.Need(keys.Length, cached, nameof(keys), "rows 0 to position = {0} of model = {1}", position, model);
+        Sizes.Need(values.Length, cached, nameof(values), "rows 0 to position = {0} of model = {1}", position, model);
+        Sizes.Need(output.Length, model, nameof(output), "one row of model = {0}", model);
+        if (Vector512.IsHardwareAccelerated) Step<Width512, Vector512<float>>(qkvRow, keys, values, position, output, model, heads);
+        else if (Vector256.IsHardwareAccelerated) Step<Width256, Vector256<float>>(qkvRow, keys, values, position, output, model, heads);
+        else Step<Width128, Vector128<float>>(qkvRow, keys, values, position, output, model, heads);
+    }
+
+    /// <summary><see cref="Forward"/> at one width (unchecked).</summary>
+    internal static void Forward<TWidth, TVector>(ReadOnlySpan<float> qkv, Span<float> output, Span<float> probabilities, int batch, int positions, int model, int heads, bool causal)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int T = positions, d = model, dh = d / heads, stride = 3 * d;
+        int tp = Padded<TWidth, TVector>(T), dhp = Padded<TWidth, TVector>(dh);
+        float scale = Scale(dh);
+        var work = Scratch.Get(ref t_work, dh * tp + T * dhp + tp + dhp);
+        var keysT = work.Slice(0, dh * tp);
+        var vals = work.Slice(dh * tp, T * dhp);
+        var row = work.Slice(dh * tp + T * dhp, tp);
+        var outRow = work.Slice(dh * tp + T * dhp + tp, dhp);
+        for (int n = 0; n < batch; n++)
+        {
+            int first = n * T;
+            for (int h = 0; h < heads; h++)
+            {
+                GatherTransposed(qkv, first * stride + d + h * dh, stride, T, dh, keysT, tp);
+                GatherRows(qkv, first * stride + 2 * d + h * dh, stride, T, dh, vals, dhp);
+                for (int i = 0; i < T; i++)
+                {
+                    int count = causal ? i + 1 : T;
+                    Row<TWidth, TVector>(qkv.Slice((first + i) * stride + h * dh, dh), keysT, tp, vals, dhp, count, scale, row, outRow);
+                    outRow.Slice(0, dh).CopyTo(output.Slice((first + i) * d + h * dh, dh));
+                    if (probabilities.IsEmpty) continue;
+                    var kept = probabilities.Slice(((n * heads + h) * T + i) * T, T);
+                    row.Slice(0, count).CopyTo(kept);
+                    kept.Slice(count).Clear();
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Backward"/> at one width (unchecked).</summary>
+    internal static void Backward<TWidth, TVector>(ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> outputGradient, Span<float> qkvGradient,
+        int batch, int positions, int model, int heads, bool causal)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int T = positions, d = model, dh = d / heads, stride = 3 * d, W = TWidth.Count;
+        int tp = Padded<TWidth, TVector>(T), dhp = Padded<TWidth, TVector>(dh), block = T * dhp;
+        float scale = Scale(dh);
+        var work = Scratch.Get(ref t_work, dh * tp + 5 * block + 2 * tp + dhp);
+        var valuesT = work.Slice(0, dh * tp);
+        var q = work.Slice(dh * tp, block);
+        var k = work.Slice(dh * tp + block, block);
+        var dO = work.Slice(dh * tp + 2 * block, block);
+        var dK = work.Slice(dh * tp + 3 * block, block);
+        var dV = work.Slice(dh * tp + 4 * block, block);
+        var p = work.Slice(dh * tp + 5 * block, tp);
+        var dS = work.Slice(dh * tp + 5 * block + tp, tp);
+        var dQ = work.Slice(dh * tp + 5 * block + 2 * tp, dhp);
+        ref float rvT = ref MemoryMarshal.GetReference(valuesT);
+        ref float rq = ref MemoryMarshal.GetReference(q);
+        ref float rk = ref MemoryMarshal.GetReference(k);
+        ref float rdO = ref MemoryMarshal.GetReference(dO);
+        ref float rdK = ref MemoryMarshal.GetReference(dK);
+        ref float rdV = ref MemoryMarshal.GetReference(dV);
+        ref float rp = ref MemoryMarshal.GetReference(p);
+        ref float rdS = ref MemoryMarshal.GetReference(dS);
+        ref float rdQ = ref MemoryMarshal.GetReference(dQ);
+        var sc = TWidth.Broadcast(scale);
+        for (int n = 0; n < batch; n++)
+        {
+            int first = n * T;
+            for (int h = 0; h < heads; h++)
+            {
+                GatherTransposed(qkv, first * stride + 2 * d + h * dh, stride, T, dh, valuesT, tp);
+                GatherRows(qkv, first * stride + h * dh, stride, T, dh, q, dhp);
+                GatherRows(qkv, first * stride + d + h * dh, stride, T, dh, k, dhp);
+                GatherRows(outputGradient, first * d + h * dh, d, T, dh, dO, dhp);
+                dK.Clear();
+                dV.Clear();
+                for (int i = 0; i < T; i++)
+                {
+                    int count = causal ? i + 1 : T, vectors = (count + W - 1) / W;
+                    probabilities.Slice(((n * heads + h) * T + i) * T, count).CopyTo(p);
+                    p.Slice(count).Clear();
+                    // dP = dO·Vᵀ over the keys, and ⟨p, dP⟩.
+                    ref float go = ref Unsafe.Add(ref rdO, i * dhp);
+                    var dot = TWidth.Zero;
+                    for (int b = 0; b < vectors; b++)
+                    {
+                        nuint at = (nuint)(b * W);
+                        var acc = TWidth.Zero;
+                        for (int c = 0; c < dh; c++)
+                            acc = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref go, c)), TWidth.Load(ref rvT, (nuint)(c * tp) + at), acc);
+                        TWidth.Store(acc, ref rdS, at);
+                        dot = TWidth.MultiplyAdd(TWidth.Load(ref rp, at), acc, dot);
+                    }
+                    var sum = TWidth.Broadcast(TWidth.Sum(dot));
+                    // dS = P ⊙ (dP − ⟨p, dP⟩)/√dh: 0 where p is (the masked keys and the padding).
+                    for (int b = 0; b < vectors; b++)
+                    {
+                        nuint at = (nuint)(b * W);
+                        TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref rp, at), TWidth.Subtract(TWidth.Load(ref rdS, at), sum)), sc), ref rdS, at);
+                    }
+                    // dQ row i = Σⱼ dSⱼ·Kⱼ; dKⱼ += dSⱼ·Qᵢ; dVⱼ += pⱼ·dOᵢ.
+                    ref float qi = ref Unsafe.Add(ref rq, i * dhp);
+                    for (int c = 0; c < dhp; c += W)
+                    {
+                        var acc = TWidth.Zero;
+                        for (int j = 0; j < count; j++)
+                            acc = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref rdS, j)), TWidth.Load(ref rk, (nuint)(j * dhp + c)), acc);
+                        TWidth.Store(acc, ref rdQ, (nuint)c);
+                    }
+                    dQ.Slice(0, dh).CopyTo(qkvGradient.Slice((first + i) * stride + h * dh, dh));
+                    for (int j = 0; j < count; j++)
+                    {
+                        var sj = TWidth.Broadcast(Unsafe.Add(ref rdS, j));
+                        var pj = TWidth.Broadcast(Unsafe.Add(ref rp, j));
+                        for (int c = 0; c < dhp; c += W)
+                        {
+                            nuint at = (nuint)(j * dhp + c);
+                            TWidth.Store(TWidth.MultiplyAdd(sj, TWidth.Load(ref qi, (nuint)c), TWidth.Load(ref rdK, at)), ref rdK, at);
+                            TWidth.Store(TWidth.MultiplyAdd(pj, TWidth.Load(ref go, (nuint)c), TWidth.Load(ref rdV, at)), ref rdV, at);
+                        }
+                    }
+                }
+                for (int j = 0; j < T; j++)
+                {
+                    int at = (first + j) * stride + h * dh;
+                    dK.Slice(j * dhp, dh).CopyTo(qkvGradient.Slice(at + d, dh));
+                    dV.Slice(j * dhp, dh).CopyTo(qkvGradient.Slice(at + 2 * d, dh));
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Step"/> at one width (unchecked).</summary>
+    internal static void Step<TWidth, TVector>(ReadOnlySpan<float> qkvRow, Span<float> keys, Span<float> values, int position, Span<float> output, int model, int heads)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int d = model, dh = d / heads, count = position + 1;
+        qkvRow.Slice(d, d).CopyTo(keys.Slice(position * d, d));
+        qkvRow.Slice(2 * d, d).CopyTo(values.Slice(position * d, d));
+        int tp = Padded<TWidth, TVector>(count), dhp = Padded<TWidth, TVector>(dh);
+        float scale = Scale(dh);
+        var work = Scratch.Get(ref t_work, dh * tp + count * dhp + tp + dhp);
+        var keysT = work.Slice(0, dh * tp);
+        var vals = work.Slice(dh * tp, count * dhp);
+        var row = work.Slice(dh * tp + count * dhp, tp);
+        var outRow = work.Slice(dh * tp + count * dhp + tp, dhp);
+        for (int h = 0; h < heads; h++)
+        {
+            GatherTransposed(keys, h * dh, d, count, dh, keysT, tp);
+            GatherRows(values, h * dh, d, count, dh, vals, dhp);
+            Row<TWidth, TVector>(qkvRow.Slice(h * dh, dh), keysT, tp, vals, dhp, count, scale, row, outRow);
+            outRow.Slice(0, dh).CopyTo(output.Slice(h * dh, dh));
+        }
+    }
+
+    // One query of one head over its first `count` keys: row[0..count) ← the probabilities, outRow[0..dhp) ← their
+    // weighted sum of the values. keysT is [dh, stride] (keys as columns), values [count or more, dhp].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row<TWidth, TVector>(ReadOnlySpan<float> q, ReadOnlySpan<float> keysT, int stride, ReadOnlySpan<float> values, int dhp, int count,
+        float scale, Span<float> row, Span<float> outRow)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int W = TWidth.Count, dh = q.Length, vectors = (count + W - 1) / W;
+        ref float rq = ref MemoryMarshal.GetReference(q);
+        ref float rk = ref MemoryMarshal.GetReference(keysT);
+        ref float rr = ref MemoryMarshal.GetReference(row);
+        var sc = TWidth.Broadcast(scale);
+        for (int b = 0; b < vectors; b++)
+        {
+            nuint at = (nuint)(b * W);
+            var acc = TWidth.Zero;
+            for (int c = 0; c < dh; c++)
+                acc = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref rq, c)), TWidth.Load(ref rk, (nuint)(c * stride) + at), acc);
+            TWidth.Store(TWidth.Multiply(acc, sc), ref rr, at);
+        }
+        float max = rr;
+        for (int j = 1; j < count; j++) max = Math.Max(max, Unsafe.Add(ref rr, j));
+        // The lanes past the last key: e^(−∞) = 0, so they add nothing to the sum.
+        for (int j = count; j < vectors * W; j++) Unsafe.Add(ref rr, j) = float.NegativeInfinity;
+        var m = TWidth.Broadcast(max);
+        var sum = TWidth.Zero;
+        for (int b = 0; b < vectors; b++)
+        {
+            nuint at = (nuint)(b * W);
+            var e = ExpNotPositive<TWidth, TVector>(TWidth.Subtract(TWidth.Load(ref rr, at), m));
+            TWidth.Store(e, ref rr, at);
+            sum = TWidth.Add(sum, e);
+        }
+        var inverse = TWidth.Broadcast(1f / TWidth.Sum(sum)); // the largest score's term is 1: the sum is at least 1
+        for (int b = 0; b < vectors; b++)
+        {
+            nuint at = (nuint)(b * W);
+            TWidth.Store(TWidth.Multiply(TWidth.Load(ref rr, at), inverse), ref rr, at);
+        }
+        ref float rv = ref MemoryMarshal.GetReference(values);
+        ref float ro = ref MemoryMarshal.GetReference(outRow);
+        for (int c = 0; c < dhp; c += W)
+        {
+            var acc = TWidth.Zero;
+            for (int j = 0; j < count; j++)
+                acc = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref rr, j)), TWidth.Load(ref rv, (nuint)(j * dhp + c)), acc);
+            TWidth.Store(acc, ref ro, (nuint)c);
+        }
+    }
+
+    // e^t for t ≤ 0 (−∞ included), to within a few units in the last place: exactly 0 below −87.3, where e^t leaves the
+    // normal floats. The reduction and polynomial of Activations' sigmoid.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector ExpNotPositive<TWidth, TVector>(TVector t)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var low = TWidth.Broadcast(-87.3f);
+        var under = TWidth.LessThan(t, low);
+        t = TWidth.Max(low, t); // t second: a NaN passes through on x86
+        var k = TWidth.Round(TWidth.Multiply(t, TWidth.Broadcast(1.44269504088896341f))); // in [−126, 0]
+        var f = TWidth.MultiplyAdd(k, TWidth.Broadcast(-0.693359375f), t);
+        f = TWidth.MultiplyAdd(k, TWidth.Broadcast(2.12194440e-4f), f);
+        var p = TWidth.Broadcast(1.9875691500e-4f);
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(1.3981999507e-3f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(8.3334519073e-3f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(4.1665795894e-2f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(1.6666665459e-1f));
+        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(5.0000001201e-1f));
+        p = TWidth.MultiplyAdd(p, TWidth.Multiply(f, f), TWidth.Add(f, TWidth.Broadcast(1f)));
+        return TWidth.Select(under, TWidth.Zero, TWidth.ScaleByPowerOfTwo(p, k));
+    }
+
+    // destination[c·stride + j] = source[offset + j·step + c] for the first `count` rows j and `width` columns c; the
+    // columns j from count to stride are zeroed.
+    private static void GatherTransposed(ReadOnlySpan<float> source, int offset, int step, int count, int width, Span<float> destination, int stride)
+    {
+        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), offset);
+        ref float t = ref MemoryMarshal.GetReference(destination);
+        for (int j = 0; j < count; j++)
+        {
+            ref float line = ref Unsafe.Add(ref s, j * step);
+            for (int c = 0; c < width; c++) Unsafe.Add(ref t, c * stride + j) = Unsafe.Add(ref line, c);
+        }
+        if (count < stride)
+            for (int c = 0; c < width; c++) destination.Slice(c * stride + count, stride - count).Clear();
+    }
+
+    // destination[j·stride + c] = source[offset + j·step + c] for the first `count` rows j and `width` columns c; the
+    // columns c from width to stride are zeroed.
+    private static void GatherRows(ReadOnlySpan<float> source, int offset, int step, int count, int width, Span<float> destination, int stride)
+    {
+        for (int j = 0; j < count; j++)
+        {
+            source.Slice(offset + j * step, width).CopyTo(destination.Slice(j * stride, width));
+            if (width < stride) destination.Slice(j * stride + width, stride - width).Clear();
+        }
+    }
+
+    // n rounded up to whole vectors.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Padded<TWidth, TVector>(int n) where TWidth : struct, IVectorWidth<TVector> where TVector : struct =>
+        (n + TWidth.Count - 1) / TWidth.Count * TWidth.Count;
+
+    // 1/√dh, rounded once.
+    private static float Scale(int dh) => (float)(1.0 / Math.Sqrt(dh));
+
+    // The checks every entry point shares; returns batch·positions·model, the output's values.
+    private static long Shape(int batch, int positions, int model, int heads)
+    {
+        Sizes.Positive(positions, nameof(positions));
+        Heads(model, heads);
+        long n = Sizes.Product(batch, nameof(batch), positions, nameof(positions), model, nameof(model));
+        Sizes.Fits(3 * n, "qkv", "qkv [batch·positions, 3·model]");
+        return n;
+    }
+
+    private static void Heads(int model, int heads)
+    {
+        Sizes.Positive(model, nameof(model));
+        Sizes.Positive(heads, nameof(heads));
+        if (model % heads != 0)
+            throw new ArgumentException(
+                $"model = {model} is not a multiple of heads = {heads}: each head takes model / heads columns of q, k and v ({model} = {model / heads}·{heads} + {model % heads}).",
+                nameof(heads));
+    }
+
+    // batch·heads·positions², checked to fit a span.
+    private static long ProbabilityCount(int batch, int positions, int heads)
+    {
+        long perSample = Sizes.Product(heads, nameof(heads), positions, nameof(positions), positions, nameof(positions));
+        long count = perSample * batch;
+        Sizes.Fits(count, "probabilities", "probabilities [batch, heads, positions, positions]");
+        return count;
+    }
+}
