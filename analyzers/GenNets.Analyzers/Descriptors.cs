@@ -169,12 +169,37 @@ internal static class Descriptors
         "Too many layers after repeating blocks",
         "Network '{0}' would have {1} layers once its blocks are repeated, more than {2}; lower the Repeat", Shapes);
 
+    public static readonly DiagnosticDescriptor HeadsDoNotDivide = Make(DiagnosticIds.HeadsDoNotDivide,
+        "Attention heads do not divide the model's width",
+        "Layer {0} ({1}) splits {2} features over {3} heads, which leaves {4}; each head takes features / heads, so use a number of heads that divides {2} (such as {5})", Shapes);
+
+    public static readonly DiagnosticDescriptor TokensNeedEmbedding = Make(DiagnosticIds.TokensNeedEmbedding,
+        "Token input not followed by an embedding",
+        "Network '{0}' reads token ids ([TokenInput({1}, {2})]), but its first layer is {3}; ids are labels, not amounts: put an [Embedding(dimension)] first", Shapes);
+
+    public static readonly DiagnosticDescriptor AttentionNeedsPositions = Make(DiagnosticIds.AttentionNeedsPositions,
+        "Attention on an input without a positions axis",
+        "Layer {0} ({1}) gets {2} ({3} axes); attention needs (positions, features), such as an [Embedding]'s output or an [Input(positions, features)]", Shapes);
+
+    public static readonly DiagnosticDescriptor PositionalTableTooShort = Make(DiagnosticIds.PositionalTableTooShort,
+        "Learned positional table shorter than the input",
+        "Layer {0} (PositionalEncoding) has a learned table of {1} positions, but its input has {2}; set Length to at least {2} (or leave it 0)", Shapes);
+
+    public static readonly DiagnosticDescriptor VocabularyTooSmall = Make(DiagnosticIds.VocabularyTooSmall,
+        "Vocabulary below 2",
+        "The token input of network '{0}' has a vocabulary of {1}; a vocabulary needs at least 2 ids to say anything", Shapes);
+
+    public static readonly DiagnosticDescriptor EmbeddingNeedsTokens = Make(DiagnosticIds.EmbeddingNeedsTokens,
+        "Embedding not right after a token input",
+        "Layer {0} (Embedding) gets {1}, not token ids; an embedding looks ids up, so it must be the first layer after a [TokenInput(length, vocabulary)]", Shapes);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         NotPartial, MissingInput, RepeatedInput, InputNotFirst, NonPositiveSize, SoftmaxNotLast, LossMismatch, SplitAcrossPartials,
         DropoutOutOfRange, NetworkTooLarge, RepeatedLoss, UnsupportedDeclaration, NoLayers, InvalidEnumValue, DuplicateTensorName, SizeOverflow,
         KernelLargerThanInput, StrideLeavesInputUnused, PoolingDoesNotDivide, NeedsFlatten, WrongInputRank, SpatialSizeZero, SameNeedsStrideOne,
         NegativePadding, NonFiniteValue, DerivedNetwork, MemberCollision, LongSimpleRnn, EveryStateKept,
         NotABlock, RecursiveBlock, BlockDeclaresInputOrLoss, ResidualChangesRank, ResidualCannotProject, EmptyBlock, BatchNormRank, TooManyLayers,
+        HeadsDoNotDivide, TokensNeedEmbedding, AttentionNeedsPositions, PositionalTableTooShort, VocabularyTooSmall, EmbeddingNeedsTokens,
         // Reported by the generator, which checks the runtime it writes code against; listed here so that the table is whole.
         RuntimeContract.Mismatch, RuntimeContract.Missing);
 

@@ -19,22 +19,41 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
 {
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        // Cache boundary: the transform reduces each network to a GenerationModel of strings, numbers
-        // and EquatableArrays, so an edit elsewhere in the compilation compares equal here and
-        // nothing downstream runs again.
-        var models = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                NetworkParser.InputAttributeName,
-                static (node, _) => node is ClassDeclarationSyntax,
-                static (ctx, ct) => BuildModel(ctx, ct))
-            .Where(static m => m is not null)
-            .WithTrackingName(TrackingNames.Models);
-
         // The runtime the generated code will call: read on every compilation, but equal (so cached downstream) until
         // the references change. Generated code is written only against the contract this generator knows.
         var runtime = context.CompilationProvider
             .Select(static (compilation, ct) => RuntimeCheck.Read(compilation, ct))
             .WithTrackingName(TrackingNames.Runtime);
+
+        // A network is a class with [Input] or [TokenInput]: one pipeline each, the same from there on.
+        Networks(context, NetworkParser.InputAttributeName, TrackingNames.Models, runtime);
+        Networks(context, NetworkParser.TokenInputAttributeName, TrackingNames.TokenModels, runtime);
+
+        // GN0041 (or GN0040 for a GenNets.dll without the attributes) on each class whose [Input] binds to nothing while
+        // GenNets layers sit beside it: the generator runs, but the attributes' assembly is not the runtime it knows.
+        // With the runtime referenced, [Input] binds, and no site is made.
+        var unresolved = context.SyntaxProvider
+            .CreateSyntaxProvider(static (node, _) => RuntimeCheck.IsInputAttribute(node), static (ctx, ct) => RuntimeCheck.UnresolvedNetwork(ctx, ct))
+            .Where(static site => site is not null)
+            .Combine(runtime)
+            .Where(static pair => !pair.Right.Matches);
+        context.RegisterSourceOutput(unresolved, static (spc, pair) => spc.ReportDiagnostic(pair.Right.Referenced
+            ? Mismatch(pair.Left!, pair.Right)
+            : Diagnostic.Create(RuntimeContract.Missing, pair.Left!.Location, pair.Left.ClassName, RuntimeContract.GeneratorVersion)));
+    }
+
+    private static void Networks(IncrementalGeneratorInitializationContext context, string inputAttribute, string trackingName, IncrementalValueProvider<RuntimeInfo> runtime)
+    {
+        // Cache boundary: the transform reduces each network to a GenerationModel of strings, numbers
+        // and EquatableArrays, so an edit elsewhere in the compilation compares equal here and
+        // nothing downstream runs again.
+        var models = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                inputAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                (ctx, ct) => BuildModel(ctx, inputAttribute, ct))
+            .Where(static m => m is not null)
+            .WithTrackingName(trackingName);
 
         context.RegisterSourceOutput(models.Combine(runtime), static (spc, pair) =>
         {
@@ -54,38 +73,28 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         // with every edit of its file; with the runtime right, none passes the filter, so nothing downstream runs again.
         var mismatched = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                NetworkParser.InputAttributeName,
+                inputAttribute,
                 static (node, _) => node is ClassDeclarationSyntax,
                 static (ctx, _) => NetworkSite.Of((ClassDeclarationSyntax)ctx.TargetNode))
             .Combine(runtime)
             .Where(static pair => pair.Right is { Referenced: true, Matches: false });
         context.RegisterSourceOutput(mismatched, static (spc, pair) => spc.ReportDiagnostic(Mismatch(pair.Left, pair.Right)));
-
-        // GN0041 (or GN0040 for a GenNets.dll without the attributes) on each class whose [Input] binds to nothing while
-        // GenNets layers sit beside it: the generator runs, but the attributes' assembly is not the runtime it knows.
-        // With the runtime referenced, [Input] binds, and no site is made.
-        var unresolved = context.SyntaxProvider
-            .CreateSyntaxProvider(static (node, _) => RuntimeCheck.IsInputAttribute(node), static (ctx, ct) => RuntimeCheck.UnresolvedNetwork(ctx, ct))
-            .Where(static site => site is not null)
-            .Combine(runtime)
-            .Where(static pair => !pair.Right.Matches);
-        context.RegisterSourceOutput(unresolved, static (spc, pair) => spc.ReportDiagnostic(pair.Right.Referenced
-            ? Mismatch(pair.Left!, pair.Right)
-            : Diagnostic.Create(RuntimeContract.Missing, pair.Left!.Location, pair.Left.ClassName, RuntimeContract.GeneratorVersion)));
     }
 
     private static Diagnostic Mismatch(NetworkSite site, RuntimeInfo runtime)
         => Diagnostic.Create(RuntimeContract.Mismatch, site.Location, site.ClassName, RuntimeContract.GeneratorVersion,
             RuntimeContract.Expected, runtime.Version, runtime.Contract?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
 
-    private static GenerationModel? BuildModel(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    private static GenerationModel? BuildModel(GeneratorAttributeSyntaxContext context, string inputAttribute, CancellationToken cancellationToken)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type) return null;
 
-        // A class declared in several parts (or with [Input] twice) reaches here once per part that
-        // carries [Input]; only the part holding the first [Input] speaks for it.
-        var firstInput = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetworkParser.InputAttributeName);
-        if (firstInput?.ApplicationSyntaxReference is not { } reference
+        // A class declared in several parts (or with [Input] twice, or [Input] and [TokenInput]) reaches here once per
+        // part and pipeline that finds its attribute; only the part holding the first input attribute, in that
+        // attribute's pipeline, speaks for it.
+        var firstInput = type.GetAttributes().FirstOrDefault(NetworkParser.IsInput);
+        if (firstInput?.AttributeClass?.ToDisplayString() != inputAttribute
+            || firstInput.ApplicationSyntaxReference is not { } reference
             || reference.SyntaxTree != context.TargetNode.SyntaxTree
             || !context.TargetNode.Span.Contains(reference.Span))
             return null;
@@ -113,5 +122,6 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
 public static class TrackingNames
 {
     public const string Models = "GenNets.Models";
+    public const string TokenModels = "GenNets.TokenModels";
     public const string Runtime = "GenNets.Runtime";
 }

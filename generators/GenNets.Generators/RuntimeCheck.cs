@@ -105,10 +105,11 @@ internal static class RuntimeCheck
 
     /// <summary>Syntax only: an attribute spelled <c>Input</c>, <c>InputAttribute</c> or qualified so, on a class.</summary>
     public static bool IsInputAttribute(SyntaxNode node)
-        => node is AttributeSyntax { Parent.Parent: ClassDeclarationSyntax } attribute && SimpleName(attribute) is "Input" or "InputAttribute";
+        => node is AttributeSyntax { Parent.Parent: ClassDeclarationSyntax } attribute && SimpleName(attribute) is "Input" or "InputAttribute" or "TokenInput" or "TokenInputAttribute";
 
     private static readonly System.Collections.Generic.HashSet<string> LayerNames = new(
-        new[] { "Dense", "Dropout", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool", "Flatten", "SimpleRNN", "LSTM", "GRU", "Loss" }
+        new[] { "Dense", "Dropout", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool", "Flatten", "SimpleRNN", "LSTM", "GRU", "Loss", "LayerNorm", "BatchNorm", "Residual", "Sequential",
+            "Embedding", "PositionalEncoding", "SelfAttention", "TransformerEncoder" }
             .SelectMany(n => new[] { n, n + "Attribute" }));
 
     private static string SimpleName(AttributeSyntax attribute) => attribute.Name switch

@@ -97,7 +97,11 @@ public static class OnnxExport
                 LayerKind.LayerNorm => builder.LayerNormalization(layer, Read(0, 1)),
                 LayerKind.BatchNorm => builder.Activation(layer, builder.BatchNormalization(layer, Read(0, 1))),
                 LayerKind.MaxPool2D or LayerKind.AvgPool2D => builder.Pool(layer, Read(0, 1)),
+                LayerKind.GlobalAvgPool when layer.InputShape.Length == 2 => builder.MeanOverPositions(layer, Read(0, 1)),
                 LayerKind.GlobalAvgPool => builder.GlobalAveragePool(layer, Read(0, 1)),
+                LayerKind.Embedding => builder.Embedding(layer, Read(0, 1)),
+                LayerKind.PositionalEncoding => builder.PositionalEncoding(layer, Read(0, 1)),
+                LayerKind.SelfAttention => builder.SelfAttention(layer, Read(0, 1)),
                 LayerKind.Flatten => builder.Flatten(layer, Read(0, 1)),
                 LayerKind.SimpleRNN or LayerKind.LSTM or LayerKind.GRU => builder.Recurrent(layer, Read(0, 1)),
                 LayerKind.Dropout => Read(0, 1), // the identity in inference
@@ -273,6 +277,122 @@ public static class OnnxExport
             return Flatten(layer, pooled);
         }
 
+        /// <summary>The mean over a sequence's positions, [batch, T, F] → [batch, F]: ReduceMean on axis 1 (an input from opset 18, an attribute before).</summary>
+        public string MeanOverPositions(LayerInfo layer, string x)
+        {
+            string y = Fresh($"meanpool{layer.Index}");
+            var node = opset >= 18
+                ? Node("ReduceMean", $"layer{layer.Index}_meanpool", [x, Axes("axes_1", 1)], y)
+                : Node("ReduceMean", $"layer{layer.Index}_meanpool", [x], y);
+            if (opset < 18) node.Attribute.Add(Ints("axes", 1));
+            node.Attribute.Add(new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+            return y;
+        }
+
+        /// <summary>
+        /// An embedding: the ids, which the graph's float input carries as whole numbers, cast to int64 and looked up with
+        /// Gather on the table's rows ([batch, T] → [batch, T, features]).
+        /// </summary>
+        public string Embedding(LayerInfo layer, string x)
+        {
+            var table = layer.Weight!;
+            Initializer(table.Name, table.Shape, network.Parameters.Slice(table.Offset, table.Length));
+            string ids = Fresh($"embedding{layer.Index}_ids"), y = Fresh($"embedding{layer.Index}");
+            Node("Cast", $"layer{layer.Index}_ids", [x], ids).Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Int64 });
+            Node("Gather", $"layer{layer.Index}_gather", [table.Name, ids], y).Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+            return y;
+        }
+
+        /// <summary>A positional encoding: Add of the table's first T rows, [T, F], broadcast over the batch (the sinusoids as a constant).</summary>
+        public string PositionalEncoding(LayerInfo layer, string x)
+        {
+            int positions = layer.InputShape[0], features = layer.InputShape[1];
+            string table;
+            if (layer.Weight is { } learned)
+            {
+                table = learned.Name;
+                Initializer(table, [positions, features], network.Parameters.Slice(learned.Offset, positions * features));
+            }
+            else
+            {
+                table = $"layer{layer.Index}.positions";
+                Initializer(table, [positions, features], GenNets.Kernels.PositionalEncoding.SinusoidalTable(positions, features));
+            }
+            string y = Fresh($"positions{layer.Index}");
+            Node("Add", $"layer{layer.Index}_positions", [x, table], y);
+            return y;
+        }
+
+        /// <summary>
+        /// Multi-head self-attention from opset-17 operators, as PyTorch's nn.MultiheadAttention computes it: q, k, v by one
+        /// MatMul with in_proj_weightᵀ plus in_proj_bias, Split; each reshaped to [batch, heads, T, d/heads]; scores
+        /// q·kᵀ/√(d/heads) (plus a −∞ mask above the diagonal when causal); Softmax; ·v; the heads joined back to [batch, T, d]
+        /// and projected by out_proj.
+        /// </summary>
+        public string SelfAttention(LayerInfo layer, string x)
+        {
+            int positions = layer.InputShape[0], d = layer.InputShape[1], heads = layer.Heads, dh = d / heads;
+            string n = $"layer{layer.Index}";
+            string qkv = Projection(n + "_in_proj", x, layer.Weight!, layer.Bias!, 3 * d, d);
+            string q = Fresh(n + "_q"), k = Fresh(n + "_k"), v = Fresh(n + "_v");
+            var split = new NodeProto { OpType = "Split", Name = n + "_split" };
+            split.Input.AddRange([qkv, Int64s(n + ".split", d, d, d)]);
+            split.Output.AddRange([q, k, v]);
+            split.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+            graph.Node.Add(split);
+            string headsShape = Int64s($"heads_shape_{heads}_{dh}", 0, 0, heads, dh);
+            string Heads(string value, string name, params long[] perm)
+            {
+                string reshaped = Fresh(name + "_heads"), turned = Fresh(name + "_turned");
+                Node("Reshape", name + "_reshape", [value, headsShape], reshaped);
+                Node("Transpose", name + "_transpose", [reshaped], turned).Attribute.Add(Ints("perm", perm));
+                return turned;
+            }
+            string qh = Heads(q, n + "_q", 0, 2, 1, 3), kt = Heads(k, n + "_k", 0, 2, 3, 1), vh = Heads(v, n + "_v", 0, 2, 1, 3);
+            string scores = Fresh(n + "_scores"), scaled = Fresh(n + "_scaled");
+            Node("MatMul", n + "_qk", [qh, kt], scores);
+            Node("Mul", n + "_scale", [scores, Scalar($"attention_scale_{dh}", 1f / MathF.Sqrt(dh))], scaled);
+            if (layer.Causal)
+            {
+                string mask = $"causal_mask_{positions}";
+                if (_constants.Add(mask))
+                {
+                    var values = new float[positions * positions];
+                    for (int i = 0; i < positions; i++)
+                        for (int j = i + 1; j < positions; j++) values[i * positions + j] = float.NegativeInfinity;
+                    Initializer(mask, [positions, positions], values);
+                }
+                string masked = Fresh(n + "_masked");
+                Node("Add", n + "_mask", [scaled, mask], masked);
+                scaled = masked;
+            }
+            string weights = Fresh(n + "_weights"), mixed = Fresh(n + "_mixed"), back = Fresh(n + "_back"), joined = Fresh(n + "_joined");
+            Node("Softmax", n + "_softmax", [scaled], weights).Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+            Node("MatMul", n + "_pv", [weights, vh], mixed);
+            Node("Transpose", n + "_untranspose", [mixed], back).Attribute.Add(Ints("perm", 0, 2, 1, 3));
+            Node("Reshape", n + "_join", [back, Int64s($"model_shape_{d}", 0, 0, d)], joined);
+            return Projection(n + "_out_proj", joined, layer.OutputWeight!, layer.OutputBias!, d, d);
+        }
+
+        // x·Wᵀ + b on the last axis for a PyTorch [out, in] weight, stored transposed for MatMul.
+        private string Projection(string name, string x, ParameterTensor weight, ParameterTensor bias, int outFeatures, int inFeatures)
+        {
+            var w = network.Parameters.Slice(weight.Offset, outFeatures * inFeatures);
+            var transposed = new float[w.Length];
+            for (int o = 0; o < outFeatures; o++)
+                for (int i = 0; i < inFeatures; i++)
+                    transposed[i * outFeatures + o] = w[o * inFeatures + i];
+            Initializer(weight.Name + "_transposed", [inFeatures, outFeatures], transposed);
+            Initializer(bias.Name, [outFeatures], network.Parameters.Slice(bias.Offset, outFeatures));
+            string product = Fresh(name + "_matmul"), y = Fresh(name);
+            Node("MatMul", name + "_matmul", [x, weight.Name + "_transposed"], product);
+            Node("Add", name + "_bias", [product, bias.Name], y);
+            return y;
+        }
+
+        // A 1-D int64 initializer, shared by name.
+        private string Int64s(string name, params long[] values) => Axes(name, values);
+
         public string Flatten(LayerInfo layer, string x)
         {
             string y = Fresh($"flatten{layer.Index}");
@@ -392,6 +512,24 @@ public static class OnnxExport
                     Node("Div", name + "_div", [x, Scalar("sqrt2", MathF.Sqrt(2f))], scaled);
                     Node("Erf", name + "_erf", [scaled], erf);
                     Node("Add", name + "_add", [erf, Scalar("one", 1f)], plus);
+                    Node("Mul", name + "_mul", [x, plus], times);
+                    Node("Mul", name + "_half", [times, Scalar("half", 0.5f)], y);
+                    return y;
+                }
+                case GenNets.Activation.GELUTanh when opset >= 20:
+                    Node("Gelu", name, [x], y).Attribute.Add(new AttributeProto { Name = "approximate", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("tanh") });
+                    return y;
+                case GenNets.Activation.GELUTanh:
+                {
+                    // y = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), from opset-17 operators.
+                    string cube = Fresh("gelu_cube"), inner = Fresh("gelu_inner"), sum = Fresh("gelu_sum"), scaled = Fresh("gelu_scaled"), tanh = Fresh("gelu_tanh"),
+                        plus = Fresh("gelu_plus_one"), times = Fresh("gelu_times_x");
+                    Node("Pow", name + "_cube", [x, Scalar("three", 3f)], cube);
+                    Node("Mul", name + "_cubic", [cube, Scalar("gelu_cubic", 0.044715f)], inner);
+                    Node("Add", name + "_sum", [x, inner], sum);
+                    Node("Mul", name + "_scale", [sum, Scalar("sqrt_2_over_pi", MathF.Sqrt(2f / MathF.PI))], scaled);
+                    Node("Tanh", name + "_tanh", [scaled], tanh);
+                    Node("Add", name + "_add", [tanh, Scalar("one", 1f)], plus);
                     Node("Mul", name + "_mul", [x, plus], times);
                     Node("Mul", name + "_half", [times, Scalar("half", 0.5f)], y);
                     return y;

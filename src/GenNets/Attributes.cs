@@ -24,6 +24,11 @@ public enum Activation
     GELU = 5,
     /// <summary>Softmax over the layer's units; allowed only on the last layer.</summary>
     Softmax = 6,
+    /// <summary>
+    /// GELU's tanh approximation, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as GPT-2 uses it and PyTorch's
+    /// <c>nn.GELU(approximate='tanh')</c>.
+    /// </summary>
+    GELUTanh = 7,
 }
 
 /// <summary>The training loss of a network, applied to its final output.</summary>
@@ -61,6 +66,29 @@ public sealed class InputAttribute : Attribute
 
     /// <summary>The input shape, outermost axis first.</summary>
     public int[] Shape { get; }
+}
+
+/// <summary>
+/// The input of a network that reads text or other symbols: <c>length</c> integer token ids per sample, each
+/// in [0, <c>vocabulary</c>). The first layer must be an [Embedding]. <c>Forward</c> and training take the ids
+/// as <c>ReadOnlySpan&lt;int&gt;</c> (or as floats holding whole numbers, through the float API every network has); an id
+/// outside the vocabulary is an error naming the sample, the position and the id.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class TokenInputAttribute : Attribute
+{
+    /// <summary>Declares <paramref name="length"/> positions of token ids in [0, <paramref name="vocabulary"/>).</summary>
+    public TokenInputAttribute(int length, int vocabulary)
+    {
+        Length = length;
+        Vocabulary = vocabulary;
+    }
+
+    /// <summary>Positions per sample.</summary>
+    public int Length { get; }
+
+    /// <summary>How many distinct ids there are.</summary>
+    public int Vocabulary { get; }
 }
 
 /// <summary>A fully connected layer: y = x·Wᵀ + b, applied to the last axis (per position for a sequence).</summary>
@@ -268,6 +296,104 @@ public sealed class BatchNormAttribute : Attribute
     public Activation Activation { get; set; }
 
     /// <summary>Prefix of the layer's tensor names in a weights file; by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
+/// A lookup table of one learned vector of <c>dimension</c> features per token id, as PyTorch's <c>nn.Embedding</c>:
+/// (positions) ids in, (positions, dimension) out. Right after a [TokenInput]. Its tensor is <c>{Name}.weight</c>
+/// [vocabulary, dimension], drawn from N(0, 1) as PyTorch's.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EmbeddingAttribute : Attribute
+{
+    /// <summary>Declares an embedding of <paramref name="dimension"/> features per token.</summary>
+    public EmbeddingAttribute(int dimension) => Dimension = dimension;
+
+    /// <summary>Features per token: the model's width.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Prefix of the layer's tensor names in a weights file; by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
+/// Adds each position's code to a (positions, features) input, so that attention, which sees a set, knows the order.
+/// By default the sinusoids of "Attention Is All You Need": PE[t, 2i] = sin(t / 10000^(2i/d)), PE[t, 2i+1] = cos(t / 10000^(2i/d)),
+/// fixed and not saved. With <see cref="Learned"/>, a learned table <c>{Name}.weight</c> [<see cref="Length"/>, features],
+/// drawn from N(0, 0.02²) as GPT-2's, of which the first <c>positions</c> rows are used.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PositionalEncodingAttribute : Attribute
+{
+    /// <summary>A learned table instead of the fixed sinusoids.</summary>
+    public bool Learned { get; set; }
+
+    /// <summary>Rows of a learned table: at least the input's positions (0, the default: exactly those).</summary>
+    public int Length { get; set; }
+
+    /// <summary>Prefix of the layer's tensor names in a weights file; by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
+/// Multi-head scaled dot-product self-attention on a (positions, features) input, as PyTorch's
+/// <c>nn.MultiheadAttention(features, heads, batch_first=True)</c> called with the input as query, key and value:
+/// q, k, v = x·in_proj_weightᵀ + in_proj_bias, each head's softmax(q·kᵀ/√(features/heads))·v, the heads concatenated
+/// and projected by <c>out_proj</c>. Tensors: <c>{Name}.in_proj_weight</c> [3·features, features] (q, k, v stacked),
+/// <c>{Name}.in_proj_bias</c> [3·features], <c>{Name}.out_proj.weight</c> [features, features], <c>{Name}.out_proj.bias</c>.
+/// The features must divide by the heads.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SelfAttentionAttribute : Attribute
+{
+    /// <summary>Declares attention with <paramref name="heads"/> heads.</summary>
+    public SelfAttentionAttribute(int heads) => Heads = heads;
+
+    /// <summary>Heads, each attending over features / heads of the features.</summary>
+    public int Heads { get; }
+
+    /// <summary>Each position attends only to itself and the positions before it (a language model's mask).</summary>
+    public bool Causal { get; set; }
+
+    /// <summary>Prefix of the layer's tensor names in a weights file; by default the layer's index.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
+/// A stack of <c>layers</c> pre-LN transformer encoder layers on (positions, features), as PyTorch's
+/// <c>nn.TransformerEncoder(nn.TransformerEncoderLayer(features, heads, feedForward, dropout=0, activation, batch_first=True,
+/// norm_first=True), layers)</c>. Each layer is x = x + SelfAttention(LayerNorm(x)), then x = x + Dense(features)(act(Dense(feedForward)(LayerNorm(x)))).
+/// Tensor names as PyTorch's: <c>{Name}.layers.{i}.norm1.weight</c>, <c>….self_attn.in_proj_weight</c>,
+/// <c>….norm2.weight</c>, <c>….linear1.weight</c>, <c>….linear2.weight</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class TransformerEncoderAttribute : Attribute
+{
+    /// <summary>Declares the stack.</summary>
+    public TransformerEncoderAttribute(int layers, int heads, int feedForward)
+    {
+        Layers = layers;
+        Heads = heads;
+        FeedForward = feedForward;
+    }
+
+    /// <summary>Encoder layers.</summary>
+    public int Layers { get; }
+
+    /// <summary>Attention heads of each layer.</summary>
+    public int Heads { get; }
+
+    /// <summary>Units of the feed-forward part's hidden layer.</summary>
+    public int FeedForward { get; }
+
+    /// <summary>The feed-forward part's activation: GELU unless set.</summary>
+    public Activation Activation { get; set; } = Activation.GELU;
+
+    /// <summary>Causal attention in every layer (a language model).</summary>
+    public bool Causal { get; set; }
+
+    /// <summary>Prefix of the stack's tensor names in a weights file; by default the layer's index.</summary>
     public string? Name { get; set; }
 }
 

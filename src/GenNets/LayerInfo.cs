@@ -31,6 +31,12 @@ public enum LayerKind
     LayerNorm = 11,
     /// <summary>Batch normalisation per channel (after a convolution) or feature (after a dense layer), with running statistics.</summary>
     BatchNorm = 12,
+    /// <summary>A learned vector per token id, looked up for each position.</summary>
+    Embedding = 13,
+    /// <summary>Each position's code added to a (positions, features) input: sinusoidal, or a learned table.</summary>
+    PositionalEncoding = 14,
+    /// <summary>Multi-head scaled dot-product self-attention on (positions, features), optionally causal.</summary>
+    SelfAttention = 15,
 }
 
 /// <summary>
@@ -43,7 +49,7 @@ public enum LayerKind
 /// <param name="OutputShape">Shape of one sample leaving it.</param>
 /// <param name="Activation">For a dense or convolution layer, or a residual sum, its activation.</param>
 /// <param name="Probability">For dropout, the drop probability.</param>
-/// <param name="Weight">For a dense or convolution layer, its weight tensor ([out, in] or [outC, inC, kh, kw]); for a normalisation, its weight (γ).</param>
+/// <param name="Weight">For a dense or convolution layer, its weight tensor ([out, in] or [outC, inC, kh, kw]); for a normalisation, its weight (γ); for an embedding, its table [vocabulary, features]; for a learned positional encoding, its table [length, features].</param>
 /// <param name="Bias">For a dense or convolution layer, its bias tensor [out]; for a normalisation, its bias (β).</param>
 /// <param name="KernelHeight">For a convolution, the kernel's rows; for pooling, the window's side.</param>
 /// <param name="KernelWidth">For a convolution, the kernel's columns; for pooling, the window's side.</param>
@@ -59,6 +65,10 @@ public enum LayerKind
 /// The layers whose outputs the layer reads, by index; −1 is the network's input. Null: the layer before it (or the input).
 /// An <see cref="LayerKind.Add"/> reads two: the block's last layer, then the skip (the block's input, or its projection).
 /// </param>
+/// <param name="OutputWeight">For self-attention, <c>out_proj.weight</c> [features, features] (<see cref="Weight"/> is <c>in_proj_weight</c>, <see cref="Bias"/> <c>in_proj_bias</c>).</param>
+/// <param name="OutputBias">For self-attention, <c>out_proj.bias</c> [features].</param>
+/// <param name="Heads">For self-attention, its heads.</param>
+/// <param name="Causal">For self-attention, whether each position attends only to itself and those before it.</param>
 public sealed record LayerInfo(
     int Index,
     LayerKind Kind,
@@ -78,7 +88,11 @@ public sealed record LayerInfo(
     bool ReturnSequences = false,
     ParameterTensor? RunningMean = null,
     string Description = "",
-    int[]? Inputs = null)
+    int[]? Inputs = null,
+    ParameterTensor? OutputWeight = null,
+    ParameterTensor? OutputBias = null,
+    int Heads = 0,
+    bool Causal = false)
 {
     /// <summary>The indices of the layers whose outputs this layer reads (−1: the network's input).</summary>
     public int[] Sources => Inputs ?? [Index - 1];

@@ -35,10 +35,10 @@ public class EnumMirrorTests
         [
             dense, new DropoutSpec(0, 0.5f), new Conv2DSpec(0, null, 1, 3, 3, 1, 1, 0, ActivationKind.Identity, 0), new PoolSpec(0, true, 2, 0),
             new PoolSpec(0, false, 2, 0), new GlobalAvgPoolSpec(0), new FlattenSpec(0), new LayerNormSpec(0, null), new BatchNormSpec(0, null, ActivationKind.Identity),
-            new AddSpec(0, ActivationKind.Identity),
+            new AddSpec(0, ActivationKind.Identity), new EmbeddingSpec(0, null, 4), new PositionalEncodingSpec(0, null, false, 0), new SelfAttentionSpec(0, null, 2, false),
             .. Enum.GetValues<RecurrentCell>().Select(c => new RecurrentSpec(0, null, c, 1, false, 0f)),
         ];
         Assert.Equal(Enum.GetNames<GenNets.LayerKind>().Order(), specs.Select(s => s.Kind).Order());
-        Assert.Equal(specs.Length - 1 + 2, LayerRegistry.Readers.Count); // all but Add, and [Residual] and [Sequential]
+        Assert.Equal(specs.Length - 1 + 3, LayerRegistry.Readers.Count); // all but Add, and [Residual], [Sequential] and [TransformerEncoder]
     }
 }

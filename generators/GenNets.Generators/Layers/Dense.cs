@@ -9,7 +9,9 @@ using static GenNets.Generators.Text;
 namespace GenNets.Generators.Layers;
 
 /// <summary><c>[Dense(units, activation)]</c>: fully connected on the last axis.</summary>
-internal sealed record DenseSpec(int AttributeIndex, string? Name, int Units, ActivationKind Activation, int Initializer)
+/// <param name="KeepsWidth">Units are the input's features (a transformer layer's second feed-forward layer, whose width
+/// is the model's, known only where the layer is used).</param>
+internal sealed record DenseSpec(int AttributeIndex, string? Name, int Units, ActivationKind Activation, int Initializer, bool KeepsWidth = false)
     : LayerSpec(AttributeIndex, Name)
 {
     public override string Kind => "Dense";
@@ -28,6 +30,12 @@ internal sealed record DenseSpec(int AttributeIndex, string? Name, int Units, Ac
     // A vector's (or each position's) features become Units; an image must be flattened first.
     public override void Shape(LayerShaping s)
     {
+        if (KeepsWidth)
+        {
+            if (s.Known) (this with { Units = s.Input[s.Input.Length - 1], KeepsWidth = false }).Shape(s);
+            else s.ClaimTensorNames();
+            return;
+        }
         if (Units <= 0)
         {
             s.Report(Problem.OnArgument(DiagnosticIds.NonPositiveSize, AttributeIndex, "units", 0, $"The units of layer {s.Index} (Dense)", Units.ToString(CultureInfo.InvariantCulture)));

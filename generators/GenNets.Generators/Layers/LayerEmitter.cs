@@ -140,7 +140,7 @@ internal abstract class LayerEmitter
     protected string Rows => Layer.Positions == 1 ? "batch" : $"batch * {Layer.Positions}";
 
     /// <summary>Whether the layer's training forward keeps its pre-activation (for GELU's derivative).</summary>
-    protected bool KeepsPreActivation => Layer.Activation == ActivationKind.GELU;
+    protected bool KeepsPreActivation => Layer.Activation is ActivationKind.GELU or ActivationKind.GELUTanh;
 
     protected IEnumerable<TrainingBuffer> PreActivationBuffer => KeepsPreActivation
         ? [new TrainingBuffer($"_z{N}", Layer.OutputLength, $"layer {N} pre-activation, for the GELU derivative")]
@@ -172,8 +172,8 @@ internal abstract class LayerEmitter
             case ActivationKind.Softmax:
                 w.Line($"{Kernels}Activations.SoftmaxBackward({y}, {dy}, {dy}, {rows}, {layer.OutFeatures});");
                 break;
-            case ActivationKind.GELU:
-                w.Line($"{Kernels}Activations.GELUBackward({z}, {dy}, {dy});");
+            case ActivationKind.GELU or ActivationKind.GELUTanh:
+                w.Line($"{Kernels}Activations.{layer.Activation}Backward({z}, {dy}, {dy});");
                 break;
             default:
                 w.Line($"{Kernels}Activations.{layer.Activation}Backward({y}, {dy}, {dy});");

@@ -27,5 +27,9 @@ internal static class LayerRegistry
         ["SequentialAttribute"] = ResidualSpec.ReadSequential,
         ["LayerNormAttribute"] = LayerNormSpec.Read,
         ["BatchNormAttribute"] = BatchNormSpec.Read,
+        ["EmbeddingAttribute"] = EmbeddingSpec.Read,
+        ["PositionalEncodingAttribute"] = PositionalEncodingSpec.Read,
+        ["SelfAttentionAttribute"] = SelfAttentionSpec.Read,
+        ["TransformerEncoderAttribute"] = TransformerEncoder.Read,
     };
 }

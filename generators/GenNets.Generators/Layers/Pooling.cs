@@ -65,17 +65,19 @@ internal sealed record PoolSpec(int AttributeIndex, bool Max, int Size, int Stri
     public override LayerEmitter Emitter(ShapedLayer layer, bool last) => new PoolingEmitter(layer, last);
 }
 
-/// <summary><c>[GlobalAvgPool]</c>: the mean of each channel.</summary>
+/// <summary><c>[GlobalAvgPool]</c>: the mean of each channel of an image, or of each feature over a sequence's positions.</summary>
 internal sealed record GlobalAvgPoolSpec(int AttributeIndex) : LayerSpec(AttributeIndex, null)
 {
     public override string Kind => "GlobalAvgPool";
 
     public static LayerSpec Read(AttributeReading r) => new GlobalAvgPoolSpec(r.Index);
 
+    // An image's channels, or a sequence's features (the mean over its positions).
     public override void Shape(LayerShaping s)
     {
         if (!s.Known) return;
-        if (!s.NeedsImage(s.Input)) s.Fail();
+        if (s.Input.Length == 2) s.Output = ImmutableArray.Create(s.Input[1]);
+        else if (!s.NeedsImage(s.Input)) s.Fail();
         else s.Output = ImmutableArray.Create(s.Input[0]);
     }
 
@@ -89,12 +91,15 @@ internal sealed class PoolingEmitter(ShapedLayer layer, bool last = false) : Lay
 
     public override string Description => Window is { } pool
         ? $"{pool.Kind} {pool.Size}" + (pool.Step == pool.Size ? "" : $" stride {pool.Step}")
-        : Layer.Kind;
+        : OverPositions ? "GlobalAvgPool over positions" : Layer.Kind;
 
     public override string LayerInfoArguments(int firstTensor)
         => Window is { } pool ? $", KernelHeight: {pool.Size}, KernelWidth: {pool.Size}, Stride: {pool.Step}" : "";
 
     private string Planes => $"batch * {Layer.InputShape[0]}";
+
+    /// <summary>A global average over a sequence's positions, (positions, features) → (features).</summary>
+    private bool OverPositions => Layer.InputShape.Length == 2;
 
     // The planes, the input's sides, the window and its step, and the output's sides, as the pooling kernels take them.
     private string Sizes => $"{Planes}, {Layer.InputShape[1]}, {Layer.InputShape[2]}, {Window!.Size}, {Window.Step}, {Layer.OutputShape[1]}, {Layer.OutputShape[2]}";
@@ -103,6 +108,8 @@ internal sealed class PoolingEmitter(ShapedLayer layer, bool last = false) : Lay
     {
         if (Window is { } pool)
             w.Line($"{Kernels}Pooling.{(pool.Max ? "Max" : "Average")}Forward({x}, {y}, {Sizes});");
+        else if (OverPositions)
+            w.Line($"{Kernels}Pooling.MeanOverPositions({x}, {y}, batch, {Layer.InputShape[0]}, {Layer.InputShape[1]});");
         else
             w.Line($"{Kernels}Pooling.GlobalAverageForward({x}, {y}, {Planes}, {Layer.InputShape[1] * Layer.InputShape[2]});");
     }
@@ -115,7 +122,9 @@ internal sealed class PoolingEmitter(ShapedLayer layer, bool last = false) : Lay
             return;
         }
         w.Line($"{Span} dx{N} = new {Span}({site.NextGradient(false)}, stretch, batch * {Layer.InputLength});");
-        if (Window is not { } pool)
+        if (Window is null && OverPositions)
+            w.Line($"{Kernels}Pooling.MeanOverPositionsBackward(dy, dx{N}, batch, {Layer.InputShape[0]}, {Layer.InputShape[1]});");
+        else if (Window is not { } pool)
             w.Line($"{Kernels}Pooling.GlobalAverageBackward(dy, dx{N}, {Planes}, {Layer.InputShape[1] * Layer.InputShape[2]});");
         else if (pool.Max)
             w.Line($"{Kernels}Pooling.MaxBackward({site.Input}, y{N}, dy, dx{N}, {Sizes}{(step.TakesReluBelow ? ", relu: true); // and the ReLU below" : ");")}");

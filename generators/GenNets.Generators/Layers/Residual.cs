@@ -15,7 +15,12 @@ namespace GenNets.Generators.Layers;
 /// the [Residual] attribute: what is wrong in them is reported where the block is used, where its shapes are known.
 /// Not a layer: the shape engine expands it into the block's layers, the skip's projection and an <see cref="AddSpec"/>.
 /// </summary>
-internal sealed record ResidualSpec(int AttributeIndex, string? Name, string Block, EquatableArray<LayerSpec> Body, ActivationKind Activation, int Repeat, bool Skip = true)
+/// <param name="Nameless">The block adds no level to its layers' names (neither its own name nor the repeat's number): a
+/// transformer layer's two sublayers, whose tensors PyTorch names <c>layers.0.norm1</c>, not <c>layers.0.0.norm1</c>.</param>
+/// <param name="Segment">Text between the block's name and each repeat's number (<c>layers.</c> for a transformer encoder).</param>
+/// <param name="Encoder">The block is a [TransformerEncoder]'s: what is wrong in it is reported on that attribute's arguments.</param>
+internal sealed record ResidualSpec(int AttributeIndex, string? Name, string Block, EquatableArray<LayerSpec> Body, ActivationKind Activation, int Repeat, bool Skip = true,
+    bool Nameless = false, string Segment = "", bool Encoder = false)
     : LayerSpec(AttributeIndex, Name)
 {
     public override string Kind => "Residual";
@@ -70,7 +75,7 @@ internal sealed record ResidualSpec(int AttributeIndex, string? Name, string Blo
                 r.CancellationToken.ThrowIfCancellationRequested();
                 if (!NetworkParser.IsGenNetsAttribute(inner) || inner.AttributeClass!.Name == "BlockAttribute") continue;
                 if (inner.AttributeConstructor is null || inner.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)) continue;
-                if (inner.AttributeClass.Name is "InputAttribute" or "LossAttribute")
+                if (inner.AttributeClass.Name is "InputAttribute" or "TokenInputAttribute" or "LossAttribute")
                     problems.Add(Problem.OnArgument(DiagnosticIds.BlockDeclaresInputOrLoss, index, "block", 0, blockName, inner.AttributeClass.Name.Replace("Attribute", "")));
                 else
                     body.Add(NetworkParser.ReadLayer(new AttributeReading(inner, index, body.Count, problems, chain, r.CancellationToken)));

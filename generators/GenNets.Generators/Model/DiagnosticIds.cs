@@ -50,6 +50,12 @@ internal static class DiagnosticIds
     public const string EmptyBlock = "GN0055";
     public const string BatchNormRank = "GN0056";
     public const string TooManyLayers = "GN0057";
+    public const string HeadsDoNotDivide = "GN0058";
+    public const string TokensNeedEmbedding = "GN0059";
+    public const string AttentionNeedsPositions = "GN0060";
+    public const string PositionalTableTooShort = "GN0061";
+    public const string VocabularyTooSmall = "GN0062";
+    public const string EmbeddingNeedsTokens = "GN0063";
 
     // GN0040–GN0049: the build itself (the generator reports these, not the analyzer).
     public const string RuntimeMismatch = "GN0040";

@@ -14,6 +14,7 @@ internal enum ActivationKind
     Tanh = 4,
     GELU = 5,
     Softmax = 6,
+    GELUTanh = 7,
 }
 
 /// <summary>Mirrors GenNets.LossKind.</summary>
@@ -37,8 +38,12 @@ internal sealed record NetworkSpec(
     int InputAttributeIndex,
     EquatableArray<LayerSpec> Layers,
     LossKindSpec? Loss,
-    int LossAttributeIndex)
+    int LossAttributeIndex,
+    int Vocabulary = 0)
 {
+    /// <summary>Whether the input is token ids ([TokenInput], of <see cref="Vocabulary"/> ids) rather than floats.</summary>
+    public bool ReadsTokens => Vocabulary > 0;
+
     /// <summary>
     /// The generated file's name: the metadata name (namespace, enclosing types, the class) with '+' read as '.', and
     /// every character other than a letter, digit, '_' or '.' replaced by '_'; when something had to be replaced (a

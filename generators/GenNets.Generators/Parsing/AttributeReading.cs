@@ -63,7 +63,7 @@ internal sealed class AttributeReading(AttributeData attribute, int index, int p
     /// <summary>An Initializer argument; a value outside the enum is reported and read as the default.</summary>
     public int Initializer(TypedConstant constant, string argument, int position) => Enum(constant, MaxInitializer, "Initializer", argument, position);
 
-    private const int MaxActivation = 6, MaxInitializer = 4;
+    private const int MaxActivation = 7, MaxInitializer = 4;
 
     // An enum argument; a value outside the enum is reported on the argument and read as the enum's default.
     public int Enum(TypedConstant constant, int max, string enumName, string argument, int position)

@@ -23,13 +23,17 @@ internal static class NetworkParser
 {
     public const string AttributeNamespace = "GenNets";
     public const string InputAttributeName = "GenNets.InputAttribute";
+    public const string TokenInputAttributeName = "GenNets.TokenInputAttribute";
+
+    /// <summary>Whether <paramref name="attribute"/> is [Input] or [TokenInput]: the attributes that make a class a network.</summary>
+    public static bool IsInput(AttributeData attribute) => attribute.AttributeClass?.ToDisplayString() is InputAttributeName or TokenInputAttributeName;
 
     public const string BlockAttributeName = "GenNets.BlockAttribute";
 
     /// <summary>True when <paramref name="attribute"/> is one of GenNets' declaration attributes.</summary>
     public static bool IsGenNetsAttribute(AttributeData attribute)
         => attribute.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == AttributeNamespace
-           && (LayerRegistry.Readers.ContainsKey(c.Name) || c.Name is "InputAttribute" or "LossAttribute" or "BlockAttribute");
+           && (LayerRegistry.Readers.ContainsKey(c.Name) || c.Name is "InputAttribute" or "TokenInputAttribute" or "LossAttribute" or "BlockAttribute");
 
     public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
@@ -40,11 +44,11 @@ internal static class NetworkParser
         // A [Block] without an [Input] gets no members (it is read where it is used): the checks of a class that
         // does (partial, not generic, not nested in a non-partial type …) are not its business.
         bool block = attributes.Any(a => a.AttributeClass?.ToDisplayString() == BlockAttributeName);
-        if (!block || attributes.Any(a => a.AttributeClass?.ToDisplayString() == InputAttributeName))
+        if (!block || attributes.Any(IsInput))
             CheckDeclaration(type, problems, cancellationToken);
 
         var inputShape = ImmutableArray<int>.Empty;
-        int inputIndex = -1, inputs = 0, losses = 0, lossIndex = -1, layersBeforeInput = 0;
+        int inputIndex = -1, inputs = 0, losses = 0, lossIndex = -1, layersBeforeInput = 0, vocabulary = 0;
         LossKindSpec? loss = null;
         var layers = new List<LayerSpec>();
 
@@ -80,6 +84,27 @@ internal static class NetworkParser
                                 $"Input dimension {d}", inputShape[d].ToString(CultureInfo.InvariantCulture)));
                     break;
 
+                case "TokenInputAttribute":
+                    inputs++;
+                    if (inputs > 1)
+                    {
+                        problems.Add(Problem.OnAttribute(DiagnosticIds.RepeatedInput, i, type.Name, inputs.ToString(CultureInfo.InvariantCulture)));
+                        break;
+                    }
+                    inputIndex = i;
+                    if (layers.Count > 0) layersBeforeInput = layers.Count;
+                    int length = AttributeReading.Int(args.Length > 0 ? args[0] : default);
+                    vocabulary = AttributeReading.Int(args.Length > 1 ? args[1] : default);
+                    inputShape = ImmutableArray.Create(length);
+                    if (length <= 0)
+                        problems.Add(Problem.OnArgument(DiagnosticIds.NonPositiveSize, i, "length", 0, "The token input's length", length.ToString(CultureInfo.InvariantCulture)));
+                    if (vocabulary < 2)
+                    {
+                        problems.Add(Problem.OnArgument(DiagnosticIds.VocabularyTooSmall, i, "vocabulary", 1, type.Name, vocabulary.ToString(CultureInfo.InvariantCulture)));
+                        vocabulary = 2; // read on as a valid token input: the embedding's checks still apply
+                    }
+                    break;
+
                 case "LossAttribute":
                     losses++;
                     if (losses > 1)
@@ -109,7 +134,7 @@ internal static class NetworkParser
             problems.Add(Problem.OnClass(DiagnosticIds.MissingInput, type.Name, layers.Count.ToString(CultureInfo.InvariantCulture)));
         if (block)
             for (int i = 0; i < attributes.Length; i++)
-                if (attributes[i].AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == AttributeNamespace && c.Name is "InputAttribute" or "LossAttribute")
+                if (attributes[i].AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == AttributeNamespace && c.Name is "InputAttribute" or "TokenInputAttribute" or "LossAttribute")
                     problems.Add(Problem.OnAttribute(DiagnosticIds.BlockDeclaresInputOrLoss, i, type.Name, c.Name.Replace("Attribute", "")));
         if (layersBeforeInput > 0)
             problems.Add(Problem.OnAttribute(DiagnosticIds.InputNotFirst, inputIndex, layersBeforeInput.ToString(CultureInfo.InvariantCulture)));
@@ -125,7 +150,8 @@ internal static class NetworkParser
             InputAttributeIndex: inputIndex,
             Layers: layers.ToEquatableArray(),
             Loss: loss,
-            LossAttributeIndex: lossIndex);
+            LossAttributeIndex: lossIndex,
+            Vocabulary: vocabulary);
         return new ParseResult(spec, problems.ToEquatableArray(), bindingErrors);
     }
 

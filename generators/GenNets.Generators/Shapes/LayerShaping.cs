@@ -15,8 +15,10 @@ internal sealed class LayerShaping
     private readonly List<Problem> problems;
     private readonly System.Action claimTensorNames;
 
-    public LayerShaping(LayerSpec layer, int index, ImmutableArray<int> input, bool known, int after, LayerSpec? previous, List<Problem> problems, System.Action claimTensorNames)
+    public LayerShaping(LayerSpec layer, int index, ImmutableArray<int> input, bool known, int after, LayerSpec? previous, List<Problem> problems,
+        System.Action claimTensorNames, int vocabulary = 0)
     {
+        Vocabulary = vocabulary;
         Layer = layer;
         Index = index;
         Input = input;
@@ -44,6 +46,9 @@ internal sealed class LayerShaping
 
     /// <summary>Layers after this one in its list (the network's, or the block's).</summary>
     public int After { get; }
+
+    /// <summary>For the first layer of a network that reads token ids, their vocabulary; otherwise 0 (the input is floats).</summary>
+    public int Vocabulary { get; }
 
     /// <summary>The layer before this one, if any.</summary>
     public LayerSpec? Previous { get; }

@@ -82,6 +82,9 @@ internal static class ShapeEngine
         if (layers.Count == 0) shapesKnown = false; // only blocks that gave no layers (their problems are reported, or the compiler's)
         int lastIndex = spec.Layers.Length - 1;
 
+        if (spec.ReadsTokens && layers.Count > 0 && layers[0].Spec is not EmbeddingSpec)
+            problems.Add(Problem.OnAttribute(DiagnosticIds.TokensNeedEmbedding, layers[0].Spec.AttributeIndex, name, Num(spec.InputShape[0]), Num(spec.Vocabulary),
+                $"layer 0 ({layers[0].Spec.Kind})"));
         if (shapesKnown)
             CheckEveryStateKept(layers, problems);
         var loss = spec.Loss ?? DefaultLoss(spec.Layers[lastIndex], shapesKnown ? shape[shape.Length - 1] : 0);
@@ -135,7 +138,7 @@ internal static class ShapeEngine
             }
             int i = layers.Count;
             var s = new LayerShaping(layer, i, shape, shapesKnown, after, i > 0 ? layers[i - 1].Spec : null, problems,
-                () => ClaimTensorNames(prefixes, prefix, layer, i, problems));
+                () => ClaimTensorNames(prefixes, prefix, layer, i, problems), i == 0 ? spec.Vocabulary : 0);
             layer.Shape(s);
             shapesKnown = s.Known;
             var output = s.Output;
@@ -181,9 +184,24 @@ internal static class ShapeEngine
                 // What is wrong in the block's layers is shown on the block's argument, not on a [Residual] argument that
                 // happens to share a name with the inner attribute's.
                 for (int k = problemsBefore; k < problems.Count; k++)
-                    if (problems[k].AttributeIndex == residual.AttributeIndex && problems[k].Argument is not (null or "block"))
-                        problems[k] = problems[k] with { Argument = "block", ArgumentPosition = 0 };
+                    if (problems[k].AttributeIndex == residual.AttributeIndex)
+                        problems[k] = Relocate(residual, problems[k]);
             }
+        }
+
+        // A block's problem on the argument of its [Residual] or [Sequential] that names the block; a transformer encoder's
+        // on its heads or feed-forward width, or on the attribute.
+        private static Problem Relocate(ResidualSpec residual, Problem problem)
+        {
+            if (!residual.Encoder)
+                return problem.Argument is null or "block" ? problem : problem with { Argument = "block", ArgumentPosition = 0 };
+            return problem.Argument switch
+            {
+                null or "layers" or "feedForward" => problem,
+                "heads" => problem with { ArgumentPosition = 1 },
+                "units" => problem with { Argument = "feedForward", ArgumentPosition = 2 },
+                _ => problem with { Argument = null, ArgumentPosition = -1 },
+            };
         }
 
         private const int MaxLayers = 10_000;
@@ -202,11 +220,12 @@ internal static class ShapeEngine
             repeats[prefix] = numbered + residual.Repeat;
             for (int r = 0; r < residual.Repeat && shapesKnown; r++)
             {
-                string block = prefix + "." + (numbered + r).ToString(CultureInfo.InvariantCulture);
+                string block = residual.Nameless ? prefix : prefix + "." + residual.Segment + (numbered + r).ToString(CultureInfo.InvariantCulture);
                 int input = current;
                 var inputShape = shape;
                 for (int k = 0; k < residual.Body.Length && shapesKnown; k++)
-                    Layer(residual.Body[k], block + "." + (residual.Body[k].Name ?? k.ToString(CultureInfo.InvariantCulture)), after: residual.Body.Length - k);
+                    Layer(residual.Body[k], residual.Body[k] is ResidualSpec { Nameless: true } ? block : block + "." + (residual.Body[k].Name ?? k.ToString(CultureInfo.InvariantCulture)),
+                        after: residual.Body.Length - k);
                 if (!shapesKnown || residual.Body.Length == 0) return;
                 if (!residual.Skip) continue; // [Sequential]: the block's layers in place
                 int main = current;

@@ -123,6 +123,17 @@ public static class Embedding
 /// </summary>
 public static class PositionalEncoding
 {
+    /// <summary>A new [<paramref name="positions"/>, <paramref name="dimension"/>] table of the sinusoids (<see cref="Sinusoidal"/>): what a generated network keeps in a static field.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is less than 1, or the table would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    public static float[] SinusoidalTable(int positions, int dimension)
+    {
+        Sizes.Positive(positions, nameof(positions));
+        Sizes.Positive(dimension, nameof(dimension));
+        var table = new float[Sizes.Product(positions, nameof(positions), dimension, nameof(dimension))];
+        Sinusoidal(table, positions, dimension);
+        return table;
+    }
+
     /// <summary>
     /// table[t, 2i] = sin(t / 10000^(2i/d)) and table[t, 2i + 1] = cos(t / 10000^(2i/d)), computed in double and rounded
     /// once (an odd dimension's last column is a sine).

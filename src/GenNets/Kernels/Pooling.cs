@@ -281,6 +281,47 @@ public static class Pooling
             dx.Slice(p * area, area).Fill(dy[p] / area);
     }
 
+    /// <summary>
+    /// Y[n, j] = the mean over the <paramref name="positions"/> rows of sample n's X [positions, features], column j: a
+    /// sequence pooled into one vector (a transformer classifier's mean pooling). Rows are added in order, then scaled.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, a size less than 1, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">X or Y is shorter than the batch needs.</exception>
+    public static void MeanOverPositions(ReadOnlySpan<float> x, Span<float> y, int batch, int positions, int features)
+    {
+        Sizes.Positive(positions, nameof(positions));
+        Sizes.Positive(features, nameof(features));
+        int sample = (int)Sizes.Product(positions, nameof(positions), features, nameof(features));
+        Sizes.Need(x.Length, Sizes.Product(batch, nameof(batch), sample, "a sample"), nameof(x), "a batch of {0} samples of [{1}, {2}]", batch, positions, features);
+        Sizes.Need(y.Length, Sizes.Product(batch, nameof(batch), features, nameof(features)), nameof(y), "a batch of {0} vectors of {1}", batch, features);
+        for (int n = 0; n < batch; n++)
+        {
+            var mean = y.Slice(n * features, features);
+            var rows = x.Slice(n * sample, sample);
+            rows.Slice(0, features).CopyTo(mean);
+            for (int t = 1; t < positions; t++) TensorPrimitives.Add(mean, rows.Slice(t * features, features), mean);
+            TensorPrimitives.Multiply(mean, 1f / positions, mean);
+        }
+    }
+
+    /// <summary>dX[n, t, j] = dY[n, j] / positions: the gradient of <see cref="MeanOverPositions"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, a size less than 1, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
+    /// <exception cref="ArgumentException">dX or dY is shorter than the batch needs.</exception>
+    public static void MeanOverPositionsBackward(ReadOnlySpan<float> dy, Span<float> dx, int batch, int positions, int features)
+    {
+        Sizes.Positive(positions, nameof(positions));
+        Sizes.Positive(features, nameof(features));
+        int sample = (int)Sizes.Product(positions, nameof(positions), features, nameof(features));
+        Sizes.Need(dx.Length, Sizes.Product(batch, nameof(batch), sample, "a sample"), nameof(dx), "a batch of {0} samples of [{1}, {2}]", batch, positions, features);
+        Sizes.Need(dy.Length, Sizes.Product(batch, nameof(batch), features, nameof(features)), nameof(dy), "a batch of {0} vectors of {1}", batch, features);
+        for (int n = 0; n < batch; n++)
+        {
+            var first = dx.Slice(n * sample, features);
+            TensorPrimitives.Multiply(dy.Slice(n * features, features), 1f / positions, first);
+            for (int t = 1; t < positions; t++) first.CopyTo(dx.Slice(n * sample + t * features, features));
+        }
+    }
+
     // MaxPairs that also writes which of each window's four inputs was the maximum (0 top left, 1 top right, 2 bottom
     // left, 3 bottom right; the first of equals, as MaxBackward finds it) to `choice`, for MaxBackwardChosen.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -66,6 +66,7 @@ public static partial class Reference
                 Activation.Sigmoid => 1 / (1 + Math.Exp(-v)),
                 Activation.Tanh => Math.Tanh(v),
                 Activation.GELU => 0.5 * v * (1 + SpecialFunctions.Erf(v / Math.Sqrt(2))),
+                Activation.GELUTanh => GELUTanh(v),
                 _ => throw new ArgumentOutOfRangeException(nameof(activation)),
             };
         }
@@ -112,6 +113,7 @@ public static partial class Reference
                 Activation.Sigmoid => o * (1 - o),
                 Activation.Tanh => 1 - o * o,
                 Activation.GELU => 0.5 * (1 + SpecialFunctions.Erf(v / Math.Sqrt(2))) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI),
+                Activation.GELUTanh => GELUTanhDerivative(v),
                 _ => throw new ArgumentOutOfRangeException(nameof(activation)),
             };
             dz[i] = dy[i] * d;
@@ -630,6 +632,57 @@ public static partial class Reference
                     masks.Add(null);
                     xs.Add(Pool(layer.Kind == LayerKind.MaxPool2D, x, batch * layer.InputShape[0], layer.InputShape[1], layer.InputShape[2], layer.KernelHeight, layer.Stride));
                     break;
+                case LayerKind.GlobalAvgPool when layer.InputShape.Length == 2:
+                {
+                    // The mean over a sequence's positions.
+                    int positions = layer.InputShape[0], features = layer.InputShape[1];
+                    var y = new double[batch * features];
+                    for (int b = 0; b < batch; b++)
+                        for (int j = 0; j < features; j++)
+                        {
+                            for (int t = 0; t < positions; t++) y[b * features + j] += x[(b * positions + t) * features + j];
+                            y[b * features + j] /= positions;
+                        }
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(y);
+                    break;
+                }
+                case LayerKind.Embedding:
+                {
+                    int features = layer.OutputShape[1], vocabulary = layer.Weight!.Shape[0];
+                    var table = parameters.Slice(layer.Weight.Offset, layer.Weight.Length);
+                    var y = new double[x.Length * features];
+                    for (int r = 0; r < x.Length; r++)
+                    {
+                        int id = TokenId(x[r], vocabulary, r);
+                        for (int j = 0; j < features; j++) y[r * features + j] = table[id * features + j];
+                    }
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(y);
+                    break;
+                }
+                case LayerKind.PositionalEncoding:
+                {
+                    int positions = layer.InputShape[0], features = layer.InputShape[1];
+                    double[] table = layer.Weight is { } learned ? parameters.Slice(learned.Offset, positions * features).ToArray() : SinusoidalEncoding(positions, features);
+                    var y = new double[x.Length];
+                    for (int i = 0; i < y.Length; i++) y[i] = x[i] + table[i % (positions * features)];
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(y);
+                    break;
+                }
+                case LayerKind.SelfAttention:
+                {
+                    var (qkv, heads) = AttentionHeads(layer, parameters, x, batch);
+                    int model = layer.InputShape[1];
+                    zs.Add(x);
+                    masks.Add(null);
+                    xs.Add(MultiplyTransposed(heads, parameters.Slice(layer.OutputWeight!.Offset, model * model), parameters.Slice(layer.OutputBias!.Offset, model), heads.Length / model, model, model));
+                    break;
+                }
                 case LayerKind.GlobalAvgPool:
                 {
                     int planes = batch * layer.InputShape[0], area = layer.InputShape[1] * layer.InputShape[2];
@@ -713,24 +766,10 @@ public static partial class Reference
                 }
                 case LayerKind.Dense:
                 {
-                    int inSize = layer.InputShape[^1], outSize = layer.OutputShape[^1], rows = x.Length / inSize;
+                    int inSize = layer.InputShape[^1], outSize = layer.OutputShape[^1];
                     double[] dz = ActivateBackward(layer.Activation, zs[l], xs[l + 1], d, outSize);
-                    var w = parameters.Slice(layer.Weight!.Offset, layer.Weight.Length);
-                    var gw = gradient.Slice(layer.Weight.Offset, layer.Weight.Length);
-                    var gb = gradient.Slice(layer.Bias!.Offset, layer.Bias.Length);
-                    var dx = new double[x.Length];
-                    for (int r = 0; r < rows; r++)
-                        for (int o = 0; o < outSize; o++)
-                        {
-                            double g = dz[r * outSize + o];
-                            gb[o] += g;
-                            for (int i = 0; i < inSize; i++)
-                            {
-                                gw[o * inSize + i] += g * x[r * inSize + i];
-                                dx[r * inSize + i] += g * w[o * inSize + i];
-                            }
-                        }
-                    d = dx;
+                    d = LinearBackward(x, parameters.Slice(layer.Weight!.Offset, layer.Weight.Length), dz, outSize, inSize,
+                        gradient.Slice(layer.Weight.Offset, layer.Weight.Length), gradient.Slice(layer.Bias!.Offset, layer.Bias.Length));
                     break;
                 }
                 case LayerKind.Dropout:
@@ -751,6 +790,44 @@ public static partial class Reference
                 case LayerKind.AvgPool2D:
                     d = PoolBackward(layer.Kind == LayerKind.MaxPool2D, x, d, batch * layer.InputShape[0], layer.InputShape[1], layer.InputShape[2], layer.KernelHeight, layer.Stride);
                     break;
+                case LayerKind.GlobalAvgPool when layer.InputShape.Length == 2:
+                {
+                    int positions = layer.InputShape[0], features = layer.InputShape[1];
+                    var dx = new double[batch * positions * features];
+                    for (int i = 0; i < dx.Length; i++) dx[i] = d[i / (positions * features) * features + i % features] / positions;
+                    d = dx;
+                    break;
+                }
+                case LayerKind.Embedding:
+                {
+                    int features = layer.OutputShape[1], vocabulary = layer.Weight!.Shape[0];
+                    var table = gradient.Slice(layer.Weight.Offset, layer.Weight.Length);
+                    for (int r = 0; r < x.Length; r++)
+                    {
+                        int id = TokenId(x[r], vocabulary, r);
+                        for (int j = 0; j < features; j++) table[id * features + j] += d[r * features + j];
+                    }
+                    break; // the ids need no gradient (an embedding is the first layer)
+                }
+                case LayerKind.PositionalEncoding:
+                    if (layer.Weight is { } learned)
+                    {
+                        int sample = layer.InputLength;
+                        var table = gradient.Slice(learned.Offset, sample);
+                        for (int i = 0; i < d.Length; i++) table[i % sample] += d[i];
+                    }
+                    break; // the input's gradient is d
+                case LayerKind.SelfAttention:
+                {
+                    var (qkv, heads) = AttentionHeads(layer, parameters, x, batch);
+                    int model = layer.InputShape[1];
+                    double[] dheads = LinearBackward(heads, parameters.Slice(layer.OutputWeight!.Offset, model * model), d, model, model,
+                        gradient.Slice(layer.OutputWeight.Offset, model * model), gradient.Slice(layer.OutputBias!.Offset, model));
+                    double[] dqkv = AttentionBackward(qkv, dheads, batch, layer.InputShape[0], model, layer.Heads, layer.Causal);
+                    d = LinearBackward(x, parameters.Slice(layer.Weight!.Offset, 3 * model * model), dqkv, 3 * model, model,
+                        gradient.Slice(layer.Weight.Offset, 3 * model * model), gradient.Slice(layer.Bias!.Offset, 3 * model));
+                    break;
+                }
                 case LayerKind.GlobalAvgPool:
                 {
                     int planes = batch * layer.InputShape[0], area = layer.InputShape[1] * layer.InputShape[2];
@@ -773,6 +850,40 @@ public static partial class Reference
             }
             Accumulate(ds, source, d); // what reaches the layer's input
         }
+    }
+
+    // y = x·Wᵀ + b's backward for dz: adds dzᵀ·x to gw and Σ dz to gb, returns dx = dz·W.
+    private static double[] LinearBackward(double[] x, ReadOnlySpan<double> w, double[] dz, int outSize, int inSize, Span<double> gw, Span<double> gb)
+    {
+        int rows = x.Length / inSize;
+        var dx = new double[x.Length];
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outSize; o++)
+            {
+                double g = dz[r * outSize + o];
+                gb[o] += g;
+                for (int i = 0; i < inSize; i++)
+                {
+                    gw[o * inSize + i] += g * x[r * inSize + i];
+                    dx[r * inSize + i] += g * w[o * inSize + i];
+                }
+            }
+        return dx;
+    }
+
+    // A self-attention layer's q, k, v (x·in_projᵀ + in_bias) and its heads' outputs, before out_proj.
+    private static (double[] Qkv, double[] Heads) AttentionHeads(LayerInfo layer, ReadOnlySpan<double> parameters, double[] x, int batch)
+    {
+        int positions = layer.InputShape[0], model = layer.InputShape[1];
+        double[] qkv = MultiplyTransposed(x, parameters.Slice(layer.Weight!.Offset, 3 * model * model), parameters.Slice(layer.Bias!.Offset, 3 * model), x.Length / model, 3 * model, model);
+        return (qkv, Attention(qkv, batch, positions, model, layer.Heads, layer.Causal));
+    }
+
+    // A token id carried as a float: a whole number in [0, vocabulary).
+    private static int TokenId(double value, int vocabulary, int row)
+    {
+        if (value >= 0 && value < vocabulary && value == Math.Floor(value)) return (int)value;
+        throw new ArgumentException($"Token id {value} at row {row} is outside the vocabulary of {vocabulary} (ids 0 to {vocabulary - 1}).", "inputs");
     }
 
     // A batch normalisation's channels and values per channel per sample: (C, H·W) on an image, (features, 1) on a vector.

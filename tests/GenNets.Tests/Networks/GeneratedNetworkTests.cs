@@ -12,7 +12,7 @@ namespace GenNets.Tests.Networks;
 /// </summary>
 public class GeneratedNetworkTests
 {
-    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn", "NormedSequence", "NormedCnn", "PlainStack" };
+    public static TheoryData<string> Networks => new() { "FashionMlp", "XorNet", "EveryActivation", "MultiLabel", "Regressor", "PerPosition", "DropoutFirst", "InnerNet", "SmallCnn", "PooledCnn", "FashionCnn", "FoldedPooledCnn", "StackedRecurrent", "SequenceTagger", "BenchLstm", "ResidualMlp", "ResidualCnn", "NormedSequence", "NormedCnn", "PlainStack", "AttentionClassifier", "CausalTagger", "EncoderClassifier" };
 
     internal static INetwork Create(string name, int seed = 7) => name switch
     {
@@ -36,6 +36,9 @@ public class GeneratedNetworkTests
         "NormedSequence" => new NormedSequence(seed),
         "NormedCnn" => new NormedCnn(seed),
         "PlainStack" => new PlainStack(seed),
+        "AttentionClassifier" => new AttentionClassifier(seed),
+        "CausalTagger" => new CausalTagger(seed),
+        "EncoderClassifier" => new EncoderClassifier(seed),
         _ => throw new ArgumentException(name),
     };
 

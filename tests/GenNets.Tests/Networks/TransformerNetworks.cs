@@ -1,0 +1,40 @@
+using GenNets;
+
+namespace GenNets.Tests.Networks;
+
+// Attention, embeddings and positional encodings: shared with the ONNX tests, which compile this file too.
+
+// Sinusoidal positions, two heads over a float sequence, mean pooling, a classifier.
+[Input(6, 8)]
+[PositionalEncoding]
+[SelfAttention(2, Name = "attn")]
+[GlobalAvgPool]
+[Dense(3)]
+public partial class AttentionClassifier { }
+
+// A learned table longer than the input, four causal heads, a per-position output.
+[Input(5, 8)]
+[PositionalEncoding(Learned = true, Length = 7)]
+[SelfAttention(4, Causal = true)]
+[Dense(4, Activation.GELUTanh)]
+[Dense(2)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class CausalTagger { }
+
+// One pre-LN encoder layer (the shorthand), a final norm, mean pooling.
+[Input(6, 8)]
+[TransformerEncoder(1, 2, 16, Name = "encoder")]
+[LayerNorm(Name = "norm")]
+[GlobalAvgPool]
+[Dense(3, Name = "head")]
+public partial class EncoderClassifier { }
+
+// A character-level language model in miniature: token ids, embeddings, two causal encoder layers, a logit per
+// vocabulary entry at every position.
+[TokenInput(7, 11)]
+[Embedding(8, Name = "wte")]
+[PositionalEncoding]
+[TransformerEncoder(2, 2, 16, Causal = true, Activation = Activation.GELUTanh, Name = "encoder")]
+[LayerNorm(Name = "ln_f")]
+[Dense(11, Name = "head")]
+public partial class TinyLanguageModel { }
