@@ -22,12 +22,16 @@ namespace GenNets.Kernels;
 public static class Winograd
 {
     [ThreadStatic] private static float[]? t_work;
+    [ThreadStatic] private static (float[]?, int, int, int, int, int, int) t_layout;
 
     /// <summary>The output tile's side the public entry points use: 4, F(4×4, 3×3).</summary>
     public const int DefaultTile = 4;
 
     // Tiles transformed and multiplied together: the product keeps one accumulator a tile.
     private const int Block = 8;
+
+    // Floats between one ξ's part of a transformed buffer and the next's, past what it holds.
+    private const int Spacing = 16;
 
     /// <summary>
     /// Whether <paramref name="g"/> is a convolution this class computes: stride 1, a 3×3 kernel, padding 1 on every
@@ -40,6 +44,17 @@ public static class Winograd
         return g.Stride == 1 && g.KernelHeight == 3 && g.KernelWidth == 3 && g.PadTop == 1 && g.PadLeft == 1
             && g.OutHeight == g.Height && g.OutWidth == g.Width;
     }
+
+    // Whether Convolution takes g (its forward pass, or the input gradient's convolution with the channels swapped) by
+    // F(4×4, 3×3): a geometry Supports takes, with at least 8 channels in, 16 out and 14×14 positions. Never the batch:
+    // a sample's bits must not depend on how a batch was split. Measured against the shifted-rows product in turns
+    // (the benchmarks' --winograd, 512-bit vectors, medians of batch 1 and 64, µs per sample, shifted → F(4×4)):
+    // 16→16 on 28×28 36 → 23 and 36 → 24, its input gradient 32 → 24 and 33 → 24; 8→16 on 28×28 22 → 15 and 22 → 19;
+    // 16→32 on 14×14 21 → 14, 33 → 17; 32→32 on 14×14 38 → 26, 36 → 19. Slower: 16→8 (the input gradient of 8→16)
+    // 19 → 21, 20 → 23; 3→16 on 28×28 14 → 21; and on 7×7 at batch 1 (64→64: 37 → 60), where the weights' transform,
+    // the same for every size, is not paid back.
+    internal static bool Worthwhile(Conv2DGeometry g, int inC, int outC) =>
+        inC >= 8 && outC >= 16 && g.Height * g.Width >= 196 && Supports(g);
 
     /// <summary>
     /// Y = conv(X, W) + bias (through max(0, ·) with <paramref name="relu"/>) for <paramref name="batch"/> samples, as
@@ -122,8 +137,11 @@ public static class Winograd
         int ph = m * tilesY + 2, pw = m * tilesX + 2; // the padded input: one zero row and column before, enough after
         // Blocks of tiles as even as they come: 49 tiles (28×28 by 4×4) go as seven blocks of seven, not six of eight and one.
         int blocks = (tiles + Block - 1) / Block, rows = (tiles + blocks - 1) / blocks;
-        long total = Round16((long)ph * pw * icp) + Round16((long)h * w * ocp) + Round16((long)xis * inC * ocp) + Round16(9L * inC * ocp)
-            + Round16((long)xis * Block * icp) + Round16((long)xis * Block * ocp) + Round16(ocp) + 2 * xis * lanes;
+        // The transformed parts are [ξ][…], with a cache line more between the ξ than they hold: strides of whole KB
+        // (64 channels × 64 filters: 16 KB) would put every ξ of a vector in one set of L1.
+        int uStride = inC * ocp + Spacing, vStride = Block * icp + Spacing, mStride = Block * ocp + Spacing;
+        long total = Round16((long)ph * pw * icp) + Round16((long)h * w * ocp) + Round16((long)xis * uStride) + Round16(9L * uStride)
+            + Round16((long)xis * vStride) + Round16((long)xis * mStride) + Round16(ocp) + 2 * xis * lanes;
         if (total > Array.MaxLength - 64) throw new ArgumentOutOfRangeException(nameof(inC), $"Winograd: the scratch for {inC} → {outC} channels of {h}×{w} is too large.");
         var work = Scratch.Get(ref t_work, (int)total);
         int at = 0;
@@ -135,17 +153,24 @@ public static class Winograd
         }
         var padded = Part(work, ph * pw * icp, ref at);
         var outputs = Part(work, h * w * ocp, ref at);
-        var u = Part(work, xis * inC * ocp, ref at);
-        var taps = Part(work, 9 * inC * ocp, ref at);
-        var v = Part(work, xis * Block * icp, ref at);
-        var products = Part(work, xis * Block * ocp, ref at);
+        var u = Part(work, xis * uStride, ref at);
+        var taps = Part(work, 9 * uStride, ref at);
+        var v = Part(work, xis * vStride, ref at);
+        var products = Part(work, xis * mStride, ref at);
         var biases = Part(work, ocp, ref at);
         var temp = work.Slice(at, 2 * xis * lanes);
 
         TransformWeights<TWidth, TVector, TTile>(weight, flipped, inC, outC, ocp, taps, u, temp);
         biases.Clear();
         if (!bias.IsEmpty) bias.Slice(0, outC).CopyTo(biases);
-        padded.Clear(); // the borders and the channels past inC stay zero for every sample
+        // The borders and the channels past inC stay zero for every sample, and from one call to the next of the same
+        // layout (nothing else writes them): cleared only when this thread's last call laid the buffer out otherwise.
+        var layout = (t_work, ph, pw, icp, inC, h, w);
+        if (t_layout != layout)
+        {
+            padded.Clear();
+            t_layout = layout;
+        }
         ref float rv = ref MemoryMarshal.GetReference(v);
         ref float rp = ref MemoryMarshal.GetReference(products);
         ref float ru = ref MemoryMarshal.GetReference(u);
@@ -165,7 +190,7 @@ public static class Winograd
                     int t = first + r, ty = t / tilesX, tx = t % tilesX;
                     ref float corner = ref Unsafe.Add(ref rpad, (m * ty * pw + m * tx) * icp);
                     for (int c = 0; c < icp; c += lanes)
-                        InputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref corner, c), pw * icp, icp, ref Unsafe.Add(ref rv, r * icp + c), Block * icp, ref rt);
+                        InputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref corner, c), pw * icp, icp, ref Unsafe.Add(ref rv, r * icp + c), vStride, ref rt);
                 }
                 switch (count)
                 {
@@ -184,7 +209,7 @@ public static class Winograd
                     int down = Math.Min(m, h - m * ty), across = Math.Min(m, w - m * tx);
                     ref float target = ref Unsafe.Add(ref rout, (m * ty * w + m * tx) * ocp);
                     for (int c = 0; c < ocp; c += lanes)
-                        OutputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref rp, r * ocp + c), Block * ocp, ref Unsafe.Add(ref target, c), w * ocp, ocp,
+                        OutputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref rp, r * ocp + c), mStride, ref Unsafe.Add(ref target, c), w * ocp, ocp,
                             TWidth.Load(ref rbias, (nuint)c), relu, down, across, ref rt);
                 }
             }
@@ -198,18 +223,19 @@ public static class Winograd
         Span<float> temp)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
     {
-        int pairs = inC * ocp, lanes = TWidth.Count, alpha = TTile.M + 2;
+        int pairs = inC * ocp, lanes = TWidth.Count, alpha = TTile.M + 2, stride = pairs + Spacing;
         taps.Clear();
         ref float rw = ref MemoryMarshal.GetReference(weight);
         ref float rk = ref MemoryMarshal.GetReference(taps);
+        nint step = stride;
         for (int i = 0; i < inC; i++)
             for (int o = 0; o < outC; o++)
             {
-                // Forward: weight[o, i]; flipped: weight[i, o] turned around (tap k read as 8 − k).
-                ref float kernel = ref Unsafe.Add(ref rw, (flipped ? i * outC + o : o * inC + i) * 9);
                 ref float to = ref Unsafe.Add(ref rk, i * ocp + o);
-                for (int k = 0; k < 9; k++)
-                    Unsafe.Add(ref to, k * pairs) = Unsafe.Add(ref kernel, flipped ? 8 - k : k);
+                if (flipped)
+                    Gather9(ref Unsafe.Add(ref rw, (i * outC + o) * 9 + 8), -1, ref to, step);
+                else
+                    Gather9(ref Unsafe.Add(ref rw, (o * inC + i) * 9), 1, ref to, step);
             }
         ref float ru = ref MemoryMarshal.GetReference(u);
         ref float rt = ref MemoryMarshal.GetReference(temp);
@@ -218,10 +244,25 @@ public static class Winograd
         {
             // Gg [alpha][3] = G applied to each column of g, then each row of Gg through G again: (G g Gᵀ)[a][b] at ξ = a·alpha + b.
             for (int c = 0; c < 3; c++)
-                TTile.Kernel<TWidth, TVector>(ref Unsafe.Add(ref rk, c * pairs + p), (nuint)(3 * pairs), ref Unsafe.Add(ref rt, c * lanes), 3 * l);
+                TTile.Kernel<TWidth, TVector>(ref Unsafe.Add(ref rk, c * stride + p), (nuint)(3 * stride), ref Unsafe.Add(ref rt, c * lanes), 3 * l);
             for (int a = 0; a < alpha; a++)
-                TTile.Kernel<TWidth, TVector>(ref Unsafe.Add(ref rt, 3 * a * lanes), l, ref Unsafe.Add(ref ru, a * alpha * pairs + p), (nuint)pairs);
+                TTile.Kernel<TWidth, TVector>(ref Unsafe.Add(ref rt, 3 * a * lanes), l, ref Unsafe.Add(ref ru, a * alpha * stride + p), (nuint)stride);
         }
+    }
+
+    // Nine taps `direction` apart (1, or −1 for a kernel turned around) to nine floats `step` apart.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gather9(ref float kernel, nint direction, ref float to, nint step)
+    {
+        to = kernel;
+        Unsafe.Add(ref to, step) = Unsafe.Add(ref kernel, direction);
+        Unsafe.Add(ref to, 2 * step) = Unsafe.Add(ref kernel, 2 * direction);
+        Unsafe.Add(ref to, 3 * step) = Unsafe.Add(ref kernel, 3 * direction);
+        Unsafe.Add(ref to, 4 * step) = Unsafe.Add(ref kernel, 4 * direction);
+        Unsafe.Add(ref to, 5 * step) = Unsafe.Add(ref kernel, 5 * direction);
+        Unsafe.Add(ref to, 6 * step) = Unsafe.Add(ref kernel, 6 * direction);
+        Unsafe.Add(ref to, 7 * step) = Unsafe.Add(ref kernel, 7 * direction);
+        Unsafe.Add(ref to, 8 * step) = Unsafe.Add(ref kernel, 8 * direction);
     }
 
     // One tile's Bᵀ d B for a vector of channels: d's rows `rowStride` apart and its positions `step` apart from `corner`;
@@ -272,9 +313,9 @@ public static class Winograd
         nuint step = (nuint)ocp;
         for (int xi = 0; xi < xis; xi++)
         {
-            ref float vx = ref Unsafe.Add(ref v, xi * Block * icp);
-            ref float ux = ref Unsafe.Add(ref u, xi * inC * ocp);
-            ref float px = ref Unsafe.Add(ref products, xi * Block * ocp);
+            ref float vx = ref Unsafe.Add(ref v, xi * (Block * icp + Spacing));
+            ref float ux = ref Unsafe.Add(ref u, xi * (inC * ocp + Spacing));
+            ref float px = ref Unsafe.Add(ref products, xi * (Block * ocp + Spacing));
             ref float v1 = ref Unsafe.Add(ref vx, Math.Min(1, rows - 1) * icp);
             ref float v2 = ref Unsafe.Add(ref vx, Math.Min(2, rows - 1) * icp);
             ref float v3 = ref Unsafe.Add(ref vx, Math.Min(3, rows - 1) * icp);

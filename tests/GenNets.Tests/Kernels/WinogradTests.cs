@@ -116,6 +116,28 @@ public class WinogradTests
         Near(expected, dx, magnitude, Tolerance(tile), "dX");
     }
 
+    [Theory]
+    [InlineData(16, 28, 16, 2)] // ResNet-mini's blocks: Winograd forward and input gradient
+    [InlineData(8, 14, 16, 3)]  // forward by Winograd, input gradient (16 → 8) by the shifted rows
+    [InlineData(3, 14, 16, 1)]  // neither
+    public void Convolution_ThroughItsDispatch_MatchesReference(int inC, int side, int outC, int batch)
+    {
+        var g = Same(inC, side, side, outC);
+        float[] x = Check.Random(batch * g.InputLength, 41), wt = Check.Random(g.WeightLength, 42, 0.5f), b = Check.Random(outC, 43), dy = Check.Random(batch * g.OutputLength, 44);
+        var y = new float[batch * g.OutputLength];
+        Convolution.Forward(x, wt, b, y, batch, g, relu: true);
+        var expected = Array.ConvertAll(Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(b), batch, g), v => Math.Max(v, 0));
+        Near(expected, y, Reference.Conv2D(Abs(x), Abs(wt), Abs(b), batch, g), Tolerance(4), "Y");
+        float[] gw = new float[g.WeightLength], gb = new float[outC], dx = new float[batch * g.InputLength];
+        Convolution.Backward(x, wt, dy, gw, gb, dx, batch, g);
+        double[] ew = new double[g.WeightLength], eb = new double[outC];
+        var ex = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, ew, eb);
+        var magnitude = Reference.Conv2DBackward(Abs(x), Abs(wt), Abs(dy), batch, g, new double[g.WeightLength], new double[outC]);
+        Near(ex, dx, magnitude, Tolerance(4), "dX");
+        Check.Close(ew, gw, 1e-5, 1e-4, "dW");
+        Check.Close(eb, gb, 1e-5, 1e-4, "db");
+    }
+
     [Fact]
     public void Supports_OnlySameSizeThreeByThree()
     {
