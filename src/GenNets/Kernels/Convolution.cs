@@ -12,7 +12,8 @@ namespace GenNets.Kernels;
 /// Each sample's input is unfolded (im2col) into a [inC·kh·kw, outH·outW] matrix in a per-thread buffer, and the
 /// three products are the batched matrix kernels: forward Y = W·cols on the broadcast kernel (six filters × two
 /// vectors of output positions), weight gradient dW += dY·colsᵀ on the dot-product kernel, input gradient
-/// dcols = Wᵀ·dY folded back (col2im). The naive twins are in <see cref="Reference"/>.
+/// dcols = Wᵀ·dY folded back (col2im). The naive twins are in <see cref="Reference"/>. Same-size 3×3 convolutions
+/// of enough channels and positions go by <see cref="Winograd"/> instead, forward and input gradient.
 /// </summary>
 public static class Convolution
 {

@@ -52,9 +52,11 @@ public static class Winograd
     // 16→16 on 28×28 36 → 23 and 36 → 24, its input gradient 32 → 24 and 33 → 24; 8→16 on 28×28 22 → 15 and 22 → 19;
     // 16→32 on 14×14 21 → 14, 33 → 17; 32→32 on 14×14 38 → 26, 36 → 19. Slower: 16→8 (the input gradient of 8→16)
     // 19 → 21, 20 → 23; 3→16 on 28×28 14 → 21; and on 7×7 at batch 1 (64→64: 37 → 60), where the weights' transform,
-    // the same for every size, is not paid back.
+    // the same for every size, is not paid back. With 256-bit vectors (DOTNET_EnableAVX512=0) the same geometries gain
+    // more (16→16 on 28×28: 59 → 31 and 60 → 32) and 16→8 gains too (31 → 19); 7×7 at batch 1 still loses (66 → 75).
+    // Not taken without 256-bit vectors: unmeasured, and the turns to and from channels-last go one float at a time.
     internal static bool Worthwhile(Conv2DGeometry g, int inC, int outC) =>
-        inC >= 8 && outC >= 16 && g.Height * g.Width >= 196 && Supports(g);
+        Vector256.IsHardwareAccelerated && inC >= 8 && outC >= 16 && g.Height * g.Width >= 196 && Supports(g);
 
     /// <summary>
     /// Y = conv(X, W) + bias (through max(0, ·) with <paramref name="relu"/>) for <paramref name="batch"/> samples, as
