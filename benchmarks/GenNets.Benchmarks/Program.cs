@@ -25,6 +25,7 @@ public static class Program
 
     public static void Main(string[] args)
     {
+        if (args.Contains("--winograd")) { WinogradBenchmarks.Interleaved(); return; }
         bool quick = args.Contains("--quick");
         // In quick mode, network names among the arguments pick the networks (all by default).
         var picked = Networks.Names.Where(args.Contains).ToArray();
@@ -38,7 +39,7 @@ public static class Program
     private static Dictionary<(string, int, string), double> Full(string[] args)
     {
         var config = DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(PeakBenchmark), typeof(EngineBenchmarks), typeof(MlpBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(PeakBenchmark), typeof(EngineBenchmarks), typeof(MlpBenchmarks), typeof(WinogradBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
         var results = new Dictionary<(string, int, string), double>();
         foreach (var report in summaries.SelectMany(s => s.Reports))
         {

@@ -12,7 +12,8 @@ namespace GenNets.Kernels;
 /// Each sample's input is unfolded (im2col) into a [inC·kh·kw, outH·outW] matrix in a per-thread buffer, and the
 /// three products are the batched matrix kernels: forward Y = W·cols on the broadcast kernel (six filters × two
 /// vectors of output positions), weight gradient dW += dY·colsᵀ on the dot-product kernel, input gradient
-/// dcols = Wᵀ·dY folded back (col2im). The naive twins are in <see cref="Reference"/>.
+/// dcols = Wᵀ·dY folded back (col2im). The naive twins are in <see cref="Reference"/>. Same-size 3×3 convolutions
+/// of enough channels and positions go by <see cref="Winograd"/> instead, forward and input gradient.
 /// </summary>
 public static class Convolution
 {
@@ -38,6 +39,11 @@ public static class Convolution
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false)
     {
         Check(x.Length, nameof(x), y.Length, nameof(y), weight.Length, nameof(weight), bias.Length, nameof(bias), batch, g);
+        if (Winograd.Worthwhile(g, g.InChannels, g.OutChannels))
+        {
+            Winograd.Run(x, weight, flipped: false, bias, y, batch, g.InChannels, g.OutChannels, g.Height, g.Width, relu, Winograd.DefaultTile);
+            return;
+        }
         if (g.RowOffsets is not null && !g.IsPointwise)
         {
             ForwardShifted(x, weight, bias, y, batch, g, relu);
@@ -581,6 +587,12 @@ public static class Convolution
                     weightGradient[c * patch + p] = dWT[(c / smallLanes * patch + p) * smallLanes + c % smallLanes];
             }
         if (inputGradient.IsEmpty || flipped is null) return;
+        // The flipped kernel's convolution has dY's outC channels in and inC out.
+        if (Winograd.Worthwhile(g, g.OutChannels, g.InChannels))
+        {
+            Winograd.RunInputGradient(weight, outputGradient, inputGradient, batch, g, Winograd.DefaultTile);
+            return;
+        }
         var kernel = Scratch.Get(ref t_flipped, g.WeightLength + g.InChannels);
         FlipKernel(weight, kernel, g);
         var zeros = kernel.Slice(g.WeightLength, g.InChannels);

@@ -1,0 +1,529 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GenNets.Kernels;
+
+/// <summary>
+/// 3×3 convolutions of stride 1 and padding 1 ("same" size, PyTorch's <c>Conv2d(…, 3, padding=1)</c>) by Winograd's
+/// minimal filtering F(m×m, 3×3): each m×m block of outputs (a tile) is Aᵀ[Σ_c (G g G ᵀ) ⊙ (Bᵀ d B)]A over the input
+/// channels c, with d the (m + 2)² inputs under the tile and g the 3×3 kernel, so that a tile costs (m + 2)² products
+/// per pair of channels instead of 9m². F(4×4, 3×3) (36 products for 16 outputs, a quarter of the direct count) is the
+/// default; F(2×2, 3×3) (16 for 4) is the more accurate one. A sample is turned channels-last (a vector of channels
+/// per position), its tiles are transformed a block of up to eight at a time, the (m + 2)² products over the channels
+/// are taken as vectors of output channels (each tile's channel sums in a fixed order, whatever block it fell in), and
+/// each tile is transformed back, its bias added and max(0, ·) applied, then the sample is turned back to CHW. Weights
+/// are transformed at every call (they change at every training step). Results differ from the direct sums in the
+/// last bits (F(4×4) more than F(2×2): its transforms have coefficients up to 8), never with the thread or the split
+/// of the batch: every sample is computed alone, in the same order.
+/// </summary>
+public static class Winograd
+{
+    [ThreadStatic] private static float[]? t_work;
+    [ThreadStatic] private static (float[]?, int, int, int, int, int, int) t_layout;
+
+    /// <summary>The output tile's side the public entry points use: 4, F(4×4, 3×3).</summary>
+    public const int DefaultTile = 4;
+
+    // Tiles transformed and multiplied together: the product keeps one accumulator a tile.
+    private const int Block = 8;
+
+    // Floats between one ξ's part of a transformed buffer and the next's, past what it holds.
+    private const int Spacing = 16;
+
+    /// <summary>
+    /// Whether <paramref name="g"/> is a convolution this class computes: stride 1, a 3×3 kernel, padding 1 on every
+    /// side, so the output has the input's size.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    public static bool Supports(Conv2DGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        return g.Stride == 1 && g.KernelHeight == 3 && g.KernelWidth == 3 && g.PadTop == 1 && g.PadLeft == 1
+            && g.OutHeight == g.Height && g.OutWidth == g.Width;
+    }
+
+    // Whether Convolution takes g (its forward pass, or the input gradient's convolution with the channels swapped) by
+    // F(4×4, 3×3): a geometry Supports takes, with at least 8 channels in, 16 out and 14×14 positions. Never the batch:
+    // a sample's bits must not depend on how a batch was split. Measured against the shifted-rows product in turns
+    // (the benchmarks' --winograd, 512-bit vectors, medians of batch 1 and 64, µs per sample, shifted → F(4×4)):
+    // 16→16 on 28×28 36 → 23 and 36 → 24, its input gradient 32 → 24 and 33 → 24; 8→16 on 28×28 22 → 15 and 22 → 19;
+    // 16→32 on 14×14 21 → 14, 33 → 17; 32→32 on 14×14 38 → 26, 36 → 19. Slower: 16→8 (the input gradient of 8→16)
+    // 19 → 21, 20 → 23; 3→16 on 28×28 14 → 21; and on 7×7 at batch 1 (64→64: 37 → 60), where the weights' transform,
+    // the same for every size, is not paid back. With 256-bit vectors (DOTNET_EnableAVX512=0) the same geometries gain
+    // more (16→16 on 28×28: 59 → 31 and 60 → 32) and 16→8 gains too (31 → 19); 7×7 at batch 1 still loses (66 → 75).
+    // Not taken without 256-bit vectors: unmeasured, and the turns to and from channels-last go one float at a time.
+    internal static bool Worthwhile(Conv2DGeometry g, int inC, int outC) =>
+        Vector256.IsHardwareAccelerated && inC >= 8 && outC >= 16 && g.Height * g.Width >= 196 && Supports(g);
+
+    /// <summary>
+    /// Y = conv(X, W) + bias (through max(0, ·) with <paramref name="relu"/>) for <paramref name="batch"/> samples, as
+    /// <see cref="Convolution.Forward"/> computes it, by F(<paramref name="tile"/>×<paramref name="tile"/>, 3×3).
+    /// Allocates only when a thread first sees a larger geometry.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or <paramref name="tile"/> is neither 2 nor 4.</exception>
+    /// <exception cref="ArgumentException"><paramref name="g"/> is not a geometry <see cref="Supports"/> takes, or a span is shorter than the geometry and batch need.</exception>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false,
+        int tile = DefaultTile)
+    {
+        CheckGeometry(g, tile);
+        Sizes.NotNegative(batch, nameof(batch));
+        Sizes.Need(x.Length, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(x), "a batch of {0} inputs of {1}", batch, g.InputLength);
+        Sizes.Need(y.Length, Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g)), nameof(y), "a batch of {0} outputs of {1}", batch, g.OutputLength);
+        Sizes.Need(weight.Length, g.WeightLength, nameof(weight), "weights [{0}, {1}]", g.OutChannels, g.Patch);
+        Sizes.Need(bias.Length, g.OutChannels, nameof(bias), "a bias of {0} filters", g.OutChannels);
+        Run(x, weight, flipped: false, bias, y, batch, g.InChannels, g.OutChannels, g.Height, g.Width, relu, tile);
+    }
+
+    /// <summary>
+    /// dX [batch, inC, H, W] from dY [batch, outC, H, W] for the convolution <see cref="Forward"/> computes: the
+    /// convolution of dY with the kernel turned by 180° and its channels swapped, by F(<paramref name="tile"/>×<paramref name="tile"/>, 3×3).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or <paramref name="tile"/> is neither 2 nor 4.</exception>
+    /// <exception cref="ArgumentException"><paramref name="g"/> is not a geometry <see cref="Supports"/> takes, or a span is shorter than the geometry and batch need.</exception>
+    public static void InputGradient(ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch, Conv2DGeometry g,
+        int tile = DefaultTile)
+    {
+        CheckGeometry(g, tile);
+        Sizes.NotNegative(batch, nameof(batch));
+        Sizes.Need(outputGradient.Length, Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g)), nameof(outputGradient), "a batch of {0} outputs of {1}", batch, g.OutputLength);
+        Sizes.Need(inputGradient.Length, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(inputGradient), "a batch of {0} inputs of {1}", batch, g.InputLength);
+        Sizes.Need(weight.Length, g.WeightLength, nameof(weight), "weights [{0}, {1}]", g.OutChannels, g.Patch);
+        RunInputGradient(weight, outputGradient, inputGradient, batch, g, tile);
+    }
+
+    // The input gradient, sizes checked: a forward pass over dY with the flipped kernel, no bias.
+    internal static void RunInputGradient(ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch, Conv2DGeometry g, int tile) =>
+        Run(outputGradient, weight, flipped: true, default, inputGradient, batch, g.OutChannels, g.InChannels, g.Height, g.Width, relu: false, tile);
+
+    private static void CheckGeometry(Conv2DGeometry g, int tile)
+    {
+        if (!Supports(g))
+            throw new ArgumentException($"Winograd: the convolution must be 3×3, stride 1, padding 1, output the input's size; not {g.KernelHeight}×{g.KernelWidth}, stride {g.Stride}, padding ({g.PadTop}, {g.PadLeft}), {g.Height}×{g.Width} → {g.OutHeight}×{g.OutWidth}.", nameof(g));
+        if (tile != 2 && tile != 4) throw new ArgumentOutOfRangeException(nameof(tile), tile, "Winograd: the output tile is 2 or 4.");
+    }
+
+    // At this CPU's width and the tile's side. With `flipped`, the kernel of output channel o and input channel i is
+    // weight[i, o] turned by 180° (weight is then [inC, outC, 3, 3] of this call's channels, as the input gradient has it).
+    internal static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
+        int inC, int outC, int h, int w, bool relu, int tile)
+    {
+        if (Vector512.IsHardwareAccelerated) Run<Width512, Vector512<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile);
+        else if (Vector256.IsHardwareAccelerated) Run<Width256, Vector256<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile);
+        else Run<Width128, Vector128<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile);
+    }
+
+    internal static void Run<TWidth, TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
+        int inC, int outC, int h, int w, bool relu, int tile)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        if (tile == 2) Run<TWidth, TVector, Tile2>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu);
+        else Run<TWidth, TVector, Tile4>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu);
+    }
+
+    // The scratch of one call, in floats, each part starting on a 16-float boundary.
+    private static long Round16(long floats) => (floats + 15) & ~15L;
+
+    internal static void Run<TWidth, TVector, TTile>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
+        int inC, int outC, int h, int w, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
+    {
+        if (batch == 0) return;
+        int lanes = TWidth.Count, m = TTile.M, alpha = m + 2, xis = alpha * alpha;
+        int icp = (inC + lanes - 1) / lanes * lanes, ocp = (outC + lanes - 1) / lanes * lanes;
+        int tilesY = (h + m - 1) / m, tilesX = (w + m - 1) / m, tiles = tilesY * tilesX;
+        int ph = m * tilesY + 2, pw = m * tilesX + 2; // the padded input: one zero row and column before, enough after
+        // Blocks of tiles as even as they come: 49 tiles (28×28 by 4×4) go as seven blocks of seven, not six of eight and one.
+        int blocks = (tiles + Block - 1) / Block, rows = (tiles + blocks - 1) / blocks;
+        // The transformed parts are [ξ][…], with a cache line more between the ξ than they hold: strides of whole KB
+        // (64 channels × 64 filters: 16 KB) would put every ξ of a vector in one set of L1.
+        int uStride = inC * ocp + Spacing, vStride = Block * icp + Spacing, mStride = Block * ocp + Spacing;
+        long total = Round16((long)ph * pw * icp) + Round16((long)h * w * ocp) + Round16((long)xis * uStride) + Round16(9L * uStride)
+            + Round16((long)xis * vStride) + Round16((long)xis * mStride) + Round16(ocp) + 2 * xis * lanes;
+        if (total > Array.MaxLength - 64) throw new ArgumentOutOfRangeException(nameof(inC), $"Winograd: the scratch for {inC} → {outC} channels of {h}×{w} is too large.");
+        var work = Scratch.Get(ref t_work, (int)total);
+        int at = 0;
+        Span<float> Part(Span<float> all, int floats, ref int offset)
+        {
+            var part = all.Slice(offset, floats);
+            offset += (int)Round16(floats);
+            return part;
+        }
+        var padded = Part(work, ph * pw * icp, ref at);
+        var outputs = Part(work, h * w * ocp, ref at);
+        var u = Part(work, xis * uStride, ref at);
+        var taps = Part(work, 9 * uStride, ref at);
+        var v = Part(work, xis * vStride, ref at);
+        var products = Part(work, xis * mStride, ref at);
+        var biases = Part(work, ocp, ref at);
+        var temp = work.Slice(at, 2 * xis * lanes);
+
+        TransformWeights<TWidth, TVector, TTile>(weight, flipped, inC, outC, ocp, taps, u, temp);
+        biases.Clear();
+        if (!bias.IsEmpty) bias.Slice(0, outC).CopyTo(biases);
+        // The borders and the channels past inC stay zero for every sample, and from one call to the next of the same
+        // layout (nothing else writes them): cleared only when this thread's last call laid the buffer out otherwise.
+        var layout = (t_work, ph, pw, icp, inC, h, w);
+        if (t_layout != layout)
+        {
+            padded.Clear();
+            t_layout = layout;
+        }
+        ref float rv = ref MemoryMarshal.GetReference(v);
+        ref float rp = ref MemoryMarshal.GetReference(products);
+        ref float ru = ref MemoryMarshal.GetReference(u);
+        ref float rt = ref MemoryMarshal.GetReference(temp);
+        ref float rpad = ref MemoryMarshal.GetReference(padded);
+        ref float rout = ref MemoryMarshal.GetReference(outputs);
+        ref float rbias = ref MemoryMarshal.GetReference(biases);
+        int inLength = inC * h * w, outLength = outC * h * w;
+        for (int n = 0; n < batch; n++)
+        {
+            ToChannelsLast(x.Slice(n * inLength, inLength), padded, inC, h, w, pw, icp);
+            for (int first = 0; first < tiles; first += rows)
+            {
+                int count = Math.Min(rows, tiles - first);
+                for (int r = 0; r < count; r++)
+                {
+                    int t = first + r, ty = t / tilesX, tx = t % tilesX;
+                    ref float corner = ref Unsafe.Add(ref rpad, (m * ty * pw + m * tx) * icp);
+                    for (int c = 0; c < icp; c += lanes)
+                        InputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref corner, c), pw * icp, icp, ref Unsafe.Add(ref rv, r * icp + c), vStride, ref rt);
+                }
+                switch (count)
+                {
+                    case 8: Product<TWidth, TVector, Rows8>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                    case 7: Product<TWidth, TVector, Rows7>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                    case 6: Product<TWidth, TVector, Rows6>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                    case 5: Product<TWidth, TVector, Rows5>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                    case 4: Product<TWidth, TVector, Rows4>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                    case 3: Product<TWidth, TVector, Rows3>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                    case 2: Product<TWidth, TVector, Rows2>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                    default: Product<TWidth, TVector, Rows1>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
+                }
+                for (int r = 0; r < count; r++)
+                {
+                    int t = first + r, ty = t / tilesX, tx = t % tilesX;
+                    int down = Math.Min(m, h - m * ty), across = Math.Min(m, w - m * tx);
+                    ref float target = ref Unsafe.Add(ref rout, (m * ty * w + m * tx) * ocp);
+                    for (int c = 0; c < ocp; c += lanes)
+                        OutputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref rp, r * ocp + c), mStride, ref Unsafe.Add(ref target, c), w * ocp, ocp,
+                            TWidth.Load(ref rbias, (nuint)c), relu, down, across, ref rt);
+                }
+            }
+            FromChannelsLast(outputs, y.Slice(n * outLength, outLength), outC, h * w, ocp);
+        }
+    }
+
+    // U[ξ][i][o] (o < ocp, zero past outC) = (G g Gᵀ)[ξ] for the kernel g of output channel o and input channel i, as
+    // vectors over the pairs (i, o): the taps gathered to taps[k][i·ocp + o] first.
+    private static void TransformWeights<TWidth, TVector, TTile>(ReadOnlySpan<float> weight, bool flipped, int inC, int outC, int ocp, Span<float> taps, Span<float> u,
+        Span<float> temp)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
+    {
+        int pairs = inC * ocp, lanes = TWidth.Count, alpha = TTile.M + 2, stride = pairs + Spacing;
+        taps.Clear();
+        ref float rw = ref MemoryMarshal.GetReference(weight);
+        ref float rk = ref MemoryMarshal.GetReference(taps);
+        nint step = stride;
+        for (int i = 0; i < inC; i++)
+            for (int o = 0; o < outC; o++)
+            {
+                ref float to = ref Unsafe.Add(ref rk, i * ocp + o);
+                if (flipped)
+                    Gather9(ref Unsafe.Add(ref rw, (i * outC + o) * 9 + 8), -1, ref to, step);
+                else
+                    Gather9(ref Unsafe.Add(ref rw, (o * inC + i) * 9), 1, ref to, step);
+            }
+        ref float ru = ref MemoryMarshal.GetReference(u);
+        ref float rt = ref MemoryMarshal.GetReference(temp);
+        nuint l = (nuint)lanes;
+        for (int p = 0; p < pairs; p += lanes)
+        {
+            // Gg [alpha][3] = G applied to each column of g, then each row of Gg through G again: (G g Gᵀ)[a][b] at ξ = a·alpha + b.
+            for (int c = 0; c < 3; c++)
+                TTile.Kernel<TWidth, TVector>(ref Unsafe.Add(ref rk, c * stride + p), (nuint)(3 * stride), ref Unsafe.Add(ref rt, c * lanes), 3 * l);
+            for (int a = 0; a < alpha; a++)
+                TTile.Kernel<TWidth, TVector>(ref Unsafe.Add(ref rt, 3 * a * lanes), l, ref Unsafe.Add(ref ru, a * alpha * stride + p), (nuint)stride);
+        }
+    }
+
+    // Nine taps `direction` apart (1, or −1 for a kernel turned around) to nine floats `step` apart.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gather9(ref float kernel, nint direction, ref float to, nint step)
+    {
+        to = kernel;
+        Unsafe.Add(ref to, step) = Unsafe.Add(ref kernel, direction);
+        Unsafe.Add(ref to, 2 * step) = Unsafe.Add(ref kernel, 2 * direction);
+        Unsafe.Add(ref to, 3 * step) = Unsafe.Add(ref kernel, 3 * direction);
+        Unsafe.Add(ref to, 4 * step) = Unsafe.Add(ref kernel, 4 * direction);
+        Unsafe.Add(ref to, 5 * step) = Unsafe.Add(ref kernel, 5 * direction);
+        Unsafe.Add(ref to, 6 * step) = Unsafe.Add(ref kernel, 6 * direction);
+        Unsafe.Add(ref to, 7 * step) = Unsafe.Add(ref kernel, 7 * direction);
+        Unsafe.Add(ref to, 8 * step) = Unsafe.Add(ref kernel, 8 * direction);
+    }
+
+    // One tile's Bᵀ d B for a vector of channels: d's rows `rowStride` apart and its positions `step` apart from `corner`;
+    // V[ξ] stored `stride` apart from `v`.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTile<TWidth, TVector, TTile>(ref float corner, int rowStride, int step, ref float v, int stride, ref float temp)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
+    {
+        int alpha = TTile.M + 2;
+        nuint l = (nuint)TWidth.Count;
+        for (int i = 0; i < alpha; i++)
+            TTile.Input<TWidth, TVector>(ref Unsafe.Add(ref corner, i * rowStride), (nuint)step, ref Unsafe.Add(ref temp, i * alpha * (int)l), l);
+        for (int j = 0; j < alpha; j++)
+            TTile.Input<TWidth, TVector>(ref Unsafe.Add(ref temp, j * (int)l), (nuint)alpha * l, ref Unsafe.Add(ref v, j * stride), (nuint)(alpha * stride));
+    }
+
+    // One tile's Aᵀ M A + bias (through max(0, ·)) for a vector of output channels: M[ξ] `stride` apart from `products`;
+    // the outputs stored channels-last from `target`, rows `rowStride` apart and positions `step` apart, only the
+    // `down` × `across` that lie inside the output.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTile<TWidth, TVector, TTile>(ref float products, int stride, ref float target, int rowStride, int step, TVector bias, bool relu,
+        int down, int across, ref float temp)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
+    {
+        int m = TTile.M, alpha = m + 2, l = TWidth.Count;
+        // temp[i][j] = (M A)[i][j], then temp2[k][j] = (Aᵀ M A)[k][j]
+        for (int i = 0; i < alpha; i++)
+            TTile.Output<TWidth, TVector>(ref Unsafe.Add(ref products, i * alpha * stride), (nuint)stride, ref Unsafe.Add(ref temp, i * m * l), (nuint)l);
+        ref float second = ref Unsafe.Add(ref temp, alpha * m * l);
+        for (int j = 0; j < m; j++)
+            TTile.Output<TWidth, TVector>(ref Unsafe.Add(ref temp, j * l), (nuint)(m * l), ref Unsafe.Add(ref second, j * l), (nuint)(m * l));
+        for (int k = 0; k < down; k++)
+            for (int j = 0; j < across; j++)
+            {
+                var value = TWidth.Add(TWidth.Load(ref second, (nuint)((k * m + j) * l)), bias);
+                if (relu) value = TWidth.Max(TWidth.Zero, value); // max(0, NaN) is the NaN: the second operand
+                TWidth.Store(value, ref target, (nuint)(k * rowStride + j * step));
+            }
+    }
+
+    // M[ξ][r][o] = Σ_i V[ξ][r][i] · U[ξ][i][o] for the block's tiles r and every ξ, a vector of output channels at a time:
+    // one accumulator a tile, the input channels in order.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Product<TWidth, TVector, TRows>(ref float v, ref float u, ref float products, int xis, int inC, int icp, int ocp)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TRows : struct, IRows
+    {
+        int lanes = TWidth.Count, rows = TRows.Count;
+        nuint step = (nuint)ocp;
+        for (int xi = 0; xi < xis; xi++)
+        {
+            ref float vx = ref Unsafe.Add(ref v, xi * (Block * icp + Spacing));
+            ref float ux = ref Unsafe.Add(ref u, xi * (inC * ocp + Spacing));
+            ref float px = ref Unsafe.Add(ref products, xi * (Block * ocp + Spacing));
+            ref float v1 = ref Unsafe.Add(ref vx, Math.Min(1, rows - 1) * icp);
+            ref float v2 = ref Unsafe.Add(ref vx, Math.Min(2, rows - 1) * icp);
+            ref float v3 = ref Unsafe.Add(ref vx, Math.Min(3, rows - 1) * icp);
+            ref float v4 = ref Unsafe.Add(ref vx, Math.Min(4, rows - 1) * icp);
+            ref float v5 = ref Unsafe.Add(ref vx, Math.Min(5, rows - 1) * icp);
+            ref float v6 = ref Unsafe.Add(ref vx, Math.Min(6, rows - 1) * icp);
+            ref float v7 = ref Unsafe.Add(ref vx, Math.Min(7, rows - 1) * icp);
+            for (int o = 0; o < ocp; o += lanes)
+            {
+                TVector s0 = TWidth.Zero, s1 = TWidth.Zero, s2 = TWidth.Zero, s3 = TWidth.Zero, s4 = TWidth.Zero, s5 = TWidth.Zero, s6 = TWidth.Zero, s7 = TWidth.Zero;
+                ref float up = ref Unsafe.Add(ref ux, o);
+                for (nint i = 0; i < inC; i++)
+                {
+                    var weights = TWidth.Load(ref up);
+                    s0 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref vx, i)), weights, s0);
+                    if (rows > 1) s1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref v1, i)), weights, s1);
+                    if (rows > 2) s2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref v2, i)), weights, s2);
+                    if (rows > 3) s3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref v3, i)), weights, s3);
+                    if (rows > 4) s4 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref v4, i)), weights, s4);
+                    if (rows > 5) s5 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref v5, i)), weights, s5);
+                    if (rows > 6) s6 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref v6, i)), weights, s6);
+                    if (rows > 7) s7 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref v7, i)), weights, s7);
+                    up = ref Unsafe.Add(ref up, step);
+                }
+                ref float target = ref Unsafe.Add(ref px, o);
+                TWidth.Store(s0, ref target);
+                if (rows > 1) TWidth.Store(s1, ref target, step);
+                if (rows > 2) TWidth.Store(s2, ref target, 2 * step);
+                if (rows > 3) TWidth.Store(s3, ref target, 3 * step);
+                if (rows > 4) TWidth.Store(s4, ref target, 4 * step);
+                if (rows > 5) TWidth.Store(s5, ref target, 5 * step);
+                if (rows > 6) TWidth.Store(s6, ref target, 6 * step);
+                if (rows > 7) TWidth.Store(s7, ref target, 7 * step);
+            }
+        }
+    }
+
+    // One sample [c, h, w] into the padded channels-last layout [ph][pw][icp], the input at row 1 and column 1. The
+    // padding and the channels past c are never written (zero from the call's clear). Blocks of 8 channels × 8
+    // positions by AVX transposes where the channels come in eights (a row's last block overlapping the one before).
+    private static void ToChannelsLast(ReadOnlySpan<float> x, Span<float> padded, int channels, int h, int w, int pw, int icp)
+    {
+        if (x.Length < channels * h * w || padded.Length < ((h + 1) * pw + w + 1) * icp)
+            throw new ArgumentException($"Winograd: the sample holds {x.Length} floats, the padded buffer {padded.Length}.");
+        ref float source = ref MemoryMarshal.GetReference(x);
+        ref float target = ref MemoryMarshal.GetReference(padded);
+        int plane = h * w;
+        if (Avx.IsSupported && channels % 8 == 0 && w >= 8)
+        {
+            for (int c = 0; c < channels; c += 8)
+                for (int r = 0; r < h; r++)
+                    for (int col = 0; ; col += 8)
+                    {
+                        if (col + 8 > w) col = w - 8;
+                        Gemm.Transpose8x8(ref Unsafe.Add(ref source, c * plane + r * w + col), plane,
+                            ref Unsafe.Add(ref target, ((r + 1) * pw + col + 1) * icp + c), icp);
+                        if (col + 8 == w) break;
+                    }
+            return;
+        }
+        for (int c = 0; c < channels; c++)
+            for (int r = 0; r < h; r++)
+                for (int col = 0; col < w; col++)
+                    Unsafe.Add(ref target, ((r + 1) * pw + col + 1) * icp + c) = Unsafe.Add(ref source, c * plane + r * w + col);
+    }
+
+    // The channels-last outputs [positions][ocp] back to [channels][positions].
+    private static void FromChannelsLast(ReadOnlySpan<float> outputs, Span<float> y, int channels, int positions, int ocp)
+    {
+        if (outputs.Length < positions * ocp || y.Length < channels * positions)
+            throw new ArgumentException($"Winograd: the outputs hold {outputs.Length} floats, the sample {y.Length}.");
+        ref float source = ref MemoryMarshal.GetReference(outputs);
+        ref float target = ref MemoryMarshal.GetReference(y);
+        if (Avx.IsSupported && channels % 8 == 0 && positions >= 8)
+        {
+            for (int c = 0; c < channels; c += 8)
+                for (int p = 0; ; p += 8)
+                {
+                    if (p + 8 > positions) p = positions - 8;
+                    Gemm.Transpose8x8(ref Unsafe.Add(ref source, p * ocp + c), ocp, ref Unsafe.Add(ref target, c * positions + p), positions);
+                    if (p + 8 == positions) break;
+                }
+            return;
+        }
+        for (int c = 0; c < channels; c++)
+            for (int p = 0; p < positions; p++)
+                Unsafe.Add(ref target, c * positions + p) = Unsafe.Add(ref source, p * ocp + c);
+    }
+}
+
+/// <summary>The transforms of one F(m×m, 3×3): each maps vectors `stride` apart from `source` to vectors `step` apart from `target`.</summary>
+internal interface ITile
+{
+    /// <summary>Outputs a tile side.</summary>
+    static abstract int M { get; }
+    /// <summary>Bᵀ: m + 2 inputs to m + 2.</summary>
+    static abstract void Input<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct;
+    /// <summary>Aᵀ: m + 2 products to m outputs.</summary>
+    static abstract void Output<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct;
+    /// <summary>G: 3 taps to m + 2.</summary>
+    static abstract void Kernel<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct;
+}
+
+/// <summary>F(2×2, 3×3): Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].</summary>
+internal readonly struct Tile2 : ITile
+{
+    public static int M => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Input<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var d0 = TWidth.Load(ref source); var d1 = TWidth.Load(ref source, stride);
+        var d2 = TWidth.Load(ref source, 2 * stride); var d3 = TWidth.Load(ref source, 3 * stride);
+        TWidth.Store(TWidth.Subtract(d0, d2), ref target);
+        TWidth.Store(TWidth.Add(d1, d2), ref target, step);
+        TWidth.Store(TWidth.Subtract(d2, d1), ref target, 2 * step);
+        TWidth.Store(TWidth.Subtract(d1, d3), ref target, 3 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Output<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var m0 = TWidth.Load(ref source); var m1 = TWidth.Load(ref source, stride);
+        var m2 = TWidth.Load(ref source, 2 * stride); var m3 = TWidth.Load(ref source, 3 * stride);
+        TWidth.Store(TWidth.Add(TWidth.Add(m0, m1), m2), ref target);
+        TWidth.Store(TWidth.Subtract(TWidth.Subtract(m1, m2), m3), ref target, step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Kernel<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var g0 = TWidth.Load(ref source); var g1 = TWidth.Load(ref source, stride); var g2 = TWidth.Load(ref source, 2 * stride);
+        var half = TWidth.Multiply(TWidth.Add(g0, g2), TWidth.Broadcast(0.5f));
+        TWidth.Store(g0, ref target);
+        TWidth.Store(TWidth.MultiplyAdd(g1, TWidth.Broadcast(0.5f), half), ref target, step);
+        TWidth.Store(TWidth.MultiplyAdd(g1, TWidth.Broadcast(-0.5f), half), ref target, 2 * step);
+        TWidth.Store(g2, ref target, 3 * step);
+    }
+}
+
+/// <summary>
+/// F(4×4, 3×3) at the points 0, ±1, ±2 (Lavin and Gray): Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0;
+/// 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1], G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1],
+/// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+/// </summary>
+internal readonly struct Tile4 : ITile
+{
+    public static int M => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Input<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var d0 = TWidth.Load(ref source); var d1 = TWidth.Load(ref source, stride); var d2 = TWidth.Load(ref source, 2 * stride);
+        var d3 = TWidth.Load(ref source, 3 * stride); var d4 = TWidth.Load(ref source, 4 * stride); var d5 = TWidth.Load(ref source, 5 * stride);
+        var four = TWidth.Broadcast(4f);
+        var a = TWidth.MultiplyAdd(d2, TWidth.Broadcast(-4f), d4); // d4 − 4d2
+        var b = TWidth.MultiplyAdd(d1, TWidth.Broadcast(-4f), d3); // d3 − 4d1
+        var c = TWidth.Subtract(d4, d2);
+        var e = TWidth.Subtract(d3, d1);
+        e = TWidth.Add(e, e); // 2(d3 − d1)
+        TWidth.Store(TWidth.MultiplyAdd(d0, four, TWidth.MultiplyAdd(d2, TWidth.Broadcast(-5f), d4)), ref target);
+        TWidth.Store(TWidth.Add(a, b), ref target, step);
+        TWidth.Store(TWidth.Subtract(a, b), ref target, 2 * step);
+        TWidth.Store(TWidth.Add(c, e), ref target, 3 * step);
+        TWidth.Store(TWidth.Subtract(c, e), ref target, 4 * step);
+        TWidth.Store(TWidth.MultiplyAdd(d1, four, TWidth.MultiplyAdd(d3, TWidth.Broadcast(-5f), d5)), ref target, 5 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Output<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var m0 = TWidth.Load(ref source); var m1 = TWidth.Load(ref source, stride); var m2 = TWidth.Load(ref source, 2 * stride);
+        var m3 = TWidth.Load(ref source, 3 * stride); var m4 = TWidth.Load(ref source, 4 * stride); var m5 = TWidth.Load(ref source, 5 * stride);
+        var p = TWidth.Add(m1, m2);
+        var q = TWidth.Subtract(m1, m2);
+        var r = TWidth.Add(m3, m4);
+        var s = TWidth.Subtract(m3, m4);
+        TWidth.Store(TWidth.Add(TWidth.Add(m0, p), r), ref target);
+        TWidth.Store(TWidth.MultiplyAdd(s, TWidth.Broadcast(2f), q), ref target, step);
+        TWidth.Store(TWidth.MultiplyAdd(r, TWidth.Broadcast(4f), p), ref target, 2 * step);
+        TWidth.Store(TWidth.MultiplyAdd(s, TWidth.Broadcast(8f), TWidth.Add(q, m5)), ref target, 3 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Kernel<TWidth, TVector>(ref float source, nuint stride, ref float target, nuint step) where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        var g0 = TWidth.Load(ref source); var g1 = TWidth.Load(ref source, stride); var g2 = TWidth.Load(ref source, 2 * stride);
+        var sum = TWidth.Add(g0, g2);
+        var sixth = TWidth.Broadcast(-1f / 6f);
+        var t = TWidth.MultiplyAdd(g0, TWidth.Broadcast(1f / 24f), TWidth.Multiply(g2, TWidth.Broadcast(1f / 6f)));
+        TWidth.Store(TWidth.Multiply(g0, TWidth.Broadcast(0.25f)), ref target);
+        TWidth.Store(TWidth.Multiply(TWidth.Add(sum, g1), sixth), ref target, step);
+        TWidth.Store(TWidth.Multiply(TWidth.Subtract(sum, g1), sixth), ref target, 2 * step);
+        TWidth.Store(TWidth.MultiplyAdd(g1, TWidth.Broadcast(1f / 12f), t), ref target, 3 * step);
+        TWidth.Store(TWidth.MultiplyAdd(g1, TWidth.Broadcast(-1f / 12f), t), ref target, 4 * step);
+        TWidth.Store(g2, ref target, 5 * step);
+    }
+}
+
+/// <summary>Tiles in one block of <see cref="Winograd"/>'s product: a constant to the JIT, so the unused accumulators vanish.</summary>
+internal interface IRows { static abstract int Count { get; } }
+internal readonly struct Rows1 : IRows { public static int Count => 1; }
+internal readonly struct Rows2 : IRows { public static int Count => 2; }
+internal readonly struct Rows3 : IRows { public static int Count => 3; }
+internal readonly struct Rows4 : IRows { public static int Count => 4; }
+internal readonly struct Rows5 : IRows { public static int Count => 5; }
+internal readonly struct Rows6 : IRows { public static int Count => 6; }
+internal readonly struct Rows7 : IRows { public static int Count => 7; }
+internal readonly struct Rows8 : IRows { public static int Count => 8; }

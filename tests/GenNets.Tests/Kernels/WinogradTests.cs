@@ -1,0 +1,179 @@
+using System;
+using System.Runtime.Intrinsics;
+using GenNets.Kernels;
+using Xunit;
+
+namespace GenNets.Tests.Kernels;
+
+/// <summary>
+/// Winograd's F(2×2, 3×3) and F(4×4, 3×3) against the plain double-precision convolution, at every vector width (a
+/// width this CPU lacks runs in software): odd and even sides (edge tiles cut short), 1, 3, 16 and 17 channels (less
+/// than a vector, one, one and a bit), batches of 1 and 3. The error of a float convolution grows with the sizes of the
+/// terms it sums, not with its result (which may cancel to near zero), so each output is held to a tolerance relative
+/// to Σ|x|·|w| + |b| over its window: the same sum in absolute values.
+/// </summary>
+public class WinogradTests
+{
+    private static readonly int[] Widths = [128, 256, 512];
+
+    // (inC, H, W, outC, batch)
+    private static readonly (int, int, int, int, int)[] Shapes =
+    [
+        (1, 5, 5, 1, 1), (3, 7, 6, 16, 3), (16, 28, 28, 16, 1), (16, 9, 11, 17, 3), (17, 8, 8, 3, 1), (16, 1, 1, 16, 2), (3, 14, 13, 17, 1),
+    ];
+
+    public static TheoryData<int, int, int, int, int, int, int> Cases()
+    {
+        var data = new TheoryData<int, int, int, int, int, int, int>();
+        foreach (int bits in Widths)
+            foreach (int tile in new[] { 2, 4 })
+                foreach (var (inC, h, w, outC, batch) in Shapes)
+                    data.Add(bits, tile, inC, h, w, outC, batch);
+        return data;
+    }
+
+    // F(2×2) keeps nearly the direct sums' accuracy; F(4×4)'s transforms (coefficients up to 8, and ⅙, 1/12, 1/24 in G)
+    // lose about a decimal digit more.
+    private static double Tolerance(int tile) => tile == 2 ? 2e-6 : 2e-5;
+
+    private static Conv2DGeometry Same(int inC, int h, int w, int outC) => new(inC, h, w, outC, 3, 3, 1, 1, 1, h, w);
+
+    private static double[] Abs(float[] values)
+    {
+        var a = new double[values.Length];
+        for (int i = 0; i < a.Length; i++) a[i] = Math.Abs(values[i]);
+        return a;
+    }
+
+    // |actual − expected| ≤ tolerance · magnitude, elementwise, naming the first that fails.
+    private static void Near(double[] expected, float[] actual, double[] magnitude, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= tolerance * magnitude[i]))
+                Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (|diff| {Math.Abs(actual[i] - expected[i]):E3}, magnitude {magnitude[i]:E3}).");
+    }
+
+    private static void Run(int bits, int tile, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
+        int inC, int outC, int h, int w, bool relu)
+    {
+        switch (bits)
+        {
+            case 512: Winograd.Run<Width512, Vector512<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile); break;
+            case 256: Winograd.Run<Width256, Vector256<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile); break;
+            default: Winograd.Run<Width128, Vector128<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile); break;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_AtEveryWidth_MatchesReference(int bits, int tile, int inC, int h, int w, int outC, int batch)
+    {
+        var g = Same(inC, h, w, outC);
+        float[] x = Check.Random(batch * g.InputLength, 1), wt = Check.Random(g.WeightLength, 2, 0.5f), b = Check.Random(outC, 3);
+        var expected = Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(b), batch, g);
+        var magnitude = Reference.Conv2D(Abs(x), Abs(wt), Abs(b), batch, g);
+        foreach (bool relu in new[] { false, true })
+        {
+            var y = Check.Random(batch * g.OutputLength + 5, 4); // stale values, and floats past the end that must stay
+            var tail = y.AsSpan(batch * g.OutputLength).ToArray();
+            Run(bits, tile, x, wt, false, b, y, batch, inC, outC, h, w, relu);
+            var want = relu ? Array.ConvertAll(expected, v => Math.Max(v, 0)) : expected;
+            Near(want, y.AsSpan(0, batch * g.OutputLength).ToArray(), magnitude, Tolerance(tile), $"Y at {bits} bits, F({tile}×{tile}){(relu ? ", ReLU" : "")}");
+            Assert.Equal(tail, y.AsSpan(batch * g.OutputLength).ToArray());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void InputGradient_AtEveryWidth_MatchesReference(int bits, int tile, int inC, int h, int w, int outC, int batch)
+    {
+        var g = Same(inC, h, w, outC);
+        float[] x = Check.Random(batch * g.InputLength, 5), wt = Check.Random(g.WeightLength, 6, 0.5f), dy = Check.Random(batch * g.OutputLength, 7);
+        var expected = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, new double[g.WeightLength], new double[outC]);
+        var magnitude = Reference.Conv2DBackward(Abs(x), Abs(wt), Abs(dy), batch, g, new double[g.WeightLength], new double[outC]);
+        var dx = Check.Random(batch * g.InputLength, 8);
+        // The input gradient's convolution: dY's outC channels in, inC out, the kernel turned.
+        Run(bits, tile, dy, wt, true, default, dx, batch, outC, inC, h, w, relu: false);
+        Near(expected, dx, magnitude, Tolerance(tile), $"dX at {bits} bits, F({tile}×{tile})");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void PublicEntryPoints_MatchReference(int tile)
+    {
+        var g = Same(16, 12, 10, 8);
+        const int batch = 2;
+        float[] x = Check.Random(batch * g.InputLength, 11), wt = Check.Random(g.WeightLength, 12, 0.5f), b = Check.Random(8, 13), dy = Check.Random(batch * g.OutputLength, 14);
+        var y = new float[batch * g.OutputLength];
+        Winograd.Forward(x, wt, b, y, batch, g, relu: false, tile);
+        Near(Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(b), batch, g), y, Reference.Conv2D(Abs(x), Abs(wt), Abs(b), batch, g), Tolerance(tile), "Y");
+        var dx = new float[batch * g.InputLength];
+        Winograd.InputGradient(wt, dy, dx, batch, g, tile);
+        var expected = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, new double[g.WeightLength], new double[8]);
+        var magnitude = Reference.Conv2DBackward(Abs(x), Abs(wt), Abs(dy), batch, g, new double[g.WeightLength], new double[8]);
+        Near(expected, dx, magnitude, Tolerance(tile), "dX");
+    }
+
+    [Theory]
+    [InlineData(16, 28, 16, 2)] // ResNet-mini's blocks: Winograd forward and input gradient
+    [InlineData(8, 14, 16, 3)]  // forward by Winograd, input gradient (16 → 8) by the shifted rows
+    [InlineData(3, 14, 16, 1)]  // neither
+    public void Convolution_ThroughItsDispatch_MatchesReference(int inC, int side, int outC, int batch)
+    {
+        var g = Same(inC, side, side, outC);
+        float[] x = Check.Random(batch * g.InputLength, 41), wt = Check.Random(g.WeightLength, 42, 0.5f), b = Check.Random(outC, 43), dy = Check.Random(batch * g.OutputLength, 44);
+        var y = new float[batch * g.OutputLength];
+        Convolution.Forward(x, wt, b, y, batch, g, relu: true);
+        var expected = Array.ConvertAll(Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(b), batch, g), v => Math.Max(v, 0));
+        Near(expected, y, Reference.Conv2D(Abs(x), Abs(wt), Abs(b), batch, g), Tolerance(4), "Y");
+        float[] gw = new float[g.WeightLength], gb = new float[outC], dx = new float[batch * g.InputLength];
+        Convolution.Backward(x, wt, dy, gw, gb, dx, batch, g);
+        double[] ew = new double[g.WeightLength], eb = new double[outC];
+        var ex = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, ew, eb);
+        var magnitude = Reference.Conv2DBackward(Abs(x), Abs(wt), Abs(dy), batch, g, new double[g.WeightLength], new double[outC]);
+        Near(ex, dx, magnitude, Tolerance(4), "dX");
+        Check.Close(ew, gw, 1e-5, 1e-4, "dW");
+        Check.Close(eb, gb, 1e-5, 1e-4, "db");
+    }
+
+    [Fact]
+    public void Supports_OnlySameSizeThreeByThree()
+    {
+        Assert.True(Winograd.Supports(Same(16, 28, 28, 16)));
+        Assert.False(Winograd.Supports(new Conv2DGeometry(16, 28, 28, 16, 3, 3, 2, 1, 1, 14, 14))); // stride 2
+        Assert.False(Winograd.Supports(new Conv2DGeometry(16, 28, 28, 16, 3, 3, 1, 0, 0, 26, 26))); // no padding
+        Assert.False(Winograd.Supports(new Conv2DGeometry(16, 28, 28, 16, 5, 5, 1, 2, 2, 28, 28))); // 5×5
+        var ex = Assert.Throws<ArgumentException>(() => Winograd.Forward(new float[16 * 26 * 26 * 0 + 1], new float[1], new float[1], new float[1], 0,
+            new Conv2DGeometry(1, 28, 28, 1, 3, 3, 1, 0, 0, 26, 26)));
+        Assert.Equal("g", ex.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.Forward(new float[9], new float[9], new float[1], new float[9], 1, Same(1, 3, 3, 1), tile: 3));
+    }
+
+    [Fact]
+    public void Samples_DoNotDependOnTheBatch()
+    {
+        // Each sample alone gives the bits it gives within a batch: the batch may be split across threads.
+        var g = Same(16, 28, 28, 16);
+        const int batch = 3;
+        float[] x = Check.Random(batch * g.InputLength, 21), wt = Check.Random(g.WeightLength, 22, 0.5f), b = Check.Random(16, 23);
+        var all = new float[batch * g.OutputLength];
+        Winograd.Forward(x, wt, b, all, batch, g, relu: true);
+        for (int n = 0; n < batch; n++)
+        {
+            var one = new float[g.OutputLength];
+            Winograd.Forward(x.AsSpan(n * g.InputLength, g.InputLength), wt, b, one, 1, g, relu: true);
+            Assert.True(one.AsSpan().SequenceEqual(all.AsSpan(n * g.OutputLength, g.OutputLength)), $"sample {n}");
+        }
+    }
+
+    [Fact]
+    public void Forward_AfterTheFirstCall_AllocatesNothing()
+    {
+        var g = Same(16, 28, 28, 16);
+        float[] x = Check.Random(2 * g.InputLength, 31), wt = Check.Random(g.WeightLength, 32), b = Check.Random(16, 33), y = new float[2 * g.OutputLength];
+        Assert.Equal(0, Check.SteadyStateAllocation(() => Winograd.Forward(x, wt, b, y, 2, g, relu: true)));
+        Assert.Equal(0, Check.SteadyStateAllocation(() => Winograd.InputGradient(wt, y, x, 2, g)));
+    }
+}
