@@ -6,7 +6,7 @@ namespace GenNets.Benchmarks;
 /// <summary>The networks under test, by name.</summary>
 public static class Networks
 {
-    public static readonly string[] Names = ["MLP", "CNN", "CNN-32-64", "ResNet-mini", "LSTM", "GRU", "RNN"];
+    public static readonly string[] Names = ["MLP", "CNN", "CNN-32-64", "ResNet-mini", "Transformer", "LSTM", "GRU", "RNN"];
 
     public static INetwork Create(string name) => name switch
     {
@@ -14,6 +14,7 @@ public static class Networks
         "CNN" => new BenchCnn(seed: 1),
         "CNN-32-64" => new BenchCnnWide(seed: 1),
         "ResNet-mini" => new BenchResNetMini(seed: 1),
+        "Transformer" => new BenchTransformer(seed: 1),
         "LSTM" => new BenchLstm(seed: 1),
         "GRU" => new BenchGru(seed: 1),
         "RNN" => new BenchRnn(seed: 1),

@@ -65,3 +65,24 @@ public partial class BenchBasicBlock { }
 [GlobalAvgPool]
 [Dense(10, Name = "fc")]
 public partial class BenchResNetMini { }
+
+/// <summary>The pre-LN attention sublayer of PEERS.md's Transformer: LayerNorm, then 4-head self-attention (its qkv and proj).</summary>
+[Block]
+[LayerNorm(Name = "ln1")]
+[SelfAttention(4, Name = "attn")]
+public partial class BenchAttentionBlock { }
+
+/// <summary>The pre-LN feed-forward sublayer of PEERS.md's Transformer: LayerNorm, Dense 256 GELU, Dense 64.</summary>
+[Block]
+[LayerNorm(Name = "ln2")]
+[Dense(256, Activation.GELU, Name = "ff1")]
+[Dense(64, Name = "ff2")]
+public partial class BenchFeedForwardBlock { }
+
+/// <summary>PEERS.md's "Transformer": input [32, 64], one pre-LN encoder layer (4 heads, feed-forward 256 GELU), mean pooling over the positions, dense 10.</summary>
+[Input(32, 64)]
+[Residual(typeof(BenchAttentionBlock), Name = "sa")]
+[Residual(typeof(BenchFeedForwardBlock), Name = "ff")]
+[GlobalAvgPool]
+[Dense(10, Name = "fc")]
+public partial class BenchTransformer { }

@@ -110,7 +110,8 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
         string weight = $"p.Slice(Layer{N}WeightOffset, {WeightLength})", bias = $"p.Slice(Layer{N}BiasOffset, {Layer.OutFeatures})";
         ActivationKind? activation = null;
         if (reverse is not null && Folded is { } f) (weight, bias, activation) = (f.Weight, f.Bias, f.Activation);
-        if (reverse is null)
+        // A sequence has rows enough for the packed strips even for one sample.
+        if (reverse is null || Layer.Positions > 1)
             w.Line($"{Kernels}Gemm.DenseForward({x}, {weight}, {bias}, {pre}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures});");
         else
             w.Line($"{Kernels}Gemm.MultiplyTransposed({x}, {weight}, {bias}, {pre}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures}, {reverse});");

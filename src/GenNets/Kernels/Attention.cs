@@ -95,11 +95,11 @@ public static class Attention
         int T = positions, d = model, dh = d / heads, stride = 3 * d;
         int tp = Padded<TWidth, TVector>(T), dhp = Padded<TWidth, TVector>(dh);
         float scale = Scale(dh);
-        var work = Scratch.Get(ref t_work, dh * tp + T * dhp + tp + dhp);
+        var work = Scratch.Get(ref t_work, dh * tp + T * dhp + Block * (tp + dhp));
         var keysT = work.Slice(0, dh * tp);
         var vals = work.Slice(dh * tp, T * dhp);
-        var row = work.Slice(dh * tp + T * dhp, tp);
-        var outRow = work.Slice(dh * tp + T * dhp + tp, dhp);
+        var rows = work.Slice(dh * tp + T * dhp, Block * tp);
+        var outRows = work.Slice(dh * tp + T * dhp + Block * tp, Block * dhp);
         for (int n = 0; n < batch; n++)
         {
             int first = n * T;
@@ -107,17 +107,110 @@ public static class Attention
             {
                 GatherTransposed(qkv, first * stride + d + h * dh, stride, T, dh, keysT, tp);
                 GatherRows(qkv, first * stride + 2 * d + h * dh, stride, T, dh, vals, dhp);
-                for (int i = 0; i < T; i++)
+                for (int i = 0; i < T; i += Block)
                 {
-                    int count = causal ? i + 1 : T;
-                    Row<TWidth, TVector>(qkv.Slice((first + i) * stride + h * dh, dh), keysT, tp, vals, dhp, count, scale, row, outRow);
-                    outRow.Slice(0, dh).CopyTo(output.Slice((first + i) * d + h * dh, dh));
-                    if (probabilities.IsEmpty) continue;
-                    var kept = probabilities.Slice(((n * heads + h) * T + i) * T, T);
-                    row.Slice(0, count).CopyTo(kept);
-                    kept.Slice(count).Clear();
+                    int taken = Math.Min(Block, T - i);
+                    RowBlock<TWidth, TVector>(qkv.Slice((first + i) * stride + h * dh), stride, taken, dh, keysT, tp, vals, dhp, causal ? i + 1 : T, causal, scale, rows, outRows);
+                    for (int r = 0; r < taken; r++)
+                    {
+                        outRows.Slice(r * dhp, dh).CopyTo(output.Slice((first + i + r) * d + h * dh, dh));
+                        if (probabilities.IsEmpty) continue;
+                        int count = causal ? i + r + 1 : T;
+                        var kept = probabilities.Slice(((n * heads + h) * T + i + r) * T, T);
+                        rows.Slice(r * tp, count).CopyTo(kept);
+                        kept.Slice(count).Clear();
+                    }
                 }
             }
+        }
+    }
+
+    // Queries a block: each key's column of the gathered keys and each value's row is loaded once for four queries,
+    // whose sums are independent chains.
+    private const int Block = 4;
+
+    // Up to four consecutive queries of one head (`taken`; the rest of the block repeats the last), q at q[r·qStride],
+    // each computed as Row computes it: the same products summed in the same order, so the same bits (a query's
+    // probabilities past its own keys are 0, and adding 0·v changes no sum). The first query sees `firstCount` keys,
+    // each next one more when causal. rows [Block, stride] ← the probabilities, outRows [Block, dhp] ← the outputs.
+    private static void RowBlock<TWidth, TVector>(ReadOnlySpan<float> q, int qStride, int taken, int dh, ReadOnlySpan<float> keysT, int stride,
+        ReadOnlySpan<float> values, int dhp, int firstCount, bool causal, float scale, Span<float> rows, Span<float> outRows)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int W = TWidth.Count, lastCount = causal ? firstCount + taken - 1 : firstCount, vectors = (lastCount + W - 1) / W;
+        ref float q0 = ref MemoryMarshal.GetReference(q);
+        ref float q1 = ref Unsafe.Add(ref q0, Math.Min(1, taken - 1) * qStride);
+        ref float q2 = ref Unsafe.Add(ref q0, Math.Min(2, taken - 1) * qStride);
+        ref float q3 = ref Unsafe.Add(ref q0, Math.Min(3, taken - 1) * qStride);
+        ref float rk = ref MemoryMarshal.GetReference(keysT);
+        ref float r0 = ref MemoryMarshal.GetReference(rows);
+        ref float r1 = ref Unsafe.Add(ref r0, stride);
+        ref float r2 = ref Unsafe.Add(ref r0, 2 * stride);
+        ref float r3 = ref Unsafe.Add(ref r0, 3 * stride);
+        var sc = TWidth.Broadcast(scale);
+        for (int b = 0; b < vectors; b++)
+        {
+            nuint at = (nuint)(b * W);
+            TVector a0 = TWidth.Zero, a1 = TWidth.Zero, a2 = TWidth.Zero, a3 = TWidth.Zero;
+            for (int c = 0; c < dh; c++)
+            {
+                var k = TWidth.Load(ref rk, (nuint)(c * stride) + at);
+                a0 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q0, c)), k, a0);
+                a1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q1, c)), k, a1);
+                a2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q2, c)), k, a2);
+                a3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q3, c)), k, a3);
+            }
+            TWidth.Store(TWidth.Multiply(a0, sc), ref r0, at);
+            TWidth.Store(TWidth.Multiply(a1, sc), ref r1, at);
+            TWidth.Store(TWidth.Multiply(a2, sc), ref r2, at);
+            TWidth.Store(TWidth.Multiply(a3, sc), ref r3, at);
+        }
+        for (int r = 0; r < Block; r++)
+            Softmax<TWidth, TVector>(ref Unsafe.Add(ref r0, r * stride), causal ? firstCount + Math.Min(r, taken - 1) : firstCount, vectors);
+        ref float rv = ref MemoryMarshal.GetReference(values);
+        ref float o0 = ref MemoryMarshal.GetReference(outRows);
+        for (int c = 0; c < dhp; c += W)
+        {
+            TVector a0 = TWidth.Zero, a1 = TWidth.Zero, a2 = TWidth.Zero, a3 = TWidth.Zero;
+            for (int j = 0; j < lastCount; j++)
+            {
+                var v = TWidth.Load(ref rv, (nuint)(j * dhp + c));
+                a0 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, j)), v, a0);
+                a1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r1, j)), v, a1);
+                a2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r2, j)), v, a2);
+                a3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r3, j)), v, a3);
+            }
+            TWidth.Store(a0, ref o0, (nuint)c);
+            TWidth.Store(a1, ref o0, (nuint)(dhp + c));
+            TWidth.Store(a2, ref o0, (nuint)(2 * dhp + c));
+            TWidth.Store(a3, ref o0, (nuint)(3 * dhp + c));
+        }
+    }
+
+    // A row of scaled scores (its first `count` valid, `vectors` whole vectors of it read) into probabilities, in place:
+    // the lanes past `count` become e^(−∞) = 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Softmax<TWidth, TVector>(ref float rr, int count, int vectors)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int W = TWidth.Count;
+        float max = rr;
+        for (int j = 1; j < count; j++) max = Math.Max(max, Unsafe.Add(ref rr, j));
+        for (int j = count; j < vectors * W; j++) Unsafe.Add(ref rr, j) = float.NegativeInfinity;
+        var m = TWidth.Broadcast(max);
+        var sum = TWidth.Zero;
+        for (int b = 0; b < vectors; b++)
+        {
+            nuint at = (nuint)(b * W);
+            var e = ExpNotPositive<TWidth, TVector>(TWidth.Subtract(TWidth.Load(ref rr, at), m));
+            TWidth.Store(e, ref rr, at);
+            sum = TWidth.Add(sum, e);
+        }
+        var inverse = TWidth.Broadcast(1f / TWidth.Sum(sum)); // the largest score's term is 1: the sum is at least 1
+        for (int b = 0; b < vectors; b++)
+        {
+            nuint at = (nuint)(b * W);
+            TWidth.Store(TWidth.Multiply(TWidth.Load(ref rr, at), inverse), ref rr, at);
         }
     }
 
@@ -259,25 +352,8 @@ public static class Attention
                 acc = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref rq, c)), TWidth.Load(ref rk, (nuint)(c * stride) + at), acc);
             TWidth.Store(TWidth.Multiply(acc, sc), ref rr, at);
         }
-        float max = rr;
-        for (int j = 1; j < count; j++) max = Math.Max(max, Unsafe.Add(ref rr, j));
         // The lanes past the last key: e^(−∞) = 0, so they add nothing to the sum.
-        for (int j = count; j < vectors * W; j++) Unsafe.Add(ref rr, j) = float.NegativeInfinity;
-        var m = TWidth.Broadcast(max);
-        var sum = TWidth.Zero;
-        for (int b = 0; b < vectors; b++)
-        {
-            nuint at = (nuint)(b * W);
-            var e = ExpNotPositive<TWidth, TVector>(TWidth.Subtract(TWidth.Load(ref rr, at), m));
-            TWidth.Store(e, ref rr, at);
-            sum = TWidth.Add(sum, e);
-        }
-        var inverse = TWidth.Broadcast(1f / TWidth.Sum(sum)); // the largest score's term is 1: the sum is at least 1
-        for (int b = 0; b < vectors; b++)
-        {
-            nuint at = (nuint)(b * W);
-            TWidth.Store(TWidth.Multiply(TWidth.Load(ref rr, at), inverse), ref rr, at);
-        }
+        Softmax<TWidth, TVector>(ref rr, count, vectors);
         ref float rv = ref MemoryMarshal.GetReference(values);
         ref float ro = ref MemoryMarshal.GetReference(outRow);
         for (int c = 0; c < dhp; c += W)
