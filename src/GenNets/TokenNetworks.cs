@@ -1,4 +1,5 @@
 using System;
+using GenNets.Generation;
 using GenNets.Kernels;
 
 namespace GenNets;
@@ -52,12 +53,37 @@ public static class TokenNetworks
     public static float TrainStep(this INetwork network, ReadOnlySpan<int> tokens, Targets targets, int batchSize, Training.Optimizer optimizer)
         => network.TrainStep(Ids(network, tokens, batchSize), targets, batchSize, optimizer);
 
-    // The ids, checked, as the floats the network's input carries.
-    private static ReadOnlySpan<float> Ids(INetwork network, ReadOnlySpan<int> tokens, int batchSize)
+    /// <summary>
+    /// <paramref name="count"/> new tokens after <paramref name="prompt"/>, from a causal token network with a key/value
+    /// cache: a new <see cref="TokenGenerator"/>'s <see cref="TokenGenerator.Generate"/> (which says how the context window
+    /// slides). Options null: <c>new SamplingOptions()</c>, sampling at temperature 1 with seed 0.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The network is not a causal token network (the message names the layer and why).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    /// <exception cref="ArgumentException"><paramref name="prompt"/> is empty, or an id in it is outside the vocabulary.</exception>
+    public static int[] Generate(this INetwork network, ReadOnlySpan<int> prompt, int count, SamplingOptions? options = null)
+    {
+        var generator = new TokenGenerator(network);
+        Sizes.NotNegative(count, nameof(count));
+        var generated = new int[count];
+        generator.Generate(prompt, generated, options ?? new SamplingOptions());
+        return generated;
+    }
+
+    // The vocabulary of a network that reads token ids, or the error that it does not.
+    internal static int RequireVocabulary(INetwork network)
     {
         int vocabulary = Vocabulary(network);
         if (vocabulary == 0)
             throw new InvalidOperationException($"The network does not read token ids: its first layer is {(network.Layers.Count > 0 ? network.Layers[0].Description : "none")}, not an embedding after a [TokenInput].");
+        return vocabulary;
+    }
+
+    // The ids, checked, as the floats the network's input carries.
+    private static ReadOnlySpan<float> Ids(INetwork network, ReadOnlySpan<int> tokens, int batchSize)
+    {
+        int vocabulary = RequireVocabulary(network);
         Sizes.Positive(batchSize, nameof(batchSize));
         int positions = network.InputSize;
         long needed = Sizes.Product(batchSize, nameof(batchSize), positions, "positions");
