@@ -52,6 +52,20 @@ internal static class NetworkParser
         LossKindSpec? loss = null;
         var layers = new List<LayerSpec>();
 
+        // [Input] or [TokenInput] at attribute i: the network's input, unless one came before (reported).
+        bool TakeInput(int i)
+        {
+            inputs++;
+            if (inputs > 1)
+            {
+                problems.Add(Problem.OnAttribute(DiagnosticIds.RepeatedInput, i, type.Name, inputs.ToString(CultureInfo.InvariantCulture)));
+                return false;
+            }
+            inputIndex = i;
+            if (layers.Count > 0) layersBeforeInput = layers.Count;
+            return true;
+        }
+
         for (int i = 0; i < attributes.Length; i++)
         {
             var attribute = attributes[i];
@@ -67,14 +81,7 @@ internal static class NetworkParser
             switch (attribute.AttributeClass!.Name)
             {
                 case "InputAttribute":
-                    inputs++;
-                    if (inputs > 1)
-                    {
-                        problems.Add(Problem.OnAttribute(DiagnosticIds.RepeatedInput, i, type.Name, inputs.ToString(CultureInfo.InvariantCulture)));
-                        break;
-                    }
-                    inputIndex = i;
-                    if (layers.Count > 0) layersBeforeInput = layers.Count;
+                    if (!TakeInput(i)) break;
                     inputShape = ReadInts(args.Length > 0 ? args[0] : default);
                     if (inputShape.IsEmpty)
                         problems.Add(Problem.OnAttribute(DiagnosticIds.NonPositiveSize, i, "The input's rank", "0"));
@@ -85,14 +92,7 @@ internal static class NetworkParser
                     break;
 
                 case "TokenInputAttribute":
-                    inputs++;
-                    if (inputs > 1)
-                    {
-                        problems.Add(Problem.OnAttribute(DiagnosticIds.RepeatedInput, i, type.Name, inputs.ToString(CultureInfo.InvariantCulture)));
-                        break;
-                    }
-                    inputIndex = i;
-                    if (layers.Count > 0) layersBeforeInput = layers.Count;
+                    if (!TakeInput(i)) break;
                     int length = AttributeReading.Int(args.Length > 0 ? args[0] : default);
                     vocabulary = AttributeReading.Int(args.Length > 1 ? args[1] : default);
                     inputShape = ImmutableArray.Create(length);

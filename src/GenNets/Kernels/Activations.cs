@@ -194,7 +194,7 @@ public static class Activations
 
     // e^t with t clamped to [−87.3, 87.3], where e^t stays a normal float, to within a few units in the last place.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector Exp<TWidth, TVector>(TVector t)
+    internal static TVector Exp<TWidth, TVector>(TVector t)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         // t second, so that a NaN passes through the hardware's min and max (which return their second operand then).

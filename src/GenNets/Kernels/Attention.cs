@@ -371,20 +371,8 @@ public static class Attention
     private static TVector ExpNotPositive<TWidth, TVector>(TVector t)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        var low = TWidth.Broadcast(-87.3f);
-        var under = TWidth.LessThan(t, low);
-        t = TWidth.Max(low, t); // t second: a NaN passes through on x86
-        var k = TWidth.Round(TWidth.Multiply(t, TWidth.Broadcast(1.44269504088896341f))); // in [−126, 0]
-        var f = TWidth.MultiplyAdd(k, TWidth.Broadcast(-0.693359375f), t);
-        f = TWidth.MultiplyAdd(k, TWidth.Broadcast(2.12194440e-4f), f);
-        var p = TWidth.Broadcast(1.9875691500e-4f);
-        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(1.3981999507e-3f));
-        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(8.3334519073e-3f));
-        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(4.1665795894e-2f));
-        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(1.6666665459e-1f));
-        p = TWidth.MultiplyAdd(p, f, TWidth.Broadcast(5.0000001201e-1f));
-        p = TWidth.MultiplyAdd(p, TWidth.Multiply(f, f), TWidth.Add(f, TWidth.Broadcast(1f)));
-        return TWidth.Select(under, TWidth.Zero, TWidth.ScaleByPowerOfTwo(p, k));
+        var under = TWidth.LessThan(t, TWidth.Broadcast(-87.3f));
+        return TWidth.Select(under, TWidth.Zero, Activations.Exp<TWidth, TVector>(t));
     }
 
     // destination[c·stride + j] = source[offset + j·step + c] for the first `count` rows j and `width` columns c; the
