@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenNets.Kernels;
 
@@ -113,7 +114,7 @@ public static class Attention
                     RowBlock<TWidth, TVector>(qkv.Slice((first + i) * stride + h * dh), stride, taken, dh, keysT, tp, vals, dhp, causal ? i + 1 : T, causal, scale, rows, outRows);
                     for (int r = 0; r < taken; r++)
                     {
-                        outRows.Slice(r * dhp, dh).CopyTo(output.Slice((first + i + r) * d + h * dh, dh));
+                        CopyRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(outRows), r * dhp), ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (first + i + r) * d + h * dh), dh);
                         if (probabilities.IsEmpty) continue;
                         int count = causal ? i + r + 1 : T;
                         var kept = probabilities.Slice(((n * heads + h) * T + i + r) * T, T);
@@ -376,15 +377,19 @@ public static class Attention
     }
 
     // destination[c·stride + j] = source[offset + j·step + c] for the first `count` rows j and `width` columns c; the
-    // columns j from count to stride are zeroed.
+    // columns j from count to stride are zeroed. Whole 8×8 blocks go through AVX transposes, the rest one by one.
     private static void GatherTransposed(ReadOnlySpan<float> source, int offset, int step, int count, int width, Span<float> destination, int stride)
     {
         ref float s = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), offset);
         ref float t = ref MemoryMarshal.GetReference(destination);
+        int blockRows = Avx.IsSupported ? count / 8 * 8 : 0, blockColumns = Avx.IsSupported ? width / 8 * 8 : 0;
+        for (int j = 0; j < blockRows; j += 8)
+            for (int c = 0; c < blockColumns; c += 8)
+                Gemm.Transpose8x8(ref Unsafe.Add(ref s, j * step + c), step, ref Unsafe.Add(ref t, c * stride + j), stride);
         for (int j = 0; j < count; j++)
         {
             ref float line = ref Unsafe.Add(ref s, j * step);
-            for (int c = 0; c < width; c++) Unsafe.Add(ref t, c * stride + j) = Unsafe.Add(ref line, c);
+            for (int c = j < blockRows ? blockColumns : 0; c < width; c++) Unsafe.Add(ref t, c * stride + j) = Unsafe.Add(ref line, c);
         }
         if (count < stride)
             for (int c = 0; c < width; c++) destination.Slice(c * stride + count, stride - count).Clear();
@@ -394,11 +399,22 @@ public static class Attention
     // columns c from width to stride are zeroed.
     private static void GatherRows(ReadOnlySpan<float> source, int offset, int step, int count, int width, Span<float> destination, int stride)
     {
+        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), offset);
+        ref float t = ref MemoryMarshal.GetReference(destination);
         for (int j = 0; j < count; j++)
         {
-            source.Slice(offset + j * step, width).CopyTo(destination.Slice(j * stride, width));
-            if (width < stride) destination.Slice(j * stride + width, stride - width).Clear();
+            CopyRow(ref Unsafe.Add(ref s, j * step), ref Unsafe.Add(ref t, j * stride), width);
+            for (int c = width; c < stride; c++) Unsafe.Add(ref t, j * stride + c) = 0f;
         }
+    }
+
+    // count floats from source to destination: a short row, where Span.CopyTo's call costs more than the copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(ref float source, ref float destination, int count)
+    {
+        int c = 0;
+        for (; c + 8 <= count; c += 8) Vector256.LoadUnsafe(ref source, (nuint)c).StoreUnsafe(ref destination, (nuint)c);
+        for (; c < count; c++) Unsafe.Add(ref destination, c) = Unsafe.Add(ref source, c);
     }
 
     // n rounded up to whole vectors.
