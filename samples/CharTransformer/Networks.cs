@@ -22,42 +22,16 @@ public static class Corpus
 }
 
 // ---- The transformer: a GPT-like causal language model, pre-LN, as PyTorch's nn.TransformerEncoder with norm_first=True ----
-//
-// Each encoder layer is x = x + SelfAttention(LayerNorm(x)), then x = x + Dense(64)(GELU(Dense(256)(LayerNorm(x)))).
-// That is what [TransformerEncoder(4, 4, 256, Causal = true, Activation = Activation.GELUTanh)] stands for, but the
-// shorthand's second feed-forward layer currently keeps the feed-forward width (Dense 256→256) and a projection is added
-// to the skip path, so its layers are spelled out here as blocks; with that fixed, the network below becomes
-//   [TokenInput(Corpus.Window, Corpus.Vocabulary)] [Embedding(Corpus.Width)] [PositionalEncoding]
-//   [TransformerEncoder(4, 4, 256, Causal = true, Activation = Activation.GELUTanh)] [LayerNorm] [Dense(Corpus.Vocabulary)]
-// with the same layers and parameters.
-
-/// <summary>LayerNorm, then four causal attention heads.</summary>
-[Block]
-[LayerNorm(Name = "norm1")]
-[SelfAttention(4, Causal = true, Name = "self_attn")]
-public partial class AttentionSublayer { }
-
-/// <summary>LayerNorm, then the position-wise feed-forward part: 64 → 256 (GELU, tanh form) → 64.</summary>
-[Block]
-[LayerNorm(Name = "norm2")]
-[Dense(4 * Corpus.Width, Activation.GELUTanh, Name = "linear1")]
-[Dense(Corpus.Width, Name = "linear2")]
-public partial class FeedForwardSublayer { }
-
-/// <summary>One pre-LN encoder layer: each sublayer's input added back to its output.</summary>
-[Block]
-[Residual(typeof(AttentionSublayer))]
-[Residual(typeof(FeedForwardSublayer))]
-public partial class EncoderLayer { }
 
 /// <summary>
 /// Character ids in, a logit per character of the vocabulary at every position out: the logits at position t predict
-/// character t + 1, from characters 0 to t only (causal attention).
+/// character t + 1, from characters 0 to t only (causal attention). Each of the four encoder layers is
+/// x = x + SelfAttention(LayerNorm(x)), then x = x + Dense(64)(GELU(Dense(256)(LayerNorm(x)))), with four heads.
 /// </summary>
 [TokenInput(Corpus.Window, Corpus.Vocabulary)]
 [Embedding(Corpus.Width, Name = "wte")]
 [PositionalEncoding]
-[Sequential(typeof(EncoderLayer), Repeat = 4, Name = "layers")]
+[TransformerEncoder(4, 4, 4 * Corpus.Width, Causal = true, Activation = Activation.GELUTanh, Name = "encoder")]
 [LayerNorm(Name = "ln_f")]
 [Dense(Corpus.Vocabulary, Name = "head")]
 public partial class CharTransformer { }

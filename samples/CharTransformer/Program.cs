@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using GenNets;
 using GenNets.Data;
+using GenNets.Generation;
 using GenNets.Training;
 
 namespace CharTransformerSample;
@@ -14,11 +15,13 @@ namespace CharTransformerSample;
 /// Character-level language models on the King James Bible (Genesis to 1 Kings, 1.39 million characters): a small causal
 /// transformer and an LSTM, trained with the same budget (epochs, batch, windows, optimizer, schedule, seed) on the same
 /// windows of 64 characters, each position labelled with the character after it. Prints the validation loss in bits per
-/// character after every epoch, a table, and draws both validation curves in one PNG.
+/// character after every epoch, a table, and draws both validation curves in one PNG; then the transformer continues a
+/// prompt (GenNets.Generation: sampling with temperature and top-k, through a key/value cache).
 ///
 ///   dotnet run -c Release --project samples/CharTransformer                  the full run
 ///   dotnet run -c Release --project samples/CharTransformer -- --quick       a run of seconds (the first 100,000 characters, 2 epochs)
-/// Options: --data FILE, --limit N (the first N characters only), --epochs N, --batch N, --lr X, --seed N, --plot FILE, --quick.
+/// Options: --data FILE, --limit N (the first N characters only), --epochs N, --batch N, --lr X, --seed N, --plot FILE,
+/// --sample N (characters the trained transformer writes at the end, 400 by default), --quick.
 /// </summary>
 public static class Program
 {
@@ -41,9 +44,10 @@ public static class Program
                 $"(weight decay 0.01, gradient norm clipped at 1, {WarmupSteps(train, options)} warm-up steps, cosine schedule), seed {options.Seed}, " +
                 $"{Environment.ProcessorCount} threads\n");
 
+            var transformer = new CharTransformer(options.Seed);
             var results = new List<Result>
             {
-                Train("transformer", new CharTransformer(options.Seed), train, validation, options),
+                Train("transformer", transformer, train, validation, options),
                 Train("LSTM", new CharLstm(options.Seed), train, validation, options),
             };
 
@@ -55,8 +59,13 @@ public static class Program
             Plot(options.Plot, results, split);
             Console.WriteLine($"\nwrote {options.Plot}");
 
-            // Text sampled from the trained networks goes here, once networks generate (a prompt continued character by
-            // character); this sample does not sample yet.
+            // The trained transformer continues a prompt character by character, each new character one position's work
+            // through its key/value cache; when the window of 64 is full, the last 32 characters are read in again.
+            const string prompt = "And God said";
+            var sampling = new SamplingOptions(Temperature: 0.8f, TopK: 10, Seed: (ulong)options.Seed);
+            int[] generated = transformer.Generate(Text.Encode(prompt), options.SampleLength, sampling);
+            Console.WriteLine($"\nthe transformer continues \"{prompt}\" ({options.SampleLength} characters, temperature 0.8, top 10):\n");
+            Console.WriteLine(prompt + Text.Decode(generated));
             return 0;
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
@@ -143,11 +152,11 @@ public static class Program
         }
     }
 
-    private sealed record Options(string? DataFile, int Limit, int Epochs, int BatchSize, float LearningRate, int Seed, string Plot)
+    private sealed record Options(string? DataFile, int Limit, int Epochs, int BatchSize, float LearningRate, int Seed, string Plot, int SampleLength)
     {
         public static Options Parse(string[] args)
         {
-            var o = new Options(null, int.MaxValue, 0, 32, 3e-3f, 42, "char-transformer.png");
+            var o = new Options(null, int.MaxValue, 0, 32, 3e-3f, 42, "char-transformer.png", 400);
             bool quick = false;
             for (int i = 0; i < args.Length; i++)
             {
@@ -162,8 +171,9 @@ public static class Program
                     case "--lr": o = o with { LearningRate = ParseRate(Next()) }; break;
                     case "--seed": o = o with { Seed = ParseInt(Next(), "--seed") }; break;
                     case "--plot": o = o with { Plot = Next() }; break;
+                    case "--sample": o = o with { SampleLength = ParseInt(Next(), "--sample") }; break;
                     default:
-                        throw new ArgumentException($"Unknown option '{args[i]}'. Options: --data FILE, --limit N, --epochs N, --batch N, --lr X, --seed N, --plot FILE, --quick.");
+                        throw new ArgumentException($"Unknown option '{args[i]}'. Options: --data FILE, --limit N, --epochs N, --batch N, --lr X, --seed N, --plot FILE, --sample N, --quick.");
                 }
             }
             // --quick: the first 100,000 characters for 2 epochs, unless --limit or --epochs say otherwise.
@@ -212,6 +222,13 @@ public static class Text
     /// Consecutive windows of <see cref="Corpus.Window"/> characters, not overlapping, each character's label the one after
     /// it: a language model's inputs and targets at every position.
     /// </summary>
+    /// <summary>The ids of a text's characters; a character outside <see cref="Corpus.Characters"/> is refused by name.</summary>
+    public static int[] Encode(string text) => text.Select(c => Corpus.Characters.IndexOf(c) is int id and >= 0 ? id
+        : throw new ArgumentException($"The character '{c}' is not in the vocabulary of {Corpus.Vocabulary}.", nameof(text))).ToArray();
+
+    /// <summary>The text of a sequence of ids.</summary>
+    public static string Decode(IEnumerable<int> ids) => new(ids.Select(id => Corpus.Characters[id]).ToArray());
+
     public static Dataset Windows(ReadOnlySpan<int> ids)
     {
         const int T = Corpus.Window;

@@ -9,8 +9,8 @@ using static GenNets.Generators.Text;
 namespace GenNets.Generators.Layers;
 
 /// <summary><c>[Dense(units, activation)]</c>: fully connected on the last axis.</summary>
-/// <param name="KeepsWidth">Units are the input's features (a transformer layer's second feed-forward layer, whose width
-/// is the model's, known only where the layer is used).</param>
+/// <param name="KeepsWidth">Units are the features of the input of the block the layer is in (a transformer layer's
+/// second feed-forward layer, whose width is the model's, known only where the layer is used).</param>
 internal sealed record DenseSpec(int AttributeIndex, string? Name, int Units, ActivationKind Activation, int Initializer, bool KeepsWidth = false)
     : LayerSpec(AttributeIndex, Name)
 {
@@ -32,7 +32,8 @@ internal sealed record DenseSpec(int AttributeIndex, string? Name, int Units, Ac
     {
         if (KeepsWidth)
         {
-            if (s.Known) (this with { Units = s.Input[s.Input.Length - 1], KeepsWidth = false }).Shape(s);
+            var width = s.BlockInput.IsEmpty ? s.Input : s.BlockInput; // back to the width the block started from
+            if (s.Known) (this with { Units = width[width.Length - 1], KeepsWidth = false }).Shape(s);
             else s.ClaimTensorNames();
             return;
         }

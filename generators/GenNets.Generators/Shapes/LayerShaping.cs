@@ -16,9 +16,10 @@ internal sealed class LayerShaping
     private readonly System.Action claimTensorNames;
 
     public LayerShaping(LayerSpec layer, int index, ImmutableArray<int> input, bool known, int after, LayerSpec? previous, List<Problem> problems,
-        System.Action claimTensorNames, int vocabulary = 0)
+        System.Action claimTensorNames, int vocabulary = 0, ImmutableArray<int> blockInput = default)
     {
         Vocabulary = vocabulary;
+        BlockInput = blockInput.IsDefault ? ImmutableArray<int>.Empty : blockInput;
         Layer = layer;
         Index = index;
         Input = input;
@@ -49,6 +50,9 @@ internal sealed class LayerShaping
 
     /// <summary>For the first layer of a network that reads token ids, their vocabulary; otherwise 0 (the input is floats).</summary>
     public int Vocabulary { get; }
+
+    /// <summary>The input shape of the innermost block the layer is in (empty outside blocks).</summary>
+    public ImmutableArray<int> BlockInput { get; }
 
     /// <summary>The layer before this one, if any.</summary>
     public LayerSpec? Previous { get; }

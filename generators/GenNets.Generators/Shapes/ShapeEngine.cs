@@ -121,6 +121,7 @@ internal static class ShapeEngine
         private readonly Dictionary<string, int> prefixes = new();
         private readonly Dictionary<string, int> repeats = new(); // blocks numbered so far under each residual prefix
         private int current = -1; // the layer whose output is the value flowing on (−1: the network's input)
+        private ImmutableArray<int> blockInput = ImmutableArray<int>.Empty; // the input shape of the block being shaped
 
         // Names the local state the way the per-kind rules below read it.
         private List<ShapedLayer> layers => Layers;
@@ -138,7 +139,7 @@ internal static class ShapeEngine
             }
             int i = layers.Count;
             var s = new LayerShaping(layer, i, shape, shapesKnown, after, i > 0 ? layers[i - 1].Spec : null, problems,
-                () => ClaimTensorNames(prefixes, prefix, layer, i, problems), i == 0 ? spec.Vocabulary : 0);
+                () => ClaimTensorNames(prefixes, prefix, layer, i, problems), i == 0 ? spec.Vocabulary : 0, blockInput);
             layer.Shape(s);
             shapesKnown = s.Known;
             var output = s.Output;
@@ -223,9 +224,12 @@ internal static class ShapeEngine
                 string block = residual.Nameless ? prefix : prefix + "." + residual.Segment + (numbered + r).ToString(CultureInfo.InvariantCulture);
                 int input = current;
                 var inputShape = shape;
+                var outerBlockInput = blockInput;
+                blockInput = inputShape;
                 for (int k = 0; k < residual.Body.Length && shapesKnown; k++)
                     Layer(residual.Body[k], residual.Body[k] is ResidualSpec { Nameless: true } ? block : block + "." + (residual.Body[k].Name ?? k.ToString(CultureInfo.InvariantCulture)),
                         after: residual.Body.Length - k);
+                blockInput = outerBlockInput;
                 if (!shapesKnown || residual.Body.Length == 0) return;
                 if (!residual.Skip) continue; // [Sequential]: the block's layers in place
                 int main = current;

@@ -46,6 +46,13 @@ public class TransformerNetworkTests
         Assert.Contains("encoder.layers.1.norm2.bias", names);
         Assert.Equal([24, 8], net.ParameterTensors.Single(t => t.Name == "encoder.layers.0.self_attn.in_proj_weight").Shape);
         Assert.Equal([16, 8], net.ParameterTensors.Single(t => t.Name == "encoder.layers.0.linear1.weight").Shape);
+        Assert.Equal([8, 16], net.ParameterTensors.Single(t => t.Name == "encoder.layers.1.linear2.weight").Shape); // back to the model's width
+        Assert.Equal([24, 8], net.ParameterTensors.Single(t => t.Name == "encoder.layers.1.self_attn.in_proj_weight").Shape);
+        Assert.DoesNotContain(names, n => n.Contains("downsample", StringComparison.Ordinal));
+        // The embedding, 2 × (2 norms, attention, two feed-forward layers), the final norm and the head, as PyTorch counts them.
+        int layer = 2 * 8 + (3 * 8 * 8 + 3 * 8 + 8 * 8 + 8) + 2 * 8 + (16 * 8 + 16) + (8 * 16 + 8);
+        int pytorch = 11 * 8 + 2 * layer + 2 * 8 + (11 * 8 + 11);
+        Assert.Equal(pytorch, net.Parameters.Length);
         Assert.Equal(LossKind.SoftmaxCrossEntropy, net.Loss);
     }
 
