@@ -45,6 +45,7 @@ public class ThreadingTests
         Assert.Equal(1, WorkerPool.ChunksFor(1, FashionMlp.ForwardFlopsPerSample));
         Assert.Equal(1, WorkerPool.ChunksFor(Batch, 10)); // too little work to share
         Assert.Equal(2, WorkerPool.ChunksFor(Batch, FashionCnn.ForwardFlopsPerSample, minSamples: 32)); // networks that sum chunk gradients
+        Assert.Equal(2, WorkerPool.ChunksFor(Batch, WideEncoder.ForwardFlopsPerSample, minSamples: 32)); // so "attention" below splits its batch
         Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.ChunksFor(Batch, 1, minSamples: 0));
         Assert.Equal(WorkerPool.MaxChunks, WorkerPool.ChunksFor(int.MaxValue, long.MaxValue));
         Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.ChunksFor(0, 1));
@@ -73,7 +74,7 @@ public class ThreadingTests
     public static TheoryData<string, int> NetworksAndThreads()
     {
         var data = new TheoryData<string, int>();
-        foreach (var name in new[] { "mlp", "cnn", "lstm", "normed" })
+        foreach (var name in new[] { "mlp", "cnn", "lstm", "normed", "attention" })
             foreach (int threads in new[] { 2, 3, 6, 8, 16 })
                 data.Add(name, threads);
         return data;
@@ -84,6 +85,7 @@ public class ThreadingTests
         "mlp" => (() => new FashionMlp(seed: 31), FashionMlp.InputSize),
         "cnn" => (() => new FashionCnn(seed: 32), FashionCnn.InputSize),
         "normed" => (() => new NormedResNet(seed: 34), NormedResNet.InputSize), // batch normalisation over chunks, and residual blocks
+        "attention" => (() => new WideEncoder(seed: 35), WideEncoder.InputSize), // attention, layer normalisation and GELU over chunks
         _ => (() => new BenchLstm(seed: 33), BenchLstm.InputSize),
     };
 

@@ -38,3 +38,10 @@ public partial class EncoderClassifier { }
 [LayerNorm(Name = "ln_f")]
 [Dense(11, Name = "head")]
 public partial class TinyLanguageModel { }
+
+// PEERS.md's Transformer in the shorthand: large enough per sample that a batch is cut into several chunks.
+[Input(32, 64)]
+[TransformerEncoder(1, 4, 256, Name = "encoder")]
+[GlobalAvgPool]
+[Dense(10, Name = "fc")]
+public partial class WideEncoder { }
