@@ -195,10 +195,10 @@ public static class Attention
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int W = TWidth.Count;
-        float max = rr;
-        for (int j = 1; j < count; j++) max = Math.Max(max, Unsafe.Add(ref rr, j));
         for (int j = count; j < vectors * W; j++) Unsafe.Add(ref rr, j) = float.NegativeInfinity;
-        var m = TWidth.Broadcast(max);
+        var most = TWidth.Load(ref rr);
+        for (int b = 1; b < vectors; b++) most = TWidth.Max(most, TWidth.Load(ref rr, (nuint)(b * W)));
+        var m = TWidth.Broadcast(TWidth.MaxAcross(most)); // the row's largest score: the masked lanes are −∞
         var sum = TWidth.Zero;
         for (int b = 0; b < vectors; b++)
         {

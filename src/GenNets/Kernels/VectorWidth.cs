@@ -47,6 +47,8 @@ internal interface IVectorWidth<TVector> where TVector : struct
     /// <summary>The upper halves of even and odd interleaved.</summary>
     static abstract TVector ZipUpper(TVector even, TVector odd);
     static abstract float Sum(TVector value);
+    /// <summary>The largest lane (exact: the order of the comparisons does not matter; NaN lanes are not expected).</summary>
+    static abstract float MaxAcross(TVector value);
     /// <summary>The square root, correctly rounded.</summary>
     static abstract TVector Sqrt(TVector value);
     static abstract TVector Abs(TVector value);
@@ -105,6 +107,7 @@ internal readonly struct Width512 : IVectorWidth<Vector512<float>>
         Avx512F.IsSupported ? Avx512F.PermuteVar16x32x2(even, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd)
         : (Vector512.WidenUpper(even.AsUInt32()) | Vector512.ShiftLeft(Vector512.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector512<float> value) => Width256.MaxAcross(Vector256.Max(value.GetLower(), value.GetUpper()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Reciprocal(Vector512<float> value)
     {
         if (!Avx512F.IsSupported) return Vector512<float>.One / value;
@@ -176,6 +179,7 @@ internal readonly struct Width256 : IVectorWidth<Vector256<float>>
         Avx.IsSupported ? Avx.Permute2x128(Avx.UnpackLow(even, odd), Avx.UnpackHigh(even, odd), 0x31)
         : (Vector256.WidenUpper(even.AsUInt32()) | Vector256.ShiftLeft(Vector256.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector256<float> value) => Width128.MaxAcross(Vector128.Max(value.GetLower(), value.GetUpper()));
     // AVX's estimate has 12 bits; one Newton step would leave a few units in the last place.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Reciprocal(Vector256<float> value) => Vector256<float>.One / value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> value) => Vector256.Sqrt(value);
@@ -241,6 +245,11 @@ internal readonly struct Width128 : IVectorWidth<Vector128<float>>
         Sse.IsSupported ? Sse.UnpackHigh(even, odd) : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.ZipHigh(even, odd)
         : (Vector128.WidenUpper(even.AsUInt32()) | Vector128.ShiftLeft(Vector128.WidenUpper(odd.AsUInt32()), 32)).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector128<float> value)
+    {
+        var pairs = Vector128.Max(value, Vector128.Shuffle(value, Vector128.Create(2, 3, 0, 1)));
+        return MathF.Max(pairs.GetElement(0), pairs.GetElement(1));
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Reciprocal(Vector128<float> value) => Vector128<float>.One / value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sqrt(Vector128<float> value) => Vector128.Sqrt(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);

@@ -97,6 +97,11 @@ public class GemmTests
     [Theory]
     [InlineData(5, 9, 30)]
     [InlineData(40, 9, 30)]
+    [InlineData(13, 32, 1)] // the shallow products: Wᵀ laid out per call (k ≤ 128, n ≥ 32), whole and partial 8×8 blocks
+    [InlineData(40, 50, 7)]
+    [InlineData(64, 192, 64)]
+    [InlineData(33, 64, 128)]
+    [InlineData(33, 64, 129)] // one deeper: the strips again
     public void DenseForward_MatchesReference_OnBothSidesOfTheStripThreshold(int m, int n, int k)
     {
         float[] x = Check.Random(m * k, 18), w = Check.Random(n * k, 19), bias = Check.Random(n, 20);
