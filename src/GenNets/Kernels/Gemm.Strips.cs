@@ -169,11 +169,20 @@ public static partial class Gemm
         Sizes.Need(strips.Length, StripLength(rows, features), nameof(strips), "the strips of [{0}, {1}]", rows, features);
         ref float ry = ref MemoryMarshal.GetReference(y);
         ref float rs = ref MemoryMarshal.GetReference(strips);
+        // Whole groups of eight rows by 8×8 AVX transposes, as PackStrips packs them (one sample of PEERS.md's
+        // Transformer's feed-forward 256→64 over 8 samples' 256 rows: 72 → 66 µs); the rest one by one.
+        int blockRows = Avx.IsSupported ? rows / Lanes * Lanes : 0, blockFeatures = Avx.IsSupported ? features / Lanes * Lanes : 0;
+        for (int r = 0; r < blockRows; r += Lanes)
+        {
+            ref float strip = ref Unsafe.Add(ref rs, r / StripWidth * features * StripWidth + r % StripWidth);
+            for (int f = 0; f < blockFeatures; f += Lanes)
+                Transpose8x8(ref Unsafe.Add(ref strip, f * StripWidth), StripWidth, ref Unsafe.Add(ref ry, r * features + f), features);
+        }
         for (int r = 0; r < rows; r++)
         {
             ref float strip = ref Unsafe.Add(ref rs, r / StripWidth * features * StripWidth + r % StripWidth);
             ref float row = ref Unsafe.Add(ref ry, r * features);
-            for (int f = 0; f < features; f++)
+            for (int f = r < blockRows ? blockFeatures : 0; f < features; f++)
                 Unsafe.Add(ref row, f) = Unsafe.Add(ref strip, f * StripWidth);
         }
     }

@@ -111,6 +111,25 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(8, 8)]
+    [InlineData(16, 64)]
+    [InlineData(21, 13)] // a part-filled strip, and features past the last whole block of eight
+    [InlineData(40, 17)]
+    public void StripsUnpack_ToTheRowsTheyWerePackedFrom(int rows, int features)
+    {
+        var x = Check.Random(rows * features, 26);
+        var strips = new float[Gemm.StripLength(rows, features)];
+        Gemm.PackStrips(x, strips, rows, features);
+        for (int r = 0; r < rows; r++)
+            for (int f = 0; f < features; f++)
+                Assert.Equal(x[r * features + f], strips[(r / Gemm.StripWidth * features + f) * Gemm.StripWidth + r % Gemm.StripWidth]);
+        var back = new float[rows * features];
+        Gemm.UnpackStrips(strips, back, rows, features);
+        Assert.Equal(x, back);
+    }
+
+    [Theory]
     [InlineData(8, 32, 9)]
     [InlineData(7, 48, 13)]
     [InlineData(16, 16, 5)]
