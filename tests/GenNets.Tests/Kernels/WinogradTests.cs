@@ -217,8 +217,8 @@ public class WinogradTests
     }
 
     [Theory]
-    [InlineData(16, 28, 16, 2)] // ResNet-mini's blocks: Winograd forward and input gradient
-    [InlineData(8, 14, 16, 3)]  // forward by Winograd, input gradient (16 → 8) by the shifted rows
+    [InlineData(16, 28, 16, 2)] // ResNet-mini's blocks: Winograd forward, input and weight gradients
+    [InlineData(8, 14, 16, 3)]  // forward and weight gradient by Winograd, input gradient (16 → 8) by the shifted rows
     [InlineData(3, 14, 16, 1)]  // neither
     public void Convolution_ThroughItsDispatch_MatchesReference(int inC, int side, int outC, int batch)
     {
