@@ -500,14 +500,19 @@ public static partial class Convolution
         // [wide, outC] per sample, rows padded as Gemm.PaddedStride says); else as dot products, which end in horizontal
         // sums and load the shifted rows unaligned (32→64 filters on 14×14, 64 samples: 13.1 → 9.9 ms without dX).
         int outC = g.OutChannels, ldt = Gemm.PaddedStride(outC);
+        // Where Winograd takes the forward pass, the weight gradient by the adjoint of F(4×4, 3×3) over the whole batch
+        // after the samples' loop (about a quarter of the direct products; measured in Winograd.Worthwhile's note), so
+        // a dY routed from a pooling goes to the batch's room, as for the flipped kernel's input gradient: the same
+        // bits as Backward given the routed dY.
+        bool winograd = Winograd.Worthwhile(g, g.InChannels, outC);
         // A 3×3 kernel over more than one channel, unless the turned product fills its pairs of vectors with filters:
         // partial sums a lane each along the positions (LaneGradients).
-        bool lanesWise = LaneWise(g) && patch > 9 && outC % (2 * Vector512<float>.Count) != 0;
-        bool turned = !lanesWise && outC % Gemm.StripWidth == 0 && patch >= 16;
+        bool lanesWise = !winograd && LaneWise(g) && patch > 9 && outC % (2 * Vector512<float>.Count) != 0;
+        bool turned = !winograd && !lanesWise && outC % Gemm.StripWidth == 0 && patch >= 16;
         // A patch of at most nine taps (a first layer, one channel 3×3) in blocks of a vector of filters (16 or 8, the
         // widest accelerated vector the filters fill): channels-last, the taps' sums in registers and the bias gradient
         // with them (SmallPatchGradients).
-        int smallLanes = turned || lanesWise || patch > 9 || g.OutWidth < 8 ? 0
+        int smallLanes = winograd || turned || lanesWise || patch > 9 || g.OutWidth < 8 ? 0
             : Vector512.IsHardwareAccelerated && outC % Vector512<float>.Count == 0 ? Vector512<float>.Count
             : Vector256.IsHardwareAccelerated && outC % Vector256<float>.Count == 0 ? Vector256<float>.Count : 0;
         bool small = smallLanes > 0;
@@ -526,7 +531,7 @@ public static partial class Convolution
         var flipped = g.InputGradient;
         bool folding = !inputGradient.IsEmpty && flipped is null;
         // dY in the wide layout (for the dot-product weight gradient and the fold), and the fold's buffers, only when used.
-        bool wideGradients = !turned && !small || folding;
+        bool wideGradients = !turned && !small && !winograd || folding;
         var padded = Scratch.Get(ref t_padded, (folding ? 2 : 1) * g.PaddedLength);
         var input = padded.Slice(0, g.PaddedLength);
         var inputPadded = folding ? padded.Slice(g.PaddedLength, g.PaddedLength) : default;
@@ -537,13 +542,13 @@ public static partial class Convolution
         laneSums.Clear();
         for (int n = 0; n < batch; n++)
         {
-            Pad(x.Slice(n * g.InputLength, g.InputLength), input, g, clear: n == 0);
+            if (!winograd) Pad(x.Slice(n * g.InputLength, g.InputLength), input, g, clear: n == 0); // Winograd lays X out its own way
             var dy = outputGradient.Slice(n * g.OutputLength, g.OutputLength);
             if (routing.Active)
             {
-                // dY routed from the pooled gradient now, into the batch's room if the input gradient reads it all at the end.
+                // dY routed from the pooled gradient now, into the batch's room if the input or weight gradient reads it all at the end.
                 int ph = g.OutHeight / 2, pw = g.OutWidth / 2, pooled = outC * ph * pw;
-                var routed = flipped is not null && !inputGradient.IsEmpty ? routing.Room.Slice(n * g.OutputLength, g.OutputLength) : Scratch.Get(ref t_routed, g.OutputLength);
+                var routed = flipped is not null && !inputGradient.IsEmpty || winograd ? routing.Room.Slice(n * g.OutputLength, g.OutputLength) : Scratch.Get(ref t_routed, g.OutputLength);
                 Pooling.MaxBackwardChosen(routing.Gradient.Slice(n * pooled, pooled), routing.Argmax.Slice(n * pooled, pooled),
                     routing.ReLU ? routing.Output.Slice(n * pooled, pooled) : default, routed, outC, g.OutHeight, g.OutWidth, ph, pw, routing.ReLU);
                 dy = routed;
@@ -567,7 +572,7 @@ public static partial class Convolution
                     outC, g.OutHeight, g.OutWidth);
             // dW [outC, patch] += dY [outC, wide] · (shifted rows of the padded input)ᵀ
             if (lanesWise) LaneGradients<Width512, Vector512<float>>(input, g.RowOffsets!, patch, gradients, wide, wide, laneSums, outC);
-            else if (!turned && !small) Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, outC, patch, wide, accumulate: true);
+            else if (!turned && !small && !winograd) Gemm.MultiplyTransposedIndirect(gradients, input, g.RowOffsets, weightGradient, outC, patch, wide, accumulate: true);
             if (!folding) continue;
             // dcols [patch, wide] = Wᵀ · dY, then each row goes back to the run of the padded input it was read from.
             Gemm.MultiplyAccumulate(weight, 1, patch, gradients, columns, patch, wide, g.OutChannels, accumulate: false);
@@ -582,6 +587,8 @@ public static partial class Convolution
             CopyBlock(ref Unsafe.Add(ref folded, g.PadTop * g.PaddedWidth + g.PadLeft), g.PaddedHeight * g.PaddedWidth, g.PaddedWidth,
                 ref MemoryMarshal.GetReference(dx), g.Height * g.Width, g.Width, g.InChannels, g.Height, g.Width);
         }
+        // outputGradient holds the batch's dY by now: the caller's, or routed into it (the routing's room is outputGradient).
+        if (winograd) Winograd.RunWeightGradient(x, outputGradient, weightGradient, batch, g.InChannels, outC, g.Height, g.Width, Winograd.DefaultTile);
         if (turned && batch > 0)
             for (int p = 0; p < patch; p++)
                 for (int c = 0; c < outC; c++)

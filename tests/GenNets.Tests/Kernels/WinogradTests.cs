@@ -6,11 +6,12 @@ using Xunit;
 namespace GenNets.Tests.Kernels;
 
 /// <summary>
-/// Winograd's F(2×2, 3×3) and F(4×4, 3×3) against the plain double-precision convolution, at every vector width (a
-/// width this CPU lacks runs in software): odd and even sides (edge tiles cut short), 1, 3, 16 and 17 channels (less
-/// than a vector, one, one and a bit), batches of 1 and 3. The error of a float convolution grows with the sizes of the
-/// terms it sums, not with its result (which may cancel to near zero), so each output is held to a tolerance relative
-/// to Σ|x|·|w| + |b| over its window: the same sum in absolute values.
+/// Winograd's F(2×2, 3×3) and F(4×4, 3×3), forward, input and weight gradients, against the plain double-precision
+/// convolution, at every vector width (a width this CPU lacks runs in software): odd and even sides (edge tiles cut
+/// short), 1, 3, 16 and 17 channels (less than a vector, one, one and a bit), batches of 1 and 3. The error of a float
+/// convolution grows with the sizes of the terms it sums, not with its result (which may cancel to near zero), so each
+/// output is held to a tolerance relative to Σ|x|·|w| + |b| over its window: the same sum in absolute values. The
+/// weight gradient, a sum over the whole batch and image, is held to its root mean square instead (WeightTolerance).
 /// </summary>
 public class WinogradTests
 {
@@ -98,6 +99,53 @@ public class WinogradTests
         Near(expected, dx, magnitude, Tolerance(tile), $"dX at {bits} bits, F({tile}×{tile})");
     }
 
+    private static void RunWeightGradient(int bits, int tile, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int batch, int inC, int outC, int h, int w)
+    {
+        switch (bits)
+        {
+            case 512: Winograd.RunWeightGradient<Width512, Vector512<float>>(x, dy, dw, batch, inC, outC, h, w, tile); break;
+            case 256: Winograd.RunWeightGradient<Width256, Vector256<float>>(x, dy, dw, batch, inC, outC, h, w, tile); break;
+            default: Winograd.RunWeightGradient<Width128, Vector128<float>>(x, dy, dw, batch, inC, outC, h, w, tile); break;
+        }
+    }
+
+    // The weight gradient sums batch·H·W products a weight, of either sign: it is about √(batch·H·W) terms in size while
+    // Σ|x|·|dy| grows as batch·H·W, so a tolerance relative to that absolute sum would loosen with the batch. Each weight
+    // is held instead to the gradient's root mean square (its norm over √count). The transforms scale the terms up by as
+    // much as 100 (Bᵀ·X·B: rows of |Bᵀ| sum to 10) and 225 (A·dY·Aᵀ: rows of |A| sum to 15) before Gᵀ·M·G brings them
+    // back with coefficients down to 1/24, so the float sums in the transformed domain land on dW a few hundred ulps
+    // (2⁻²⁴ ≈ 6e-8) of its scale off for F(4×4), tens for F(2×2) (transforms of coefficients up to 2). Measured: at most
+    // 1.4e-5 and 2.5e-6 of the RMS on these shapes, 1.6e-5 and 2.6e-6 for 16→16 on 28×28 with 64 samples; held to
+    // about seven times that.
+    private static double WeightTolerance(int tile) => tile == 2 ? 2e-5 : 1e-4;
+
+    // |actual − expected| ≤ tolerance · RMS(expected), elementwise, naming the first that fails.
+    private static void NearInNorm(double[] expected, ReadOnlySpan<float> actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double squares = 0;
+        foreach (double e in expected) squares += e * e;
+        double scale = Math.Sqrt(squares / Math.Max(1, expected.Length));
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= tolerance * scale))
+                Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (|diff| {Math.Abs(actual[i] - expected[i]):E3}, the gradient's RMS {scale:E3}).");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void WeightGradient_AtEveryWidth_MatchesReference(int bits, int tile, int inC, int h, int w, int outC, int batch)
+    {
+        var g = Same(inC, h, w, outC);
+        float[] x = Check.Random(batch * g.InputLength, 51), dy = Check.Random(batch * g.OutputLength, 52);
+        var expected = new double[g.WeightLength];
+        Reference.Conv2DBackward(Check.ToDouble(x), new double[g.WeightLength], Check.ToDouble(dy), batch, g, expected, new double[outC]);
+        var dw = Check.Random(g.WeightLength + 5, 53); // stale values, overwritten, and floats past the end that must stay
+        var tail = dw.AsSpan(g.WeightLength).ToArray();
+        RunWeightGradient(bits, tile, x, dy, dw, batch, inC, outC, h, w);
+        NearInNorm(expected, dw.AsSpan(0, g.WeightLength), WeightTolerance(tile), $"dW at {bits} bits, F({tile}×{tile}), {inC}→{outC} {h}×{w} ×{batch}");
+        Assert.Equal(tail, dw.AsSpan(g.WeightLength).ToArray());
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(4)]
@@ -114,11 +162,63 @@ public class WinogradTests
         var expected = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, new double[g.WeightLength], new double[8]);
         var magnitude = Reference.Conv2DBackward(Abs(x), Abs(wt), Abs(dy), batch, g, new double[g.WeightLength], new double[8]);
         Near(expected, dx, magnitude, Tolerance(tile), "dX");
+        var dw = Check.Random(g.WeightLength, 15); // overwritten
+        Winograd.WeightGradient(x, dy, dw, batch, g, tile);
+        var ew = new double[g.WeightLength];
+        Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, ew, new double[8]);
+        NearInNorm(ew, dw, WeightTolerance(tile), "dW");
+    }
+
+    [Fact]
+    public void WeightGradient_ChecksItsArguments()
+    {
+        var g = Same(16, 12, 10, 8);
+        const int batch = 2;
+        float[] x = new float[batch * g.InputLength], dy = new float[batch * g.OutputLength], dw = new float[g.WeightLength];
+        var ex = Assert.Throws<ArgumentException>(() => Winograd.WeightGradient(x, dy, new float[g.WeightLength - 1], batch, g));
+        Assert.Equal("weightGradient", ex.ParamName);
+        Assert.Contains($"{g.WeightLength - 1}", ex.Message);
+        Assert.Contains($"{g.WeightLength}", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Winograd.WeightGradient(x.AsSpan(1), dy, dw, batch, g));
+        Assert.Equal("x", ex.ParamName);
+        Assert.Contains($"{batch * g.InputLength - 1}", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Winograd.WeightGradient(x, dy.AsSpan(1), dw, batch, g));
+        Assert.Equal("outputGradient", ex.ParamName);
+        Assert.Contains($"{batch * g.OutputLength - 1}", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Winograd.WeightGradient(x, dy, dw, batch, new Conv2DGeometry(16, 12, 10, 8, 3, 3, 2, 1, 1, 6, 5)));
+        Assert.Equal("g", ex.ParamName);
+        Assert.Contains("stride 2", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.WeightGradient(x, dy, dw, -1, g));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.WeightGradient(x, dy, dw, batch, g, tile: 3));
+        Assert.Throws<ArgumentNullException>(() => Winograd.WeightGradient(x, dy, dw, batch, null!));
+    }
+
+    [Fact]
+    public void WeightGradient_GivesTheSameBits_AtEveryCall()
+    {
+        // Other geometries in between leave other data in the thread's buffers (the padding, the channels past the
+        // count); the sums start over at every call; a batch of none is zeros.
+        var g = Same(16, 28, 28, 16);
+        const int batch = 3;
+        float[] x = Check.Random(batch * g.InputLength, 61), dy = Check.Random(batch * g.OutputLength, 62);
+        var first = new float[g.WeightLength];
+        Winograd.WeightGradient(x, dy, first, batch, g);
+        foreach (var (inC, h, w, outC) in new[] { (17, 9, 11, 16), (16, 28, 28, 16), (3, 30, 30, 17), (16, 28, 28, 16) })
+        {
+            var other = Same(inC, h, w, outC);
+            Winograd.WeightGradient(Check.Random(other.InputLength, 63), Check.Random(other.OutputLength, 64), new float[other.WeightLength], 1, other);
+            var again = Check.Random(g.WeightLength, 65);
+            Winograd.WeightGradient(x, dy, again, batch, g);
+            Assert.True(first.AsSpan().SequenceEqual(again), $"after {inC}→{outC} on {h}×{w}");
+        }
+        var none = Check.Random(g.WeightLength, 66);
+        Winograd.WeightGradient(default, default, none, 0, g);
+        Assert.All(none, v => Assert.Equal(0f, v));
     }
 
     [Theory]
-    [InlineData(16, 28, 16, 2)] // ResNet-mini's blocks: Winograd forward and input gradient
-    [InlineData(8, 14, 16, 3)]  // forward by Winograd, input gradient (16 → 8) by the shifted rows
+    [InlineData(16, 28, 16, 2)] // ResNet-mini's blocks: Winograd forward, input and weight gradients
+    [InlineData(8, 14, 16, 3)]  // forward and weight gradient by Winograd, input gradient (16 → 8) by the shifted rows
     [InlineData(3, 14, 16, 1)]  // neither
     public void Convolution_ThroughItsDispatch_MatchesReference(int inC, int side, int outC, int batch)
     {
@@ -134,8 +234,23 @@ public class WinogradTests
         var ex = Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, ew, eb);
         var magnitude = Reference.Conv2DBackward(Abs(x), Abs(wt), Abs(dy), batch, g, new double[g.WeightLength], new double[outC]);
         Near(ex, dx, magnitude, Tolerance(4), "dX");
-        Check.Close(ew, gw, 1e-5, 1e-4, "dW");
+        NearInNorm(ew, gw, WeightTolerance(4), "dW");
         Check.Close(eb, gb, 1e-5, 1e-4, "db");
+        // Through a max pooling, with and without dX (a first layer): BackwardPooled routes each sample's dY and gives the
+        // bits of Backward given the routed dY.
+        if (side % 2 != 0) return;
+        int pooled = outC * (side / 2) * (side / 2);
+        float[] py = new float[batch * pooled], argmax = new float[batch * pooled], pdy = Check.Random(batch * pooled, 45), routed = new float[batch * g.OutputLength];
+        Convolution.ForwardPooled(x, wt, b, py, batch, g, relu: true, argmax);
+        Pooling.MaxBackwardChosen(pdy, argmax, py, routed, batch * outC, side, side, side / 2, side / 2, relu: true);
+        foreach (bool withDx in new[] { true, false })
+        {
+            float[] rw = new float[g.WeightLength], rb = new float[outC], rx = new float[batch * g.InputLength];
+            Convolution.Backward(x, wt, routed, rw, rb, withDx ? rx : default, batch, g);
+            float[] qw = Check.Random(g.WeightLength, 46), qb = Check.Random(outC, 47), qx = new float[batch * g.InputLength];
+            Convolution.BackwardPooled(x, wt, pdy, argmax, py, relu: true, new float[batch * g.OutputLength], qw, qb, withDx ? qx : default, batch, g);
+            Assert.True(rw.AsSpan().SequenceEqual(qw) && rb.AsSpan().SequenceEqual(qb) && rx.AsSpan().SequenceEqual(qx), withDx ? "pooled, with dX" : "pooled, without dX");
+        }
     }
 
     [Fact]
@@ -169,11 +284,12 @@ public class WinogradTests
     }
 
     [Fact]
-    public void Forward_AfterTheFirstCall_AllocatesNothing()
+    public void EntryPoints_AfterTheFirstCall_AllocateNothing()
     {
         var g = Same(16, 28, 28, 16);
         float[] x = Check.Random(2 * g.InputLength, 31), wt = Check.Random(g.WeightLength, 32), b = Check.Random(16, 33), y = new float[2 * g.OutputLength];
         Assert.Equal(0, Check.SteadyStateAllocation(() => Winograd.Forward(x, wt, b, y, 2, g, relu: true)));
         Assert.Equal(0, Check.SteadyStateAllocation(() => Winograd.InputGradient(wt, y, x, 2, g)));
+        Assert.Equal(0, Check.SteadyStateAllocation(() => Winograd.WeightGradient(x, y, wt, 2, g)));
     }
 }
