@@ -119,6 +119,45 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
         EmitActivation(w, pre, y, Rows, activation);
     }
 
+    /// <summary>In inference, the output stays in strips for the next dense layer (<see cref="JoinsByStrips"/>).</summary>
+    public bool StripsOut { get; set; }
+
+    /// <summary>In inference, the input comes in strips from the dense layer before.</summary>
+    public bool StripsIn { get; set; }
+
+    // Positions from which joining by strips pays even for one sample: fewer leave most of a 16-row strip padding
+    // (the runtime's dense product takes strips from 12 rows on, too).
+    private const int JoinMinimumPositions = 12;
+
+    /// <summary>
+    /// Whether this layer's inference output may stay in strips for <paramref name="next"/>, which reads it: both run over
+    /// the same positions, enough of them to fill the strips for one sample, and the activation between is elementwise.
+    /// </summary>
+    public bool JoinsByStrips(DenseEmitter next)
+        => next.Layer.Sources[0] == Layer.Index && Layer.Positions == next.Layer.Positions && Layer.Positions >= JoinMinimumPositions
+           && Spec.Activation != ActivationKind.Softmax;
+
+    public override string EmitInference(IndentedWriter w, InferenceSite site)
+    {
+        string weight = $"p.Slice(Layer{N}WeightOffset, {WeightLength})", bias = $"p.Slice(Layer{N}BiasOffset, {Layer.OutFeatures})";
+        if (StripsOut)
+        {
+            w.Line($"// The output stays in strips of 16 rows for layer {N + 1}: neither W nor these {Layer.OutFeatures} outputs are laid out row-major.");
+            w.Line($"{Span} strips{N} = {Kernels}Gemm.DenseForwardToStrips({site.Input}, {weight}, {bias}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures});");
+            if (Spec.Activation != ActivationKind.Identity) w.Line("// The activation runs over the strips: the last strip's padding is computed too, and never read.");
+            EmitActivation(w, $"strips{N}", $"strips{N}", Rows);
+            return $"strips{N}";
+        }
+        if (StripsIn)
+        {
+            string y = site.Output(Layer);
+            w.Line($"{Kernels}Gemm.DenseForwardFromStrips({site.Input}, {weight}, {bias}, {y}, {Rows}, {Layer.OutFeatures}, {Layer.InFeatures}); // the input in strips");
+            EmitActivation(w, y, y, Rows);
+            return y;
+        }
+        return base.EmitInference(w, site);
+    }
+
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
         EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");

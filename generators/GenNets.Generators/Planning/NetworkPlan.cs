@@ -100,6 +100,15 @@ internal sealed class NetworkPlan
             }
         SegmentParameters = SegmentRanges(net);
 
+        // ---- Inference: two dense layers over a sequence's positions, the second reading only the first, joined by strips ----
+        for (int s = 1; s < steps.Count; s++)
+            if (steps[s].Emitter is DenseEmitter second && steps[s - 1].Emitter is DenseEmitter first && !first.StripsIn
+                && steps[s - 1].FoldedNorm is null && steps[s].FoldedNorm is null && first.JoinsByStrips(second) && ReadOnlyBy(first.Layer.Index, second.Layer.Index))
+            {
+                first.StripsOut = true;
+                second.StripsIn = true;
+            }
+
         // ---- Inference: hidden outputs share slots of the scratch, each as wide as the widest hidden output ----
         MaxHidden = 0;
         for (int i = 0; i < layers.Length - 1; i++) MaxHidden = System.Math.Max(MaxHidden, layers[i].OutputLength);

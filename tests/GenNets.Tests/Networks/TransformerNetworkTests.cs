@@ -104,6 +104,27 @@ public class TransformerNetworkTests
         Check.Close(reference.AsSpan(TinyLanguageModel.OutputSize, TinyLanguageModel.OutputSize), one, 1e-4, 1e-5, "sample 1");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void DensePairsJoinedByStrips_GiveTheReferenceOutputs(int batch)
+    {
+        // Inference joins two dense layers over 12 or more positions by strips (Gemm.DenseForwardToStrips and
+        // FromStrips); training does not. Both must give the double reference's outputs, one sample or a batch.
+        INetwork[] nets = [new OddEncoder(seed: 8), new WideEncoder(seed: 9)];
+        foreach (var net in nets)
+        {
+            var inputs = Check.Random(batch * net.InputSize, 10);
+            var outputs = new float[batch * net.OutputSize];
+            net.Forward(inputs, outputs, batch);
+            double[] reference = Reference.NetworkOutputs(net.Layers, Check.ToDouble(net.Parameters), Check.ToDouble(inputs), batch);
+            Check.Close(reference, outputs, 1e-4, 1e-5, $"{net.GetType().Name}, batch {batch}");
+            var one = new float[net.OutputSize];
+            net.Forward(inputs.AsSpan((batch - 1) * net.InputSize, net.InputSize), one);
+            Check.Close(reference.AsSpan((batch - 1) * net.OutputSize, net.OutputSize), one, 1e-4, 1e-5, $"{net.GetType().Name}, last sample alone");
+        }
+    }
+
     [Fact]
     public void ChangingLaterTokens_LeavesEarlierOutputsUnchanged()
     {

@@ -45,3 +45,12 @@ public partial class TinyLanguageModel { }
 [GlobalAvgPool]
 [Dense(10, Name = "fc")]
 public partial class WideEncoder { }
+
+// Thirteen positions: inference keeps each pair of dense layers (the feed-forward's, and the two at the end, the last
+// writing the network's output) in strips between them, the last strip part-filled at any batch.
+[Input(13, 8)]
+[TransformerEncoder(1, 2, 24, Name = "encoder")]
+[Dense(5, Activation.Tanh)]
+[Dense(3)]
+[Loss(LossKind.MeanSquaredError)]
+public partial class OddEncoder { }
