@@ -34,6 +34,14 @@ public class ContractTests
         public partial class Pooled { }
         [Input(7, 3)] [SimpleRNN(4, ReturnSequences = true)] [GRU(3, ReturnSequences = true)] [LSTM(2)] [Dense(2)] [Loss(LossKind.SoftmaxCrossEntropy)]
         public partial class Stacked { }
+        [TokenInput(12, 9)] [Embedding(8)] [PositionalEncoding(Learned = true)] [TransformerEncoder(1, 2, 16, Causal = true, Activation = Activation.GELUTanh)] [LayerNorm] [Dense(9)]
+        public partial class Language { }
+        [Input(13, 8)] [PositionalEncoding] [TransformerEncoder(1, 2, 16)] [GlobalAvgPool] [Dense(3)]
+        public partial class Encoder { }
+        [Block] [Conv2D(4, 3, Padding = 1, Activation = Activation.ReLU)] [Conv2D(4, 3, Padding = 1)] [BatchNorm] public partial class Basic { }
+        [Block] [Conv2D(6, 3, Stride = 2, Padding = 1)] public partial class Down { }
+        [Input(2, 8, 8)] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [Residual(typeof(Basic), Activation = Activation.ReLU)] [Residual(typeof(Down))] [Dense(2)]
+        public partial class Res { }
         """,
     ];
 
@@ -55,7 +63,7 @@ public class ContractTests
         var (output, result) = GeneratorHarness.Run(Networks);
         var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         Assert.True(errors.Count == 0, GeneratorHarness.Describe(errors));
-        Assert.Equal(8, result.GeneratedTrees.Length);
+        Assert.Equal(11, result.GeneratedTrees.Length);
         var used = new SortedSet<string>(StringComparer.Ordinal);
         void Add(ISymbol? symbol)
         {
