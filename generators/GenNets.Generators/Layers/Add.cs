@@ -40,6 +40,14 @@ internal sealed class AddEmitter(ShapedLayer layer, bool last = false) : LayerEm
     {
         string main = site.Inputs[0], skip = site.Inputs[1];
         string y = site.Output(Layer);
+        if (Layer.Activation == ActivationKind.ReLU)
+        {
+            // The sum and its ReLU in one pass.
+            w.Line(y == main
+                ? $"{Kernels}Elementwise.Add({skip}, {main}, {main}, relu: true); // the sum over the block's output, read by nothing else"
+                : $"{Kernels}Elementwise.Add({main}, {skip}, {y}, relu: true);");
+            return y;
+        }
         if (y == main)
             w.Line($"{Kernels}Elementwise.Add({skip}, {main}); // the sum over the block's output, read by nothing else");
         else
@@ -55,6 +63,11 @@ internal sealed class AddEmitter(ShapedLayer layer, bool last = false) : LayerEm
         {
             w.Line($"{Span} z{N} = new {Span}(_z{N}, start * {Layer.OutputLength}, batch * {Layer.OutputLength});");
             pre = $"z{N}";
+        }
+        if (pre == y && Layer.Activation == ActivationKind.ReLU)
+        {
+            w.Line($"{Kernels}Elementwise.Add({site.Inputs[0]}, {site.Inputs[1]}, {y}, relu: true); // the sum and its ReLU in one pass");
+            return y;
         }
         w.Line($"{Kernels}Elementwise.Add({site.Inputs[0]}, {site.Inputs[1]}, {pre});");
         EmitActivation(w, pre, y, Rows);

@@ -27,19 +27,47 @@ public static class Elementwise
     }
 
     /// <summary>destination[i] = x[i] + y[i] (destination may be x or y).</summary>
-    /// <exception cref="ArgumentException">The spans differ in length.</exception>
-    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination)
+    /// <exception cref="ArgumentException">The spans differ in length, or the destination overlaps x or y without being it.</exception>
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination) => Add(x, y, destination, relu: false);
+
+    /// <summary>
+    /// destination[i] = x[i] + y[i], then max(·, 0) with <paramref name="relu"/> (NaN passes, −0 becomes +0, as
+    /// <see cref="Activations.ReLU"/>): a residual sum and the ReLU after it in one pass over memory instead of three
+    /// (the sum's copy, its add, the ReLU). The destination may be x or y.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length, or the destination overlaps x or y without being it.</exception>
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, bool relu)
     {
         SameLength(x.Length, y.Length);
         SameLength(x.Length, destination.Length);
-        if (!destination.Overlaps(y)) x.CopyTo(destination);
-        else if (destination.Overlaps(x)) throw new ArgumentException("The destination may be x or y, but not overlap both.", nameof(destination));
-        else
+        ref float rd = ref MemoryMarshal.GetReference(destination);
+        if ((destination.Overlaps(x) && !Unsafe.AreSame(ref rd, ref MemoryMarshal.GetReference(x)))
+            || (destination.Overlaps(y) && !Unsafe.AreSame(ref rd, ref MemoryMarshal.GetReference(y))))
+            throw new ArgumentException("The destination may be x or y, but not overlap either otherwise.", nameof(destination));
+        if (Vector512.IsHardwareAccelerated) Sum<Width512, Vector512<float>>(x, y, destination, relu);
+        else if (Vector256.IsHardwareAccelerated) Sum<Width256, Vector256<float>>(x, y, destination, relu);
+        else Sum<Width128, Vector128<float>>(x, y, destination, relu);
+    }
+
+    // destination = x + y, then the ReLU if asked, at one width (checked by the caller). max(0, s) + 0: the hardware's
+    // maximum returns its second operand for a NaN (so NaN passes) and for a tie (so −0 stays −0, which the + 0 turns to +0).
+    internal static void Sum<TWidth, TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rd = ref MemoryMarshal.GetReference(destination);
+        nuint l = (nuint)TWidth.Count, n = (nuint)destination.Length, i = 0;
+        for (; i + l <= n; i += l)
         {
-            Add(x, destination); // destination is y
-            return;
+            var v = TWidth.Add(TWidth.Load(ref rx, i), TWidth.Load(ref ry, i));
+            TWidth.Store(relu ? TWidth.Add(TWidth.Max(TWidth.Zero, v), TWidth.Zero) : v, ref rd, i);
         }
-        Add(y, destination);
+        for (; i < n; i++)
+        {
+            float v = Unsafe.Add(ref rx, i) + Unsafe.Add(ref ry, i);
+            Unsafe.Add(ref rd, i) = relu ? (float.IsNaN(v) ? v : MathF.Max(v, 0f) + 0f) : v;
+        }
     }
 
     /// <summary>y[i] += a·x[i], the product rounded before the sum (as <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>).</summary>

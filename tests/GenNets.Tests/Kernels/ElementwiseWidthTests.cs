@@ -52,6 +52,54 @@ public class ElementwiseWidthTests
 
     [Theory]
     [MemberData(nameof(WidthsAndLengths))]
+    public void ResidualSum_AtEveryWidth_IsTheSumThenReLU_BitForBit(int bits, int n)
+    {
+        // A residual block's sum, with and without the ReLU after it in the same pass: exactly Add then
+        // Activations.ReLU, including a NaN (it passes) and a −0 sum (+0 out, as TensorPrimitives.Max gives).
+        float[] x = WithZeros(n, 41), y = Check.Random(n, 42);
+        if (n > 5)
+        {
+            x[1] = float.NaN;
+            (x[4], y[4]) = (-0f, -0f);
+            (x[5], y[5]) = (2f, -2f);
+        }
+        var plain = x.Zip(y, (a, b) => a + b).ToArray();
+        var rectified = new float[n];
+        Activations.ReLU(plain, rectified);
+        foreach (bool relu in new[] { false, true })
+        {
+            var d = Padded(new float[n]);
+            switch (bits)
+            {
+                case 128: Elementwise.Sum<Width128, Vector128<float>>(x, y, d.AsSpan(0, n), relu); break;
+                case 256: Elementwise.Sum<Width256, Vector256<float>>(x, y, d.AsSpan(0, n), relu); break;
+                default: Elementwise.Sum<Width512, Vector512<float>>(x, y, d.AsSpan(0, n), relu); break;
+            }
+            var expected = relu ? rectified : plain;
+            for (int i = 0; i < n; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(d[i]), $"relu {relu}, element {i}: {expected[i]} expected, {d[i]} written");
+            UntouchedPast(d, n, "sum");
+        }
+    }
+
+    [Fact]
+    public void ResidualSum_RunsInPlaceOverEitherInput_AndRefusesAPartialOverlap()
+    {
+        float[] x = Check.Random(40, 43), y = Check.Random(40, 44);
+        var expected = x.Zip(y, (a, b) => Math.Max(a + b, 0f)).ToArray();
+        var overX = (float[])x.Clone();
+        Elementwise.Add(overX, y, overX, relu: true);
+        Assert.Equal(expected, overX);
+        var overY = (float[])y.Clone();
+        Elementwise.Add(x, overY, overY, relu: true);
+        Assert.Equal(expected, overY);
+        var buffer = Check.Random(41, 45);
+        var e = Assert.Throws<ArgumentException>(() => Elementwise.Add(buffer.AsSpan(0, 40), y, buffer.AsSpan(1, 40), relu: true));
+        Assert.Equal("destination", e.ParamName);
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndLengths))]
     public void ReLUBackward_AtEveryWidth_MatchesReference(int bits, int n)
     {
         float[] y = Array.ConvertAll(WithZeros(n, 1), v => Math.Max(v, 0f)), dy = Check.Random(n, 2), dz = Padded(new float[n]);
