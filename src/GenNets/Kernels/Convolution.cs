@@ -13,7 +13,7 @@ namespace GenNets.Kernels;
 /// three products are the batched matrix kernels: forward Y = W·cols on the broadcast kernel (six filters × two
 /// vectors of output positions), weight gradient dW += dY·colsᵀ on the dot-product kernel, input gradient
 /// dcols = Wᵀ·dY folded back (col2im). The naive twins are in <see cref="Reference"/>. Same-size 3×3 convolutions
-/// of enough channels and positions go by <see cref="Winograd"/> instead, forward and input gradient.
+/// of enough channels and positions go by <see cref="Winograd"/> instead: forward, input gradient and weight gradient.
 /// </summary>
 public static partial class Convolution
 {
@@ -377,8 +377,9 @@ public static partial class Convolution
     /// <paramref name="relu"/>) a sample at a time, just before that sample's gradients are taken, so it is still in
     /// cache. <paramref name="outputGradient"/> is room for dY ([batch, outC, outH, outW]), which is written there where
     /// the input gradient needs the whole batch's dY at once (the flipped kernel's convolution), and for the whole batch
-    /// before any gradient where the convolution has no shifted rows (strided, 1×1) or its input gradient is folded back;
-    /// otherwise each sample's dY stays in a per-thread buffer. <paramref name="inputGradient"/> may overlap
+    /// before any gradient where the convolution has no shifted rows (strided, 1×1), its input gradient is folded back, or
+    /// its weight gradient goes by <see cref="Winograd"/> (over the whole batch at the end); otherwise each sample's dY stays
+    /// in a per-thread buffer. <paramref name="inputGradient"/> may overlap
     /// <paramref name="pooledGradient"/> (the generated code gives them one buffer): dX is written only once every
     /// sample's dY has been routed. Same results as the two calls one after the other. A batch of 0 clears the weight and
     /// bias gradients.
