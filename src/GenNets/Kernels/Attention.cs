@@ -298,97 +298,209 @@ public static class Attention
     }
 
     /// <summary><see cref="Backward"/> at one width (unchecked).</summary>
+    /// <remarks>
+    /// Per (sample, head), as blocked products whose multiply-adds are eight independent chains (a row at a time, dP's
+    /// dot over dh and dQ's sum over the keys were single chains waiting on each other's latency, and dK and dV were
+    /// read, added to and written back once per (query, key)): eight query rows at a time, dP = dO·Vᵀ (each key vector
+    /// of the transposed values loaded once for the eight), the eight rows' ⟨p, dP⟩ side by side, dS, then dQ = dS·K
+    /// (each key's row loaded once for the eight); then eight keys at a time, dK = dSᵀ·Q and dV = Pᵀ·dO, summed over
+    /// the queries (the eight keys' dS and p of a query are adjacent in its row). Causal: dQ's sum stops at the block's
+    /// last key and dK's and dV's start at the block's first query, where dS and P are exactly 0 before.
+    /// </remarks>
     internal static void Backward<TWidth, TVector>(ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> outputGradient, Span<float> qkvGradient,
         int batch, int positions, int model, int heads, bool causal)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int T = positions, d = model, dh = d / heads, stride = 3 * d, W = TWidth.Count;
-        int tp = Padded<TWidth, TVector>(T), dhp = Padded<TWidth, TVector>(dh), block = T * dhp;
+        // Rows rounded up to whole blocks of eight (the padding rows zero), and the key columns of P, dS and the
+        // transposed values to whole blocks and whole vectors (zero past each row's last key), so that a block of
+        // eight rows or eight keys reads only values it owns.
+        int rows = (T + Block - 1) / Block * Block, ts = (T + Math.Max(W, Block) - 1) / Math.Max(W, Block) * Math.Max(W, Block);
+        int dhp = Padded<TWidth, TVector>(dh);
         float scale = Scale(dh);
-        var work = Scratch.Get(ref t_work, dh * tp + 5 * block + 2 * tp + dhp);
-        var valuesT = work.Slice(0, dh * tp);
-        var q = work.Slice(dh * tp, block);
-        var k = work.Slice(dh * tp + block, block);
-        var dO = work.Slice(dh * tp + 2 * block, block);
-        var dK = work.Slice(dh * tp + 3 * block, block);
-        var dV = work.Slice(dh * tp + 4 * block, block);
-        var p = work.Slice(dh * tp + 5 * block, tp);
-        var dS = work.Slice(dh * tp + 5 * block + tp, tp);
-        var dQ = work.Slice(dh * tp + 5 * block + 2 * tp, dhp);
+        int at = 0;
+        var work = Scratch.Get(ref t_work, dh * ts + 2 * T * dhp + rows * dhp + 2 * rows * ts + Block * dhp);
+        var valuesT = work.Slice(at, dh * ts); at += dh * ts;
+        var q = work.Slice(at, T * dhp); at += T * dhp;
+        var k = work.Slice(at, T * dhp); at += T * dhp;
+        var dO = work.Slice(at, rows * dhp); at += rows * dhp;
+        var p = work.Slice(at, rows * ts); at += rows * ts;
+        var dS = work.Slice(at, rows * ts); at += rows * ts;
+        var outRows = work.Slice(at, Block * dhp);
+        dO.Slice(T * dhp).Clear();
+        p.Slice(T * ts).Clear();
         ref float rvT = ref MemoryMarshal.GetReference(valuesT);
         ref float rq = ref MemoryMarshal.GetReference(q);
         ref float rk = ref MemoryMarshal.GetReference(k);
         ref float rdO = ref MemoryMarshal.GetReference(dO);
-        ref float rdK = ref MemoryMarshal.GetReference(dK);
-        ref float rdV = ref MemoryMarshal.GetReference(dV);
         ref float rp = ref MemoryMarshal.GetReference(p);
         ref float rdS = ref MemoryMarshal.GetReference(dS);
-        ref float rdQ = ref MemoryMarshal.GetReference(dQ);
-        var sc = TWidth.Broadcast(scale);
+        ref float ro = ref MemoryMarshal.GetReference(outRows);
+        ref float rg = ref MemoryMarshal.GetReference(qkvGradient);
         for (int n = 0; n < batch; n++)
         {
             int first = n * T;
             for (int h = 0; h < heads; h++)
             {
-                GatherTransposed(qkv, first * stride + 2 * d + h * dh, stride, T, dh, valuesT, tp);
+                GatherTransposed(qkv, first * stride + 2 * d + h * dh, stride, T, dh, valuesT, ts);
                 GatherRows(qkv, first * stride + h * dh, stride, T, dh, q, dhp);
                 GatherRows(qkv, first * stride + d + h * dh, stride, T, dh, k, dhp);
                 GatherRows(outputGradient, first * d + h * dh, d, T, dh, dO, dhp);
-                dK.Clear();
-                dV.Clear();
                 for (int i = 0; i < T; i++)
                 {
-                    int count = causal ? i + 1 : T, vectors = (count + W - 1) / W;
-                    probabilities.Slice(((n * heads + h) * T + i) * T, count).CopyTo(p);
-                    p.Slice(count).Clear();
-                    // dP = dO·Vᵀ over the keys, and ⟨p, dP⟩.
-                    ref float go = ref Unsafe.Add(ref rdO, i * dhp);
-                    var dot = TWidth.Zero;
-                    for (int b = 0; b < vectors; b++)
-                    {
-                        nuint at = (nuint)(b * W);
-                        var acc = TWidth.Zero;
-                        for (int c = 0; c < dh; c++)
-                            acc = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref go, c)), TWidth.Load(ref rvT, (nuint)(c * tp) + at), acc);
-                        TWidth.Store(acc, ref rdS, at);
-                        dot = TWidth.MultiplyAdd(TWidth.Load(ref rp, at), acc, dot);
-                    }
-                    var sum = TWidth.Broadcast(TWidth.Sum(dot));
-                    // dS = P ⊙ (dP − ⟨p, dP⟩)/√dh: 0 where p is (the masked keys and the padding).
-                    for (int b = 0; b < vectors; b++)
-                    {
-                        nuint at = (nuint)(b * W);
-                        TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref rp, at), TWidth.Subtract(TWidth.Load(ref rdS, at), sum)), sc), ref rdS, at);
-                    }
-                    // dQ row i = Σⱼ dSⱼ·Kⱼ; dKⱼ += dSⱼ·Qᵢ; dVⱼ += pⱼ·dOᵢ.
-                    ref float qi = ref Unsafe.Add(ref rq, i * dhp);
-                    for (int c = 0; c < dhp; c += W)
-                    {
-                        var acc = TWidth.Zero;
-                        for (int j = 0; j < count; j++)
-                            acc = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref rdS, j)), TWidth.Load(ref rk, (nuint)(j * dhp + c)), acc);
-                        TWidth.Store(acc, ref rdQ, (nuint)c);
-                    }
-                    dQ.Slice(0, dh).CopyTo(qkvGradient.Slice((first + i) * stride + h * dh, dh));
-                    for (int j = 0; j < count; j++)
-                    {
-                        var sj = TWidth.Broadcast(Unsafe.Add(ref rdS, j));
-                        var pj = TWidth.Broadcast(Unsafe.Add(ref rp, j));
-                        for (int c = 0; c < dhp; c += W)
-                        {
-                            nuint at = (nuint)(j * dhp + c);
-                            TWidth.Store(TWidth.MultiplyAdd(sj, TWidth.Load(ref qi, (nuint)c), TWidth.Load(ref rdK, at)), ref rdK, at);
-                            TWidth.Store(TWidth.MultiplyAdd(pj, TWidth.Load(ref go, (nuint)c), TWidth.Load(ref rdV, at)), ref rdV, at);
-                        }
-                    }
+                    int count = causal ? i + 1 : T;
+                    CopyRow(ref Unsafe.AsRef(in probabilities[((n * heads + h) * T + i) * T]), ref Unsafe.Add(ref rp, i * ts), count);
+                    p.Slice(i * ts + count, ts - count).Clear();
                 }
-                for (int j = 0; j < T; j++)
+                for (int i = 0; i < T; i += Block)
                 {
-                    int at = (first + j) * stride + h * dh;
-                    dK.Slice(j * dhp, dh).CopyTo(qkvGradient.Slice(at + d, dh));
-                    dV.Slice(j * dhp, dh).CopyTo(qkvGradient.Slice(at + 2 * d, dh));
+                    int taken = Math.Min(Block, T - i), keys = causal ? i + taken : T, width = (keys + W - 1) / W * W;
+                    ref float dSi = ref Unsafe.Add(ref rdS, i * ts);
+                    // dP = dO·Vᵀ over the block's keys, then dS in place; dQ = dS·K.
+                    Block8<TWidth, TVector>(ref Unsafe.Add(ref rdO, i * dhp), dhp, dh, ref rvT, ts, width, ref dSi, ts);
+                    Scores8<TWidth, TVector>(ref Unsafe.Add(ref rp, i * ts), ref dSi, ts, width, scale);
+                    Block8<TWidth, TVector>(ref dSi, ts, keys, ref rk, dhp, dhp, ref ro, dhp);
+                    for (int r = 0; r < taken; r++)
+                        CopyRow(ref Unsafe.Add(ref ro, r * dhp), ref Unsafe.Add(ref rg, (first + i + r) * stride + h * dh), dh);
+                }
+                for (int j = 0; j < T; j += Block)
+                {
+                    int taken = Math.Min(Block, T - j), from = causal ? j : 0;
+                    // dK = dSᵀ·Q and dV = Pᵀ·dO for keys j to j + 7, over the queries that see them.
+                    Columns8<TWidth, TVector>(ref Unsafe.Add(ref rdS, j), ts, ref rq, dhp, from, T, dhp, ref ro);
+                    for (int r = 0; r < taken; r++)
+                        CopyRow(ref Unsafe.Add(ref ro, r * dhp), ref Unsafe.Add(ref rg, (first + j + r) * stride + d + h * dh), dh);
+                    Columns8<TWidth, TVector>(ref Unsafe.Add(ref rp, j), ts, ref rdO, dhp, from, T, dhp, ref ro);
+                    for (int r = 0; r < taken; r++)
+                        CopyRow(ref Unsafe.Add(ref ro, r * dhp), ref Unsafe.Add(ref rg, (first + j + r) * stride + 2 * d + h * dh), dh);
                 }
             }
+        }
+    }
+
+    // Eight rows of a product: output[r·outStride + x] = Σ_{c < count} a[r·aStride + c]·b[c·bStride + x] for r < 8 and x
+    // in whole vectors below width; each vector of b is loaded once for the eight rows, their sums independent chains.
+    private static void Block8<TWidth, TVector>(ref float a, int aStride, int count, ref float b, int bStride, int width, ref float output, int outStride)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int W = TWidth.Count;
+        ref float a1 = ref Unsafe.Add(ref a, aStride);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * aStride);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * aStride);
+        ref float a4 = ref Unsafe.Add(ref a, 4 * aStride);
+        ref float a5 = ref Unsafe.Add(ref a, 5 * aStride);
+        ref float a6 = ref Unsafe.Add(ref a, 6 * aStride);
+        ref float a7 = ref Unsafe.Add(ref a, 7 * aStride);
+        for (int x = 0; x < width; x += W)
+        {
+            TVector s0 = TWidth.Zero, s1 = TWidth.Zero, s2 = TWidth.Zero, s3 = TWidth.Zero, s4 = TWidth.Zero, s5 = TWidth.Zero, s6 = TWidth.Zero, s7 = TWidth.Zero;
+            ref float bx = ref Unsafe.Add(ref b, x);
+            for (int c = 0; c < count; c++)
+            {
+                var v = TWidth.Load(ref bx, (nuint)(c * bStride));
+                s0 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a, c)), v, s0);
+                s1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a1, c)), v, s1);
+                s2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a2, c)), v, s2);
+                s3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a3, c)), v, s3);
+                s4 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a4, c)), v, s4);
+                s5 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a5, c)), v, s5);
+                s6 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a6, c)), v, s6);
+                s7 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref a7, c)), v, s7);
+            }
+            ref float o = ref Unsafe.Add(ref output, x);
+            TWidth.Store(s0, ref o);
+            TWidth.Store(s1, ref o, (nuint)outStride);
+            TWidth.Store(s2, ref o, (nuint)(2 * outStride));
+            TWidth.Store(s3, ref o, (nuint)(3 * outStride));
+            TWidth.Store(s4, ref o, (nuint)(4 * outStride));
+            TWidth.Store(s5, ref o, (nuint)(5 * outStride));
+            TWidth.Store(s6, ref o, (nuint)(6 * outStride));
+            TWidth.Store(s7, ref o, (nuint)(7 * outStride));
+        }
+    }
+
+    // Eight rows (stride apart) of dP into dS in place: dS = p ⊙ (dP − ⟨p, dP⟩)·scale over the first `width` columns
+    // (whole vectors), 0 from there to the end of the row; the eight dot products are side by side.
+    private static void Scores8<TWidth, TVector>(ref float p, ref float dS, int stride, int width, float scale)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int W = TWidth.Count;
+        nuint s1 = (nuint)stride, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, s6 = 6 * s1, s7 = 7 * s1;
+        TVector d0 = TWidth.Zero, d1 = TWidth.Zero, d2 = TWidth.Zero, d3 = TWidth.Zero, d4 = TWidth.Zero, d5 = TWidth.Zero, d6 = TWidth.Zero, d7 = TWidth.Zero;
+        for (int x = 0; x < width; x += W)
+        {
+            ref float px = ref Unsafe.Add(ref p, x);
+            ref float gx = ref Unsafe.Add(ref dS, x);
+            d0 = TWidth.MultiplyAdd(TWidth.Load(ref px), TWidth.Load(ref gx), d0);
+            d1 = TWidth.MultiplyAdd(TWidth.Load(ref px, s1), TWidth.Load(ref gx, s1), d1);
+            d2 = TWidth.MultiplyAdd(TWidth.Load(ref px, s2), TWidth.Load(ref gx, s2), d2);
+            d3 = TWidth.MultiplyAdd(TWidth.Load(ref px, s3), TWidth.Load(ref gx, s3), d3);
+            d4 = TWidth.MultiplyAdd(TWidth.Load(ref px, s4), TWidth.Load(ref gx, s4), d4);
+            d5 = TWidth.MultiplyAdd(TWidth.Load(ref px, s5), TWidth.Load(ref gx, s5), d5);
+            d6 = TWidth.MultiplyAdd(TWidth.Load(ref px, s6), TWidth.Load(ref gx, s6), d6);
+            d7 = TWidth.MultiplyAdd(TWidth.Load(ref px, s7), TWidth.Load(ref gx, s7), d7);
+        }
+        d0 = TWidth.Broadcast(TWidth.Sum(d0));
+        d1 = TWidth.Broadcast(TWidth.Sum(d1));
+        d2 = TWidth.Broadcast(TWidth.Sum(d2));
+        d3 = TWidth.Broadcast(TWidth.Sum(d3));
+        d4 = TWidth.Broadcast(TWidth.Sum(d4));
+        d5 = TWidth.Broadcast(TWidth.Sum(d5));
+        d6 = TWidth.Broadcast(TWidth.Sum(d6));
+        d7 = TWidth.Broadcast(TWidth.Sum(d7));
+        var sc = TWidth.Broadcast(scale);
+        for (int x = 0; x < width; x += W)
+        {
+            ref float px = ref Unsafe.Add(ref p, x);
+            ref float gx = ref Unsafe.Add(ref dS, x);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px), TWidth.Subtract(TWidth.Load(ref gx), d0)), sc), ref gx);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, s1), TWidth.Subtract(TWidth.Load(ref gx, s1), d1)), sc), ref gx, s1);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, s2), TWidth.Subtract(TWidth.Load(ref gx, s2), d2)), sc), ref gx, s2);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, s3), TWidth.Subtract(TWidth.Load(ref gx, s3), d3)), sc), ref gx, s3);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, s4), TWidth.Subtract(TWidth.Load(ref gx, s4), d4)), sc), ref gx, s4);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, s5), TWidth.Subtract(TWidth.Load(ref gx, s5), d5)), sc), ref gx, s5);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, s6), TWidth.Subtract(TWidth.Load(ref gx, s6), d6)), sc), ref gx, s6);
+            TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, s7), TWidth.Subtract(TWidth.Load(ref gx, s7), d7)), sc), ref gx, s7);
+        }
+        if (width < stride)
+            for (int r = 0; r < Block; r++)
+                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dS, r * stride + width), stride - width).Clear();
+    }
+
+    // Eight columns of a transposed product: output[r·dhp + x] = Σ_{from ≤ i < to} a[i·aStride + r]·b[i·bStride + x] for
+    // r < 8 and x in whole vectors below dhp; a's eight values of a row are adjacent, b's row is loaded once for them.
+    private static void Columns8<TWidth, TVector>(ref float a, int aStride, ref float b, int bStride, int from, int to, int dhp, ref float output)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int W = TWidth.Count;
+        for (int x = 0; x < dhp; x += W)
+        {
+            TVector s0 = TWidth.Zero, s1 = TWidth.Zero, s2 = TWidth.Zero, s3 = TWidth.Zero, s4 = TWidth.Zero, s5 = TWidth.Zero, s6 = TWidth.Zero, s7 = TWidth.Zero;
+            ref float ai = ref Unsafe.Add(ref a, from * aStride);
+            ref float bi = ref Unsafe.Add(ref b, from * bStride + x);
+            for (int i = from; i < to; i++)
+            {
+                var v = TWidth.Load(ref bi);
+                s0 = TWidth.MultiplyAdd(TWidth.Broadcast(ai), v, s0);
+                s1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref ai, 1)), v, s1);
+                s2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref ai, 2)), v, s2);
+                s3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref ai, 3)), v, s3);
+                s4 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref ai, 4)), v, s4);
+                s5 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref ai, 5)), v, s5);
+                s6 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref ai, 6)), v, s6);
+                s7 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref ai, 7)), v, s7);
+                ai = ref Unsafe.Add(ref ai, aStride);
+                bi = ref Unsafe.Add(ref bi, bStride);
+            }
+            ref float o = ref Unsafe.Add(ref output, x);
+            TWidth.Store(s0, ref o);
+            TWidth.Store(s1, ref o, (nuint)dhp);
+            TWidth.Store(s2, ref o, (nuint)(2 * dhp));
+            TWidth.Store(s3, ref o, (nuint)(3 * dhp));
+            TWidth.Store(s4, ref o, (nuint)(4 * dhp));
+            TWidth.Store(s5, ref o, (nuint)(5 * dhp));
+            TWidth.Store(s6, ref o, (nuint)(6 * dhp));
+            TWidth.Store(s7, ref o, (nuint)(7 * dhp));
         }
     }
 
