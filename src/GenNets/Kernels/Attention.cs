@@ -362,8 +362,8 @@ public static class Attention
                     {
                         int count = causal ? i + 1 : T;
                         ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(p), i * ts);
+                        for (int j = count / W * W; j < ts; j += W) TWidth.Store(TWidth.Zero, ref row, (nuint)j);
                         CopyRow(ref Unsafe.Add(ref rp, i * T), ref row, count);
-                        for (int j = count; j < ts; j++) Unsafe.Add(ref row, j) = 0f;
                     }
                     rp = ref MemoryMarshal.GetReference(p);
                 }
@@ -450,7 +450,7 @@ public static class Attention
     }
 
     // Eight rows of dP (stride apart, in place) into dS = p ⊙ (dP − ⟨p, dP⟩)·scale over the first `width` columns
-    // (whole vectors), 0 from there to the end of the row; the eight dot products are side by side.
+    // (whole vectors), 0 from there to the end of the row (stride, whole vectors too); the eight dot products are side by side.
     private static void Scores8<TWidth, TVector>(ref float p, int pStride, ref float dS, int stride, int width, float scale)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
@@ -493,9 +493,18 @@ public static class Attention
             TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, p6), TWidth.Subtract(TWidth.Load(ref gx, s6), d6)), sc), ref gx, s6);
             TWidth.Store(TWidth.Multiply(TWidth.Multiply(TWidth.Load(ref px, p7), TWidth.Subtract(TWidth.Load(ref gx, s7), d7)), sc), ref gx, s7);
         }
-        if (width < stride)
-            for (int r = 0; r < Block; r++)
-                for (int j = width; j < stride; j++) Unsafe.Add(ref dS, r * stride + j) = 0f;
+        for (int x = width; x < stride; x += W)
+        {
+            ref float gx = ref Unsafe.Add(ref dS, x);
+            TWidth.Store(TWidth.Zero, ref gx);
+            TWidth.Store(TWidth.Zero, ref gx, s1);
+            TWidth.Store(TWidth.Zero, ref gx, s2);
+            TWidth.Store(TWidth.Zero, ref gx, s3);
+            TWidth.Store(TWidth.Zero, ref gx, s4);
+            TWidth.Store(TWidth.Zero, ref gx, s5);
+            TWidth.Store(TWidth.Zero, ref gx, s6);
+            TWidth.Store(TWidth.Zero, ref gx, s7);
+        }
     }
 
     // Eight columns of a transposed product: output[r·outStride + x] = Σ_{from ≤ i < to} a[i·aStride + r]·b[i·bStride + x]
