@@ -305,7 +305,9 @@ public static class Attention
     /// of the transposed values loaded once for the eight), the eight rows' ⟨p, dP⟩ side by side, dS, then dQ = dS·K
     /// (each key's row loaded once for the eight); then eight keys at a time, dK = dSᵀ·Q and dV = Pᵀ·dO, summed over
     /// the queries (the eight keys' dS and p of a query are adjacent in its row). Causal: dQ's sum stops at the block's
-    /// last key and dK's and dV's start at the block's first query, where dS and P are exactly 0 before.
+    /// last key, and dK's and dV's for keys j to j + 7 start at query j (dS and P are exactly 0 past each query's own
+    /// key). Batch 64 of PEERS.md's Transformer (T = 32, d = 64, 4 heads, not causal): 29 → 7.3 µs a sample, medians of
+    /// nine alternating runs (the old kernel's runs ranged 20 to 31 µs); causal 22 → 6.7 µs (Xeon, AVX-512, one thread).
     /// </remarks>
     internal static void Backward<TWidth, TVector>(ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities, ReadOnlySpan<float> outputGradient, Span<float> qkvGradient,
         int batch, int positions, int model, int heads, bool causal)
