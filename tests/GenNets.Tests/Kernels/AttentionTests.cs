@@ -71,6 +71,12 @@ public class AttentionTests
                 data.Add(bits, 1, 17, 20, 5, causal); // positions past a whole vector at every width
                 data.Add(bits, 2, 3, 15, 3, causal);  // dh = 5
                 data.Add(bits, 2, 1, 4, 2, causal);
+                // Blocks of eight queries and keys with a partial last block or none whole: T = 1, 7, 9, 33.
+                data.Add(bits, 1, 1, 5, 1, causal);   // one position, dh = 5
+                data.Add(bits, 3, 7, 48, 2, causal);  // dh = 24
+                data.Add(bits, 1, 9, 10, 2, causal);  // dh = 5
+                data.Add(bits, 3, 33, 64, 4, causal); // dh = 16
+                data.Add(bits, 1, 33, 21, 3, causal); // dh = 7
             }
         return data;
     }
@@ -274,21 +280,23 @@ public class AttentionTests
         }
     }
 
-    [Fact]
-    public void BatchSplit_GivesTheBitsOfTheWhole()
+    [Theory]
+    [InlineData(6, false)]
+    [InlineData(9, true)]
+    public void BatchSplit_GivesTheBitsOfTheWhole(int positions, bool causal)
     {
-        const int batch = 5, positions = 6, model = 12, heads = 3;
+        const int batch = 5, model = 12, heads = 3;
         int per = positions * 3 * model, outPer = positions * model, pPer = heads * positions * positions;
         float[] qkv = Check.Random(batch * per, 61), dy = Check.Random(batch * outPer, 62);
         float[] y = new float[batch * outPer], p = new float[batch * pPer], g = new float[batch * per];
-        Attention.Forward(qkv, y, p, batch, positions, model, heads, false);
-        Attention.Backward(qkv, p, dy, g, batch, positions, model, heads, false);
+        Attention.Forward(qkv, y, p, batch, positions, model, heads, causal);
+        Attention.Backward(qkv, p, dy, g, batch, positions, model, heads, causal);
         float[] y2 = new float[y.Length], p2 = new float[p.Length], g2 = new float[g.Length];
         foreach (var (start, count) in new[] { (0, 2), (2, 1), (3, 2) })
         {
-            Attention.Forward(qkv.AsSpan(start * per, count * per), y2.AsSpan(start * outPer, count * outPer), p2.AsSpan(start * pPer, count * pPer), count, positions, model, heads, false);
+            Attention.Forward(qkv.AsSpan(start * per, count * per), y2.AsSpan(start * outPer, count * outPer), p2.AsSpan(start * pPer, count * pPer), count, positions, model, heads, causal);
             Attention.Backward(qkv.AsSpan(start * per, count * per), p2.AsSpan(start * pPer, count * pPer), dy.AsSpan(start * outPer, count * outPer),
-                g2.AsSpan(start * per, count * per), count, positions, model, heads, false);
+                g2.AsSpan(start * per, count * per), count, positions, model, heads, causal);
         }
         Assert.Equal(y, y2);
         Assert.Equal(p, p2);
