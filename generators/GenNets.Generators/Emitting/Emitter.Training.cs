@@ -496,12 +496,23 @@ internal static partial class Emitter
             // An identity skip: the block's input is read by the block's first layer too (a projection is read by the sum alone).
             if (step.Layer.Spec is AddSpec && step.Layer.Sources[1] is int identity && identity >= 0 && plan.Consumers[identity + 1].Count > 1)
             {
-                // The skip carries the sum's gradient back unchanged: a copy, since the block's layers change dy in place.
-                int b = Free(overDy: false);
-                w.Line($"{Span} dskip{step.Layer.Index} = new {Span}({NetworkPlan.GradientField(b)}, stretch, batch * {layers[identity].OutputLength});");
-                w.Line($"dy.CopyTo(dskip{step.Layer.Index}); // the skip's share of layer {identity}'s gradient");
-                Keep(identity, $"dskip{step.Layer.Index}", b);
-                pinned.Add(b);
+                // The skip carries the sum's gradient back unchanged. When the block's last layer (the step taken next) only
+                // reads dy, dy's buffer is kept for the skip as it is; else a copy, since that layer changes dy in place.
+                var below = s > 0 ? plan.Steps[s - 1] : null;
+                if (dyBuffer >= 0 && below is { Pooled: null } && below.Layer.Index == step.Layer.Sources[0] && below.Emitter.ReadsOutputGradientOnly)
+                {
+                    w.Line($"{Span} dskip{step.Layer.Index} = dy; // the skip's share of layer {identity}'s gradient: layer {below.Layer.Index} only reads dy, whose buffer stays");
+                    Keep(identity, $"dskip{step.Layer.Index}", dyBuffer);
+                    pinned.Add(dyBuffer);
+                }
+                else
+                {
+                    int b = Free(overDy: false);
+                    w.Line($"{Span} dskip{step.Layer.Index} = new {Span}({NetworkPlan.GradientField(b)}, stretch, batch * {layers[identity].OutputLength});");
+                    w.Line($"dy.CopyTo(dskip{step.Layer.Index}); // the skip's share of layer {identity}'s gradient");
+                    Keep(identity, $"dskip{step.Layer.Index}", b);
+                    pinned.Add(b);
+                }
             }
         }
         return used;

@@ -223,6 +223,8 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
         return y;
     }
 
+    public override bool ReadsOutputGradientOnly => Layer.Activation == ActivationKind.Identity;
+
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
         if (step.ReluTakenAbove)

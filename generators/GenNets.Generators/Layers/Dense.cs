@@ -158,6 +158,8 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
         return base.EmitInference(w, site);
     }
 
+    public override bool ReadsOutputGradientOnly => Layer.Activation == ActivationKind.Identity;
+
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
         EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");

@@ -119,6 +119,13 @@ internal abstract class LayerEmitter
         EmitPreActivationView(w);
     }
 
+    /// <summary>
+    /// Whether the layer's backward only reads <c>dy</c>'s values (no activation's gradient taken over it in place), so
+    /// that a skip may keep dy's buffer as its share of the gradient instead of a copy, when that buffer is not handed out
+    /// again.
+    /// </summary>
+    public virtual bool ReadsOutputGradientOnly => false;
+
     /// <summary>The layer's backward: from <c>dy</c>, its parameters' gradients into <c>g</c> and (unless first) its input's into <c>dy</c>.</summary>
     public abstract void EmitBackward(IndentedWriter w, BackwardSite site, Step step);
 
