@@ -140,74 +140,24 @@ public static class Attention
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
         int W = TWidth.Count, lastCount = causal ? firstCount + taken - 1 : firstCount, vectors = (lastCount + W - 1) / W;
-        ref float q0 = ref MemoryMarshal.GetReference(q);
-        ref float q1 = ref Unsafe.Add(ref q0, Math.Min(1, taken - 1) * qStride);
-        ref float q2 = ref Unsafe.Add(ref q0, Math.Min(2, taken - 1) * qStride);
-        ref float q3 = ref Unsafe.Add(ref q0, Math.Min(3, taken - 1) * qStride);
-        ref float q4 = ref Unsafe.Add(ref q0, Math.Min(4, taken - 1) * qStride);
-        ref float q5 = ref Unsafe.Add(ref q0, Math.Min(5, taken - 1) * qStride);
-        ref float q6 = ref Unsafe.Add(ref q0, Math.Min(6, taken - 1) * qStride);
-        ref float q7 = ref Unsafe.Add(ref q0, Math.Min(7, taken - 1) * qStride);
-        ref float rk = ref MemoryMarshal.GetReference(keysT);
         ref float r0 = ref MemoryMarshal.GetReference(rows);
+        // The scores, then scaled in place: the bits of Row's, which scales each sum as it stores it.
+        Block8<TWidth, TVector>(ref MemoryMarshal.GetReference(q), qStride, taken, dh, ref MemoryMarshal.GetReference(keysT), stride, vectors * W, ref r0, stride, Block);
         var sc = TWidth.Broadcast(scale);
-        for (int b = 0; b < vectors; b++)
-        {
-            nuint at = (nuint)(b * W);
-            TVector a0 = TWidth.Zero, a1 = TWidth.Zero, a2 = TWidth.Zero, a3 = TWidth.Zero, a4 = TWidth.Zero, a5 = TWidth.Zero, a6 = TWidth.Zero, a7 = TWidth.Zero;
-            for (int c = 0; c < dh; c++)
+        for (int r = 0; r < Block; r++)
+            for (int b = 0; b < vectors; b++)
             {
-                var k = TWidth.Load(ref rk, (nuint)(c * stride) + at);
-                a0 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q0, c)), k, a0);
-                a1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q1, c)), k, a1);
-                a2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q2, c)), k, a2);
-                a3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q3, c)), k, a3);
-                a4 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q4, c)), k, a4);
-                a5 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q5, c)), k, a5);
-                a6 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q6, c)), k, a6);
-                a7 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref q7, c)), k, a7);
+                nuint at = (nuint)(r * stride + b * W);
+                TWidth.Store(TWidth.Multiply(TWidth.Load(ref r0, at), sc), ref r0, at);
             }
-            TWidth.Store(TWidth.Multiply(a0, sc), ref r0, at);
-            TWidth.Store(TWidth.Multiply(a1, sc), ref r0, (nuint)stride + at);
-            TWidth.Store(TWidth.Multiply(a2, sc), ref r0, (nuint)(2 * stride) + at);
-            TWidth.Store(TWidth.Multiply(a3, sc), ref r0, (nuint)(3 * stride) + at);
-            TWidth.Store(TWidth.Multiply(a4, sc), ref r0, (nuint)(4 * stride) + at);
-            TWidth.Store(TWidth.Multiply(a5, sc), ref r0, (nuint)(5 * stride) + at);
-            TWidth.Store(TWidth.Multiply(a6, sc), ref r0, (nuint)(6 * stride) + at);
-            TWidth.Store(TWidth.Multiply(a7, sc), ref r0, (nuint)(7 * stride) + at);
-        }
         for (int r = 0; r < Block; r += 4)
         {
             int c0 = causal ? firstCount + Math.Min(r, taken - 1) : firstCount, c1 = causal ? firstCount + Math.Min(r + 1, taken - 1) : firstCount;
             int c2 = causal ? firstCount + Math.Min(r + 2, taken - 1) : firstCount, c3 = causal ? firstCount + Math.Min(r + 3, taken - 1) : firstCount;
             Softmax4<TWidth, TVector>(ref Unsafe.Add(ref r0, r * stride), stride, c0, c1, c2, c3, vectors);
         }
-        ref float rv = ref MemoryMarshal.GetReference(values);
-        ref float o0 = ref MemoryMarshal.GetReference(outRows);
-        for (int c = 0; c < dhp; c += W)
-        {
-            TVector a0 = TWidth.Zero, a1 = TWidth.Zero, a2 = TWidth.Zero, a3 = TWidth.Zero, a4 = TWidth.Zero, a5 = TWidth.Zero, a6 = TWidth.Zero, a7 = TWidth.Zero;
-            for (int j = 0; j < lastCount; j++)
-            {
-                var v = TWidth.Load(ref rv, (nuint)(j * dhp + c));
-                a0 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, j)), v, a0);
-                a1 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, stride + j)), v, a1);
-                a2 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, 2 * stride + j)), v, a2);
-                a3 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, 3 * stride + j)), v, a3);
-                a4 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, 4 * stride + j)), v, a4);
-                a5 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, 5 * stride + j)), v, a5);
-                a6 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, 6 * stride + j)), v, a6);
-                a7 = TWidth.MultiplyAdd(TWidth.Broadcast(Unsafe.Add(ref r0, 7 * stride + j)), v, a7);
-            }
-            TWidth.Store(a0, ref o0, (nuint)c);
-            TWidth.Store(a1, ref o0, (nuint)(dhp + c));
-            TWidth.Store(a2, ref o0, (nuint)(2 * dhp + c));
-            TWidth.Store(a3, ref o0, (nuint)(3 * dhp + c));
-            TWidth.Store(a4, ref o0, (nuint)(4 * dhp + c));
-            TWidth.Store(a5, ref o0, (nuint)(5 * dhp + c));
-            TWidth.Store(a6, ref o0, (nuint)(6 * dhp + c));
-            TWidth.Store(a7, ref o0, (nuint)(7 * dhp + c));
-        }
+        // The probability-weighted values: the rows past `taken` repeat the last query's probabilities.
+        Block8<TWidth, TVector>(ref r0, stride, Block, lastCount, ref MemoryMarshal.GetReference(values), dhp, dhp, ref MemoryMarshal.GetReference(outRows), dhp, Block);
     }
 
     // A row of scaled scores (its first `count` valid, `vectors` whole vectors of it read) into probabilities, in place:

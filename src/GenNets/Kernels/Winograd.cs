@@ -176,6 +176,14 @@ public static class Winograd
     // The scratch of one call, in floats, each part starting on a 16-float boundary.
     private static long Round16(long floats) => (floats + 15) & ~15L;
 
+    // The next `floats` of a scratch buffer from `offset`, which moves on to the next multiple of 16 floats (64 bytes).
+    private static Span<float> Part(Span<float> all, int floats, ref int offset)
+    {
+        var part = all.Slice(offset, floats);
+        offset += (int)Round16(floats);
+        return part;
+    }
+
     internal static void Run<TWidth, TVector, TTile>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
         int inC, int outC, int h, int w, bool relu)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
@@ -195,12 +203,6 @@ public static class Winograd
         if (total > Array.MaxLength - 64) throw new ArgumentOutOfRangeException(nameof(inC), $"Winograd: the scratch for {inC} → {outC} channels of {h}×{w} is too large.");
         var work = Scratch.Get(ref t_work, (int)total);
         int at = 0;
-        Span<float> Part(Span<float> all, int floats, ref int offset)
-        {
-            var part = all.Slice(offset, floats);
-            offset += (int)Round16(floats);
-            return part;
-        }
         var padded = Part(work, ph * pw * icp, ref at);
         var outputs = Part(work, h * w * ocp, ref at);
         var u = Part(work, xis * uStride, ref at);
@@ -297,12 +299,6 @@ public static class Winograd
         if (total > Array.MaxLength - 64) throw new ArgumentOutOfRangeException(nameof(inC), $"Winograd: the scratch for the weight gradient of {inC} → {outC} channels of {h}×{w} is too large.");
         var work = Scratch.Get(ref t_gradientWork, (int)total);
         int at = 0;
-        Span<float> Part(Span<float> all, int floats, ref int offset)
-        {
-            var part = all.Slice(offset, floats);
-            offset += (int)Round16(floats);
-            return part;
-        }
         var paddedX = Part(work, ph * pw * icp, ref at);
         var paddedDy = Part(work, ph * pw * ocp, ref at);
         var u = Part(work, xis * uStride, ref at);
