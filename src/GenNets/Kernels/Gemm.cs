@@ -223,6 +223,14 @@ public static partial class Gemm
     internal static void MultiplyAccumulateChecked(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
         Span<float> c, int m, int n, int kk, bool accumulate, bool reverse)
     {
+        // Deep products (a weight gradient dYᵀ·X over a batch of positions) through packed panels, every column of C. The
+        // bits are the same either way, so rows of C split across threads may take different paths.
+        if (kk >= PackedMinDepth && m >= PackedRows)
+        {
+            if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count) { MultiplyPacked<Width512, Vector512<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate); return; }
+            if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count) { MultiplyPacked<Width256, Vector256<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate); return; }
+            if (n >= Vector128<float>.Count) { MultiplyPacked<Width128, Vector128<float>>(a, rowStride, colStride, b, ldb, bias, c, m, n, kk, accumulate); return; }
+        }
         // The widest vectors take the columns they can; the narrower ones the rest, so that a width of 8 or 24 columns
         // does not fall to the scalar loop on a machine with 16-float registers.
         int j = 0;
@@ -292,7 +300,9 @@ public static partial class Gemm
         return j;
     }
 
-    // The columns from `first` on one at a time.
+    // The columns from `first` on one at a time, each sum its start plus the products fused one at a time in order of
+    // depth, as the vector kernels' lanes are (and unfused where they are), so that a column gets the same bits whichever
+    // path takes it: the packed path takes every column, and which path a call takes can depend on its rows.
     private static void ScalarColumns(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
         Span<float> c, int m, int n, int kk, bool accumulate, int first)
     {
@@ -305,10 +315,15 @@ public static partial class Gemm
             {
                 float s = accumulate ? Unsafe.Add(ref rc, i * n + j) : hasBias ? bias[j] : 0f;
                 for (int p = 0; p < kk; p++)
-                    s += Unsafe.Add(ref ra, i * rowStride + p * colStride) * Unsafe.Add(ref rb, p * ldb + j);
+                    s = Fused(Unsafe.Add(ref ra, i * rowStride + p * colStride), Unsafe.Add(ref rb, p * ldb + j), s);
                 Unsafe.Add(ref rc, i * n + j) = s;
             }
     }
+
+    // x·y + s rounded once where Width128.MultiplyAdd is fused, else rounded twice as it is.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Fused(float x, float y, float s) =>
+        Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? MathF.FusedMultiplyAdd(x, y, s) : x * y + s;
 
     /// <summary>
     /// A row stride of at least <paramref name="width"/> floats for a matrix laid out to be B of <see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>:

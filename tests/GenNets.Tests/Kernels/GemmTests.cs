@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Runtime.Intrinsics;
 using GenNets.Kernels;
 using Xunit;
 
@@ -70,6 +71,108 @@ public class GemmTests
                     expected[i * n + j] += (double)at[p * m + i] * b[p * n + j];
         Gemm.MultiplyAccumulate(at, 1, m, b, c, m, n, k, accumulate: true);
         Check.Close(expected, c, 1e-5, 1e-5 * k, "C");
+    }
+
+    // Deep products for the packed path at each width: rows past its blocks of six (1, 5, 7, 193), columns past its
+    // panels of 64, 16 or 8 (1, 15, 17, 257), depths on both sides of its chunks of 256 steps (255, 256, 257, 1000,
+    // 2048), more columns than one block of B (1,100 > 1,024) and more rows than one block of A (400 > 384).
+    public static TheoryData<int, int, int, int> WidthsAndDeepShapes()
+    {
+        var data = new TheoryData<int, int, int, int>();
+        foreach (int bits in new[] { 128, 256, 512 })
+            foreach (var (m, n, k) in new[] { (1, 17, 257), (5, 1, 255), (7, 15, 256), (7, 257, 1000), (64, 64, 2048), (64, 256, 2048), (193, 17, 1000), (193, 257, 256),
+                (5, 256, 2048), (193, 64, 255), (400, 1100, 260) })
+                data.Add(bits, m, n, k);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndDeepShapes))]
+    public void MultiplyPacked_AtEveryWidth_MatchesReferenceAndTheUnpackedKernelsToTheBit(int bits, int m, int n, int k)
+    {
+        float[] b = Check.Random(k * n, 31), bias = Check.Random(n, 32), start = Check.Random(m * n, 33);
+        foreach (bool transposed in new[] { true, false })
+        {
+            // A [m, k] stored [k, m] and read with strides (1, m), as a weight gradient reads dYᵀ; or row-major.
+            float[] stored = Check.Random(m * k, transposed ? 34UL : 35UL);
+            int rowStride = transposed ? 1 : k, colStride = transposed ? m : 1;
+            var product = new double[m * n];
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++)
+                {
+                    double x = stored[i * rowStride + p * colStride];
+                    for (int j = 0; j < n; j++) product[i * n + j] += x * b[p * n + j];
+                }
+            foreach (var (accumulate, withBias) in new[] { (false, false), (false, true), (true, false), (true, true) })
+            {
+                // Overwritten, C starts from the bias (or zero); accumulated, from C, and the bias is not added.
+                var expected = (double[])product.Clone();
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) expected[i * n + j] += accumulate ? start[i * n + j] : withBias ? bias[j] : 0;
+                var c = (float[])start.Clone();
+                ReadOnlySpan<float> bi = withBias ? bias : default;
+                string what = $"C at {bits} bits, A {(transposed ? "transposed" : "row-major")}, {(accumulate ? "accumulated" : "overwritten")}{(withBias ? ", bias" : "")}";
+                switch (bits)
+                {
+                    case 512: Gemm.MultiplyPacked<Width512, Vector512<float>>(stored, rowStride, colStride, b, n, bi, c, m, n, k, accumulate); break;
+                    case 256: Gemm.MultiplyPacked<Width256, Vector256<float>>(stored, rowStride, colStride, b, n, bi, c, m, n, k, accumulate); break;
+                    default: Gemm.MultiplyPacked<Width128, Vector128<float>>(stored, rowStride, colStride, b, n, bi, c, m, n, k, accumulate); break;
+                }
+                Check.Close(expected, c, 1e-5, 1e-5 * k, what);
+
+                // The unpacked kernels at the same width, on the columns they take in whole vectors: the same sums in the
+                // same order, so the same bits.
+                var unpacked = (float[])start.Clone();
+                int done = bits switch
+                {
+                    512 => Gemm.MultiplyAccumulate<Width512, Vector512<float>>(stored, rowStride, colStride, b, n, bi, unpacked, m, n, k, accumulate, first: 0),
+                    256 => Gemm.MultiplyAccumulate<Width256, Vector256<float>>(stored, rowStride, colStride, b, n, bi, unpacked, m, n, k, accumulate, first: 0),
+                    _ => Gemm.MultiplyAccumulate<Width128, Vector128<float>>(stored, rowStride, colStride, b, n, bi, unpacked, m, n, k, accumulate, first: 0),
+                };
+                Assert.Equal(n - n % (bits / 32), done);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < done; j++)
+                        if (BitConverter.SingleToInt32Bits(c[i * n + j]) != BitConverter.SingleToInt32Bits(unpacked[i * n + j]))
+                            Assert.Fail($"{what}[{i}, {j}]: packed {c[i * n + j]:R}, unpacked {unpacked[i * n + j]:R}.");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(193, 17, 1000)] // a scalar column past the vectors, for the parts of fewer than six rows
+    [InlineData(64, 256, 2048)]
+    [InlineData(10, 64, 300)]
+    [InlineData(40, 1100, 256)]
+    public void MultiplyAccumulate_DeepWeightGradient_GivesTheSameBitsWhicheverRowsACallCovers(int m, int n, int k)
+    {
+        // dW [m, n] = dYᵀ·X with dY stored [k, m]: a dense layer's backward splits dW's rows (its outputs) across threads,
+        // each part reading its columns of dY, and every part must give the bits one call gives, whichever path its
+        // number of rows takes.
+        float[] dy = Check.Random(k * m, 41), x = Check.Random(k * n, 42), bias = Check.Random(n, 43), start = Check.Random(m * n, 44);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var whole = (float[])start.Clone();
+            Gemm.MultiplyAccumulate(dy, 1, m, x, n, bias, whole, m, n, k, accumulate);
+            foreach (int r in new[] { 1, 3, 5, 6, 7, m / 2, m - 1 }.Where(r => r > 0 && r < m).Distinct())
+            {
+                var split = (float[])start.Clone();
+                Gemm.MultiplyAccumulate(dy, 1, m, x, n, bias, split.AsSpan(0, r * n), r, n, k, accumulate);
+                Gemm.MultiplyAccumulate(dy.AsSpan(r), 1, m, x, n, bias, split.AsSpan(r * n), m - r, n, k, accumulate);
+                for (int e = 0; e < whole.Length; e++)
+                    if (BitConverter.SingleToInt32Bits(whole[e]) != BitConverter.SingleToInt32Bits(split[e]))
+                        Assert.Fail($"Rows [0, {r}) and [{r}, {m}), {(accumulate ? "accumulated" : "overwritten")}: C[{e / n}, {e % n}] is {split[e]:R}, one call gives {whole[e]:R}.");
+            }
+        }
+    }
+
+    [Fact]
+    public void MultiplyAccumulate_DeepProduct_AllocatesNothingOnceWarm()
+    {
+        // The packed panels live in a per-thread buffer.
+        const int m = 70, n = 130, k = 300;
+        float[] dy = Check.Random(k * m, 51), x = Check.Random(k * n, 52);
+        var c = new float[m * n];
+        Assert.Equal(0, Check.SteadyStateAllocation(() => Gemm.MultiplyAccumulate(dy, 1, m, x, c, m, n, k, accumulate: false)));
     }
 
     // Strip shapes: one partial strip, exact strips, a partial group of strips, more than one group, row counts that
