@@ -179,8 +179,11 @@ internal abstract class LayerEmitter
             case ActivationKind.Softmax:
                 w.Line($"{Kernels}Activations.SoftmaxBackward({y}, {dy}, {dy}, {rows}, {layer.OutFeatures});");
                 break;
-            case ActivationKind.GELU or ActivationKind.GELUTanh:
-                w.Line($"{Kernels}Activations.{layer.Activation}Backward({z}, {dy}, {dy});");
+            case ActivationKind.GELU:
+                w.Line($"{Kernels}Activations.GELUBackward({z}, {y}, {dy}, {dy}); // Φ(z) from the kept output: y/z");
+                break;
+            case ActivationKind.GELUTanh:
+                w.Line($"{Kernels}Activations.GELUTanhBackward({z}, {dy}, {dy});");
                 break;
             default:
                 w.Line($"{Kernels}Activations.{layer.Activation}Backward({y}, {dy}, {dy});");

@@ -52,6 +52,43 @@ public class ElementwiseWidthTests
 
     [Theory]
     [MemberData(nameof(WidthsAndLengths))]
+    public void GELU_AtEveryWidth_MatchesReference_AndItsGradientFromTheOutputToo(int bits, int n)
+    {
+        // Exact GELU and both forms of its gradient: from z alone, and from z with the kept output (Φ = y/z), over
+        // z from −12 to 12 with exact zeros, tiny values (|z| < 1e-30 takes Φ = ½) and a deep negative tail.
+        float[] z = WithZeros(n, 51, 12f), dy = Check.Random(n, 52);
+        if (n > 9) (z[6], z[7], z[8], z[9]) = (1e-35f, -3e-31f, -9.5f, 11f);
+        float[] y = Padded(new float[n]), dzOwn = Padded(new float[n]), dzKept = Padded(new float[n]);
+        switch (bits)
+        {
+            case 128:
+                Activations.GELU<Width128, Vector128<float>>(z, y.AsSpan(0, n));
+                Activations.GELUBackward<Width128, Vector128<float>>(z, dy, dzOwn.AsSpan(0, n));
+                Activations.GELUBackwardFromOutput<Width128, Vector128<float>>(z, y.AsSpan(0, n), dy, dzKept.AsSpan(0, n));
+                break;
+            case 256:
+                Activations.GELU<Width256, Vector256<float>>(z, y.AsSpan(0, n));
+                Activations.GELUBackward<Width256, Vector256<float>>(z, dy, dzOwn.AsSpan(0, n));
+                Activations.GELUBackwardFromOutput<Width256, Vector256<float>>(z, y.AsSpan(0, n), dy, dzKept.AsSpan(0, n));
+                break;
+            default:
+                Activations.GELU<Width512, Vector512<float>>(z, y.AsSpan(0, n));
+                Activations.GELUBackward<Width512, Vector512<float>>(z, dy, dzOwn.AsSpan(0, n));
+                Activations.GELUBackwardFromOutput<Width512, Vector512<float>>(z, y.AsSpan(0, n), dy, dzKept.AsSpan(0, n));
+                break;
+        }
+        double[] zd = Check.ToDouble(z), yRef = Reference.Activate(Activation.GELU, zd, 1);
+        var dzRef = Reference.ActivateBackward(Activation.GELU, zd, yRef, Check.ToDouble(dy), 1);
+        Check.Close(yRef, y.AsSpan(0, n), 1e-6, 1e-6, "y");
+        Check.Close(dzRef, dzOwn.AsSpan(0, n), 1e-6, 1e-6, "dz from z");
+        Check.Close(dzRef, dzKept.AsSpan(0, n), 1e-6, 1e-6, "dz from z and y");
+        UntouchedPast(y, n, "y");
+        UntouchedPast(dzOwn, n, "dz from z");
+        UntouchedPast(dzKept, n, "dz from z and y");
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndLengths))]
     public void ResidualSum_AtEveryWidth_IsTheSumThenReLU_BitForBit(int bits, int n)
     {
         // A residual block's sum, with and without the ReLU after it in the same pass: exactly Add then
