@@ -436,9 +436,13 @@ internal static partial class Emitter
             if (skipGradients.TryGetValue(top.Index, out var skips))
             {
                 w.Line($"// Layer {top.Index}'s output began a residual block: the gradient its skip carried back joins the block's.");
-                foreach (var skip in skips)
+                step.ReluTakenAtJoin = step.ReluMayBeTaken;
+                for (int k = 0; k < skips.Count; k++)
                 {
-                    w.Line($"{Kernels}Elementwise.Add({skip.Name}, dy);");
+                    var skip = skips[k];
+                    w.Line(step.ReluTakenAtJoin && k == skips.Count - 1
+                        ? $"{Kernels}Elementwise.AddThroughReLU({skip.Name}, y{top.Index}, dy); // and layer {top.Index}'s ReLU gradient, in the same pass"
+                        : $"{Kernels}Elementwise.Add({skip.Name}, dy);");
                     pinned.Remove(skip.Buffer);
                 }
                 skipGradients.Remove(top.Index);

@@ -76,7 +76,10 @@ internal sealed class AddEmitter(ShapedLayer layer, bool last = false) : LayerEm
 
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
-        EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
+        if (step.ReluTakenAtJoin)
+            w.Line("// The ReLU's gradient was taken where the skip's gradient joined.");
+        else
+            EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
         w.Line($"// dy is now the sum's gradient: both the block's layers and its skip get it.");
     }
 }

@@ -229,6 +229,8 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
     {
         if (step.ReluTakenAbove)
             w.Line("// The ReLU's gradient was taken by the pooling's backward above.");
+        else if (step.ReluTakenAtJoin)
+            w.Line("// The ReLU's gradient was taken where the skip's gradient joined.");
         else
             EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
         string dx = EmitInputGradient(w, site);

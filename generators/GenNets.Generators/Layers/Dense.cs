@@ -162,7 +162,10 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
 
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
-        EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
+        if (step.ReluTakenAtJoin)
+            w.Line("// The ReLU's gradient was taken where the skip's gradient joined.");
+        else
+            EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
         w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, 1, {Layer.OutFeatures}, {site.Input}, g.Slice(Layer{N}WeightOffset, {WeightLength}), {Layer.OutFeatures}, {Layer.InFeatures}, {Rows}, accumulate: false); // dW = dyᵀ·x");
         w.Line($"{Kernels}Gemm.ColumnSums(dy, g.Slice(Layer{N}BiasOffset, {Layer.OutFeatures}), {Rows}, {Layer.OutFeatures}); // db = Σ dy");
         if (site.First)

@@ -39,6 +39,15 @@ internal sealed class Step
     /// <summary>A convolution whose ReLU's gradient the max pooling above it takes.</summary>
     public bool ReluTakenAbove { get; set; }
 
+    /// <summary>
+    /// A layer whose ReLU's gradient is taken where a residual skip's gradient joins its output's (one pass: the
+    /// backward walk marks it as it writes the join).
+    /// </summary>
+    public bool ReluTakenAtJoin { get; set; }
+
+    /// <summary>Whether this step's layer has a ReLU whose gradient its emitter lets another pass take (a convolution, dense layer or sum).</summary>
+    public bool ReluMayBeTaken => Pooled is null && Layer.Activation == ActivationKind.ReLU && Layer.Spec is Conv2DSpec or DenseSpec or AddSpec;
+
     /// <summary>The step's output is its input's floats, read as one vector: it keeps no buffer in training.</summary>
     public bool IsAlias { get; set; }
 

@@ -70,6 +70,40 @@ public static class Elementwise
         }
     }
 
+    /// <summary>
+    /// dy[i] = dy[i] + x[i] where y[i] &gt; 0, else 0: a residual skip's gradient joining the block's at a layer whose
+    /// ReLU output y both paths read, and that ReLU's gradient, in one pass; bit for bit <see cref="Add(ReadOnlySpan{float}, Span{float})"/>
+    /// then <see cref="Activations.ReLUBackward"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void AddThroughReLU(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy)
+    {
+        SameLength(x.Length, dy.Length);
+        SameLength(y.Length, dy.Length);
+        if (Vector512.IsHardwareAccelerated) AddThroughReLU<Width512, Vector512<float>>(x, y, dy);
+        else if (Vector256.IsHardwareAccelerated) AddThroughReLU<Width256, Vector256<float>>(x, y, dy);
+        else AddThroughReLU<Width128, Vector128<float>>(x, y, dy);
+    }
+
+    internal static void AddThroughReLU<TWidth, TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rd = ref MemoryMarshal.GetReference(dy);
+        nuint l = (nuint)TWidth.Count, n = (nuint)dy.Length, i = 0;
+        for (; i + l <= n; i += l)
+        {
+            var sum = TWidth.Add(TWidth.Load(ref rd, i), TWidth.Load(ref rx, i));
+            TWidth.Store(TWidth.And(sum, TWidth.GreaterThan(TWidth.Load(ref ry, i), TWidth.Zero)), ref rd, i);
+        }
+        for (; i < n; i++)
+        {
+            float sum = Unsafe.Add(ref rd, i) + Unsafe.Add(ref rx, i);
+            Unsafe.Add(ref rd, i) = Unsafe.Add(ref ry, i) > 0f ? sum : 0f;
+        }
+    }
+
     /// <summary>y[i] += a·x[i], the product rounded before the sum (as <c>TensorPrimitives.MultiplyAdd(x, a, y, y)</c>).</summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
     public static void MultiplyAdd(ReadOnlySpan<float> x, float a, Span<float> y)

@@ -119,6 +119,28 @@ public class ElementwiseWidthTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(WidthsAndLengths))]
+    public void SkipJoinThroughReLU_AtEveryWidth_IsTheAddThenReLUBackward_BitForBit(int bits, int n)
+    {
+        // A skip's gradient joining at a ReLU layer's output: exactly Add then ReLUBackward, y's zeros and NaNs masking.
+        float[] skip = Check.Random(n, 53), y = Array.ConvertAll(WithZeros(n, 54), v => Math.Max(v, 0f)), dy = Check.Random(n, 55);
+        if (n > 3) y[2] = float.NaN;
+        var expected = (float[])dy.Clone();
+        Elementwise.Add(skip, expected);
+        Activations.ReLUBackward(y, expected, expected);
+        var d = Padded(dy);
+        switch (bits)
+        {
+            case 128: Elementwise.AddThroughReLU<Width128, Vector128<float>>(skip, y, d.AsSpan(0, n)); break;
+            case 256: Elementwise.AddThroughReLU<Width256, Vector256<float>>(skip, y, d.AsSpan(0, n)); break;
+            default: Elementwise.AddThroughReLU<Width512, Vector512<float>>(skip, y, d.AsSpan(0, n)); break;
+        }
+        for (int i = 0; i < n; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(d[i]), $"element {i}: {expected[i]} expected, {d[i]} written");
+        UntouchedPast(d, n, "dy");
+    }
+
     [Fact]
     public void ResidualSum_RunsInPlaceOverEitherInput_AndRefusesAPartialOverlap()
     {
