@@ -427,21 +427,33 @@ public static partial class Convolution
     /// The gradients of <see cref="Forward"/> given dY: overwrites <paramref name="weightGradient"/> and
     /// <paramref name="biasGradient"/> with the sums over the batch, and, unless <paramref name="inputGradient"/> is
     /// empty (a first layer needs none), overwrites it with dX. A batch of 0 clears the weight and bias gradients.
+    /// dX may take the next passes of a backward walk as it is written: with <paramref name="inputSkipGradient"/>, a
+    /// residual skip's gradient of the same input is added to it; with <paramref name="throughInputReLU"/>, X is taken
+    /// as a ReLU's output and dX through that ReLU (zero where X ≤ 0), after the skip's sum. The bits are those of
+    /// <see cref="Elementwise.AddThroughReLU"/>, <see cref="Elementwise.Add(ReadOnlySpan{float}, Span{float})"/> or
+    /// <see cref="Activations.ReLUBackward"/> over dX afterwards.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
-    /// <exception cref="ArgumentException">A span is shorter than the geometry and batch need (the input gradient only if not empty).</exception>
+    /// <exception cref="ArgumentException">A span is shorter than the geometry and batch need (the input gradient only if not empty), or a skip's gradient or the ReLU is asked for without an input gradient.</exception>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
-        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g)
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g,
+        ReadOnlySpan<float> inputSkipGradient = default, bool throughInputReLU = false)
     {
         Check(x.Length, nameof(x), outputGradient.Length, nameof(outputGradient), weight.Length, nameof(weight), biasGradient.Length, nameof(biasGradient), batch, g);
         CheckGradients(weightGradient.Length, inputGradient.Length, batch, g);
+        if ((!inputSkipGradient.IsEmpty || throughInputReLU) && inputGradient.IsEmpty)
+            throw new ArgumentException("Convolution: a skip's gradient or the input's ReLU needs an input gradient to take them.", nameof(inputGradient));
+        if (!inputSkipGradient.IsEmpty)
+            Sizes.Need(inputSkipGradient.Length, Sizes.Product(batch, nameof(batch), g.InputLength, nameof(g)), nameof(inputSkipGradient), "a batch of {0} inputs of {1}", batch, g.InputLength);
         int positions = g.Positions, patch = g.Patch;
         weightGradient.Slice(0, g.WeightLength).Clear();
         biasGradient.Slice(0, g.OutChannels).Clear();
         if (g.RowOffsets is not null && !g.IsPointwise)
         {
-            BackwardShifted(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g);
+            if (!BackwardShifted(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, g, default, inputSkipGradient, throughInputReLU)
+                && !inputGradient.IsEmpty)
+                InputGradientTail(x, inputSkipGradient, throughInputReLU, inputGradient.Slice(0, batch * g.InputLength));
             return;
         }
         var columns = Scratch.Get(ref t_columns, g.ColumnsLength);
@@ -472,6 +484,15 @@ public static partial class Convolution
             dx.Clear();
             Fold(columns, dx, g);
         }
+        if (!inputGradient.IsEmpty) InputGradientTail(x, inputSkipGradient, throughInputReLU, inputGradient.Slice(0, batch * g.InputLength));
+    }
+
+    // What Backward's dX takes after it is written: the skip's gradient added, then the ReLU of X (dX ⊙ [X > 0]).
+    internal static void InputGradientTail(ReadOnlySpan<float> x, ReadOnlySpan<float> skip, bool relu, Span<float> dx)
+    {
+        if (!skip.IsEmpty && relu) Elementwise.AddThroughReLU(skip.Slice(0, dx.Length), x.Slice(0, dx.Length), dx);
+        else if (!skip.IsEmpty) Elementwise.Add(skip.Slice(0, dx.Length), dx);
+        else if (relu) Activations.ReLUBackward(x.Slice(0, dx.Length), dx, dx);
     }
 
     // Stride 1: the unfolded input's rows are shifted views of the zero-padded input. Outputs are computed in a "wide"
@@ -492,8 +513,11 @@ public static partial class Convolution
         }
     }
 
-    private static void BackwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
-        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g, Routing routing = default)
+    // Returns whether dX took the skip's gradient and the ReLU of X (Backward's InputGradientTail) as it was written;
+    // if not, the caller applies them.
+    private static bool BackwardShifted(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, Conv2DGeometry g, Routing routing = default,
+        ReadOnlySpan<float> inputSkipGradient = default, bool throughInputReLU = false)
     {
         int wide = g.WidePositions, patch = g.Patch, positions = g.Positions;
         // With whole blocks of 16 filters and a patch of at least 16 taps, the weight gradient is taken turned around,
@@ -560,7 +584,7 @@ public static partial class Convolution
                 if (smallLanes == Vector512<float>.Count) SmallPatchGradients<Width512, Vector512<float>>(input, g.RowOffsets!, patch, dyT, ldt, wide, dWT, biasSums, outC);
                 else SmallPatchGradients<Width256, Vector256<float>>(input, g.RowOffsets!, patch, dyT, ldt, wide, dWT, biasSums, outC);
             }
-            else
+            else if (!winograd) // Winograd's backward sums dY's positions from its channels-last turn
                 for (int c = 0; c < outC; c++)
                     biasGradient[c] += TensorPrimitives.Sum(dy.Slice(c * positions, positions));
             if (turned)
@@ -589,7 +613,13 @@ public static partial class Convolution
                 ref MemoryMarshal.GetReference(dx), g.Height * g.Width, g.Width, g.InChannels, g.Height, g.Width);
         }
         // outputGradient holds the batch's dY by now: the caller's, or routed into it (the routing's room is outputGradient).
-        if (winograd) Winograd.RunWeightGradient(x, outputGradient, weightGradient, batch, g.InChannels, outC, g.Height, g.Width, Winograd.DefaultTile);
+        // dX too where Winograd takes its convolution (the flipped kernel's: dY's outC channels in, inC out), so that each
+        // sample's dY is turned channels-last once for the three gradients.
+        bool winogradInput = winograd && !inputGradient.IsEmpty && flipped is not null && Winograd.Worthwhile(g, g.OutChannels, g.InChannels);
+        if (winograd)
+            Winograd.RunBackward(x, weight, outputGradient, weightGradient, biasGradient, winogradInput ? inputGradient : default, batch, g.InChannels, outC,
+                g.Height, g.Width, Winograd.DefaultTile, inputSkipGradient, throughInputReLU);
+        if (winogradInput) return true;
         if (turned && batch > 0)
             for (int p = 0; p < patch; p++)
                 for (int c = 0; c < outC; c++)
@@ -602,18 +632,19 @@ public static partial class Convolution
                 for (int p = 0; p < patch; p++)
                     weightGradient[c * patch + p] = dWT[(c / smallLanes * patch + p) * smallLanes + c % smallLanes];
             }
-        if (inputGradient.IsEmpty || flipped is null) return;
+        if (inputGradient.IsEmpty || flipped is null) return false;
         // The flipped kernel's convolution has dY's outC channels in and inC out.
         if (Winograd.Worthwhile(g, g.OutChannels, g.InChannels))
         {
             Winograd.RunInputGradient(weight, outputGradient, inputGradient, batch, g, Winograd.DefaultTile);
-            return;
+            return false;
         }
         var kernel = Scratch.Get(ref t_flipped, g.WeightLength + g.InChannels);
         FlipKernel(weight, kernel, g);
         var zeros = kernel.Slice(g.WeightLength, g.InChannels);
         zeros.Clear();
         ForwardShifted(outputGradient, kernel, zeros, inputGradient, batch, flipped, relu: false);
+        return false;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -148,6 +149,31 @@ public static class Winograd
         else RunWeightGradient<TWidth, TVector, Tile4>(x, outputGradient, weightGradient, batch, inC, outC, h, w);
     }
 
+    // dW, and the bias gradient and dX unless they are empty, in one pass over the batch (RunBackward<…, TTile>), at this
+    // CPU's width and the tile's side, sizes checked by the caller.
+    internal static void RunBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, Span<float> weightGradient,
+        Span<float> biasGradient, Span<float> inputGradient, int batch, int inC, int outC, int h, int w, int tile,
+        ReadOnlySpan<float> inputSkipGradient = default, bool throughInputReLU = false)
+    {
+        if (Vector512.IsHardwareAccelerated)
+            RunBackward<Width512, Vector512<float>>(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, inC, outC, h, w, tile, inputSkipGradient, throughInputReLU);
+        else if (Vector256.IsHardwareAccelerated)
+            RunBackward<Width256, Vector256<float>>(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, inC, outC, h, w, tile, inputSkipGradient, throughInputReLU);
+        else
+            RunBackward<Width128, Vector128<float>>(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, inC, outC, h, w, tile, inputSkipGradient, throughInputReLU);
+    }
+
+    internal static void RunBackward<TWidth, TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient, Span<float> weightGradient,
+        Span<float> biasGradient, Span<float> inputGradient, int batch, int inC, int outC, int h, int w, int tile,
+        ReadOnlySpan<float> inputSkipGradient = default, bool throughInputReLU = false)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        if (tile == 2)
+            RunBackward<TWidth, TVector, Tile2>(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, inC, outC, h, w, inputSkipGradient, throughInputReLU);
+        else
+            RunBackward<TWidth, TVector, Tile4>(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, batch, inC, outC, h, w, inputSkipGradient, throughInputReLU);
+    }
+
     private static void CheckGeometry(Conv2DGeometry g, int tile)
     {
         if (!Supports(g))
@@ -177,7 +203,7 @@ public static class Winograd
     private static long Round16(long floats) => (floats + 15) & ~15L;
 
     // The next `floats` of a scratch buffer from `offset`, which moves on to the next multiple of 16 floats (64 bytes).
-    private static Span<float> Part(Span<float> all, int floats, ref int offset)
+    private static Span<float> Part(Span<float> all, int floats, scoped ref int offset)
     {
         var part = all.Slice(offset, floats);
         offset += (int)Round16(floats);
@@ -189,83 +215,132 @@ public static class Winograd
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
     {
         if (batch == 0) return;
-        int lanes = TWidth.Count, m = TTile.M, alpha = m + 2, xis = alpha * alpha;
+        var work = PrepareForward<TWidth, TVector, TTile>(weight, flipped, bias, inC, outC, h, w);
+        int inLength = inC * h * w, outLength = outC * h * w, pw = work.Shape.PaddedWidth;
+        for (int n = 0; n < batch; n++)
+        {
+            ToChannelsLast(x.Slice(n * inLength, inLength), work.Padded, inC, h, w, pw, work.Shape.Icp);
+            SampleTiles<TWidth, TVector, TTile>(ref work, work.Padded, inC, relu);
+            FromChannelsLast(work.Outputs, y.Slice(n * outLength, outLength), outC, h * w, work.Shape.Ocp);
+        }
+    }
+
+    // How one sample's tiles go: m×m outputs a tile over an h×w image, the input's channels padded to icp and the
+    // output's to ocp, `rows` tiles a block.
+    private readonly record struct TileShape(int M, int H, int W, int Icp, int Ocp, int Rows)
+    {
+        public int Alpha => M + 2;
+        public int Xis => Alpha * Alpha;
+        public int TilesX => (W + M - 1) / M;
+        public int TilesY => (H + M - 1) / M;
+        public int Tiles => TilesY * TilesX;
+        public int PaddedHeight => M * TilesY + 2;
+        public int PaddedWidth => M * TilesX + 2;
+        public int VStride => Block * Icp + Spacing;
+        public int MStride => Block * Ocp + Spacing;
+    }
+
+    // The forward pass's buffers, this thread's: the padded channels-last input [ph][pw][icp] (one zero row and column
+    // before the image, enough after), the channels-last outputs [h·w][ocp], the transformed weights U[ξ][i][o], a
+    // block's V[ξ][r][i] and products M[ξ][r][o], the bias padded to ocp, and the transforms' temporaries.
+    private ref struct ForwardWork
+    {
+        public Span<float> Padded, Outputs, U, V, Products, Biases, Temp;
+        public TileShape Shape;
+    }
+
+    // The scratch of a forward pass (or of the input gradient's, flipped) laid out, the weights transformed and the
+    // bias copied. Allocates only when this thread first sees a larger geometry.
+    private static ForwardWork PrepareForward<TWidth, TVector, TTile>(ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, int inC, int outC, int h, int w)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
+    {
+        int lanes = TWidth.Count, m = TTile.M;
         int icp = (inC + lanes - 1) / lanes * lanes, ocp = (outC + lanes - 1) / lanes * lanes;
-        int tilesY = (h + m - 1) / m, tilesX = (w + m - 1) / m, tiles = tilesY * tilesX;
-        int ph = m * tilesY + 2, pw = m * tilesX + 2; // the padded input: one zero row and column before, enough after
+        int tiles = (h + m - 1) / m * ((w + m - 1) / m);
         // Blocks of tiles as even as they come: 49 tiles (28×28 by 4×4) go as seven blocks of seven, not six of eight and one.
         int blocks = (tiles + Block - 1) / Block, rows = (tiles + blocks - 1) / blocks;
+        var shape = new TileShape(m, h, w, icp, ocp, rows);
+        int ph = shape.PaddedHeight, pw = shape.PaddedWidth, xis = shape.Xis;
         // The transformed parts are [ξ][…], with a cache line more between the ξ than they hold: strides of whole KB
         // (64 channels × 64 filters: 16 KB) would put every ξ of a vector in one set of L1.
-        int uStride = inC * ocp + Spacing, vStride = Block * icp + Spacing, mStride = Block * ocp + Spacing;
+        int uStride = inC * ocp + Spacing, vStride = shape.VStride, mStride = shape.MStride;
         long total = Round16((long)ph * pw * icp) + Round16((long)h * w * ocp) + Round16((long)xis * uStride) + Round16(9L * uStride)
             + Round16((long)xis * vStride) + Round16((long)xis * mStride) + Round16(ocp) + 2 * xis * lanes;
         if (total > Array.MaxLength - 64) throw new ArgumentOutOfRangeException(nameof(inC), $"Winograd: the scratch for {inC} → {outC} channels of {h}×{w} is too large.");
-        var work = Scratch.Get(ref t_work, (int)total);
+        var all = Scratch.Get(ref t_work, (int)total);
         int at = 0;
-        var padded = Part(work, ph * pw * icp, ref at);
-        var outputs = Part(work, h * w * ocp, ref at);
-        var u = Part(work, xis * uStride, ref at);
-        var taps = Part(work, 9 * uStride, ref at);
-        var v = Part(work, xis * vStride, ref at);
-        var products = Part(work, xis * mStride, ref at);
-        var biases = Part(work, ocp, ref at);
-        var temp = work.Slice(at, 2 * xis * lanes);
+        var work = new ForwardWork { Shape = shape };
+        work.Padded = Part(all, ph * pw * icp, ref at);
+        work.Outputs = Part(all, h * w * ocp, ref at);
+        work.U = Part(all, xis * uStride, ref at);
+        var taps = Part(all, 9 * uStride, ref at);
+        work.V = Part(all, xis * vStride, ref at);
+        work.Products = Part(all, xis * mStride, ref at);
+        work.Biases = Part(all, ocp, ref at);
+        work.Temp = all.Slice(at, 2 * xis * lanes);
 
-        TransformWeights<TWidth, TVector, TTile>(weight, flipped, inC, outC, ocp, taps, u, temp);
-        biases.Clear();
-        if (!bias.IsEmpty) bias.Slice(0, outC).CopyTo(biases);
+        TransformWeights<TWidth, TVector, TTile>(weight, flipped, inC, outC, ocp, taps, work.U, work.Temp);
+        work.Biases.Clear();
+        if (!bias.IsEmpty) bias.Slice(0, outC).CopyTo(work.Biases);
         // The borders and the channels past inC stay zero for every sample, and from one call to the next of the same
         // layout (nothing else writes them): cleared only when this thread's last call laid the buffer out otherwise.
         var layout = (t_work, ph, pw, icp, inC, h, w);
         if (t_layout != layout)
         {
-            padded.Clear();
+            work.Padded.Clear();
             t_layout = layout;
         }
-        ref float rv = ref MemoryMarshal.GetReference(v);
-        ref float rp = ref MemoryMarshal.GetReference(products);
-        ref float ru = ref MemoryMarshal.GetReference(u);
-        ref float rt = ref MemoryMarshal.GetReference(temp);
+        return work;
+    }
+
+    // One sample through the forward pass's tiles: from the padded channels-last input `padded` (zero borders, laid out
+    // as work.Padded) to the channels-last outputs, a block of tiles at a time: each tile's Bᵀ d B into V, the block's
+    // products with U into M, each tile's Aᵀ M A + bias (through max(0, ·)) into work.Outputs.
+    private static void SampleTiles<TWidth, TVector, TTile>(scoped ref ForwardWork work, ReadOnlySpan<float> padded, int inC, bool relu)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
+    {
+        var shape = work.Shape;
+        int lanes = TWidth.Count, m = TTile.M, tiles = shape.Tiles, tilesX = shape.TilesX, rows = shape.Rows, pw = shape.PaddedWidth;
+        int h = shape.H, w = shape.W, icp = shape.Icp, ocp = shape.Ocp, xis = shape.Xis, vStride = shape.VStride, mStride = shape.MStride;
+        if (padded.Length < shape.PaddedHeight * pw * icp)
+            throw new ArgumentException($"Winograd: the padded input holds {padded.Length} floats, not {shape.PaddedHeight * pw * icp}.", nameof(padded));
         ref float rpad = ref MemoryMarshal.GetReference(padded);
-        ref float rout = ref MemoryMarshal.GetReference(outputs);
-        ref float rbias = ref MemoryMarshal.GetReference(biases);
-        int inLength = inC * h * w, outLength = outC * h * w;
-        for (int n = 0; n < batch; n++)
+        ref float v = ref MemoryMarshal.GetReference(work.V);
+        ref float u = ref MemoryMarshal.GetReference(work.U);
+        ref float products = ref MemoryMarshal.GetReference(work.Products);
+        ref float outputs = ref MemoryMarshal.GetReference(work.Outputs);
+        ref float biases = ref MemoryMarshal.GetReference(work.Biases);
+        ref float temp = ref MemoryMarshal.GetReference(work.Temp);
+        for (int first = 0; first < tiles; first += rows)
         {
-            ToChannelsLast(x.Slice(n * inLength, inLength), padded, inC, h, w, pw, icp);
-            for (int first = 0; first < tiles; first += rows)
+            int count = Math.Min(rows, tiles - first);
+            for (int r = 0; r < count; r++)
             {
-                int count = Math.Min(rows, tiles - first);
-                for (int r = 0; r < count; r++)
-                {
-                    int t = first + r, ty = t / tilesX, tx = t % tilesX;
-                    ref float corner = ref Unsafe.Add(ref rpad, (m * ty * pw + m * tx) * icp);
-                    for (int c = 0; c < icp; c += lanes)
-                        InputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref corner, c), pw * icp, icp, ref Unsafe.Add(ref rv, r * icp + c), vStride, ref rt);
-                }
-                switch (count)
-                {
-                    case 8: Product<TWidth, TVector, Rows8>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                    case 7: Product<TWidth, TVector, Rows7>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                    case 6: Product<TWidth, TVector, Rows6>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                    case 5: Product<TWidth, TVector, Rows5>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                    case 4: Product<TWidth, TVector, Rows4>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                    case 3: Product<TWidth, TVector, Rows3>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                    case 2: Product<TWidth, TVector, Rows2>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                    default: Product<TWidth, TVector, Rows1>(ref rv, ref ru, ref rp, xis, inC, icp, ocp); break;
-                }
-                for (int r = 0; r < count; r++)
-                {
-                    int t = first + r, ty = t / tilesX, tx = t % tilesX;
-                    int down = Math.Min(m, h - m * ty), across = Math.Min(m, w - m * tx);
-                    ref float target = ref Unsafe.Add(ref rout, (m * ty * w + m * tx) * ocp);
-                    for (int c = 0; c < ocp; c += lanes)
-                        OutputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref rp, r * ocp + c), mStride, ref Unsafe.Add(ref target, c), w * ocp, ocp,
-                            TWidth.Load(ref rbias, (nuint)c), relu, down, across, ref rt);
-                }
+                int t = first + r, ty = t / tilesX, tx = t % tilesX;
+                ref float corner = ref Unsafe.Add(ref rpad, (m * ty * pw + m * tx) * icp);
+                for (int c = 0; c < icp; c += lanes)
+                    InputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref corner, c), pw * icp, icp, ref Unsafe.Add(ref v, r * icp + c), vStride, ref temp);
             }
-            FromChannelsLast(outputs, y.Slice(n * outLength, outLength), outC, h * w, ocp);
+            switch (count)
+            {
+                case 8: Product<TWidth, TVector, Rows8>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+                case 7: Product<TWidth, TVector, Rows7>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+                case 6: Product<TWidth, TVector, Rows6>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+                case 5: Product<TWidth, TVector, Rows5>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+                case 4: Product<TWidth, TVector, Rows4>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+                case 3: Product<TWidth, TVector, Rows3>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+                case 2: Product<TWidth, TVector, Rows2>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+                default: Product<TWidth, TVector, Rows1>(ref v, ref u, ref products, xis, inC, icp, ocp); break;
+            }
+            for (int r = 0; r < count; r++)
+            {
+                int t = first + r, ty = t / tilesX, tx = t % tilesX;
+                int down = Math.Min(m, h - m * ty), across = Math.Min(m, w - m * tx);
+                ref float target = ref Unsafe.Add(ref outputs, (m * ty * w + m * tx) * ocp);
+                for (int c = 0; c < ocp; c += lanes)
+                    OutputTile<TWidth, TVector, TTile>(ref Unsafe.Add(ref products, r * ocp + c), mStride, ref Unsafe.Add(ref target, c), w * ocp, ocp,
+                        TWidth.Load(ref biases, (nuint)c), relu, down, across, ref temp);
+            }
         }
     }
 
@@ -283,6 +358,17 @@ public static class Winograd
     // dW[o, i] = Gᵀ S[·][i][o] G. The tiles past the image's edge read the padding, zero, and add nothing.
     internal static void RunWeightGradient<TWidth, TVector, TTile>(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> weightGradient, int batch,
         int inC, int outC, int h, int w)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile =>
+        RunBackward<TWidth, TVector, TTile>(x, default, outputGradient, weightGradient, default, default, batch, inC, outC, h, w);
+
+    // The whole backward pass of one convolution, each sample's dY turned channels-last once for all it feeds: the
+    // weight gradient as RunWeightGradient takes it; the bias gradient (unless `biasGradient` is empty), each sample's
+    // sums over the positions added in sample order; and dX (unless `inputGradient` is empty), the forward pass's tiles
+    // over the same padded dY with the kernel turned around, as RunInputGradient takes it: the same bits. Each sample's
+    // dX then takes Convolution.Backward's tail (the skip's gradient, the ReLU of X) while it is still in cache.
+    internal static void RunBackward<TWidth, TVector, TTile>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, int inC, int outC, int h, int w,
+        ReadOnlySpan<float> inputSkipGradient = default, bool throughInputReLU = false)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
     {
         if (weightGradient.Length < (long)outC * inC * 9)
@@ -292,10 +378,13 @@ public static class Winograd
         int tilesY = (h + m - 1) / m, tilesX = (w + m - 1) / m, tiles = tilesY * tilesX;
         int ph = m * tilesY + 2, pw = m * tilesX + 2; // X padded as the forward pass pads it; dY laid out the same, from row 1 and column 1
         int chunk = GradientChunk(xis, icp, ocp);
+        bool inputs = !inputGradient.IsEmpty, biases = !biasGradient.IsEmpty;
+        // dX's forward pass first: its scratch is another buffer, and it transforms the turned-around kernel once.
+        var forward = inputs ? PrepareForward<TWidth, TVector, TTile>(weight, flipped: true, default, outC, inC, h, w) : default;
         // [ξ][…] with a cache line more between the ξ than they hold, as in the forward pass.
         int uStride = chunk * icp + Spacing, gStride = chunk * ocp + Spacing, sStride = inC * ocp + Spacing;
         long total = Round16((long)ph * pw * icp) + Round16((long)ph * pw * ocp) + Round16((long)xis * uStride) + Round16((long)xis * gStride)
-            + Round16((long)xis * sStride) + 2 * xis * lanes;
+            + Round16((long)xis * sStride) + 2 * Round16(ocp) + 2 * xis * lanes;
         if (total > Array.MaxLength - 64) throw new ArgumentOutOfRangeException(nameof(inC), $"Winograd: the scratch for the weight gradient of {inC} → {outC} channels of {h}×{w} is too large.");
         var work = Scratch.Get(ref t_gradientWork, (int)total);
         int at = 0;
@@ -304,8 +393,11 @@ public static class Winograd
         var u = Part(work, xis * uStride, ref at);
         var gradients = Part(work, xis * gStride, ref at);
         var sums = Part(work, xis * sStride, ref at);
+        var biasSums = Part(work, ocp, ref at);
+        var sampleSums = Part(work, ocp, ref at);
         var temp = work.Slice(at, 2 * xis * lanes);
         sums.Clear();
+        biasSums.Clear();
         // As in the forward pass: the borders and the channels past inC and outC stay zero from one call to the next of
         // the same layout.
         var layout = (t_gradientWork, ph, pw, icp, ocp, inC, outC, h, w);
@@ -341,8 +433,22 @@ public static class Winograd
                     filled = 0;
                 }
             }
+            if (biases)
+            {
+                SumPositions<TWidth, TVector>(ref Unsafe.Add(ref rd, (pw + 1) * ocp), h, w, pw * ocp, ocp, sampleSums);
+                TensorPrimitives.Add(biasSums, sampleSums, biasSums);
+            }
+            if (inputs)
+            {
+                SampleTiles<TWidth, TVector, TTile>(ref forward, paddedDy, outC, relu: false);
+                var dx = inputGradient.Slice(n * inLength, inLength);
+                FromChannelsLast(forward.Outputs, dx, inC, h * w, forward.Shape.Ocp);
+                Convolution.InputGradientTail(x.Slice(n * inLength, inLength), inputSkipGradient.IsEmpty ? default : inputSkipGradient.Slice(n * inLength, inLength),
+                    throughInputReLU, dx);
+            }
         }
         if (filled > 0) Accumulate<TWidth, TVector>(ref ru, ref rg, ref rs, xis, filled, inC, icp, ocp, uStride, gStride, sStride);
+        if (biases) biasSums.Slice(0, outC).CopyTo(biasGradient);
         ref float rw = ref MemoryMarshal.GetReference(weightGradient);
         for (int i = 0; i < inC; i++)
             for (int o = 0; o < ocp; o += lanes)
@@ -355,6 +461,38 @@ public static class Winograd
                     for (int k = 0; k < 9; k++) Unsafe.Add(ref target, k) = Unsafe.Add(ref rt, k * lanes + j);
                 }
             }
+    }
+
+    // sums[c] = Σ over the h×w positions of a channels-last image (rows `rowStride` apart, positions `step` apart from
+    // `first`) of channel c, for the `step` channels: four running sums along each row, added pairwise at the row's end,
+    // the rows' sums added in order.
+    private static void SumPositions<TWidth, TVector>(ref float first, int h, int w, int rowStride, int step, Span<float> sums)
+        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
+    {
+        int lanes = TWidth.Count;
+        ref float rs = ref MemoryMarshal.GetReference(sums);
+        nuint s = (nuint)step;
+        for (int c = 0; c < step; c += lanes)
+        {
+            TVector total = TWidth.Zero;
+            for (int r = 0; r < h; r++)
+            {
+                ref float row = ref Unsafe.Add(ref first, r * rowStride + c);
+                TVector a0 = TWidth.Zero, a1 = TWidth.Zero, a2 = TWidth.Zero, a3 = TWidth.Zero;
+                int j = 0;
+                for (; j + 4 <= w; j += 4)
+                {
+                    ref float at = ref Unsafe.Add(ref row, j * step);
+                    a0 = TWidth.Add(a0, TWidth.Load(ref at));
+                    a1 = TWidth.Add(a1, TWidth.Load(ref at, s));
+                    a2 = TWidth.Add(a2, TWidth.Load(ref at, 2 * s));
+                    a3 = TWidth.Add(a3, TWidth.Load(ref at, 3 * s));
+                }
+                for (; j < w; j++) a0 = TWidth.Add(a0, TWidth.Load(ref Unsafe.Add(ref row, j * step)));
+                total = TWidth.Add(total, TWidth.Add(TWidth.Add(a0, a1), TWidth.Add(a2, a3)));
+            }
+            TWidth.Store(total, ref rs, (nuint)c);
+        }
     }
 
     // S[ξ][i][o] += Σ_t U[ξ][t][i]·G[ξ][t][o] over a chunk's `count` tiles, for every ξ, in blocks of input channels as

@@ -146,6 +146,39 @@ public class WinogradTests
         Assert.Equal(tail, dw.AsSpan(g.WeightLength).ToArray());
     }
 
+    // The backward pass in one go: dX and dW with the bits of the passes taken one at a time (Run with the flipped
+    // kernel, RunWeightGradient), the bias gradient near the plain sums over the batch and positions.
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward_AtEveryWidth_GivesTheSeparatePassesBits(int bits, int tile, int inC, int h, int w, int outC, int batch)
+    {
+        var g = Same(inC, h, w, outC);
+        float[] x = Check.Random(batch * g.InputLength, 61), wt = Check.Random(g.WeightLength, 62, 0.5f), dy = Check.Random(batch * g.OutputLength, 63);
+        float[] dx = new float[batch * g.InputLength], dw = new float[g.WeightLength];
+        Run(bits, tile, dy, wt, true, default, dx, batch, outC, inC, h, w, relu: false);
+        RunWeightGradient(bits, tile, x, dy, dw, batch, inC, outC, h, w);
+        var eb = new double[outC];
+        Reference.Conv2DBackward(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(dy), batch, g, new double[g.WeightLength], eb);
+        foreach (bool inputs in new[] { true, false })
+        {
+            float[] bx = Check.Random(batch * g.InputLength + 3, 64), bw = Check.Random(g.WeightLength, 65), bb = Check.Random(outC + 3, 66);
+            var tails = (bx.AsSpan(batch * g.InputLength).ToArray(), bb.AsSpan(outC).ToArray());
+            Span<float> into = inputs ? bx.AsSpan(0, batch * g.InputLength) : default;
+            switch (bits)
+            {
+                case 512: Winograd.RunBackward<Width512, Vector512<float>>(x, wt, dy, bw, bb.AsSpan(0, outC), into, batch, inC, outC, h, w, tile); break;
+                case 256: Winograd.RunBackward<Width256, Vector256<float>>(x, wt, dy, bw, bb.AsSpan(0, outC), into, batch, inC, outC, h, w, tile); break;
+                default: Winograd.RunBackward<Width128, Vector128<float>>(x, wt, dy, bw, bb.AsSpan(0, outC), into, batch, inC, outC, h, w, tile); break;
+            }
+            string what = $"{bits} bits, F({tile}×{tile}), {inC}→{outC} {h}×{w} ×{batch}{(inputs ? "" : ", no dX")}";
+            Assert.True(dw.AsSpan().SequenceEqual(bw), $"dW, {what}");
+            if (inputs) Assert.True(dx.AsSpan().SequenceEqual(bx.AsSpan(0, dx.Length)), $"dX, {what}");
+            Check.Close(eb, bb.AsSpan(0, outC).ToArray(), 1e-5, 1e-4, $"db, {what}");
+            Assert.Equal(tails.Item1, bx.AsSpan(batch * g.InputLength).ToArray());
+            Assert.Equal(tails.Item2, bb.AsSpan(outC).ToArray());
+        }
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(4)]
@@ -236,6 +269,23 @@ public class WinogradTests
         Near(ex, dx, magnitude, Tolerance(4), "dX");
         NearInNorm(ew, gw, WeightTolerance(4), "dW");
         Check.Close(eb, gb, 1e-5, 1e-4, "db");
+        // dX taking a skip's gradient and the ReLU of X as it is written: the bits of the passes over dX afterwards.
+        var skip = Check.Random(batch * g.InputLength, 48);
+        foreach (bool withSkip in new[] { true, false })
+        {
+            float[] tw = new float[g.WeightLength], tb = new float[outC], tx = new float[batch * g.InputLength];
+            Convolution.Backward(x, wt, dy, tw, tb, tx, batch, g, withSkip ? skip : default, throughInputReLU: true);
+            var want = (float[])dx.Clone();
+            if (withSkip) Elementwise.AddThroughReLU(skip, x, want);
+            else Activations.ReLUBackward(x, want, want);
+            Assert.True(want.AsSpan().SequenceEqual(tx) && gw.AsSpan().SequenceEqual(tw) && gb.AsSpan().SequenceEqual(tb), withSkip ? "dX with the skip and the ReLU" : "dX through the ReLU");
+        }
+        float[] sx = new float[batch * g.InputLength];
+        Convolution.Backward(x, wt, dy, new float[g.WeightLength], new float[outC], sx, batch, g, skip);
+        var summed = (float[])dx.Clone();
+        Elementwise.Add(skip, summed);
+        Assert.True(summed.AsSpan().SequenceEqual(sx), "dX with the skip");
+        Assert.Throws<ArgumentException>(() => Convolution.Backward(x, wt, dy, new float[g.WeightLength], new float[outC], default, batch, g, throughInputReLU: true));
         // Through a max pooling, with and without dX (a first layer): BackwardPooled routes each sample's dY and gives the
         // bits of Backward given the routed dY.
         if (side % 2 != 0) return;
