@@ -433,7 +433,7 @@ internal static partial class Emitter
             var step = plan.Steps[s];
             var top = step.Last;
             int input = step.Layer.Sources[0];
-            if (skipGradients.TryGetValue(top.Index, out var skips))
+            if (step.ReluTakenByInputGradientOf is null && skipGradients.TryGetValue(top.Index, out var skips))
             {
                 w.Line($"// Layer {top.Index}'s output began a residual block: the gradient its skip carried back joins the block's.");
                 step.ReluTakenAtJoin = step.ReluMayBeTaken;
@@ -484,10 +484,33 @@ internal static partial class Emitter
                 handed.Add(b);
                 return NetworkPlan.GradientField(b);
             });
+            // A convolution whose input came out of a ReLU the layer below lets another pass take (and that the pooling
+            // above it has not): its input gradient takes that ReLU's gradient as it is written, and the join of the one
+            // skip that carried a gradient back to that input, instead of passes of their own over dX.
+            var below = s > 0 ? plan.Steps[s - 1] : null;
+            List<(string Name, int Buffer)>? joined = null;
+            skipGradients.TryGetValue(input, out var waiting);
+            if (step.Pooled is null && step.Emitter is ConvolutionEmitter && input >= 0 && below is { ReluMayBeTaken: true, ReluTakenAbove: false }
+                && below.Last.Index == input && sum is null && (waiting is null || waiting.Count == 1))
+            {
+                step.InputGradientThroughReLU = true;
+                below.ReluTakenByInputGradientOf = step.Layer.Index;
+                if (waiting is not null)
+                {
+                    joined = waiting;
+                    step.InputSkipGradient = joined[0].Name;
+                    below.ReluTakenAtJoin = true;
+                }
+            }
             if (step.Pooled is { } pool)
                 ((ConvolutionEmitter)step.Emitter).EmitPooledBackward(w, site, pool.Layer);
             else
                 step.Emitter.EmitBackward(w, site, step);
+            if (joined is not null)
+            {
+                pinned.Remove(joined[0].Buffer);
+                skipGradients.Remove(input);
+            }
             if (input >= 0 && handed.Count > 0) dyBuffer = handed[handed.Count - 1]; // the step's dx, which dy now is
             if (sum is int added && input >= 0)
             {
@@ -502,7 +525,6 @@ internal static partial class Emitter
             {
                 // The skip carries the sum's gradient back unchanged. When the block's last layer (the step taken next) only
                 // reads dy, dy's buffer is kept for the skip as it is; else a copy, since that layer changes dy in place.
-                var below = s > 0 ? plan.Steps[s - 1] : null;
                 if (dyBuffer >= 0 && below is { Pooled: null } && below.Layer.Index == step.Layer.Sources[0] && below.Emitter.ReadsOutputGradientOnly)
                 {
                     w.Line($"{Span} dskip{step.Layer.Index} = dy; // the skip's share of layer {identity}'s gradient: layer {below.Layer.Index} only reads dy, whose buffer stays");

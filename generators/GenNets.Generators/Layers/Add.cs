@@ -76,8 +76,8 @@ internal sealed class AddEmitter(ShapedLayer layer, bool last = false) : LayerEm
 
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
-        if (step.ReluTakenAtJoin)
-            w.Line("// The ReLU's gradient was taken where the skip's gradient joined.");
+        if (step.ReluTakenNote is { } note)
+            w.Line(note);
         else
             EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
         w.Line($"// dy is now the sum's gradient: both the block's layers and its skip get it.");

@@ -229,12 +229,15 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
     {
         if (step.ReluTakenAbove)
             w.Line("// The ReLU's gradient was taken by the pooling's backward above.");
-        else if (step.ReluTakenAtJoin)
-            w.Line("// The ReLU's gradient was taken where the skip's gradient joined.");
+        else if (step.ReluTakenNote is { } note)
+            w.Line(note);
         else
             EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
         string dx = EmitInputGradient(w, site);
-        w.Line($"{Kernels}Convolution.Backward({site.Input}, {Weight}, dy, {Gradients}, {dx}, batch, s_geometry{N});");
+        // dX may take the skip's join and the ReLU below as it is written, where the backward walk chose so.
+        string fused = (step.InputSkipGradient is { } skip ? $", inputSkipGradient: {skip}" : "") + (step.InputGradientThroughReLU ? ", throughInputReLU: true" : "");
+        w.Line($"{Kernels}Convolution.Backward({site.Input}, {Weight}, dy, {Gradients}, {dx}, batch, s_geometry{N}{fused});" +
+            (fused.Length == 0 ? "" : step.InputSkipGradient is null ? " // dX ⊙ [x > 0]" : $" // dX = (dX + {step.InputSkipGradient}) ⊙ [x > 0]"));
         if (!site.First) w.Line($"dy = dx{N};");
     }
 

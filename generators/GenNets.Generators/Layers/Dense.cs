@@ -162,8 +162,8 @@ internal sealed class DenseEmitter(ShapedLayer layer, bool last = false) : Layer
 
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
-        if (step.ReluTakenAtJoin)
-            w.Line("// The ReLU's gradient was taken where the skip's gradient joined.");
+        if (step.ReluTakenNote is { } note)
+            w.Line(note);
         else
             EmitActivationBackward(w, Layer, $"y{N}", $"z{N}", Rows, "dy");
         w.Line($"{Kernels}Gemm.MultiplyAccumulate(dy, 1, {Layer.OutFeatures}, {site.Input}, g.Slice(Layer{N}WeightOffset, {WeightLength}), {Layer.OutFeatures}, {Layer.InFeatures}, {Rows}, accumulate: false); // dW = dyᵀ·x");

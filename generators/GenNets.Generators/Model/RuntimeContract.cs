@@ -15,7 +15,7 @@ namespace GenNets.Generators.Model;
 internal static class RuntimeContract
 {
     /// <summary>The GenNets.GeneratedCodeContract.Version the generated code is written for; raise it with the runtime's.</summary>
-    public const int Expected = 8;
+    public const int Expected = 9;
 
     /// <summary>The runtime's type that holds its contract number, as a constant named <c>Version</c>.</summary>
     public const string ContractTypeName = "GenNets.GeneratedCodeContract";

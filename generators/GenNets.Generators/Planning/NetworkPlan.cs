@@ -45,6 +45,28 @@ internal sealed class Step
     /// </summary>
     public bool ReluTakenAtJoin { get; set; }
 
+    /// <summary>
+    /// The convolution above whose input gradient took this layer's ReLU gradient (and the skip's join, if
+    /// <see cref="ReluTakenAtJoin"/>) as it wrote dX: the backward walk marks it as it writes that convolution.
+    /// </summary>
+    public int? ReluTakenByInputGradientOf { get; set; }
+
+    /// <summary>The line a layer's backward writes instead of its ReLU's gradient when another pass took it; null if none did.</summary>
+    public string? ReluTakenNote => ReluTakenByInputGradientOf is int above
+        ? ReluTakenAtJoin
+            ? $"// The skip's gradient joined, and the ReLU's gradient was taken, as layer {above} wrote its input gradient."
+            : $"// The ReLU's gradient was taken as layer {above} wrote its input gradient."
+        : ReluTakenAtJoin ? "// The ReLU's gradient was taken where the skip's gradient joined." : null;
+
+    /// <summary>
+    /// For a convolution: the skip gradient its input gradient adds as it is written (null if none), and whether that
+    /// input gradient is taken through the ReLU its input came out of. Set by the backward walk.
+    /// </summary>
+    public string? InputSkipGradient { get; set; }
+
+    /// <inheritdoc cref="InputSkipGradient"/>
+    public bool InputGradientThroughReLU { get; set; }
+
     /// <summary>Whether this step's layer has a ReLU whose gradient its emitter lets another pass take (a convolution, dense layer or sum).</summary>
     public bool ReluMayBeTaken => Pooled is null && Layer.Activation == ActivationKind.ReLU && Layer.Spec is Conv2DSpec or DenseSpec or AddSpec;
 
