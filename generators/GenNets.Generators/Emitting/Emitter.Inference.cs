@@ -173,6 +173,7 @@ internal static partial class Emitter
         }
         int foldedAt = 0;
         var names = new Dictionary<int, string> { [-1] = "input" }; // the span each layer's output is in
+        var summed = new HashSet<int>(); // residual sums written by the convolution below them
         var layers = net.Layers;
         foreach (var step in plan.Steps)
         {
@@ -192,9 +193,21 @@ internal static partial class Emitter
                 foldedAt += norm.FoldedLength(tensors.PerChannel);
                 step.Emitter.Folded = (weight, bias, norm.Layer.Activation);
             }
+            if (summed.Contains(layer.Index))
+            {
+                w.Line($"// Written by layer {layer.Sources[0]} as it stored its output, in place.");
+                names[layer.Index] = names[layer.Sources[0]];
+                continue;
+            }
+            // A convolution ending a residual block writes the sum above it when the sum would be written in place over its output.
+            bool takesSum = step.SumTaken is { } sum && step.FoldedNorm is null && sum.Layer.Index != layers.Length - 1
+                && plan.InferenceSlots[sum.Layer.Index] == plan.SlotOfValue(layer.Index);
+            if (takesSum) summed.Add(step.SumTaken!.Layer.Index);
             names[step.Last.Index] = step.Pooled is { } pool
                 ? ((ConvolutionEmitter)step.Emitter).EmitPooledInference(w, site, pool)
-                : step.Emitter.EmitInference(w, site);
+                : takesSum
+                    ? ((ConvolutionEmitter)step.Emitter).EmitInferenceWithSum(w, site, step.SumTaken!.Layer, names[step.SumTaken.Layer.Sources[1]])
+                    : step.Emitter.EmitInference(w, site);
             step.Emitter.Folded = null;
         }
         if (plan.SequenceOutput)

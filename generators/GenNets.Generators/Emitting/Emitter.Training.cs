@@ -337,9 +337,17 @@ internal static partial class Emitter
                 OpenForward(++forwardSegment, s);
                 w.Line($"// Layer {layer.Index}: {norm.Description}, by the batch's statistics");
             }
+            if (step.SumTakenBelow)
+            {
+                w.Line($"// Written by layer {layer.Sources[0]} as it stored its output.");
+                current = $"y{layer.Index}";
+                continue;
+            }
             current = step.Pooled is { } pool
                 ? ((ConvolutionEmitter)step.Emitter).EmitPooledTrainingForward(w, site, pool)
-                : step.Emitter.EmitTrainingForward(w, site);
+                : step.SumTaken is { } sum
+                    ? ((ConvolutionEmitter)step.Emitter).EmitTrainingForwardWithSum(w, site, sum.Layer, KeptName(sum.Layer.Sources[1]))
+                    : step.Emitter.EmitTrainingForward(w, site);
         }
         if (plan.SequenceOutput)
             w.Line($"{Kernels}Recurrent.ClearPadding({current}, Lengths(start, rows), batch, Steps, {layers[layers.Length - 1].OutFeatures}); // a sequence output is zero on padding");
@@ -391,7 +399,7 @@ internal static partial class Emitter
         foreach (var step in steps)
             if (step.Pooled is { } pool)
                 ConvolutionEmitter.EmitPooledKeptViews(w, pool.Layer);
-            else
+            else if (step.SumTaken is null) // a convolution that wrote the sum above it kept no output of its own
                 step.Emitter.EmitKeptViews(w, layers.AsImmutableArray());
     }
 

@@ -225,6 +225,28 @@ internal sealed class ConvolutionEmitter(ShapedLayer layer, bool last = false) :
 
     public override bool ReadsOutputGradientOnly => Layer.Activation == ActivationKind.Identity;
 
+    // ---- The residual sum this convolution writes (Step.SumTaken) ----
+
+    private static string SumArguments(ShapedLayer sum, string skip)
+        => (sum.Activation == ActivationKind.ReLU ? ", relu: true" : "") + $", residual: {skip}";
+
+    /// <summary>Inference into <paramref name="y"/> (the sum's output, which is this layer's: in place) of this convolution and the residual sum above it.</summary>
+    public string EmitInferenceWithSum(IndentedWriter w, InferenceSite site, ShapedLayer sum, string skip)
+    {
+        string y = site.Output(Layer);
+        w.Line($"{Kernels}Convolution.Forward({site.Input}, {Weight}, {Bias}, {y}, batch, s_geometry{N}{SumArguments(sum, skip)}); // with layer {sum.Index}'s sum{(sum.Activation == ActivationKind.ReLU ? " (the ReLU after it)" : "")}, in place");
+        return y;
+    }
+
+    /// <summary>The training forward of this convolution and the residual sum above it, into the sum's kept output.</summary>
+    public string EmitTrainingForwardWithSum(IndentedWriter w, TrainingSite site, ShapedLayer sum, string skip)
+    {
+        w.Line($"// Its output is read by layer {sum.Index}'s sum alone: it writes the sum{(sum.Activation == ActivationKind.ReLU ? " and its ReLU" : "")} as it stores it, kept as layer {sum.Index}'s output.");
+        string y = OutputView(w, sum);
+        w.Line($"{Kernels}Convolution.Forward({site.Input}, {Weight}, {Bias}, {y}, batch, s_geometry{N}{SumArguments(sum, skip)});");
+        return y;
+    }
+
     public override void EmitBackward(IndentedWriter w, BackwardSite site, Step step)
     {
         if (step.ReluTakenAbove)

@@ -70,6 +70,15 @@ internal sealed class Step
     /// <summary>Whether this step's layer has a ReLU whose gradient its emitter lets another pass take (a convolution, dense layer or sum).</summary>
     public bool ReluMayBeTaken => Pooled is null && Layer.Activation == ActivationKind.ReLU && Layer.Spec is Conv2DSpec or DenseSpec or AddSpec;
 
+    /// <summary>
+    /// The residual sum (an <see cref="AddSpec"/> step) that this convolution, the last layer of its block, writes as it
+    /// stores its output (Convolution.Forward's residual): the convolution's own output is never stored apart.
+    /// </summary>
+    public Step? SumTaken { get; set; }
+
+    /// <summary>A residual sum the convolution below it writes (<see cref="SumTaken"/>): its forward writes nothing.</summary>
+    public bool SumTakenBelow { get; set; }
+
     /// <summary>The step's output is its input's floats, read as one vector: it keeps no buffer in training.</summary>
     public bool IsAlias { get; set; }
 
@@ -116,6 +125,17 @@ internal sealed class NetworkPlan
         Last = layers.Length - 1;
         foreach (var step in steps)
             step.IsAlias = step.Layer.Spec is FlattenSpec && step.Layer.Index != Last;
+        // A residual block ending in a convolution without activation, read by nothing but the sum: the convolution
+        // writes the sum (and its ReLU) as it stores its outputs, instead of a pass of the sum's own over them.
+        for (int s = 1; s < steps.Count; s++)
+            if (steps[s] is { Pooled: null, Emitter: AddEmitter } sum && sum.Layer.Activation is ActivationKind.Identity or ActivationKind.ReLU
+                && sum.Layer.Index != Last && steps[s - 1] is { Pooled: null, Emitter: ConvolutionEmitter } conv
+                && conv.Layer.Spec is Conv2DSpec { Activation: ActivationKind.Identity } && sum.Layer.Sources[0] == conv.Layer.Index
+                && sum.Layer.Sources[1] != conv.Layer.Index && ReadOnlyBy(conv.Layer.Index, sum.Layer.Index))
+            {
+                conv.SumTaken = sum;
+                sum.SumTakenBelow = true;
+            }
         Steps = steps;
         Emitters = emitters;
 
@@ -168,7 +188,7 @@ internal sealed class NetworkPlan
             if (!step.IsAlias)
                 buffers.AddRange(step.Pooled is { } pool
                     ? ConvolutionEmitter.PooledBuffers(pool.Layer)
-                    : new[] { OutputBuffer(step.Layer) }.Concat(step.Emitter.KeptBuffers));
+                    : (step.SumTaken is null ? new[] { OutputBuffer(step.Layer) } : []).Concat(step.Emitter.KeptBuffers));
             foreach (var layer in new[] { step.Layer, step.Last })
             {
                 maxWidth = System.Math.Max(maxWidth, layer.OutputLength);

@@ -32,26 +32,38 @@ public static partial class Convolution
     /// <summary>
     /// Y = conv(X, W) + bias for <paramref name="batch"/> samples one after another: X [batch, inC, H, W],
     /// Y [batch, outC, outH, outW]; with <paramref name="relu"/> set, Y = max(0, conv(X, W) + bias), applied as the
-    /// outputs are stored. Allocates only when a thread first sees a larger geometry. A batch of 0 does nothing.
+    /// outputs are stored. Allocates only when a thread first sees a larger geometry. A batch of 0 does nothing. With
+    /// <paramref name="residual"/> (Y's size), the convolution ends a residual block and Y is the block's sum,
+    /// conv(X, W) + bias + residual, the ReLU taken after the sum: the bits of <see cref="Elementwise.Add(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool)"/>
+    /// over the convolution's output, without a pass of its own over the batch.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="g"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or the batch would hold more than <see cref="int.MaxValue"/> floats.</exception>
-    /// <exception cref="ArgumentException">X, the weights, the bias or Y is shorter than the geometry and batch need.</exception>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false)
+    /// <exception cref="ArgumentException">X, the weights, the bias, Y or the residual (when given) is shorter than the geometry and batch need.</exception>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Conv2DGeometry g, bool relu = false,
+        ReadOnlySpan<float> residual = default)
     {
         Check(x.Length, nameof(x), y.Length, nameof(y), weight.Length, nameof(weight), bias.Length, nameof(bias), batch, g);
+        bool sum = !residual.IsEmpty;
+        if (sum)
+            Sizes.Need(residual.Length, Sizes.Product(batch, nameof(batch), g.OutputLength, nameof(g)), nameof(residual), "a batch of {0} outputs of {1}", batch, g.OutputLength);
         if (Winograd.Worthwhile(g, g.InChannels, g.OutChannels))
         {
-            Winograd.Run(x, weight, flipped: false, bias, y, batch, g.InChannels, g.OutChannels, g.Height, g.Width, relu, Winograd.DefaultTile);
+            Winograd.Run(x, weight, flipped: false, bias, y, batch, g.InChannels, g.OutChannels, g.Height, g.Width, relu, Winograd.DefaultTile, residual);
             return;
         }
         if (g.RowOffsets is not null && !g.IsPointwise)
+            ForwardShifted(x, weight, bias, y, batch, g, relu && !sum);
+        else
         {
-            ForwardShifted(x, weight, bias, y, batch, g, relu);
-            return;
+            ForwardUnfolded(x, weight, bias, y, batch, g);
+            if (relu && !sum) Activations.ReLU(y.Slice(0, batch * g.OutputLength), y.Slice(0, batch * g.OutputLength));
         }
-        ForwardUnfolded(x, weight, bias, y, batch, g);
-        if (relu) Activations.ReLU(y.Slice(0, batch * g.OutputLength), y.Slice(0, batch * g.OutputLength));
+        if (sum)
+        {
+            var all = y.Slice(0, batch * g.OutputLength);
+            Elementwise.Add(all, residual.Slice(0, all.Length), all, relu);
+        }
     }
 
     /// <summary>

@@ -184,19 +184,19 @@ public static class Winograd
     // At this CPU's width and the tile's side. With `flipped`, the kernel of output channel o and input channel i is
     // weight[i, o] turned by 180° (weight is then [inC, outC, 3, 3] of this call's channels, as the input gradient has it).
     internal static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
-        int inC, int outC, int h, int w, bool relu, int tile)
+        int inC, int outC, int h, int w, bool relu, int tile, ReadOnlySpan<float> residual = default)
     {
-        if (Vector512.IsHardwareAccelerated) Run<Width512, Vector512<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile);
-        else if (Vector256.IsHardwareAccelerated) Run<Width256, Vector256<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile);
-        else Run<Width128, Vector128<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile);
+        if (Vector512.IsHardwareAccelerated) Run<Width512, Vector512<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile, residual);
+        else if (Vector256.IsHardwareAccelerated) Run<Width256, Vector256<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile, residual);
+        else Run<Width128, Vector128<float>>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, tile, residual);
     }
 
     internal static void Run<TWidth, TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
-        int inC, int outC, int h, int w, bool relu, int tile)
+        int inC, int outC, int h, int w, bool relu, int tile, ReadOnlySpan<float> residual = default)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct
     {
-        if (tile == 2) Run<TWidth, TVector, Tile2>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu);
-        else Run<TWidth, TVector, Tile4>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu);
+        if (tile == 2) Run<TWidth, TVector, Tile2>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, residual);
+        else Run<TWidth, TVector, Tile4>(x, weight, flipped, bias, y, batch, inC, outC, h, w, relu, residual);
     }
 
     // The scratch of one call, in floats, each part starting on a 16-float boundary.
@@ -211,17 +211,21 @@ public static class Winograd
     }
 
     internal static void Run<TWidth, TVector, TTile>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, bool flipped, ReadOnlySpan<float> bias, Span<float> y, int batch,
-        int inC, int outC, int h, int w, bool relu)
+        int inC, int outC, int h, int w, bool relu, ReadOnlySpan<float> residual = default)
         where TWidth : struct, IVectorWidth<TVector> where TVector : struct where TTile : struct, ITile
     {
         if (batch == 0) return;
         var work = PrepareForward<TWidth, TVector, TTile>(weight, flipped, bias, inC, outC, h, w);
         int inLength = inC * h * w, outLength = outC * h * w, pw = work.Shape.PaddedWidth;
+        bool sum = !residual.IsEmpty;
         for (int n = 0; n < batch; n++)
         {
             ToChannelsLast(x.Slice(n * inLength, inLength), work.Padded, inC, h, w, pw, work.Shape.Icp);
-            SampleTiles<TWidth, TVector, TTile>(ref work, work.Padded, inC, relu);
-            FromChannelsLast(work.Outputs, y.Slice(n * outLength, outLength), outC, h * w, work.Shape.Ocp);
+            SampleTiles<TWidth, TVector, TTile>(ref work, work.Padded, inC, relu && !sum);
+            var sample = y.Slice(n * outLength, outLength);
+            FromChannelsLast(work.Outputs, sample, outC, h * w, work.Shape.Ocp);
+            // A residual block's sum (and its ReLU) over the sample while it is in cache: Elementwise.Add's bits.
+            if (sum) Elementwise.Add(sample, residual.Slice(n * outLength, outLength), sample, relu);
         }
     }
 

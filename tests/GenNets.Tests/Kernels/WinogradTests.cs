@@ -261,6 +261,20 @@ public class WinogradTests
         Convolution.Forward(x, wt, b, y, batch, g, relu: true);
         var expected = Array.ConvertAll(Reference.Conv2D(Check.ToDouble(x), Check.ToDouble(wt), Check.ToDouble(b), batch, g), v => Math.Max(v, 0));
         Near(expected, y, Reference.Conv2D(Abs(x), Abs(wt), Abs(b), batch, g), Tolerance(4), "Y");
+        // Ending a residual block: the sum (and the ReLU after it) written as the outputs are stored, with the bits of the
+        // convolution followed by Elementwise.Add.
+        var residual = Check.Random(batch * g.OutputLength, 49);
+        var plain = new float[batch * g.OutputLength];
+        Convolution.Forward(x, wt, b, plain, batch, g);
+        foreach (bool relu in new[] { true, false })
+        {
+            var want = new float[plain.Length];
+            Elementwise.Add(plain, residual, want, relu);
+            var ended = Check.Random(batch * g.OutputLength, 50);
+            Convolution.Forward(x, wt, b, ended, batch, g, relu, residual);
+            Assert.True(want.AsSpan().SequenceEqual(ended), relu ? "the residual sum and its ReLU" : "the residual sum");
+        }
+        Assert.Throws<ArgumentException>(() => Convolution.Forward(x, wt, b, new float[batch * g.OutputLength], batch, g, residual: new float[batch * g.OutputLength - 1]));
         float[] gw = new float[g.WeightLength], gb = new float[outC], dx = new float[batch * g.InputLength];
         Convolution.Backward(x, wt, dy, gw, gb, dx, batch, g);
         double[] ew = new double[g.WeightLength], eb = new double[outC];
