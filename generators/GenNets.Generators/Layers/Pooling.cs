@@ -125,7 +125,8 @@ internal sealed class PoolingEmitter(ShapedLayer layer, bool last = false) : Lay
         if (Window is null && OverPositions)
             w.Line($"{Kernels}Pooling.MeanOverPositionsBackward(dy, dx{N}, batch, {Layer.InputShape[0]}, {Layer.InputShape[1]});");
         else if (Window is not { } pool)
-            w.Line($"{Kernels}Pooling.GlobalAverageBackward(dy, dx{N}, {Planes}, {Layer.InputShape[1] * Layer.InputShape[2]});");
+            w.Line($"{Kernels}Pooling.GlobalAverageBackward(dy, dx{N}, {Planes}, {Layer.InputShape[1] * Layer.InputShape[2]}" +
+                (step.TakesReluBelow ? $", reluOutput: {site.Input}); // and the ReLU below" : ");"));
         else if (pool.Max)
             w.Line($"{Kernels}Pooling.MaxBackward({site.Input}, y{N}, dy, dx{N}, {Sizes}{(step.TakesReluBelow ? ", relu: true); // and the ReLU below" : ");")}");
         else

@@ -52,7 +52,8 @@ internal sealed class Step
     public int? ReluTakenByInputGradientOf { get; set; }
 
     /// <summary>The line a layer's backward writes instead of its ReLU's gradient when another pass took it; null if none did.</summary>
-    public string? ReluTakenNote => ReluTakenByInputGradientOf is int above
+    public string? ReluTakenNote => ReluTakenAbove ? "// The ReLU's gradient was taken by the pooling's backward above."
+        : ReluTakenByInputGradientOf is int above
         ? ReluTakenAtJoin
             ? $"// The skip's gradient joined, and the ReLU's gradient was taken, as layer {above} wrote its input gradient."
             : $"// The ReLU's gradient was taken as layer {above} wrote its input gradient."
@@ -120,6 +121,13 @@ internal sealed class NetworkPlan
             {
                 // Over a convolution's ReLU, max pooling's backward takes the ReLU's gradient too (no pass of its own).
                 steps[s].TakesReluBelow = true;
+                steps[s - 1].ReluTakenAbove = true;
+            }
+            else if (steps[s] is { Pooled: null, Layer.Spec: GlobalAvgPoolSpec } global && global.Layer.InputShape.Length == 3 && steps[s - 1].ReluMayBeTaken
+                && global.Layer.Sources[0] == steps[s - 1].Layer.Index && ReadOnlyBy(steps[s - 1].Layer.Index, global.Layer.Index))
+            {
+                // So does global average pooling's, over a convolution's or a residual sum's ReLU read by it alone.
+                global.TakesReluBelow = true;
                 steps[s - 1].ReluTakenAbove = true;
             }
         Last = layers.Length - 1;

@@ -269,16 +269,26 @@ public static class Pooling
             y[p] = TensorPrimitives.Sum(x.Slice(p * area, area)) / area;
     }
 
-    /// <summary>dX = dY[p] / area over every element of plane p.</summary>
+    /// <summary>
+    /// dX = dY[p] / area over every element of plane p. With <paramref name="reluOutput"/> (X's size: the output of the
+    /// ReLU that X is), dX is taken through that ReLU as it is written, zero where the output is not above 0: the bits of
+    /// <see cref="Activations.ReLUBackward"/> over dX afterwards, without a pass of its own.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="planes"/> is negative, <paramref name="area"/> less than 1, or the planes would hold more than <see cref="int.MaxValue"/> floats.</exception>
-    /// <exception cref="ArgumentException">dX is shorter than its planes, or dY than one value a plane.</exception>
-    public static void GlobalAverageBackward(ReadOnlySpan<float> dy, Span<float> dx, int planes, int area)
+    /// <exception cref="ArgumentException">dX (or the ReLU's output, when given) is shorter than its planes, or dY than one value a plane.</exception>
+    public static void GlobalAverageBackward(ReadOnlySpan<float> dy, Span<float> dx, int planes, int area, ReadOnlySpan<float> reluOutput = default)
     {
         Sizes.Positive(area, nameof(area));
         Sizes.Need(dx.Length, Sizes.Product(planes, nameof(planes), area, nameof(area)), nameof(dx), "{0} planes of {1}", planes, area);
         Sizes.Need(dy.Length, planes, nameof(dy), "{0} planes", planes);
+        bool relu = !reluOutput.IsEmpty;
+        if (relu) Sizes.Need(reluOutput.Length, planes * area, nameof(reluOutput), "{0} planes of {1}", planes, area);
         for (int p = 0; p < planes; p++)
-            dx.Slice(p * area, area).Fill(dy[p] / area);
+        {
+            var plane = dx.Slice(p * area, area);
+            plane.Fill(dy[p] / area);
+            if (relu) Activations.ReLUBackward(reluOutput.Slice(p * area, area), plane, plane); // while the plane is in cache
+        }
     }
 
     /// <summary>

@@ -505,5 +505,15 @@ public class ConvolutionTests
         Pooling.GlobalAverageBackward([1f, 2f, 3f], dx, planes, area);
         Assert.Equal(0.1f, dx[0], 1e-7);
         Assert.Equal(0.3f, dx[^1], 1e-7);
+        // Through the ReLU whose output X is (zeros, negatives and a NaN among it): the bits of ReLUBackward afterwards.
+        x[3] = 0f;
+        x[7] = float.NaN;
+        var want = (float[])dx.Clone();
+        Activations.ReLUBackward(x, want, want);
+        var through = Check.Random(planes * area, 29);
+        Pooling.GlobalAverageBackward([1f, 2f, 3f], through, planes, area, reluOutput: x);
+        Assert.Equal(want, through);
+        Assert.Contains(0f, through);
+        Assert.Throws<ArgumentException>(() => Pooling.GlobalAverageBackward([1f, 2f, 3f], through, planes, area, reluOutput: x.AsSpan(1)));
     }
 }
