@@ -178,6 +178,22 @@ public static partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Transpose8x8(ref float source, int ld, ref float destination, int ldd)
     {
+        Transpose8x8(ref source, ld, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+        c0.StoreUnsafe(ref destination);
+        c1.StoreUnsafe(ref Unsafe.Add(ref destination, ldd));
+        c2.StoreUnsafe(ref Unsafe.Add(ref destination, 2 * ldd));
+        c3.StoreUnsafe(ref Unsafe.Add(ref destination, 3 * ldd));
+        c4.StoreUnsafe(ref Unsafe.Add(ref destination, 4 * ldd));
+        c5.StoreUnsafe(ref Unsafe.Add(ref destination, 5 * ldd));
+        c6.StoreUnsafe(ref Unsafe.Add(ref destination, 6 * ldd));
+        c7.StoreUnsafe(ref Unsafe.Add(ref destination, 7 * ldd));
+    }
+
+    // Eight rows of eight floats (rows ld apart) as their eight columns c0…c7, in registers. Needs AVX.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose8x8(ref float source, int ld, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+        out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7)
+    {
         var r0 = Vector256.LoadUnsafe(ref source); var r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, ld));
         var r2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 2 * ld)); var r3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 3 * ld));
         var r4 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 4 * ld)); var r5 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 5 * ld));
@@ -187,14 +203,14 @@ public static partial class Gemm
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5); var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
         var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE); var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE); var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref destination);
-        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, ldd));
-        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, 2 * ldd));
-        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, 3 * ldd));
-        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 4 * ldd));
-        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 5 * ldd));
-        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 6 * ldd));
-        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 7 * ldd));
+        c0 = Avx.Permute2x128(u0, u4, 0x20);
+        c1 = Avx.Permute2x128(u1, u5, 0x20);
+        c2 = Avx.Permute2x128(u2, u6, 0x20);
+        c3 = Avx.Permute2x128(u3, u7, 0x20);
+        c4 = Avx.Permute2x128(u0, u4, 0x31);
+        c5 = Avx.Permute2x128(u1, u5, 0x31);
+        c6 = Avx.Permute2x128(u2, u6, 0x31);
+        c7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 
     /// <summary>The inverse of <see cref="PackStrips"/>: row-major Y [rows, features] from its strips, padding dropped.</summary>

@@ -222,10 +222,9 @@ public static class Winograd
         {
             ToChannelsLast(x.Slice(n * inLength, inLength), work.Padded, inC, h, w, pw, work.Shape.Icp);
             SampleTiles<TWidth, TVector, TTile>(ref work, work.Padded, inC, relu && !sum);
-            var sample = y.Slice(n * outLength, outLength);
-            FromChannelsLast(work.Outputs, sample, outC, h * w, work.Shape.Ocp);
-            // A residual block's sum (and its ReLU) over the sample while it is in cache: Elementwise.Add's bits.
-            if (sum) Elementwise.Add(sample, residual.Slice(n * outLength, outLength), sample, relu);
+            // A residual block's sum (and its ReLU) taken as the sample is turned back: Elementwise.Add's bits.
+            FromChannelsLast(work.Outputs, y.Slice(n * outLength, outLength), outC, h * w, work.Shape.Ocp,
+                sum ? residual.Slice(n * outLength, outLength) : default, default, relu && sum);
         }
     }
 
@@ -369,7 +368,7 @@ public static class Winograd
     // weight gradient as RunWeightGradient takes it; the bias gradient (unless `biasGradient` is empty), each sample's
     // sums over the positions added in sample order; and dX (unless `inputGradient` is empty), the forward pass's tiles
     // over the same padded dY with the kernel turned around, as RunInputGradient takes it: the same bits. Each sample's
-    // dX then takes Convolution.Backward's tail (the skip's gradient, the ReLU of X) while it is still in cache.
+    // dX takes Convolution.Backward's tail (the skip's gradient, the ReLU of X) as it is turned back.
     internal static void RunBackward<TWidth, TVector, TTile>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
         Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, int batch, int inC, int outC, int h, int w,
         ReadOnlySpan<float> inputSkipGradient = default, bool throughInputReLU = false)
@@ -445,10 +444,9 @@ public static class Winograd
             if (inputs)
             {
                 SampleTiles<TWidth, TVector, TTile>(ref forward, paddedDy, outC, relu: false);
-                var dx = inputGradient.Slice(n * inLength, inLength);
-                FromChannelsLast(forward.Outputs, dx, inC, h * w, forward.Shape.Ocp);
-                Convolution.InputGradientTail(x.Slice(n * inLength, inLength), inputSkipGradient.IsEmpty ? default : inputSkipGradient.Slice(n * inLength, inLength),
-                    throughInputReLU, dx);
+                FromChannelsLast(forward.Outputs, inputGradient.Slice(n * inLength, inLength), inC, h * w, forward.Shape.Ocp,
+                    inputSkipGradient.IsEmpty ? default : inputSkipGradient.Slice(n * inLength, inLength),
+                    throughInputReLU ? x.Slice(n * inLength, inLength) : default, relu: false);
             }
         }
         if (filled > 0) Accumulate<TWidth, TVector>(ref ru, ref rg, ref rs, xis, filled, inC, icp, ocp, uStride, gStride, sStride);
@@ -770,19 +768,54 @@ public static class Winograd
     }
 
     // The channels-last outputs [positions][ocp] back to [channels][positions].
-    private static void FromChannelsLast(ReadOnlySpan<float> outputs, Span<float> y, int channels, int positions, int ocp)
+    private static void FromChannelsLast(ReadOnlySpan<float> outputs, Span<float> y, int channels, int positions, int ocp) =>
+        FromChannelsLast(outputs, y, channels, positions, ocp, default, default, relu: false);
+
+    // The same, each value then taking a residual sum's or a backward pass's next steps as it is stored: `add`'s value
+    // at the same place added (unless empty), then either max(0, ·) (`relu`, with `add` only: Elementwise.Add's bits)
+    // or zero where `mask` is not above 0 (unless empty: a ReLU's gradient, Activations.ReLUBackward's and
+    // Elementwise.AddThroughReLU's bits). `add` and `mask` are [channels][positions], as y is, and neither may be y.
+    private static void FromChannelsLast(ReadOnlySpan<float> outputs, Span<float> y, int channels, int positions, int ocp,
+        ReadOnlySpan<float> add, ReadOnlySpan<float> mask, bool relu)
     {
-        if (outputs.Length < positions * ocp || y.Length < channels * positions)
-            throw new ArgumentException($"Winograd: the outputs hold {outputs.Length} floats, the sample {y.Length}.");
+        int length = channels * positions;
+        if (outputs.Length < positions * ocp || y.Length < length || (!add.IsEmpty && add.Length < length) || (!mask.IsEmpty && mask.Length < length))
+            throw new ArgumentException($"Winograd: the outputs hold {outputs.Length} floats, the sample {y.Length}, the sum's {add.Length}, the mask's {mask.Length}.");
         ref float source = ref MemoryMarshal.GetReference(outputs);
         ref float target = ref MemoryMarshal.GetReference(y);
+        bool adds = !add.IsEmpty, masks = !mask.IsEmpty;
         if (Avx.IsSupported && channels % 8 == 0 && positions >= 8)
         {
+            ref float ra = ref MemoryMarshal.GetReference(add);
+            ref float rm = ref MemoryMarshal.GetReference(mask);
             for (int c = 0; c < channels; c += 8)
                 for (int p = 0; ; p += 8)
                 {
-                    if (p + 8 > positions) p = positions - 8;
-                    Gemm.Transpose8x8(ref Unsafe.Add(ref source, p * ocp + c), ocp, ref Unsafe.Add(ref target, c * positions + p), positions);
+                    if (p + 8 > positions) p = positions - 8; // the overlap is written again with the same values
+                    int at = c * positions + p;
+                    Gemm.Transpose8x8(ref Unsafe.Add(ref source, p * ocp + c), ocp, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+                    if (!adds && !masks && !relu)
+                    {
+                        c0.StoreUnsafe(ref target, (nuint)at);
+                        c1.StoreUnsafe(ref target, (nuint)(at + positions));
+                        c2.StoreUnsafe(ref target, (nuint)(at + 2 * positions));
+                        c3.StoreUnsafe(ref target, (nuint)(at + 3 * positions));
+                        c4.StoreUnsafe(ref target, (nuint)(at + 4 * positions));
+                        c5.StoreUnsafe(ref target, (nuint)(at + 5 * positions));
+                        c6.StoreUnsafe(ref target, (nuint)(at + 6 * positions));
+                        c7.StoreUnsafe(ref target, (nuint)(at + 7 * positions));
+                    }
+                    else
+                    {
+                        StoreTail(c0, ref target, ref ra, ref rm, at, adds, masks, relu);
+                        StoreTail(c1, ref target, ref ra, ref rm, at + positions, adds, masks, relu);
+                        StoreTail(c2, ref target, ref ra, ref rm, at + 2 * positions, adds, masks, relu);
+                        StoreTail(c3, ref target, ref ra, ref rm, at + 3 * positions, adds, masks, relu);
+                        StoreTail(c4, ref target, ref ra, ref rm, at + 4 * positions, adds, masks, relu);
+                        StoreTail(c5, ref target, ref ra, ref rm, at + 5 * positions, adds, masks, relu);
+                        StoreTail(c6, ref target, ref ra, ref rm, at + 6 * positions, adds, masks, relu);
+                        StoreTail(c7, ref target, ref ra, ref rm, at + 7 * positions, adds, masks, relu);
+                    }
                     if (p + 8 == positions) break;
                 }
             return;
@@ -790,6 +823,21 @@ public static class Winograd
         for (int c = 0; c < channels; c++)
             for (int p = 0; p < positions; p++)
                 Unsafe.Add(ref target, c * positions + p) = Unsafe.Add(ref source, p * ocp + c);
+        var sample = y.Slice(0, length);
+        if (adds && masks) Elementwise.AddThroughReLU(add.Slice(0, length), mask.Slice(0, length), sample);
+        else if (adds) Elementwise.Add(sample, add.Slice(0, length), sample, relu);
+        else if (masks) Activations.ReLUBackward(mask.Slice(0, length), sample, sample);
+    }
+
+    // Eight values of one channel stored at `at` after FromChannelsLast's steps, as the elementwise kernels take them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTail(Vector256<float> value, ref float target, ref float add, ref float mask, int at, bool adds, bool masks, bool relu)
+    {
+        nuint i = (nuint)at;
+        if (adds) value = Width256.Add(value, Vector256.LoadUnsafe(ref add, i));
+        if (masks) value = Width256.And(value, Width256.GreaterThan(Vector256.LoadUnsafe(ref mask, i), Width256.Zero));
+        else if (relu) value = Width256.Add(Width256.Max(Width256.Zero, value), Width256.Zero);
+        value.StoreUnsafe(ref target, i);
     }
 }
 
