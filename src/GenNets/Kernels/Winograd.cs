@@ -750,15 +750,17 @@ public static class Winograd
         int plane = h * w;
         if (Avx.IsSupported && channels % 8 == 0 && w >= 8)
         {
-            for (int c = 0; c < channels; c += 8)
-                for (int r = 0; r < h; r++)
-                    for (int col = 0; ; col += 8)
-                    {
-                        if (col + 8 > w) col = w - 8;
+            // Every block of channels for the same eight positions in turn, so that each position's line of the padded
+            // buffer is written whole while it is in L1.
+            for (int r = 0; r < h; r++)
+                for (int col = 0; ; col += 8)
+                {
+                    if (col + 8 > w) col = w - 8;
+                    for (int c = 0; c < channels; c += 8)
                         Gemm.Transpose8x8(ref Unsafe.Add(ref source, c * plane + r * w + col), plane,
                             ref Unsafe.Add(ref target, ((r + 1) * pw + col + 1) * icp + c), icp);
-                        if (col + 8 == w) break;
-                    }
+                    if (col + 8 == w) break;
+                }
             return;
         }
         for (int c = 0; c < channels; c++)
@@ -788,10 +790,13 @@ public static class Winograd
         {
             ref float ra = ref MemoryMarshal.GetReference(add);
             ref float rm = ref MemoryMarshal.GetReference(mask);
-            for (int c = 0; c < channels; c += 8)
-                for (int p = 0; ; p += 8)
+            // Every block of channels of the same eight positions in turn, so that each position's line of the outputs
+            // is read whole while it is in L1.
+            for (int p = 0; ; p += 8)
+            {
+                if (p + 8 > positions) p = positions - 8; // the overlap is written again with the same values
+                for (int c = 0; c < channels; c += 8)
                 {
-                    if (p + 8 > positions) p = positions - 8; // the overlap is written again with the same values
                     int at = c * positions + p;
                     Gemm.Transpose8x8(ref Unsafe.Add(ref source, p * ocp + c), ocp, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
                     if (!adds && !masks && !relu)
@@ -816,8 +821,9 @@ public static class Winograd
                         StoreTail(c6, ref target, ref ra, ref rm, at + 6 * positions, adds, masks, relu);
                         StoreTail(c7, ref target, ref ra, ref rm, at + 7 * positions, adds, masks, relu);
                     }
-                    if (p + 8 == positions) break;
                 }
+                if (p + 8 == positions) break;
+            }
             return;
         }
         for (int c = 0; c < channels; c++)
