@@ -54,6 +54,21 @@ public partial class PoolingBlock { }
 [Dense(3)]
 public partial class ResidualCnn { }
 
+// ResNet's basic block at a width Winograd takes (8 or more channels in, 16 out, 14×14 or more positions): its
+// convolutions' forward and backward passes, and the sums and ReLU gradients they take as they write, run the
+// Winograd kernels wherever 256-bit vectors are accelerated.
+[Block]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.ReLU, Name = "conv1")]
+[Conv2D(16, 3, Padding = 1, Name = "conv2")]
+public partial class WideBasicBlock { }
+
+[Input(1, 14, 14)]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.ReLU, Name = "stem")]
+[Residual(typeof(WideBasicBlock), Activation = Activation.ReLU, Repeat = 2, Name = "layer1")]
+[GlobalAvgPool]
+[Dense(3)]
+public partial class WinogradResNet { }
+
 // A pre-LN block as transformers have it: LayerNorm, then dense layers per position, the input added back; and a
 // LayerNorm straight on the network's input and on its output.
 [Block]
