@@ -365,8 +365,8 @@ public static class Winograd
         RunBackward<TWidth, TVector, TTile>(x, default, outputGradient, weightGradient, default, default, batch, inC, outC, h, w);
 
     // The whole backward pass of one convolution, each sample's dY turned channels-last once for all it feeds: the
-    // weight gradient as RunWeightGradient takes it; the bias gradient (unless `biasGradient` is empty), each sample's
-    // sums over the positions added in sample order; and dX (unless `inputGradient` is empty), the forward pass's tiles
+    // weight gradient as RunWeightGradient takes it; the bias gradient (unless `biasGradient` is empty), each channel's
+    // sum over a sample's positions added in sample order; and dX (unless `inputGradient` is empty), the forward pass's tiles
     // over the same padded dY with the kernel turned around, as RunInputGradient takes it: the same bits. Each sample's
     // dX takes Convolution.Backward's tail (the skip's gradient, the ReLU of X) as it is turned back.
     internal static void RunBackward<TWidth, TVector, TTile>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
@@ -387,7 +387,7 @@ public static class Winograd
         // [ξ][…] with a cache line more between the ξ than they hold, as in the forward pass.
         int uStride = chunk * icp + Spacing, gStride = chunk * ocp + Spacing, sStride = inC * ocp + Spacing;
         long total = Round16((long)ph * pw * icp) + Round16((long)ph * pw * ocp) + Round16((long)xis * uStride) + Round16((long)xis * gStride)
-            + Round16((long)xis * sStride) + 2 * Round16(ocp) + 2 * xis * lanes;
+            + Round16((long)xis * sStride) + 2 * xis * lanes;
         if (total > Array.MaxLength - 64) throw new ArgumentOutOfRangeException(nameof(inC), $"Winograd: the scratch for the weight gradient of {inC} → {outC} channels of {h}×{w} is too large.");
         var work = Scratch.Get(ref t_gradientWork, (int)total);
         int at = 0;
@@ -396,11 +396,9 @@ public static class Winograd
         var u = Part(work, xis * uStride, ref at);
         var gradients = Part(work, xis * gStride, ref at);
         var sums = Part(work, xis * sStride, ref at);
-        var biasSums = Part(work, ocp, ref at);
-        var sampleSums = Part(work, ocp, ref at);
         var temp = work.Slice(at, 2 * xis * lanes);
         sums.Clear();
-        biasSums.Clear();
+        if (biases) biasGradient.Slice(0, outC).Clear();
         // As in the forward pass: the borders and the channels past inC and outC stay zero from one call to the next of
         // the same layout.
         var layout = (t_gradientWork, ph, pw, icp, ocp, inC, outC, h, w);
@@ -436,11 +434,11 @@ public static class Winograd
                     filled = 0;
                 }
             }
+            // The bias gradient from the sample's dY while it is in cache, each channel's sum added in sample order: the
+            // bits of Convolution.Backward's other paths.
             if (biases)
-            {
-                SumPositions<TWidth, TVector>(ref Unsafe.Add(ref rd, (pw + 1) * ocp), h, w, pw * ocp, ocp, sampleSums);
-                TensorPrimitives.Add(biasSums, sampleSums, biasSums);
-            }
+                for (int c = 0; c < outC; c++)
+                    biasGradient[c] += TensorPrimitives.Sum(outputGradient.Slice(n * outLength + c * h * w, h * w));
             if (inputs)
             {
                 SampleTiles<TWidth, TVector, TTile>(ref forward, paddedDy, outC, relu: false);
@@ -450,7 +448,6 @@ public static class Winograd
             }
         }
         if (filled > 0) Accumulate<TWidth, TVector>(ref ru, ref rg, ref rs, xis, filled, inC, icp, ocp, uStride, gStride, sStride);
-        if (biases) biasSums.Slice(0, outC).CopyTo(biasGradient);
         ref float rw = ref MemoryMarshal.GetReference(weightGradient);
         for (int i = 0; i < inC; i++)
             for (int o = 0; o < ocp; o += lanes)
@@ -463,38 +460,6 @@ public static class Winograd
                     for (int k = 0; k < 9; k++) Unsafe.Add(ref target, k) = Unsafe.Add(ref rt, k * lanes + j);
                 }
             }
-    }
-
-    // sums[c] = Σ over the h×w positions of a channels-last image (rows `rowStride` apart, positions `step` apart from
-    // `first`) of channel c, for the `step` channels: four running sums along each row, added pairwise at the row's end,
-    // the rows' sums added in order.
-    private static void SumPositions<TWidth, TVector>(ref float first, int h, int w, int rowStride, int step, Span<float> sums)
-        where TWidth : struct, IVectorWidth<TVector> where TVector : struct
-    {
-        int lanes = TWidth.Count;
-        ref float rs = ref MemoryMarshal.GetReference(sums);
-        nuint s = (nuint)step;
-        for (int c = 0; c < step; c += lanes)
-        {
-            TVector total = TWidth.Zero;
-            for (int r = 0; r < h; r++)
-            {
-                ref float row = ref Unsafe.Add(ref first, r * rowStride + c);
-                TVector a0 = TWidth.Zero, a1 = TWidth.Zero, a2 = TWidth.Zero, a3 = TWidth.Zero;
-                int j = 0;
-                for (; j + 4 <= w; j += 4)
-                {
-                    ref float at = ref Unsafe.Add(ref row, j * step);
-                    a0 = TWidth.Add(a0, TWidth.Load(ref at));
-                    a1 = TWidth.Add(a1, TWidth.Load(ref at, s));
-                    a2 = TWidth.Add(a2, TWidth.Load(ref at, 2 * s));
-                    a3 = TWidth.Add(a3, TWidth.Load(ref at, 3 * s));
-                }
-                for (; j < w; j++) a0 = TWidth.Add(a0, TWidth.Load(ref Unsafe.Add(ref row, j * step)));
-                total = TWidth.Add(total, TWidth.Add(TWidth.Add(a0, a1), TWidth.Add(a2, a3)));
-            }
-            TWidth.Store(total, ref rs, (nuint)c);
-        }
     }
 
     // S[ξ][i][o] += Σ_t U[ξ][t][i]·G[ξ][t][o] over a chunk's `count` tiles, for every ξ, in blocks of input channels as
