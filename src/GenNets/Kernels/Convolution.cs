@@ -500,7 +500,7 @@ public static partial class Convolution
     }
 
     // What Backward's dX takes after it is written: the skip's gradient added, then the ReLU of X (dX ⊙ [X > 0]).
-    internal static void InputGradientTail(ReadOnlySpan<float> x, ReadOnlySpan<float> skip, bool relu, Span<float> dx)
+    private static void InputGradientTail(ReadOnlySpan<float> x, ReadOnlySpan<float> skip, bool relu, Span<float> dx)
     {
         if (!skip.IsEmpty && relu) Elementwise.AddThroughReLU(skip.Slice(0, dx.Length), x.Slice(0, dx.Length), dx);
         else if (!skip.IsEmpty) Elementwise.Add(skip.Slice(0, dx.Length), dx);

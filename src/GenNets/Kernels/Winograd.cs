@@ -763,29 +763,20 @@ public static class Winograd
                 for (int c = 0; c < channels; c += 8)
                 {
                     int at = c * positions + p;
-                    Gemm.Transpose8x8(ref Unsafe.Add(ref source, p * ocp + c), ocp, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
                     if (!adds && !masks && !relu)
                     {
-                        c0.StoreUnsafe(ref target, (nuint)at);
-                        c1.StoreUnsafe(ref target, (nuint)(at + positions));
-                        c2.StoreUnsafe(ref target, (nuint)(at + 2 * positions));
-                        c3.StoreUnsafe(ref target, (nuint)(at + 3 * positions));
-                        c4.StoreUnsafe(ref target, (nuint)(at + 4 * positions));
-                        c5.StoreUnsafe(ref target, (nuint)(at + 5 * positions));
-                        c6.StoreUnsafe(ref target, (nuint)(at + 6 * positions));
-                        c7.StoreUnsafe(ref target, (nuint)(at + 7 * positions));
+                        Gemm.Transpose8x8(ref Unsafe.Add(ref source, p * ocp + c), ocp, ref Unsafe.Add(ref target, at), positions);
+                        continue;
                     }
-                    else
-                    {
-                        StoreTail(c0, ref target, ref ra, ref rm, at, adds, masks, relu);
-                        StoreTail(c1, ref target, ref ra, ref rm, at + positions, adds, masks, relu);
-                        StoreTail(c2, ref target, ref ra, ref rm, at + 2 * positions, adds, masks, relu);
-                        StoreTail(c3, ref target, ref ra, ref rm, at + 3 * positions, adds, masks, relu);
-                        StoreTail(c4, ref target, ref ra, ref rm, at + 4 * positions, adds, masks, relu);
-                        StoreTail(c5, ref target, ref ra, ref rm, at + 5 * positions, adds, masks, relu);
-                        StoreTail(c6, ref target, ref ra, ref rm, at + 6 * positions, adds, masks, relu);
-                        StoreTail(c7, ref target, ref ra, ref rm, at + 7 * positions, adds, masks, relu);
-                    }
+                    Gemm.Transpose8x8(ref Unsafe.Add(ref source, p * ocp + c), ocp, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+                    StoreTail(c0, ref target, ref ra, ref rm, at, adds, masks, relu);
+                    StoreTail(c1, ref target, ref ra, ref rm, at + positions, adds, masks, relu);
+                    StoreTail(c2, ref target, ref ra, ref rm, at + 2 * positions, adds, masks, relu);
+                    StoreTail(c3, ref target, ref ra, ref rm, at + 3 * positions, adds, masks, relu);
+                    StoreTail(c4, ref target, ref ra, ref rm, at + 4 * positions, adds, masks, relu);
+                    StoreTail(c5, ref target, ref ra, ref rm, at + 5 * positions, adds, masks, relu);
+                    StoreTail(c6, ref target, ref ra, ref rm, at + 6 * positions, adds, masks, relu);
+                    StoreTail(c7, ref target, ref ra, ref rm, at + 7 * positions, adds, masks, relu);
                 }
                 if (p + 8 == positions) break;
             }
